@@ -1,0 +1,143 @@
+"""BM25 over chunk tokens (bm25s), keyed by chunk id, with "no match" kept distinct.
+
+Dense retrieval always returns *something*; lexical search must be able to say "none of
+these words occur anywhere", so an English question over Arabic chunks (or a typo'd
+name) yields no hits instead of an arbitrary order that a fusion step would trust.
+Hence `search` returns only chunks whose score is positive, i.e. that contain at least
+one query term; Lucene's idf is positive for every term, so score > 0 means exactly that.
+
+Tokens come from the caller (`index.normalize.tokenize_for_search`), never from
+bm25s's own tokenizer, so index and question are processed identically.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import bm25s
+import numpy as np
+
+from index.errors import IndexCorruptError
+
+#: Methods for which a chunk containing no query term scores exactly 0. BM25L and BM25+
+#: give every chunk a non-occurrence score, which would defeat "no match -> no hit".
+METHODS = ("lucene", "robertson", "atire")
+FORMAT_VERSION = 1
+META_FILE = "lexical.json"
+IDS_FILE = "chunk_ids.npy"
+
+
+class LexicalIndex:
+    """An immutable BM25 index: build it from token lists, save, load, search."""
+
+    def __init__(
+        self,
+        ids: np.ndarray,
+        bm25: bm25s.BM25 | None,
+        *,
+        k1: float = 1.5,
+        b: float = 0.75,
+        method: str = "lucene",
+    ) -> None:
+        """Wrap built parts; use `build` or `load` rather than calling this directly.
+
+        `bm25` is None when no document has a token: bm25s cannot index an empty
+        vocabulary, and such an index can match nothing anyway.
+        """
+        self._ids = ids
+        self._bm25 = bm25
+        self._vocab: dict[str, int] = bm25.vocab_dict if bm25 is not None else {}
+        self.k1, self.b, self.method = k1, b, method
+
+    @classmethod
+    def build(
+        cls,
+        ids: Sequence[int],
+        token_lists: Sequence[list[str]],
+        *,
+        k1: float = 1.5,
+        b: float = 0.75,
+        method: str = "lucene",
+    ) -> LexicalIndex:
+        """Index `token_lists[i]` as chunk `ids[i]`; ids are any distinct int64 values."""
+        if method not in METHODS:
+            raise ValueError(f"BM25 method must be one of {METHODS}, not {method!r}")
+        id_array = np.asarray(ids, dtype=np.int64).reshape(-1)
+        if len(id_array) != len(token_lists):
+            raise ValueError(f"{len(id_array)} ids for {len(token_lists)} token lists")
+        if len(np.unique(id_array)) != len(id_array):
+            raise ValueError("chunk ids must be distinct")
+        # Our own vocabulary, numbered in first-seen order: builds are reproducible
+        # (bm25s numbers a set, whose order changes from run to run) and bm25s never
+        # has to guess whether a list of lists holds tokens or token ids.
+        vocab: dict[str, int] = {}
+        doc_term_ids = [[vocab.setdefault(t, len(vocab)) for t in doc] for doc in token_lists]
+        if not vocab:
+            return cls(id_array, None, k1=k1, b=b, method=method)
+        bm25 = bm25s.BM25(k1=k1, b=b, method=method)
+        bm25.index((doc_term_ids, vocab), create_empty_token=False, show_progress=False)
+        return cls(id_array, bm25, k1=k1, b=b, method=method)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def save(self, folder: Path) -> None:
+        """Write the index into `folder` (created if needed); the metadata file last."""
+        folder.mkdir(parents=True, exist_ok=True)
+        np.save(folder / IDS_FILE, self._ids)
+        if self._bm25 is not None:
+            self._bm25.save(folder, show_progress=False)
+        meta = {
+            "format": FORMAT_VERSION,
+            "documents": len(self._ids),
+            "terms": len(self._vocab),
+            "k1": self.k1,
+            "b": self.b,
+            "method": self.method,
+        }
+        (folder / META_FILE).write_text(json.dumps(meta), encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path) -> LexicalIndex:
+        """Open an index written by `save`; the score matrix is memory-mapped, not read."""
+        try:
+            meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
+            if meta.get("format") != FORMAT_VERSION:
+                raise ValueError(f"unknown lexical index format {meta.get('format')!r}")
+            ids = np.load(folder / IDS_FILE)
+            bm25 = bm25s.BM25.load(folder, mmap=True) if meta["terms"] else None
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise IndexCorruptError(
+                f"lexical index in {folder} is unreadable ({exc}); "
+                "run `qa index --rebuild FOLDER` to rebuild it"
+            ) from exc
+        docs = bm25.scores["num_docs"] if bm25 is not None else len(ids)
+        if not len(ids) == docs == meta["documents"]:
+            raise IndexCorruptError(
+                f"lexical index in {folder} has inconsistent document counts; "
+                "run `qa index --rebuild FOLDER` to rebuild it"
+            )
+        return cls(ids, bm25, k1=meta["k1"], b=meta["b"], method=meta["method"])
+
+    def search(self, tokens: list[str], k: int) -> list[tuple[int, float]]:
+        """The `k` best (chunk id, score) pairs, best first, only chunks that match.
+
+        Tokens absent from the vocabulary are ignored; a repeated token counts once
+        per occurrence, as in Lucene. Equal scores are ordered by ascending chunk id so
+        results never depend on build order or on numpy's partition.
+        """
+        term_ids = [self._vocab[t] for t in tokens if t in self._vocab]
+        if k <= 0 or not term_ids or self._bm25 is None:
+            return []
+        scores = self._bm25.get_scores_from_ids(term_ids)
+        hits = np.flatnonzero(scores > 0)
+        hit_scores = scores[hits]
+        if len(hits) > k:  # keep the k best plus anything tied with the k-th
+            kth = np.partition(hit_scores, len(hits) - k)[len(hits) - k]
+            keep = hit_scores >= kth
+            hits, hit_scores = hits[keep], hit_scores[keep]
+        hit_ids = self._ids[hits]
+        order = np.lexsort((hit_ids, -hit_scores))[:k]
+        return [(int(i), float(s)) for i, s in zip(hit_ids[order], hit_scores[order])]

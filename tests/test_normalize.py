@@ -1,0 +1,140 @@
+"""The search normaliser and tokenizer: each folding rule, idempotence, stopwords, stems."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from index.normalize import (
+    ARABIC_STOPWORDS,
+    ENGLISH_STOPWORDS,
+    normalize_for_search,
+    tokenize_for_search,
+)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("ﻻ ﷲ ﻣﺼﺮ", "لا الله مصر"),  # NFKC: presentation forms and ligatures
+        ("ﬁle２０２３", "file2023"),  # NFKC: Latin ligature, fullwidth digits
+        ("Kuwait LAVROV", "kuwait lavrov"),
+        ("مُحَمَّدٌ", "محمد"),  # harakat U+064B-U+0652
+        ("هٰذا", "هذا"),  # superscript alef U+0670
+        ("ا\u0653\u0655\u065f", "ا"),  # U+0653-U+065F (maddah, hamza below, wavy hamza)
+        ("الرَّحِيمِ\u06d6 ذَٰلِكَ\u06e5", "الرحيم ذلك"),  # Quranic marks U+06D6-U+06ED
+        ("مـــدينـة", "مدينه"),  # tatweel
+        ("أحمد إبراهيم آمنة ٱلله", "احمد ابراهيم امنه الله"),  # alef forms
+        ("مستشفى على", "مستشفي علي"),  # alef maqsura
+        ("مدينة", "مدينه"),  # ta marbuta
+        ("مسؤول رئيس", "مسوول رييس"),  # hamza seats
+        ("ماء شيء", "ماء شيء"),  # bare hamza is kept (ماء must not become ما)
+        ("٠١٢٣٤٥٦٧٨٩ ۰۱۲۳۴۵۶۷۸۹", "0123456789 0123456789"),  # Arabic-Indic digits
+        ("فارسی کتاب", "فارسي كتاب"),  # Persian yeh and keheh
+        ("لا\u200dفروف\u200c \u200eالكويت\u200f\u061c \ufeffقطر", "لافروف الكويت قطر"),
+        ("\u202bنص\u202c\u2066عربي\u2069", "نصعربي"),  # bidi embeddings and isolates
+        ("  a\t\n b\u00a0\u3000c  ", "a b c"),  # whitespace collapsed and trimmed
+        ("", ""),
+    ],
+)
+def test_each_rule(raw: str, expected: str) -> None:
+    assert normalize_for_search(raw) == expected
+
+
+def test_combining_hamza_is_composed_then_folded() -> None:
+    """NFKC runs first, so a hamza typed as a combining mark folds like a precomposed one."""
+    assert normalize_for_search("ا\u0654حمد") == normalize_for_search("أحمد") == "احمد"
+    assert normalize_for_search("و\u0654") == "و"
+
+
+def test_deleting_a_mark_can_expose_a_composition() -> None:
+    """e + tatweel + acute: NFKC cannot compose across the tatweel; it must after removal."""
+    once = normalize_for_search("e\u0640\u0301")
+    assert once == "é"
+    assert normalize_for_search(once) == once
+
+
+ARABIC_ALPHABET = st.sampled_from(
+    [chr(c) for c in range(0x0600, 0x0700)]
+    + [chr(c) for c in range(0xFB50, 0xFB60)]
+    + [chr(c) for c in range(0xFE70, 0xFEFF)]
+    + list("\u200b\u200c\u200d\u200e\u200f\u202a\u202e\u2066\u2069\ufeff\u00ad aZé\u0301\u0130\t\n")
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text())
+def test_idempotent_on_any_text(text: str) -> None:
+    once = normalize_for_search(text)
+    assert normalize_for_search(once) == once
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(ARABIC_ALPHABET, max_size=40))
+def test_idempotent_on_arabic_heavy_text(text: str) -> None:
+    once = normalize_for_search(text)
+    assert normalize_for_search(once) == once
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(ARABIC_ALPHABET, max_size=40))
+def test_tokens_are_normalised_and_survive_prenormalisation(text: str) -> None:
+    """Gold text compared after normalisation tokenises like the raw text it came from."""
+    tokens = tokenize_for_search(text)
+    assert all(token and normalize_for_search(token) == token for token in tokens)
+    assert tokenize_for_search(normalize_for_search(text)) == tokens
+
+
+def test_stopword_lists_are_in_normalised_form() -> None:
+    assert "الي" in ARABIC_STOPWORDS and "ان" in ARABIC_STOPWORDS  # إلى, أن/إن
+    assert all(normalize_for_search(w) == w for w in ARABIC_STOPWORDS | ENGLISH_STOPWORDS)
+
+
+def test_stopwords_and_one_letter_tokens_are_dropped() -> None:
+    stopwords = "في من على إلى عن مع أن إن التي الذي ما لا هذا هذه ذلك كان قد و"
+    assert tokenize_for_search(stopwords) == []
+    assert tokenize_for_search("What did the minister of Kuwait say, and to whom? a b") == [
+        "minist",
+        "kuwait",
+        "say",
+    ]
+    assert tokenize_for_search("وفي وقد فهل") == []  # stopword with a conjunction glued on
+
+
+def test_question_keeps_its_content_words() -> None:
+    assert tokenize_for_search("ماذا ناقش لافروف مع الكويت؟") == ["ناقش", "لافروف", "كويت"]
+
+
+@pytest.mark.parametrize(
+    "forms",
+    [
+        ["الكويت", "والكويت", "بالكويت", "للكويت", "وللكويت", "فالكويت", "الكويتي", "الكويتية"],
+        ["لافروف", "ولافروف", "بلافروف"],
+        ["المدينة", "المدينه", "مدينة", "والمدينة"],  # ta marbuta either way
+        ["إسرائيل", "اسرائيل", "الإسرائيلي", "الاسرائيلي"],  # hamza on alef either way
+        ["الخارجية", "والخارجية", "خارجية"],
+        ["أمريكا", "الأمريكية", "امريكا"],
+    ],
+)
+def test_inflected_arabic_forms_meet(forms: list[str]) -> None:
+    stems = {tuple(tokenize_for_search(form)) for form in forms}
+    assert len(stems) == 1, stems
+
+
+def test_arabic_digits_become_ascii_tokens() -> None:
+    assert tokenize_for_search("عام ٢٠٢٣ و۲۰۲۳") == ["عام", "2023", "2023"]
+    assert tokenize_for_search("عام ٢٠٢٣") == tokenize_for_search("عام 2023")
+
+
+def test_latin_words_get_the_english_stemmer() -> None:
+    assert tokenize_for_search("discussed discussing Discussions") == ["discuss"] * 3
+    assert tokenize_for_search("Lavrov لافروف") == ["lavrov", "لافروف"]
+
+
+def test_other_scripts_pass_through_unstemmed() -> None:
+    assert tokenize_for_search("Лавров обсуждал") == ["лавров", "обсуждал"]
+
+
+def test_underscore_separates_words() -> None:
+    assert tokenize_for_search("kuwait_lavrov") == ["kuwait", "lavrov"]
