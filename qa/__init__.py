@@ -1,0 +1,1 @@
+"""Turns a question into cited passages (retrieval, CLI, benchmark). Never imports `ui`."""

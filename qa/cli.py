@@ -1,0 +1,112 @@
+"""`qa`: index a folder of articles, ask questions, serve the chat.
+
+Every error a user can cause ends in one readable line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+from pathlib import Path
+
+from index.config import Settings
+from index.errors import QAError
+
+EXIT_USAGE = 2
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(index_dir=args.index_dir)
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from index.builder import build_index
+
+    settings = _settings(args)
+    report = build_index(Path(args.folder), settings, rebuild=args.rebuild, progress=not args.quiet)
+    for skipped in report.skipped:
+        print(f"warning: skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+    print(
+        f"indexed {args.folder} into {settings.index_dir}: "
+        f"{len(report.added)} added, {len(report.updated)} updated, "
+        f"{len(report.removed)} removed, {len(report.unchanged)} unchanged; "
+        f"{report.chunk_count} chunks" + (" (rebuilt)" if report.rebuilt else "")
+    )
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from qa.retriever import Question, Retriever
+
+    settings = _settings(args)
+    question = Question.parse(args.question, settings.max_question_chars)
+    if question.truncated_from:
+        print(
+            f"note: the question had {question.truncated_from} characters; "
+            f"only the first {settings.max_question_chars} were searched",
+            file=sys.stderr,
+        )
+    passages = Retriever(settings).search(question, k=args.k)
+    if args.json:
+        payload = {"question": question.text, "passages": [p.to_dict() for p in passages]}
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        return 0
+    print(f"Question: {question.text}\n")
+    for p in passages:
+        meta = " | ".join(x for x in (p.date, p.outlet) if x)
+        print(f"[{p.rank}] {p.title}" + (f"  ({meta})" if meta else ""))
+        print(f"    source {p.source}, characters {p.start}-{p.end}, score {p.score:.3f}")
+        print(textwrap.indent(textwrap.fill(p.text, width=100), "    "), end="\n\n")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from ui.app import serve
+
+    serve(_settings(args), host=args.host, port=args.port)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--index-dir", type=Path, default=None,
+        help="index directory (default: $QA_INDEX_DIR or .qa)",
+    )
+    parser = argparse.ArgumentParser(prog="qa", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("index", parents=[common], help="(re)index a folder of articles")
+    p.add_argument("folder", help="folder of .txt, .md, .html or .jsonl articles")
+    p.add_argument("--rebuild", action="store_true", help="re-embed everything from scratch")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(run=cmd_index)
+
+    p = sub.add_parser("ask", parents=[common], help="cited passages for a question")
+    p.add_argument("question")
+    p.add_argument("-k", type=int, default=5, help="number of passages (default 5)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(run=cmd_ask)
+
+    p = sub.add_parser("serve", parents=[common], help="open the chat in the browser")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7860)
+    p.set_defaults(run=cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except QAError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

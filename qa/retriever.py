@@ -1,0 +1,122 @@
+"""Retrieval: a question in any language -> ranked passages that cite their article span."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from functools import cached_property
+
+from index.config import Settings
+from index.embedder import Embedder
+from index.errors import ModelMismatchError, QAError
+from index.normalize import tokenize_for_search
+from index.store import IndexReader
+from qa.fusion import reciprocal_rank_fusion
+
+#: Retrieval configurations: embedding only, BM25 only, and what `qa ask` uses.
+MODES = ("dense", "bm25", "default")
+#: How deep each ranking is read before fusion.
+CANDIDATES = 100
+
+
+class QuestionError(QAError):
+    pass
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One retrieved span, with everything needed to cite and check it."""
+
+    rank: int
+    score: float
+    text: str
+    source: str  # article id
+    title: str
+    date: str | None
+    start: int
+    end: int
+    outlet: str | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Question:
+    """A validated question: the text searched and whether it had to be cut."""
+
+    text: str
+    truncated_from: int | None = None
+
+    @classmethod
+    def parse(cls, raw: str, max_chars: int) -> "Question":
+        text = " ".join((raw or "").split())
+        if not text:
+            raise QuestionError("the question is empty; type a question, e.g. "
+                                "qa ask \"what did Lavrov discuss with Kuwait?\"")
+        if len(text) > max_chars:
+            return cls(text[:max_chars], truncated_from=len(text))
+        return cls(text)
+
+
+class Retriever:
+    """Dense retrieval over one index directory.
+
+    The index and the model are opened on first use, so constructing a retriever is free.
+    """
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self._embedder = embedder
+
+    @cached_property
+    def reader(self) -> IndexReader:
+        reader = IndexReader(self.settings.index_dir)
+        if reader.manifest.model != self.settings.model:
+            raise ModelMismatchError(
+                f"the index in {self.settings.index_dir} was built with model "
+                f"{reader.manifest.model!r}, but the configured model is "
+                f"{self.settings.model!r}; set QA_MODEL={reader.manifest.model} or rebuild "
+                "with `qa index --rebuild FOLDER`"
+            )
+        return reader
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        return self._embedder or Embedder(self.settings)
+
+    def search(self, question: str | Question, k: int = 5, mode: str = "default") -> list[Passage]:
+        """The k best passages for the question, best first."""
+        if k < 1:
+            raise QuestionError(f"k must be at least 1, got {k}")
+        if mode not in MODES:
+            raise QuestionError(f"unknown retrieval mode {mode!r}; choose one of {', '.join(MODES)}")
+        if isinstance(question, str):
+            question = Question.parse(question, self.settings.max_question_chars)
+        hits = self._rank(question.text, k, mode)
+        rows = self.reader.chunks([chunk_id for chunk_id, _ in hits])
+        return [
+            Passage(
+                rank=rank,
+                score=round(score, 6),
+                text=rows[chunk_id].text,
+                source=rows[chunk_id].article_id,
+                title=rows[chunk_id].title,
+                date=rows[chunk_id].date,
+                start=rows[chunk_id].start,
+                end=rows[chunk_id].end,
+                outlet=rows[chunk_id].outlet,
+            )
+            for rank, (chunk_id, score) in enumerate(hits, start=1)
+        ]
+
+    def _rank(self, text: str, k: int, mode: str) -> list[tuple[int, float]]:
+        """(chunk id, score) best first for one configuration."""
+        reader = self.reader
+        if mode == "bm25":
+            return reader.lexical.search(tokenize_for_search(text), k)
+        dense = reader.search(self.embedder.embed_query(text), max(k, CANDIDATES))
+        if mode == "dense":
+            return dense[:k]
+        lexical = reader.lexical.search(tokenize_for_search(text), CANDIDATES)
+        fused = reciprocal_rank_fusion([[i for i, _ in dense], [i for i, _ in lexical]])
+        return fused[:k]

@@ -1,0 +1,40 @@
+"""Shared fixtures: the real default model (materialised once per machine) and a seed index."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from index.config import Settings
+from index.embedder import Embedder
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    """The offline default model; every test that embeds shares this one load."""
+    return Embedder(Settings.from_env())
+
+
+@pytest.fixture(scope="session")
+def seed_settings(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Settings:
+    """Settings whose index directory holds the five seed articles, built once."""
+    from index.builder import build_index
+
+    settings = Settings.from_env(index_dir=tmp_path_factory.mktemp("seed-index") / ".qa")
+    build_index(SEEDS, settings, embedder=embedder, progress=False)
+    return settings
+
+
+@pytest.fixture
+def seed_copy(tmp_path: Path) -> Path:
+    """A writable copy of the seed folder, for tests that change articles."""
+    folder = tmp_path / "articles"
+    shutil.copytree(SEEDS, folder)
+    for path in folder.iterdir():
+        path.chmod(0o644)
+    return folder

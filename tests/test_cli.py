@@ -1,0 +1,109 @@
+"""The `qa` command as a user runs it: real processes, exit codes, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+KUWAIT = "002_717a5c15cf0cef70"
+
+
+def qa(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    env.pop("QA_INDEX_DIR", None)
+    return subprocess.run(
+        [sys.executable, "-m", "qa.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=600,
+    )
+
+
+def assert_clean_failure(result: subprocess.CompletedProcess, message: str) -> None:
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_ask_json_arabic(seed_settings):
+    result = qa(
+        "ask",
+        "--json",
+        "-k",
+        "5",
+        "ماذا ناقش لافروف مع الكويت؟",
+        "--index-dir",
+        str(seed_settings.index_dir),
+    )
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["question"] == "ماذا ناقش لافروف مع الكويت؟"
+    assert len(payload["passages"]) == 5
+    first = payload["passages"][0]
+    assert {"rank", "score", "text", "source", "title", "date", "start", "end"} <= set(first)
+    assert KUWAIT in [p["source"] for p in payload["passages"][:3]]
+
+
+def test_ask_readable_lists_numbered_citations_and_truncation_note(seed_settings):
+    result = qa(
+        "ask",
+        "-k",
+        "2",
+        "what did Lavrov discuss with Kuwait? " * 3000,
+        "--index-dir",
+        str(seed_settings.index_dir),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "only the first 2000 were searched" in result.stderr
+    assert "[1] " in result.stdout and "[2] " in result.stdout and "[3] " not in result.stdout
+    assert "source " in result.stdout
+
+
+def test_empty_question(tmp_path):
+    assert_clean_failure(qa("ask", "  ", "--index-dir", str(tmp_path)), "question is empty")
+
+
+def test_missing_index_tells_to_run_qa_index(tmp_path):
+    assert_clean_failure(qa("ask", "hello", "--index-dir", str(tmp_path / "none")), "qa index")
+
+
+def test_folder_with_no_articles(tmp_path):
+    (tmp_path / "empty.txt").write_text("")
+    assert_clean_failure(
+        qa("index", str(tmp_path), "--index-dir", str(tmp_path / "idx")), "no articles"
+    )
+
+
+def test_missing_folder(tmp_path):
+    result = qa("index", str(tmp_path / "nope"), "--index-dir", str(tmp_path / "idx"))
+    assert_clean_failure(result, "nope")
+
+
+def test_corrupt_index_names_file_and_fix(seed_settings, tmp_path):
+    import shutil
+
+    broken = tmp_path / "broken"
+    shutil.copytree(seed_settings.index_dir, broken)
+    current = (broken / "CURRENT").read_text().strip()
+    (broken / current / "vectors.faiss").write_bytes(b"not faiss at all")
+    result = qa("ask", "Lavrov", "--index-dir", str(broken))
+    assert_clean_failure(result, "vectors.faiss")
+    assert "qa index --rebuild" in result.stderr
+
+
+def test_index_warns_about_skipped_files_and_indexes_the_rest(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "ok.txt").write_text("عنوان\n\nنص خبر قصير عن لقاء في موسكو.", encoding="utf-8")
+    (folder / "photo.txt").write_bytes(b"\x89PNG\x00\x00" * 10)
+    result = qa("index", str(folder), "--index-dir", str(tmp_path / "idx"), "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert "warning: skipped" in result.stderr and "photo.txt" in result.stderr
+    assert "1 added" in result.stdout

@@ -1,0 +1,69 @@
+"""Retriever on the seed index with the real model."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.config import Settings
+from index.errors import IndexMissingError, ModelMismatchError
+from qa.retriever import Question, QuestionError, Retriever
+
+KUWAIT = "002_717a5c15cf0cef70"
+
+
+@pytest.fixture(scope="module")
+def retriever(seed_settings, embedder) -> Retriever:
+    return Retriever(seed_settings, embedder)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "what did Lavrov discuss with Kuwait?",
+        "ماذا ناقش لافروف مع الكويت؟",
+    ],
+)
+def test_lavrov_kuwait_article_in_top_3(retriever, question):
+    top3 = retriever.search(question, k=3)
+    assert KUWAIT in [p.source for p in top3]
+
+
+def test_passages_are_ranked_cited_spans(retriever):
+    passages = retriever.search("Putin meets the Emir of Qatar in Kazakhstan", k=5)
+    assert [p.rank for p in passages] == [1, 2, 3, 4, 5]
+    assert all(a.score >= b.score for a, b in zip(passages, passages[1:]))
+    assert passages[0].source == "001_8d1177553da27e06"
+    texts = dict(retriever.reader._db.execute("SELECT id, text FROM articles"))
+    for p in passages:
+        assert texts[p.source][p.start : p.end] == p.text
+        assert p.title and p.date
+
+
+def test_k_larger_than_index_returns_everything(retriever):
+    assert len(retriever.search("روسيا", k=10_000)) == retriever.reader.size
+
+
+@pytest.mark.parametrize("bad", ["", "   \n\t "])
+def test_empty_question_is_refused(retriever, bad):
+    with pytest.raises(QuestionError, match="empty"):
+        retriever.search(bad)
+
+
+def test_huge_question_is_truncated_not_fatal(retriever):
+    question = Question.parse("لافروف " * 20_000, max_chars=2000)
+    assert question.truncated_from == len(("لافروف " * 20_000).strip())
+    assert len(question.text) == 2000
+    assert retriever.search(question, k=2)
+
+
+def test_missing_index(tmp_path, embedder):
+    with pytest.raises(IndexMissingError, match="qa index"):
+        Retriever(Settings.from_env(index_dir=tmp_path), embedder).search("x")
+
+
+def test_index_of_other_model_is_refused(seed_settings, embedder):
+    other = Settings.from_env(
+        index_dir=seed_settings.index_dir, model="intfloat/multilingual-e5-small"
+    )
+    with pytest.raises(ModelMismatchError, match="QA_MODEL"):
+        Retriever(other, embedder).search("x")
