@@ -75,7 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--index-dir", type=Path, default=None,
         help="index directory (default: $QA_INDEX_DIR or .qa)",
     )
-    parser = argparse.ArgumentParser(prog="qa", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="qa", description="Index news articles, ask questions, get cited passages."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("index", parents=[common], help="(re)index a folder of articles")
@@ -94,10 +96,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
     p.set_defaults(run=cmd_serve)
+    sub.add_parser("bench", add_help=False, help="retrieval benchmark (see qa bench --help)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["bench"]:  # the benchmark has its own options
+        from qa.bench import main as bench_main
+
+        return bench_main(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
