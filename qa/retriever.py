@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from functools import cached_property
 
+from index.aux_embedder import AuxEmbedder
 from index.config import Settings
 from index.embedder import Embedder
 from index.errors import ModelMismatchError, QAError
 from index.normalize import tokenize_for_search
 from index.store import IndexReader
-from qa.fusion import reciprocal_rank_fusion
+from qa.fusion import fuse
 
 #: Retrieval configurations: embedding only, BM25 only, and what `qa ask` uses.
 MODES = ("dense", "bm25", "default")
@@ -84,6 +85,11 @@ class Retriever:
     def embedder(self) -> Embedder:
         return self._embedder or Embedder(self.settings)
 
+    @cached_property
+    def aux_embedder(self) -> AuxEmbedder | None:
+        """The second model the index was built with, if any (the index decides)."""
+        return AuxEmbedder() if self.reader.manifest.aux_model else None
+
     def search(self, question: str | Question, k: int = 5, mode: str = "default") -> list[Passage]:
         """The k best passages for the question, best first."""
         if k < 1:
@@ -118,5 +124,8 @@ class Retriever:
         if mode == "dense":
             return dense[:k]
         lexical = reader.lexical.search(tokenize_for_search(text), CANDIDATES)
-        fused = reciprocal_rank_fusion([[i for i, _ in dense], [i for i, _ in lexical]])
-        return fused[:k]
+        aux = (
+            reader.search(self.aux_embedder.embed_query(text), CANDIDATES, aux=True)
+            if self.aux_embedder else []
+        )
+        return fuse(dense, lexical, aux)[:k]
