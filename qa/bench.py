@@ -13,23 +13,27 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 from tqdm import tqdm
 
 from index.articles import Article, load_folder
+from index.aux_embedder import AuxEmbedder
 from index.builder import update_index
 from index.config import Settings
 from index.embedder import Embedder
 from index.normalize import normalize_for_search
 from qa.metrics import METRIC_KEYS, RankedHit, aggregate, question_metrics
+
+LATENCY_KEYS = ("latency_ms_p50", "latency_ms_p95")
 from qa.retriever import MODES, Passage, Retriever
 
 CUTOFF = 10
@@ -115,19 +119,18 @@ def evaluate(
 
 
 def run(datasets: list[Dataset], settings: Settings, configs: Sequence[str]) -> dict[str, object]:
-    embedder = Embedder(settings)
+    embedder, aux_embedder = Embedder(settings), AuxEmbedder()  # each model loads once
     with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
         retrievers: dict[str, Retriever] = {}
         for dataset in datasets:
             owner = dataset.shares_index_with or dataset.name
             if owner not in retrievers:
-                index_settings = Settings.from_env(
-                    model=settings.model, index_dir=Path(tmp) / owner, cache_dir=settings.cache_dir
-                )
+                index_settings = replace(settings, index_dir=Path(tmp) / owner)
                 started = time.perf_counter()
-                report = update_index(dataset.articles, index_settings, embedder, progress=True)
+                report = update_index(dataset.articles, index_settings, embedder, progress=True,
+                                      aux_embedder=aux_embedder)
                 build_s = round(time.perf_counter() - started, 2)
-                retrievers[owner] = Retriever(index_settings, embedder)
+                retrievers[owner] = Retriever(index_settings, embedder, aux_embedder)
                 retrievers[owner].search("warm up", k=1)  # open the index before timing
                 dataset.results.update(index_build_s=build_s, chunks=report.chunk_count)
             else:
@@ -151,17 +154,15 @@ def run(datasets: list[Dataset], settings: Settings, configs: Sequence[str]) -> 
 
 
 def _cpu_count() -> int:
-    import os
-
     return len(os.sched_getaffinity(0))
 
 
 def format_table(results: dict[str, object]) -> str:
-    columns = ["dataset", "config", *METRIC_KEYS]
+    columns = ["dataset", "config", *METRIC_KEYS, *LATENCY_KEYS]
     rows = [columns]
     for name, dataset in results["datasets"].items():
         for config, metrics in dataset["configs"].items():
-            rows.append([name, config, *(f"{metrics[key]}" for key in METRIC_KEYS)])
+            rows.append([name, config, *(f"{metrics[key]}" for key in columns[2:])])
     widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
@@ -174,7 +175,7 @@ def plot(results: dict[str, object], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    quality = [k for k in METRIC_KEYS if not k.startswith("latency")]
+    quality = METRIC_KEYS
     datasets = results["datasets"]
     fig, axes = plt.subplots(1, len(datasets), figsize=(6 * len(datasets), 4), squeeze=False)
     for ax, (name, dataset) in zip(axes[0], datasets.items()):

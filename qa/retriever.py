@@ -65,9 +65,15 @@ class Retriever:
     The index and the model are opened on first use, so constructing a retriever is free.
     """
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder | None = None,
+        aux_embedder: AuxEmbedder | None = None,
+    ) -> None:
         self.settings = settings
         self._embedder = embedder
+        self._aux_embedder = aux_embedder
 
     @cached_property
     def reader(self) -> IndexReader:
@@ -88,7 +94,9 @@ class Retriever:
     @cached_property
     def aux_embedder(self) -> AuxEmbedder | None:
         """The second model the index was built with, if any (the index decides)."""
-        return AuxEmbedder() if self.reader.manifest.aux_model else None
+        if not self.reader.manifest.aux_model:
+            return None
+        return self._aux_embedder or AuxEmbedder()
 
     def search(self, question: str | Question, k: int = 5, mode: str = "default") -> list[Passage]:
         """The k best passages for the question, best first."""

@@ -57,8 +57,7 @@ def server(seed_settings):
     proc.wait(timeout=30)
 
 
-def test_page_is_served_on_loopback(server):
-    assert server.startswith("http://127.0.0.1:")
+def test_page_is_served(server):
     with urllib.request.urlopen(server) as response:
         assert "News QA" in response.read().decode()
 
