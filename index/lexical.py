@@ -121,8 +121,12 @@ class LexicalIndex:
             )
         return cls(ids, bm25, k1=meta["k1"], b=meta["b"], method=meta["method"])
 
-    def search(self, tokens: list[str], k: int) -> list[tuple[int, float]]:
+    def search(
+        self, tokens: list[str], k: int, allowed: np.ndarray | None = None,
+    ) -> list[tuple[int, float]]:
         """The `k` best (chunk id, score) pairs, best first, only chunks that match.
+
+        With `allowed` (chunk ids), other chunks are left out before ranking.
 
         Tokens absent from the vocabulary are ignored; a repeated token counts once
         per occurrence, as in Lucene. Equal scores are ordered by ascending chunk id so
@@ -132,6 +136,8 @@ class LexicalIndex:
         if k <= 0 or not term_ids or self._bm25 is None:
             return []
         scores = self._bm25.get_scores_from_ids(term_ids)
+        if allowed is not None:
+            scores = np.where(np.isin(self._ids, allowed), scores, 0)
         hits = np.flatnonzero(scores > 0)
         hit_scores = scores[hits]
         if len(hits) > k:  # keep the k best plus anything tied with the k-th

@@ -106,7 +106,8 @@ class StoredChunk:
     outlet: str | None
 
 
-def _current_generation(index_dir: Path) -> Path | None:
+def current_generation(index_dir: Path) -> Path | None:
+    """The live generation folder (what CURRENT names), or None before the first build."""
     pointer = index_dir / CURRENT
     try:
         name = pointer.read_text(encoding="utf-8").strip()
@@ -122,7 +123,7 @@ def _current_generation(index_dir: Path) -> Path | None:
 
 def read_manifest(index_dir: Path) -> Manifest | None:
     """The live manifest, or None when no index has been built here yet."""
-    generation = _current_generation(index_dir)
+    generation = current_generation(index_dir)
     return None if generation is None else _manifest_of(generation)
 
 
@@ -138,7 +139,7 @@ class IndexReader:
     """A read-only view of one generation: vector search and chunk lookup."""
 
     def __init__(self, index_dir: Path) -> None:
-        generation = _current_generation(index_dir)
+        generation = current_generation(index_dir)
         if generation is None:
             raise IndexMissingError(
                 f"no index in {index_dir}; build one with `qa index FOLDER` "
@@ -191,14 +192,51 @@ class IndexReader:
     def size(self) -> int:
         return int(self._vectors.ntotal)
 
-    def search(self, query: np.ndarray, k: int, aux: bool = False) -> list[tuple[int, float]]:
-        """Top-k (chunk id, inner product) pairs, best first, from the main or second model."""
+    def search(
+        self, query: np.ndarray, k: int, aux: bool = False, allowed: np.ndarray | None = None,
+    ) -> list[tuple[int, float]]:
+        """Top-k (chunk id, inner product) pairs, best first, from the main or second model.
+
+        `allowed` restricts the search to those chunk ids (a filter by article or date)
+        inside FAISS, so a filter never leaves fewer than k results when k exist.
+        """
         vectors = self._aux if aux else self._vectors
         k = min(k, self.size)
-        if k <= 0 or vectors is None:
+        if k <= 0 or vectors is None or (allowed is not None and not len(allowed)):
             return []
-        scores, ids = vectors.search(query.reshape(1, -1).astype(np.float32), k)
+        params = None
+        if allowed is not None:
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed.astype(np.int64)))
+        scores, ids = vectors.search(query.reshape(1, -1).astype(np.float32), k, params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+    def chunk_ids_where(
+        self, sources: Sequence[str] = (), date_from: str | None = None, date_to: str | None = None,
+    ) -> np.ndarray:
+        """Ids of the chunks of the given articles and/or published in [date_from, date_to].
+
+        Dates are ISO `YYYY-MM-DD`; an article without a date never matches a date range.
+        """
+        clauses, params = [], []
+        if sources:
+            clauses.append(f"a.id IN ({','.join('?' * len(sources))})")
+            params.extend(sources)
+        if date_from:
+            clauses.append("a.date >= ?")
+            params.append(date_from)
+        if date_to:
+            clauses.append("substr(a.date, 1, 10) <= ?")
+            params.append(date_to)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self._db.execute(
+            f"SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id {where}", params
+        )
+        return np.fromiter((row[0] for row in rows), dtype=np.int64)
+
+    def articles(self) -> list[tuple[str, str, str | None]]:
+        """(id, title, date) of every indexed article, newest first, for pickers."""
+        rows = self._db.execute("SELECT id, title, date FROM articles ORDER BY date DESC, id")
+        return [tuple(row) for row in rows]
 
     def chunks(self, ids: Sequence[int]) -> dict[int, StoredChunk]:
         """Chunk rows with article metadata, keyed by chunk id."""
@@ -240,7 +278,7 @@ class IndexWriter:
         self.index_dir = index_dir
         self.manifest = manifest
         self._work = Path(tempfile.mkdtemp(prefix=".tmp-gen-", dir=index_dir))
-        live = None if start_fresh else _current_generation(index_dir)
+        live = None if start_fresh else current_generation(index_dir)
         if live is not None:
             shutil.copy2(live / CHUNKS_DB, self._work / CHUNKS_DB)
             self._vectors = faiss.read_index(str(live / VECTORS))

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import asdict, dataclass
 from functools import cached_property
+
+import numpy as np
 
 from index.aux_embedder import AuxEmbedder
 from index.config import Settings
 from index.embedder import Embedder
 from index.errors import ModelMismatchError, QAError
 from index.normalize import tokenize_for_search
-from index.store import IndexReader
+from index.store import IndexReader, current_generation
 from qa.fusion import fuse
 
 #: Retrieval configurations: embedding only, BM25 only, and what `qa ask` uses.
@@ -59,10 +62,25 @@ class Question:
         return cls(text)
 
 
-class Retriever:
-    """Dense retrieval over one index directory.
+@dataclass(frozen=True)
+class PassageFilter:
+    """Restrict a search to some articles and/or a publication date range (ISO dates)."""
 
-    The index and the model are opened on first use, so constructing a retriever is free.
+    sources: tuple[str, ...] = ()
+    date_from: str | None = None
+    date_to: str | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.sources or self.date_from or self.date_to)
+
+
+class Retriever:
+    """Hybrid retrieval over one index directory.
+
+    The index and the models are opened on first use, so constructing a retriever is free.
+    Each search checks which generation is live: articles added by `qa index` or an
+    upload are found without a restart, and a search in flight keeps the reader it began
+    with, so it never sees a mix of two generations.
     """
 
     def __init__(
@@ -74,9 +92,22 @@ class Retriever:
         self.settings = settings
         self._embedder = embedder
         self._aux_embedder = aux_embedder
+        self._reader: IndexReader | None = None
+        self._reader_lock = threading.Lock()
 
-    @cached_property
+    @property
     def reader(self) -> IndexReader:
+        """The reader of the live generation, reopened when a writer has published."""
+        live = current_generation(self.settings.index_dir)
+        reader = self._reader
+        if reader is not None and reader.generation == live:
+            return reader
+        with self._reader_lock:
+            if self._reader is None or self._reader.generation != live:
+                self._reader = self._open_reader()
+            return self._reader
+
+    def _open_reader(self) -> IndexReader:
         reader = IndexReader(self.settings.index_dir)
         if reader.manifest.model != self.settings.model:
             raise ModelMismatchError(
@@ -98,16 +129,26 @@ class Retriever:
             return None
         return self._aux_embedder or AuxEmbedder()
 
-    def search(self, question: str | Question, k: int = 5, mode: str = "default") -> list[Passage]:
-        """The k best passages for the question, best first."""
+    def search(
+        self,
+        question: str | Question,
+        k: int = 5,
+        mode: str = "default",
+        where: PassageFilter | None = None,
+    ) -> list[Passage]:
+        """The k best passages for the question, best first, within `where` if given."""
         if k < 1:
             raise QuestionError(f"k must be at least 1, got {k}")
         if mode not in MODES:
             raise QuestionError(f"unknown retrieval mode {mode!r}; choose one of {', '.join(MODES)}")
         if isinstance(question, str):
             question = Question.parse(question, self.settings.max_question_chars)
-        hits = self._rank(question.text, k, mode)
-        rows = self.reader.chunks([chunk_id for chunk_id, _ in hits])
+        reader = self.reader  # one generation for the whole search
+        allowed = (
+            reader.chunk_ids_where(where.sources, where.date_from, where.date_to) if where else None
+        )
+        hits = self._rank(reader, question.text, k, mode, allowed)
+        rows = reader.chunks([chunk_id for chunk_id, _ in hits])
         return [
             Passage(
                 rank=rank,
@@ -123,17 +164,18 @@ class Retriever:
             for rank, (chunk_id, score) in enumerate(hits, start=1)
         ]
 
-    def _rank(self, text: str, k: int, mode: str) -> list[tuple[int, float]]:
+    def _rank(
+        self, reader: IndexReader, text: str, k: int, mode: str, allowed: np.ndarray | None,
+    ) -> list[tuple[int, float]]:
         """(chunk id, score) best first for one configuration."""
-        reader = self.reader
         if mode == "bm25":
-            return reader.lexical.search(tokenize_for_search(text), k)
-        dense = reader.search(self.embedder.embed_query(text), max(k, CANDIDATES))
+            return reader.lexical.search(tokenize_for_search(text), k, allowed)
+        dense = reader.search(self.embedder.embed_query(text), max(k, CANDIDATES), allowed=allowed)
         if mode == "dense":
             return dense[:k]
-        lexical = reader.lexical.search(tokenize_for_search(text), CANDIDATES)
+        lexical = reader.lexical.search(tokenize_for_search(text), CANDIDATES, allowed)
         aux = (
-            reader.search(self.aux_embedder.embed_query(text), CANDIDATES, aux=True)
+            reader.search(self.aux_embedder.embed_query(text), CANDIDATES, aux=True, allowed=allowed)
             if self.aux_embedder else []
         )
         return fuse(dense, lexical, aux)[:k]
