@@ -1,0 +1,295 @@
+"""Which language a question is in, and the few fixed phrases the assistant says in it.
+
+The assistant answers in the language it was asked in, offline, so detection must work
+on one short question without a model: the writing system decides first (it is nearly
+always decisive), and only Latin and Arabic script, each shared by several languages we
+expect, need a closer look at function words and letters. Text that mixes scripts (an
+English question about "لافروف") belongs to the script with the most letters.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+#: Scripts that, among the languages a news reader asks in, are written by one language.
+#: "cjk" (Han and kana together) is split into Chinese and Japanese afterwards.
+_SCRIPT_RANGES: tuple[tuple[int, int, str], ...] = (
+    (0x0370, 0x03FF, "el"), (0x1F00, 0x1FFF, "el"),
+    (0x0400, 0x052F, "cyrillic"),
+    (0x0530, 0x058F, "hy"),
+    (0x0590, 0x05FF, "he"),
+    (0x0600, 0x06FF, "arabic"), (0x0750, 0x077F, "arabic"), (0x08A0, 0x08FF, "arabic"),
+    (0xFB50, 0xFDFF, "arabic"), (0xFE70, 0xFEFF, "arabic"),
+    (0x0900, 0x097F, "hi"),
+    (0x0E00, 0x0E7F, "th"),
+    (0x10A0, 0x10FF, "ka"),
+    (0x1100, 0x11FF, "ko"), (0x3130, 0x318F, "ko"), (0xAC00, 0xD7AF, "ko"),
+    (0x3040, 0x30FF, "kana"), (0x31F0, 0x31FF, "kana"),
+    (0x3400, 0x4DBF, "han"), (0x4E00, 0x9FFF, "han"), (0xF900, 0xFAFF, "han"),
+)  # fmt: skip
+
+#: Short, frequent function and question words. They are signals for detection and,
+#: for other modules, words that are never the topic of a question.
+STOPWORDS: Mapping[str, frozenset[str]] = {
+    code: frozenset(words.split())
+    for code, words in {
+        "en": "the a an of to in on at by for from with about and or but what who whom "
+        "whose which when where why how did does do is are was were be been has have had "
+        "this that these those it its he she they their his her said say says between",
+        "fr": "le la les l un une des du de d et ou est sont été a ont que qu qui quoi "
+        "quel quelle quels quelles où quand comment pourquoi combien avec pour dans sur "
+        "par au aux ce cette ces il elle ils elles leur son sa ses entre contre vers chez",
+        "es": "el la los las un una unos unas de del y o es son fue era ha han que qué "
+        "quién quiénes cuál cuáles cuándo dónde cómo por para con en sobre al su sus se lo "
+        "entre contra hacia desde",
+        "de": "der die das den dem des ein eine einer einen und oder ist sind war waren "
+        "hat haben wurde was wer wen wem welche welcher welches wann wo warum wie mit von "
+        "vom zu zum zur im in auf über für bei nach nicht auch sich zwischen gegen",
+        "tr": "ve veya bir bu şu ne neden niçin nasıl kim kime nerede hangi ile için mi mı "
+        "mu mü da de ki hakkında arasında olan olarak gibi daha çok ya peki",
+        "it": "il lo la i gli le un una uno di del della dello dei degli delle e ed è sono "
+        "era che chi cosa quando dove perché come quale quali con per tra fra su sul sulla "
+        "nel nella al alla dal dalla non anche",
+        "pt": "o a os as um uma de do da dos das e é são foi era que quem qual quais "
+        "quando onde como porque por para com em no na nos nas ao aos sobre entre não "
+        "também",
+        "id": "yang dan di ke dari apa siapa kapan mengapa bagaimana dengan untuk tentang "
+        "adalah ini itu dalam pada tidak akan oleh sudah atau juga",
+        # Arabic-script words are kept as typed: normalising would fold away exactly the
+        # Persian letters (ی ک) that tell Persian from Arabic.
+        "ar": "في من على إلى الى عن مع ما ماذا متى أين كيف لماذا هل كم الذي التي هذا "
+        "هذه ذلك كان كانت قد لم لن أن إن بين حول",
+        "fa": "است را از با این آن که در برای چه چرا چگونه کجا کی آیا های می شد شده بود "
+        "یک درباره",
+        "ur": "کے کی کا ہے ہیں میں نے سے کیا اور یہ وہ",
+    }.items()
+}
+
+#: Latin languages in tie-break order: English wins a tie, so signal-free text is English.
+_LATIN_LANGUAGES = ("en", "fr", "es", "de", "tr", "it", "pt", "id")
+
+#: Letters and marks that only some Latin-script languages use; each occurrence counts
+#: like one function word for every language listed.
+_LATIN_MARKS: Mapping[str, tuple[str, ...]] = {
+    "ß": ("de",), "ä": ("de",), "ö": ("de", "tr"), "ü": ("de", "tr"),
+    "ç": ("fr", "pt", "tr"), "ğ": ("tr",), "ı": ("tr",), "ş": ("tr",), "İ": ("tr",),
+    "ñ": ("es",), "¿": ("es",), "¡": ("es",), "ã": ("pt",), "õ": ("pt",),
+    "œ": ("fr",), "ë": ("fr",), "î": ("fr",), "ï": ("fr",), "û": ("fr",),
+    "è": ("fr", "it"), "ù": ("fr", "it"), "ê": ("fr", "pt"), "â": ("fr", "pt"),
+    "ô": ("fr", "pt"), "à": ("fr", "it", "pt"), "ò": ("it",), "ì": ("it",),
+    "á": ("es", "pt"), "í": ("es", "pt"), "ó": ("es", "pt"), "ú": ("es", "pt"),
+}  # fmt: skip
+
+#: Letters that Arabic does not have: Urdu-only ones, and Persian ones Urdu shares.
+_URDU_LETTERS = frozenset("ٹڈڑںےۓہ")
+_PERSIAN_LETTERS = frozenset("پچژگکی")
+#: Arabic spellings that Persian and Urdu write differently (ی for ي, ک for ك) or never.
+_ARABIC_LETTERS = frozenset("يكةى")
+
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def _script(char: str) -> str | None:
+    code = ord(char)
+    if code < 0x0250 or 0x1E00 <= code <= 0x1EFF:
+        return "latin"
+    for low, high, script in _SCRIPT_RANGES:
+        if low <= code <= high:
+            return script
+    return None
+
+
+def _count_words(words: Iterable[str], code: str) -> int:
+    return sum(word in STOPWORDS[code] for word in words)
+
+
+def _latin_language(text: str) -> str:
+    """Function words plus telltale letters; English when nothing speaks for another."""
+    words = _WORD.findall(text.lower())
+    scores = Counter({code: _count_words(words, code) for code in _LATIN_LANGUAGES})
+    for char in text:
+        scores.update(_LATIN_MARKS.get(char.lower()) or _LATIN_MARKS.get(char, ()))
+    return max(_LATIN_LANGUAGES, key=lambda code: scores[code])
+
+
+def _arabic_script_language(text: str) -> str:
+    """Arabic unless Persian or Urdu letters and words outweigh Arabic's own.
+
+    Persian letters alone are not enough: Arabic typed on a Persian keyboard has ی and
+    ک too, so they must outweigh Arabic-only letters and Arabic function words. Urdu
+    shares the Persian letters, so Urdu against Persian is decided by Urdu-only letters
+    and words against Persian-only words.
+    """
+    words = text.split()
+    letters = Counter(text)
+    arabic = sum(letters[c] for c in _ARABIC_LETTERS) + 2 * _count_words(words, "ar")
+    persian_words = 2 * _count_words(words, "fa")
+    urdu = sum(letters[c] for c in _URDU_LETTERS) + 2 * _count_words(words, "ur")
+    persian_letters = sum(letters[c] for c in _PERSIAN_LETTERS)
+    if persian_letters + persian_words + urdu <= arabic:
+        return "ar"
+    return "ur" if urdu > persian_words else "fa"
+
+
+def detect_language(text: str) -> str:
+    """ISO 639-1 code of the language `text` is written in; "en" when there is no signal."""
+    scripts = Counter(_script(char) for char in text if char.isalpha())
+    scripts.pop(None, None)
+    if not scripts:
+        return "en"
+    cjk = scripts.pop("han", 0) + scripts.get("kana", 0)
+    if cjk:  # Japanese mixes kana into Han; Chinese never writes kana
+        scripts["ja" if scripts.pop("kana", 0) else "zh"] = cjk
+    script = max(scripts, key=lambda name: scripts[name])
+    if script == "latin":
+        return _latin_language(text)
+    if script == "arabic":
+        return _arabic_script_language(text)
+    if script == "cyrillic":
+        return "ru"
+    return script
+
+
+@dataclass(frozen=True)
+class Phrases:
+    """Everything the assistant says in a language that does not come from an article."""
+
+    code: str
+    #: English name of the language, for instructions to a language model.
+    name: str
+    direction: str  # "rtl" or "ltr"
+    #: Lead line of an answer; `{sources}` is filled with `join_list` of the sources.
+    according_to: str
+    #: What joins the last two list items; Arabic "و" attaches to the next word.
+    list_and: str
+    list_sep: str
+    abstain: str
+    nearest: str
+    llm_unavailable: str
+    llm_uncited: str
+    #: Label for the query that was actually searched after a follow-up was rewritten.
+    searched: str
+
+
+_PHRASES: Mapping[str, Phrases] = {
+    p.code: p
+    for p in (
+        Phrases(
+            code="en", name="English", direction="ltr",
+            according_to="According to {sources}:", list_and=" and ", list_sep=", ",
+            abstain="I could not find this in the indexed articles.",
+            nearest="Nearest passages, not an answer",
+            llm_unavailable="The language model could not be reached, so the answer "
+            "below is extracted from the articles.",
+            llm_uncited="The language model's answer cited no source, so the answer "
+            "extracted from the articles is shown instead.",
+            searched="Searched for",
+        ),
+        Phrases(
+            code="ar", name="Arabic", direction="rtl",
+            according_to="بحسب {sources}:", list_and=" و", list_sep="، ",
+            abstain="لم أجد هذا في المقالات المفهرسة.",
+            nearest="أقرب المقاطع، وليست إجابة",
+            llm_unavailable="تعذّر الوصول إلى النموذج اللغوي، لذا فالإجابة أدناه "
+            "مستخرجة من المقالات.",
+            llm_uncited="لم تستشهد إجابة النموذج اللغوي بأي مصدر، لذا تُعرض بدلاً منها "
+            "الإجابة المستخرجة من المقالات.",
+            searched="تم البحث عن",
+        ),
+        Phrases(
+            code="fr", name="French", direction="ltr",
+            according_to="Selon {sources} :", list_and=" et ", list_sep=", ",
+            abstain="Je n'ai pas trouvé cette information dans les articles indexés.",
+            nearest="Passages les plus proches, pas une réponse",
+            llm_unavailable="Le modèle de langue n'a pas pu être joint ; la réponse "
+            "ci-dessous est donc extraite des articles.",
+            llm_uncited="La réponse du modèle de langue ne citait aucune source ; la "
+            "réponse extraite des articles est donc affichée à la place.",
+            searched="Recherche effectuée",
+        ),
+        Phrases(
+            code="es", name="Spanish", direction="ltr",
+            according_to="Según {sources}:", list_and=" y ", list_sep=", ",
+            abstain="No encontré esto en los artículos indexados.",
+            nearest="Pasajes más cercanos, no una respuesta",
+            llm_unavailable="No se pudo contactar con el modelo de lenguaje, así que la "
+            "respuesta siguiente se ha extraído de los artículos.",
+            llm_uncited="La respuesta del modelo de lenguaje no citaba ninguna fuente, así "
+            "que se muestra en su lugar la respuesta extraída de los artículos.",
+            searched="Se buscó",
+        ),
+        Phrases(
+            code="de", name="German", direction="ltr",
+            according_to="Laut {sources}:", list_and=" und ", list_sep=", ",
+            abstain="Dazu habe ich in den indexierten Artikeln nichts gefunden.",
+            nearest="Ähnlichste Textstellen, keine Antwort",
+            llm_unavailable="Das Sprachmodell war nicht erreichbar, daher ist die folgende "
+            "Antwort aus den Artikeln entnommen.",
+            llm_uncited="Die Antwort des Sprachmodells nannte keine Quelle, daher wird "
+            "stattdessen die aus den Artikeln entnommene Antwort angezeigt.",
+            searched="Gesucht wurde nach",
+        ),
+        Phrases(
+            code="ru", name="Russian", direction="ltr",
+            according_to="Согласно {sources}:", list_and=" и ", list_sep=", ",
+            abstain="В проиндексированных статьях этого не найдено.",
+            nearest="Ближайшие фрагменты, а не ответ",
+            llm_unavailable="Не удалось связаться с языковой моделью, поэтому ответ ниже "
+            "извлечён из статей.",
+            llm_uncited="Ответ языковой модели не ссылался ни на один источник, поэтому "
+            "вместо него показан ответ, извлечённый из статей.",
+            searched="Поисковый запрос",
+        ),
+        Phrases(
+            code="tr", name="Turkish", direction="ltr",
+            # "göre" needs a case suffix on the source name; this form needs none.
+            according_to="{sources} tarafından bildirildiğine göre:",
+            list_and=" ve ", list_sep=", ",
+            abstain="Bunu dizine eklenmiş makalelerde bulamadım.",
+            nearest="En yakın pasajlar, bir yanıt değil",
+            llm_unavailable="Dil modeline ulaşılamadı, bu nedenle aşağıdaki yanıt "
+            "makalelerden çıkarıldı.",
+            llm_uncited="Dil modelinin yanıtı hiçbir kaynak göstermedi, bu nedenle onun "
+            "yerine makalelerden çıkarılan yanıt gösteriliyor.",
+            searched="Aranan",
+        ),
+        Phrases(
+            code="fa", name="Persian", direction="rtl",
+            according_to="به گزارش {sources}:", list_and=" و ", list_sep="، ",
+            abstain="این مورد را در مقاله‌های نمایه‌شده پیدا نکردم.",
+            nearest="نزدیک‌ترین بخش‌ها، نه یک پاسخ",
+            llm_unavailable="دسترسی به مدل زبانی ممکن نشد، بنابراین پاسخ زیر از "
+            "مقاله‌ها استخراج شده است.",
+            llm_uncited="پاسخ مدل زبانی به هیچ منبعی استناد نکرد، بنابراین به جای آن "
+            "پاسخ استخراج‌شده از مقاله‌ها نمایش داده می‌شود.",
+            searched="جست‌وجو برای",
+        ),
+        Phrases(
+            code="ur", name="Urdu", direction="rtl",
+            according_to="{sources} کے مطابق:", list_and=" اور ", list_sep="، ",
+            abstain="مجھے یہ بات انڈیکس کیے گئے مضامین میں نہیں ملی۔",
+            nearest="قریب ترین اقتباسات، جواب نہیں",
+            llm_unavailable="لسانی ماڈل سے رابطہ نہیں ہو سکا، اس لیے نیچے دیا گیا جواب "
+            "مضامین سے اخذ کیا گیا ہے۔",
+            llm_uncited="لسانی ماڈل کے جواب میں کسی ماخذ کا حوالہ نہیں تھا، اس لیے اس کی "
+            "جگہ مضامین سے اخذ کیا گیا جواب دکھایا جا رہا ہے۔",
+            searched="تلاش کی گئی",
+        ),
+    )
+}  # fmt: skip
+
+
+def phrases_for(code: str) -> Phrases:
+    """The phrases for a language code ("ar", "AR", "ar-EG"); English if we have none."""
+    primary = code.strip().lower().replace("_", "-").split("-")[0]
+    return _PHRASES.get(primary, _PHRASES["en"])
+
+
+def join_list(items: Sequence[str], phrases: Phrases) -> str:
+    """Items as prose: "a", "a and b", "a, b and c"; in Arabic "أ، ب وج"."""
+    if len(items) < 2:
+        return "".join(items)
+    return phrases.list_sep.join(items[:-1]) + phrases.list_and + items[-1]
