@@ -43,6 +43,8 @@ class Settings:
     #: Questions longer than this many characters are truncated (and the user told).
     max_question_chars: int = 2000
     batch_size: int = 16
+    #: Largest file the chat's "Add articles" panel accepts, in megabytes.
+    max_upload_mb: int = 20
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":

@@ -38,23 +38,25 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from qa.retriever import Question, Retriever
+    from qa.assistant import Assistant
+    from qa.llm import LLMConfig
 
     settings = _settings(args)
-    question = Question.parse(args.question, settings.max_question_chars)
-    if question.truncated_from:
-        print(
-            f"note: the question had {question.truncated_from} characters; "
-            f"only the first {settings.max_question_chars} were searched",
-            file=sys.stderr,
-        )
-    passages = Retriever(settings).search(question, k=args.k)
+    llm = None if args.extractive else LLMConfig.from_env()
+    assistant = Assistant.from_settings(settings, llm)
+    answer = None
+    for answer in assistant.ask(args.question, k=args.k):
+        pass
+    assert answer is not None
+    for note in answer.notes:
+        print(f"note: {note}", file=sys.stderr)
     if args.json:
-        payload = {"question": question.text, "passages": [p.to_dict() for p in passages]}
-        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return 0
-    print(f"Question: {question.text}\n")
-    for p in passages:
+    print(answer.text, end="\n\n")
+    if answer.abstained:
+        print("(nearest passages, not an answer)\n")
+    for p in answer.passages:
         meta = " | ".join(x for x in (p.date, p.outlet) if x)
         print(f"[{p.rank}] {p.title}" + (f"  ({meta})" if meta else ""))
         print(f"    source {p.source}, characters {p.start}-{p.end}, score {p.score:.3f}")
@@ -86,10 +88,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(run=cmd_index)
 
-    p = sub.add_parser("ask", parents=[common], help="cited passages for a question")
+    p = sub.add_parser("ask", parents=[common], help="a cited answer and its passages")
     p.add_argument("question")
     p.add_argument("-k", type=int, default=5, help="number of passages (default 5)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument(
+        "--extractive", action="store_true",
+        help="quote the articles even when an LLM is configured (QA_LLM_BASE_URL)",
+    )
     p.set_defaults(run=cmd_ask)
 
     p = sub.add_parser("serve", parents=[common], help="open the chat in the browser")

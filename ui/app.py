@@ -1,60 +1,168 @@
-"""A minimal Gradio page over the retriever: a question in, numbered cited passages out.
+"""The chat page: ask in any language, get a streamed answer whose [n] markers link to sources.
 
-Everything taken from articles or questions is HTML-escaped before it reaches the page.
+Layout: the conversation on the left, the sources of every answer on the right (newest
+first, each turn's markers link to its own cards), settings and an "Add articles" panel
+below. A `gr.api` endpoint `/answer` returns the same answer as data for `gradio_client`.
+Everything shown that comes from articles, uploads or questions is escaped (`ui.render`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import html
+import threading
+from collections.abc import Iterator
+from pathlib import Path
 
 import gradio as gr
 
 from index.config import Settings
 from index.errors import QAError
-from qa.retriever import Passage, Retriever
+from qa.assistant import Assistant
+from qa.llm import LLMConfig
+from qa.retriever import PassageFilter
+from ui.render import CSS, block, render_answer, render_sources
 
-CSS = """
-.passage, .passage * { unicode-bidi: plaintext; text-align: start; }
-.passage { border: 1px solid #ddd; border-radius: 8px; padding: 8px 12px; margin: 8px 0; }
-.passage .meta { color: #666; font-size: 0.85em; }
-"""
-
-EXAMPLES = ["what did Lavrov discuss with Kuwait?", "ماذا ناقش لافروف مع الكويت؟"]
-
-
-def render_passages(passages: list[Passage]) -> str:
-    """Numbered sources as escaped HTML; direction follows each text's own script."""
-    blocks = []
-    for p in passages:
-        meta = " · ".join(html.escape(x) for x in (p.date, p.outlet, p.source) if x)
-        blocks.append(
-            f'<div class="passage" dir="auto"><div><b>[{p.rank}] {html.escape(p.title)}</b></div>'
-            f'<div class="meta">{meta} · chars {p.start}-{p.end} · score {p.score:.3f}</div>'
-            f"<p>{html.escape(p.text)}</p></div>"
-        )
-    return "\n".join(blocks) or "<p>No passages.</p>"
+EXAMPLES = [
+    "what did Lavrov discuss with Kuwait?",
+    "ماذا ناقش لافروف مع الكويت؟",
+    "When was Putin scheduled to meet the Emir of Qatar?",
+    "ما أهم محاور زيارة رئيسي إلى موسكو؟",
+]
+EXTRACTIVE, LLM = "extractive", "LLM"
+UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".jsonl"]
 
 
-def build_app(retriever: Retriever) -> gr.Blocks:
-    def ask(question: str, k: float) -> str:
+class ChatSession:
+    """The handlers behind the page; per-user conversation state lives in gr.State."""
+
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+
+    def respond(
+        self, message: str, history: list[dict], searched: list[str], sources_html: str,
+        k: float, articles: list[str] | None, date_from: str, date_to: str, mode: str,
+    ) -> Iterator[tuple[list[dict], str, list[str], str]]:
+        """Stream one turn: (chat history, sources panel, searched queries, cleared box)."""
+        history = [*(history or []), {"role": "user", "content": block(message)}]
+        sources_html = sources_html or ""
+        turn = len(searched) + 1
+        prefix = f"t{turn}-src-"
         try:
-            return render_passages(retriever.search(question, k=int(k)))
+            where = PassageFilter(tuple(articles or ()), _iso_date(date_from), _iso_date(date_to))
+            answers = self.assistant.ask(
+                message, searched, k=int(k), where=where, use_llm=(mode == LLM)
+            )
+            for answer in answers:
+                reply = {"role": "assistant", "content": render_answer(answer, prefix)}
+                turn_sources = _turn_sources(turn, answer.searched, render_sources(answer, prefix))
+                yield [*history, reply], turn_sources + sources_html, searched, ""
+            yield [*history, reply], turn_sources + sources_html, [*searched, answer.searched], ""
         except QAError as exc:
-            return f'<p class="error">{html.escape(str(exc))}</p>'
+            reply = {"role": "assistant", "content": block(str(exc), "qa-block qa-error")}
+            yield [*history, reply], sources_html, searched, message
 
+    def add_files(self, files: list[str] | None) -> tuple[str, gr.Dropdown]:
+        """Index uploaded files incrementally; say what was added and why files were rejected."""
+        if not files:
+            return block("Choose one or more files first.", "qa-block qa-note"), self.article_picker()
+        try:
+            report, skipped = self.assistant.add_files([Path(f) for f in files])
+        except QAError as exc:
+            return block(str(exc), "qa-block qa-error"), self.article_picker()
+        lines = [
+            f"Indexed {len(report.added)} new and {len(report.updated)} changed article(s), "
+            f"{len(report.unchanged)} unchanged; the index now holds {report.chunk_count} passages."
+        ]
+        lines += [f"Rejected {Path(s.path).name}: {s.reason}" for s in skipped]
+        return "".join(block(line) for line in lines), self.article_picker()
+
+    def article_picker(self) -> gr.Dropdown:
+        try:
+            rows = self.assistant.retriever.reader.articles()
+        except QAError:
+            rows = []
+        choices = [(f"{title or article_id} ({date or 'no date'})", article_id) for article_id, title, date in rows]
+        return gr.Dropdown(choices=choices)
+
+    def answer_api(self, question: str, k: int = 5, previous: list[str] | None = None) -> dict:
+        """The final answer as data: answer text, abstained, citations, passages, searched."""
+        final = None
+        for final in self.assistant.ask(question, previous or [], k=int(k)):
+            pass
+        assert final is not None
+        return final.to_dict()
+
+
+def _turn_sources(turn: int, searched: str, cards: str) -> str:
+    heading = block(f"{turn}. {searched}", "qa-block qa-turn", f"<b>{turn}.</b> {html.escape(searched)}")
+    return f'<div class="qa-turn-sources">{heading}{cards}</div>'
+
+
+def _iso_date(text: str | None) -> str | None:
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise QAError(f"dates are written YYYY-MM-DD, e.g. 2023-10-05; got {text!r}") from None
+
+
+def build_app(assistant: Assistant) -> gr.Blocks:
+    session = ChatSession(assistant)
+    llm_ready = assistant.llm is not None
     with gr.Blocks(title="News QA") as app:
-        gr.Markdown("## Ask the indexed news articles\nAnswers are passages, cited by source.")
-        question = gr.Textbox(label="Question", placeholder=EXAMPLES[0], rtl=False)
-        k = gr.Slider(1, 20, value=5, step=1, label="Passages")
-        button = gr.Button("Search", variant="primary")
-        output = gr.HTML()
-        gr.Examples(EXAMPLES, inputs=question)
-        button.click(ask, [question, k], output, api_name="search")
-        question.submit(ask, [question, k], output)
+        gr.Markdown(
+            "## Ask the indexed news articles\n"
+            "Every sentence of an answer is quoted from an article and carries a marker "
+            "[n] that leads to its source on the right."
+        )
+        searched = gr.State([])
+        with gr.Row():
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(label="Conversation", elem_id="chat", height=520)
+                question = gr.Textbox(
+                    show_label=False, placeholder=EXAMPLES[0], elem_id="question", lines=1
+                )
+                with gr.Row():
+                    ask = gr.Button("Ask", variant="primary", elem_id="ask")
+                    clear = gr.Button("New conversation")
+                gr.Examples(EXAMPLES, inputs=question)
+            with gr.Column(scale=2):
+                gr.Markdown("### Sources")
+                sources = gr.HTML(elem_id="sources")
+        with gr.Accordion("Settings", open=False):
+            k = gr.Slider(1, 20, value=5, step=1, label="Passages")
+            articles = gr.Dropdown(multiselect=True, label="Only these articles", choices=[])
+            with gr.Row():
+                date_from = gr.Textbox(label="Published from (YYYY-MM-DD)")
+                date_to = gr.Textbox(label="Published until (YYYY-MM-DD)")
+            mode = gr.Radio(
+                [EXTRACTIVE, LLM] if llm_ready else [EXTRACTIVE],
+                value=LLM if llm_ready else EXTRACTIVE,
+                label="Answer mode" + ("" if llm_ready else " (set QA_LLM_BASE_URL to add an LLM)"),
+            )
+        with gr.Accordion("Add articles", open=False):
+            files = gr.File(file_count="multiple", file_types=UPLOAD_TYPES, elem_id="upload")
+            add = gr.Button("Index these files", elem_id="add-articles")
+            report = gr.HTML(elem_id="upload-report")
+
+        inputs = [question, chatbot, searched, sources, k, articles, date_from, date_to, mode]
+        outputs = [chatbot, sources, searched, question]
+        ask.click(session.respond, inputs, outputs, api_visibility="private")
+        question.submit(session.respond, inputs, outputs, api_visibility="private")
+        clear.click(lambda: ([], "", [], ""), None, outputs, api_visibility="private")
+        add.click(session.add_files, files, [report, articles], api_name="add_articles")
+        app.load(session.article_picker, None, articles, api_visibility="private")
+        gr.api(session.answer_api, api_name="answer")
     return app
 
 
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None:
-    retriever = Retriever(settings)
-    retriever.reader  # fail now with a clear message if there is no index
-    build_app(retriever).queue().launch(server_name=host, server_port=port, css=CSS)
+    assistant = Assistant.from_settings(settings, LLMConfig.from_env())
+    assistant.retriever.reader  # fail now, with a clear message, if there is no index
+    threading.Thread(target=assistant.warm_up, daemon=True).start()
+    build_app(assistant).queue(default_concurrency_limit=2).launch(
+        server_name=host, server_port=port, css=CSS, max_file_size=f"{settings.max_upload_mb}mb",
+    )

@@ -1,0 +1,182 @@
+"""Calibrate when the extractive answerer abstains, and measure both error rates.
+
+Calibration set: the hand-checked seed questions (answerable) and the hand-written
+unanswerable ones (tests/data/unanswerable_questions.jsonl), over the seed index.
+Held-out check: XQuAD, half of its Wikipedia articles indexed; questions about the
+indexed half are answerable, questions about the other half are not.
+
+    .venv/bin/python bench/abstention.py --json docs/abstention.json
+
+For each question it records the best evidence-sentence score and the share of salient
+question terms found in the passages, then grid-searches the two thresholds that
+minimise false answers + false abstentions on the calibration set, and reports the error
+rates of that policy (and of the shipped `AbstentionPolicy`) on both sets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from index.aux_embedder import AuxEmbedder  # noqa: E402
+from index.articles import Article  # noqa: E402
+from index.builder import build_index, update_index  # noqa: E402
+from index.config import Settings  # noqa: E402
+from index.embedder import Embedder  # noqa: E402
+from qa.answer import AbstentionPolicy, ExtractiveAnswerer  # noqa: E402
+from qa.grounding import GroundingChecker  # noqa: E402
+from qa.retriever import Retriever  # noqa: E402
+
+K = 5
+
+
+@dataclass(frozen=True)
+class Observation:
+    question: str
+    answerable: bool
+    similarity: float
+    coverage: float
+    missing: tuple[str, ...]
+    evidence_hit: bool | None  # best sentence contains a gold snippet (seed questions)
+
+
+def observe(
+    retriever: Retriever, answerer: ExtractiveAnswerer, question: str, answerable: bool,
+    gold: list[str] | None = None,
+) -> Observation:
+    passages = retriever.search(question, k=K)
+    evidence = answerer.score_sentences(question, passages)
+    grounding = answerer.grounding.check(question, [f"{p.title}\n{p.text}" for p in passages])
+    hit = None
+    if gold and evidence:
+        best = evidence[0].sentence.text
+        hit = any(g in best or best in g for g in gold)
+    return Observation(
+        question, answerable, evidence[0].score if evidence else 0.0, grounding.coverage,
+        grounding.missing, hit,
+    )
+
+
+def error_rates(observations: list[Observation], policy: AbstentionPolicy) -> dict[str, float]:
+    answerable = [o for o in observations if o.answerable]
+    unanswerable = [o for o in observations if not o.answerable]
+    false_abstain = sum(policy.abstains(o.similarity, o.coverage) for o in answerable)
+    false_answer = sum(not policy.abstains(o.similarity, o.coverage) for o in unanswerable)
+    return {
+        "answerable": len(answerable),
+        "unanswerable": len(unanswerable),
+        "false_abstention_rate": round(false_abstain / max(1, len(answerable)), 3),
+        "false_answer_rate": round(false_answer / max(1, len(unanswerable)), 3),
+    }
+
+
+def calibrate(observations: list[Observation]) -> AbstentionPolicy:
+    """Thresholds minimising the sum of both error rates (ties: the laxer policy)."""
+    best: tuple[float, AbstentionPolicy] | None = None
+    for similarity in np.arange(0.70, 0.95, 0.005):
+        for coverage in (0.0, 0.25, 0.34, 0.5, 0.67, 0.75, 1.0):
+            policy = AbstentionPolicy(round(float(similarity), 3), coverage)
+            rates = error_rates(observations, policy)
+            cost = rates["false_abstention_rate"] + rates["false_answer_rate"]
+            if best is None or cost < best[0] - 1e-9:
+                best = (cost, policy)
+    assert best is not None
+    return best[1]
+
+
+def seed_observations(settings: Settings, retriever: Retriever, answerer: ExtractiveAnswerer) -> list[Observation]:
+    build_index(ROOT / "seeds", settings, embedder=retriever.embedder, progress=False)
+    rows = [(json.loads(line), True) for line in open(ROOT / "tests/data/seed_questions.jsonl")]
+    rows += [(json.loads(line), False) for line in open(ROOT / "tests/data/unanswerable_questions.jsonl")]
+    return [
+        observe(retriever, answerer, row["question"], answerable, row.get("gold_text"))
+        for row, answerable in tqdm(rows, desc="seed questions", unit="q", file=sys.stderr)
+    ]
+
+
+def xquad_observations(
+    folder: Path, settings: Settings, retriever: Retriever, answerer: ExtractiveAnswerer, per_side: int,
+) -> dict[str, list[Observation]]:
+    """Index the even-numbered Wikipedia articles; odd-numbered ones are unanswerable."""
+    arabic = json.loads((folder / "xquad.ar.json").read_text(encoding="utf-8"))["data"]
+    english = json.loads((folder / "xquad.en.json").read_text(encoding="utf-8"))["data"]
+    english_by_id = {
+        qa["id"]: qa["question"] for doc in english for p in doc["paragraphs"] for qa in p["qas"]
+    }
+    articles, questions = [], {"xquad-en": [], "xquad-ar": []}
+    for number, doc in enumerate(arabic):
+        indexed = number % 2 == 0
+        for paragraph_number, paragraph in enumerate(doc["paragraphs"]):
+            if indexed:
+                articles.append(Article(f"xq-{number:02d}-{paragraph_number}", doc["title"], paragraph["context"]))
+            for qa in paragraph["qas"]:
+                questions["xquad-ar"].append((qa["question"], indexed))
+                questions["xquad-en"].append((english_by_id[qa["id"]], indexed))
+    update_index(articles, settings, retriever.embedder, rebuild=True, remove_missing=True, progress=True)
+    rng = np.random.default_rng(0)
+    result = {}
+    for name, rows in questions.items():
+        sample = []
+        for answerable in (True, False):
+            side = [q for q in rows if q[1] == answerable]
+            picks = rng.choice(len(side), size=min(per_side, len(side)), replace=False)
+            sample += [side[i] for i in sorted(picks)]
+        result[name] = [
+            observe(retriever, answerer, question, answerable)
+            for question, answerable in tqdm(sample, desc=name, unit="q", file=sys.stderr)
+        ]
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--xquad", type=Path, default=ROOT.parent / "shared" / "data" / "xquad")
+    parser.add_argument("--per-side", type=int, default=100, help="XQuAD questions per side and language")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings.from_env(index_dir=Path(tmp) / "seeds")
+        aux = AuxEmbedder() if settings.uses_aux_model else None
+        retriever = Retriever(settings, embedder=Embedder(settings), aux_embedder=aux)
+        checker = GroundingChecker(aux.embed_passages if aux else None)
+        answerer = ExtractiveAnswerer(retriever.embedder, checker)
+        seeds = seed_observations(settings, retriever, answerer)
+        fitted = calibrate(seeds)
+        report: dict[str, object] = {
+            "fitted_policy": vars(fitted),
+            "shipped_policy": vars(AbstentionPolicy()),
+            "seeds": {"fitted": error_rates(seeds, fitted), "shipped": error_rates(seeds, AbstentionPolicy())},
+            "evidence_hit_rate": round(
+                float(np.mean([o.evidence_hit for o in seeds if o.evidence_hit is not None])), 3
+            ),
+        }
+        if args.xquad.exists():
+            xq_settings = Settings.from_env(index_dir=Path(tmp) / "xquad")
+            xq_retriever = Retriever(xq_settings, embedder=retriever.embedder, aux_embedder=aux)
+            for name, rows in xquad_observations(args.xquad, xq_settings, xq_retriever, answerer, args.per_side).items():
+                report[name] = {"shipped": error_rates(rows, AbstentionPolicy()), "fitted": error_rates(rows, fitted)}
+        report["wrong_on_seeds"] = [
+            {"question": o.question, "answerable": o.answerable, "similarity": round(o.similarity, 3),
+             "coverage": round(o.coverage, 2), "missing": list(o.missing)}
+            for o in seeds if AbstentionPolicy().abstains(o.similarity, o.coverage) == o.answerable
+        ]
+    text = json.dumps(report, ensure_ascii=False, indent=2)
+    print(text)
+    if args.json:
+        args.json.write_text(text + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

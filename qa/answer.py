@@ -1,0 +1,205 @@
+"""Answers: cited evidence sentences from the retrieved passages, or an honest abstention.
+
+The extractive answerer needs no language model: it scores every sentence of the
+retrieved passages against the question (the same embedding model that retrieved them,
+plus word overlap), quotes the best few verbatim, each followed by `[n]`, the number of
+the passage shown with the answer, and leads with the articles and dates they come from.
+It abstains when the evidence is weak: the best sentence is far from the question, or the
+names the question asks about are not in the passages (`qa.grounding`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+
+from index.embedder import Embedder
+from index.normalize import tokenize_for_search
+from qa.grounding import GroundingChecker
+from qa.language import Phrases, detect_language, join_list, phrases_for
+from qa.retriever import Passage
+from qa.sentences import Sentence, split_sentences
+
+#: At most this many sentences are quoted; an answer is short.
+MAX_EVIDENCE = 3
+#: A further sentence is quoted only if it scores within this margin of the best one.
+EVIDENCE_MARGIN = 0.02
+#: Weight of the share of question words a sentence contains, beside the cosine.
+OVERLAP_WEIGHT = 0.1
+#: Sentences scored per question: the embedding cost of an answer is bounded.
+MAX_CANDIDATES = 60
+
+
+@dataclass(frozen=True)
+class AbstentionPolicy:
+    """When the evidence is too weak to answer. Calibrated by `bench/abstention.py`."""
+
+    min_similarity: float = 0.80
+    min_coverage: float = 0.5
+
+    def abstains(self, similarity: float, coverage: float) -> bool:
+        return similarity < self.min_similarity or coverage < self.min_coverage
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Source `n` of an answer: the passage shown as [n], and the sentences quoted from it."""
+
+    n: int
+    source: str
+    title: str
+    date: str | None
+    start: int
+    end: int
+    outlet: str | None = None
+    quotes: tuple[tuple[int, int], ...] = ()  # (start, end) in the article of each quote
+
+    @classmethod
+    def of(cls, passage: Passage, quotes: Sequence[Sentence] = ()) -> "Citation":
+        return cls(
+            n=passage.rank, source=passage.source, title=passage.title, date=passage.date,
+            start=passage.start, end=passage.end, outlet=passage.outlet,
+            quotes=tuple((s.start, s.end) for s in quotes),
+        )
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the reader sees: the answer text, the numbered sources it cites, and why."""
+
+    question: str
+    searched: str  # the query actually searched (differs for a resolved follow-up)
+    text: str
+    abstained: bool
+    passages: tuple[Passage, ...]
+    citations: tuple[Citation, ...]
+    language: str
+    mode: str = "extractive"  # or "llm"
+    notes: tuple[str, ...] = ()
+    done: bool = True  # False for the partial answers of a stream
+    missing: tuple[str, ...] = ()  # salient terms not found in the evidence
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "question": self.question,
+            "searched": self.searched,
+            "answer": self.text,
+            "abstained": self.abstained,
+            "mode": self.mode,
+            "language": self.language,
+            "notes": list(self.notes),
+            "citations": [asdict(c) for c in self.citations],
+            "passages": [p.to_dict() for p in self.passages],
+        }
+
+
+@dataclass(frozen=True)
+class Evidence:
+    sentence: Sentence
+    score: float
+
+
+class ExtractiveAnswerer:
+    """Composes a cited answer from passages without a language model."""
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        grounding: GroundingChecker | None = None,
+        policy: AbstentionPolicy | None = None,
+    ) -> None:
+        self.embedder = embedder
+        self.grounding = grounding or GroundingChecker()
+        self.policy = policy or AbstentionPolicy()
+
+    def score_sentences(self, question: str, passages: Sequence[Passage]) -> list[Evidence]:
+        """Every sentence of the passages, scored against the question, best first."""
+        sentences = [s for p in passages for s in split_sentences(p)][:MAX_CANDIDATES]
+        if not sentences:
+            return []
+        vectors = self.embedder.embed_passages([s.text for s in sentences])
+        cosines = vectors @ self.embedder.embed_query(question)
+        asked = set(tokenize_for_search(question))
+        scored = [
+            Evidence(s, float(cos) + OVERLAP_WEIGHT * _overlap(asked, s.text))
+            for s, cos in zip(sentences, cosines)
+        ]
+        return sorted(scored, key=lambda e: -e.score)
+
+    def answer(self, question: str, passages: Sequence[Passage], searched: str | None = None) -> Answer:
+        """The cited answer, or an abstention that still shows the nearest passages."""
+        searched = searched or question
+        language = detect_language(question)
+        phrases = phrases_for(language)
+        passages = tuple(passages)
+        evidence = self.score_sentences(searched, passages)
+        grounding = self.grounding.check(searched, [f"{p.title}\n{p.text}" for p in passages])
+        best = evidence[0].score if evidence else 0.0
+        if not evidence or self.policy.abstains(best, grounding.coverage):
+            return Answer(
+                question, searched, abstention_text(phrases), True, passages, (), language,
+                missing=grounding.missing,
+            )
+        chosen = select_evidence(evidence, lambda e: self.grounding.check(searched, [e.sentence.text], words=False).coverage)
+        by_rank = {p.rank: p for p in passages}
+        cited = sorted({e.sentence.source_rank for e in chosen})
+        citations = tuple(
+            Citation.of(by_rank[n], [e.sentence for e in chosen if e.sentence.source_rank == n])
+            for n in cited
+        )
+        text = compose(phrases, [by_rank[n] for n in _first_seen(chosen)], chosen)
+        return Answer(question, searched, text, False, passages, citations, language)
+
+
+def select_evidence(
+    evidence: Sequence[Evidence], coverage: Callable[[Evidence], float],
+) -> list[Evidence]:
+    """The best sentence and up to two near-equals that name as much of what was asked.
+
+    A sentence about Lavrov and Jordan can score close to one about Lavrov and Kuwait;
+    requiring the same coverage of the question's names keeps it out of a Kuwait answer.
+    """
+    best = evidence[0]
+    needed = coverage(best)
+    chosen: list[Evidence] = [best]
+    for candidate in evidence[1:]:
+        if len(chosen) == MAX_EVIDENCE or candidate.score < best.score - EVIDENCE_MARGIN:
+            break
+        if any(_same_span(candidate.sentence, c.sentence) for c in chosen):
+            continue
+        if coverage(candidate) >= needed:
+            chosen.append(candidate)
+    return chosen
+
+
+def compose(phrases: Phrases, sources: Sequence[Passage], chosen: Sequence[Evidence]) -> str:
+    """Lead line naming the articles and dates, then one quoted sentence per line with [n]."""
+    names = list(dict.fromkeys(_source_name(p) for p in sources))
+    lead = phrases.according_to.format(sources=join_list(names, phrases))
+    lines = [f"{e.sentence.text} [{e.sentence.source_rank}]" for e in chosen]
+    return "\n".join([lead, *lines])
+
+
+def abstention_text(phrases: Phrases) -> str:
+    return f"{phrases.abstain}\n{phrases.nearest}:"
+
+
+def _source_name(passage: Passage) -> str:
+    details = ", ".join(x for x in (passage.outlet, passage.date) if x)
+    title = f"«{passage.title}»" if passage.title else passage.source
+    return f"{title} ({details})" if details else title
+
+
+def _first_seen(chosen: Sequence[Evidence]) -> list[int]:
+    return list(dict.fromkeys(e.sentence.source_rank for e in chosen))
+
+
+def _overlap(asked: set[str], text: str) -> float:
+    if not asked:
+        return 0.0
+    return len(asked & set(tokenize_for_search(text))) / len(asked)
+
+
+def _same_span(a: Sentence, b: Sentence) -> bool:
+    """Overlapping chunks repeat sentences; the same article span is quoted once."""
+    return a.text == b.text or (a.article_id == b.article_id and a.start < b.end and b.start < a.end)

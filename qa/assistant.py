@@ -1,0 +1,137 @@
+"""The assistant: a question (maybe a follow-up) in, a streamed, cited answer out.
+
+One place decides the order of things, for the CLI, the chat and the API alike:
+validate the question, resolve a follow-up against the conversation, retrieve, compose
+the extractive answer, and, when a language model is configured and asked for, let it
+write the answer instead, keeping it only if its citations check out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from index.articles import SkippedFile, load_file
+from index.aux_embedder import AuxEmbedder
+from index.builder import IndexReport, update_index
+from index.config import Settings
+from index.embedder import Embedder
+from qa.answer import Answer, Citation, ExtractiveAnswerer
+from qa.citations import check_citations
+from qa.followup import resolve_followup
+from qa.grounding import GroundingChecker
+from qa.language import phrases_for
+from qa.llm import LLMClient, LLMConfig, LLMError, build_messages
+from qa.retriever import PassageFilter, Question, Retriever
+
+
+class Assistant:
+    """Answers questions over one index, with or without a language model."""
+
+    def __init__(
+        self, retriever: Retriever, answerer: ExtractiveAnswerer, llm: LLMClient | None = None,
+    ) -> None:
+        self.retriever = retriever
+        self.answerer = answerer
+        self.llm = llm
+
+    def warm_up(self) -> None:
+        """Load the models before the first reader asks (seconds of imports and weights)."""
+        self.retriever.search("warm up", k=1)
+        self.answerer.embedder.embed_passages(["warm up"])
+
+    def add_files(self, paths: Sequence[Path]) -> tuple[IndexReport, list[SkippedFile]]:
+        """Index uploaded files into the live index, incrementally; searchable at once."""
+        articles, skipped = [], []
+        for path in paths:
+            loaded = load_file(path)
+            articles += loaded.articles
+            skipped += loaded.skipped
+        if not articles:
+            return IndexReport(chunk_count=self.retriever.reader.manifest.chunk_count), skipped
+        report = update_index(
+            articles, self.retriever.settings, self.retriever.embedder, progress=False,
+            aux_embedder=self.retriever.aux_embedder,
+        )
+        return report, skipped + report.skipped
+
+    @classmethod
+    def from_settings(cls, settings: Settings, llm_config: LLMConfig | None = None) -> "Assistant":
+        """The shipped wiring: one copy of each model, shared by retrieval and answers."""
+        embedder = Embedder(settings)
+        aux = AuxEmbedder() if settings.uses_aux_model else None
+        retriever = Retriever(settings, embedder=embedder, aux_embedder=aux)
+        checker = GroundingChecker(aux.embed_passages if aux else None)
+        llm = LLMClient(llm_config) if llm_config else None
+        return cls(retriever, ExtractiveAnswerer(embedder, checker), llm)
+
+    def ask(
+        self,
+        question: str,
+        previous: Sequence[str] = (),
+        k: int = 5,
+        where: PassageFilter | None = None,
+        use_llm: bool = True,
+    ) -> Iterator[Answer]:
+        """Partial answers as they grow (`done=False`), then the final one.
+
+        `previous` holds the queries searched earlier in this conversation, oldest first;
+        the final answer's `searched` is what to append to it for the next turn.
+        """
+        asked = Question.parse(question, self.retriever.settings.max_question_chars)
+        query = resolve_followup(asked.text, previous)
+        passages = self.retriever.search(query.text, k=k, where=where)
+        extractive = self.answerer.answer(asked.text, passages, searched=query.text)
+        notes = []
+        if asked.truncated_from:
+            notes.append(
+                f"The question had {asked.truncated_from} characters; the first "
+                f"{len(asked.text)} were used."
+            )
+        if query.rewritten and query.rule:
+            notes.append(query.rule)
+        extractive = replace(extractive, notes=tuple(notes))
+        if self.llm is None or not use_llm or not passages:
+            yield from _stream_lines(extractive)
+            return
+        yield from self._ask_llm(extractive)
+
+    def _ask_llm(self, extractive: Answer) -> Iterator[Answer]:
+        """Stream the model's answer; fall back to the extractive one if it fails its checks."""
+        assert self.llm is not None
+        phrases = phrases_for(extractive.language)
+        messages = build_messages(extractive.searched, extractive.passages, phrases.name)
+        text = ""
+        try:
+            for token in self.llm.stream_chat(messages):
+                text += token
+                yield replace(extractive, text=text, mode="llm", done=False, citations=(), abstained=False)
+        except LLMError as exc:
+            yield _with_note(extractive, f"{phrases.llm_unavailable} ({exc})")
+            return
+        checked = check_citations(text, len(extractive.passages))
+        if not checked.has_citations:
+            yield _with_note(extractive, phrases.llm_uncited)
+            return
+        by_rank = {p.rank: p for p in extractive.passages}
+        notes = extractive.notes
+        if checked.removed:
+            removed = ", ".join(f"[{n}]" for n in checked.removed)
+            notes += (f"Removed citation markers that match no source: {removed}.",)
+        yield replace(
+            extractive, text=checked.text.strip(), mode="llm", abstained=False, notes=notes,
+            citations=tuple(Citation.of(by_rank[n]) for n in sorted(checked.cited)),
+        )
+
+
+def _with_note(answer: Answer, note: str) -> Answer:
+    return replace(answer, notes=(*answer.notes, note))
+
+
+def _stream_lines(answer: Answer) -> Iterator[Answer]:
+    """An extractive answer is ready at once; it is still shown line by line."""
+    lines = answer.text.split("\n")
+    for end in range(1, len(lines)):
+        yield replace(answer, text="\n".join(lines[:end]), done=False)
+    yield answer

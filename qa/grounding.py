@@ -1,0 +1,157 @@
+"""Is the question's subject actually in the evidence? The signal behind abstention.
+
+Embedding similarity alone cannot tell "What did Lavrov discuss with Brazil?" from the
+Kuwait question: both land on the same Lavrov passages with nearly the same cosine. What
+differs is that "Brazil" is nowhere in them. So we check the question's salient terms
+against the words of the retrieved passages, across scripts:
+
+- names in a cased script (Latin, Cyrillic, Greek): capitalised words after the first
+  word, and numbers; matched against Arabic words by their consonant skeleton
+  (Lavrov ~ لافروف, Kuwaiti ~ الكويتي), or by exact spelling when the scripts agree;
+- a word in Arabic script: any content word, matched by its normalised, stemmed form;
+- what neither catches (translated rather than transliterated names, "Jordan" ~ "الأردن")
+  is matched by word-level similarity of the second embedding model, when there is one.
+
+`coverage` is the share of salient terms found; the answerer abstains below a threshold
+calibrated on answerable and unanswerable questions (docs/abstention.md).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.normalize import normalize_for_search, tokenize_for_search
+
+_WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
+_ARABIC = re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF]")
+_POSSESSIVE = re.compile(r"[’']s$", re.IGNORECASE)
+#: Word-level cosine (second model) above which a term counts as present in translation.
+#: USE puts a name and its Arabic form at 0.72-0.91 and unrelated names at 0.45-0.69.
+WORD_SIMILARITY = 0.75
+
+_CYRILLIC = dict(zip(
+    "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+    ["a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "y", "k", "l", "m", "n", "o", "p", "r",
+     "s", "t", "u", "f", "kh", "ts", "ch", "sh", "shch", "", "y", "", "e", "yu", "ya"],
+))
+#: Sound classes shared by Latin transliterations and Arabic letters; vowels, glides,
+#: h-sounds, hamza and ʿayn carry no class because transliterations disagree on them.
+_LATIN_DIGRAPHS = (("shch", "X"), ("sh", "X"), ("ch", "X"), ("kh", "K"), ("gh", "K"),
+                   ("th", "T"), ("dh", "D"), ("zh", "J"), ("ts", "S"), ("ph", "F"))
+_LATIN_CLASS = {
+    "b": "B", "p": "B", "f": "F", "v": "F", "t": "T", "d": "D", "k": "K", "q": "K",
+    "g": "K", "c": "K", "j": "J", "s": "S", "z": "Z", "x": "KS", "l": "L", "m": "M",
+    "n": "N", "r": "R",
+}
+_ARABIC_CLASS = {
+    "ب": "B", "پ": "B", "ف": "F", "ڤ": "F", "ت": "T", "ط": "T", "ث": "T", "د": "D",
+    "ض": "D", "ذ": "D", "ك": "K", "ق": "K", "غ": "K", "خ": "K", "گ": "K", "ج": "J",
+    "س": "S", "ص": "S", "ز": "Z", "ظ": "Z", "ش": "X", "چ": "X", "ل": "L", "م": "M",
+    "ن": "N", "ر": "R",
+}
+_ARABIC_PREFIX = re.compile(r"^(?:[وفبلك]?ال|لل|[وف]?[بل]ال)")
+
+
+@dataclass(frozen=True)
+class Grounding:
+    """Which salient terms of a question the evidence contains."""
+
+    terms: tuple[str, ...]
+    missing: tuple[str, ...]
+
+    @property
+    def coverage(self) -> float:
+        """Share of salient terms found; 1.0 when the question names nothing checkable."""
+        if not self.terms:
+            return 1.0
+        return 1 - len(self.missing) / len(self.terms)
+
+
+def salient_terms(question: str) -> list[str]:
+    """The words a passage must contain for it to be about what was asked."""
+    words = _WORD.findall(question)
+    if not words:
+        return []
+    if sum(bool(_ARABIC.search(w)) for w in words) * 2 >= len(words):
+        return list(dict.fromkeys(tokenize_for_search(question)))
+    names = [
+        _POSSESSIVE.sub("", word)
+        for position, word in enumerate(words)
+        if (position > 0 and word[:1].isupper()) or any(ch.isdigit() for ch in word)
+    ]
+    return list(dict.fromkeys(name for name in names if len(name) > 1))
+
+
+def skeleton(word: str) -> str:
+    """Consonant classes of a word in Latin, Cyrillic or Arabic script ("Lavrov" -> "LFRF")."""
+    word = unicodedata.normalize("NFKD", word.lower())
+    if _ARABIC.search(word):
+        word = _ARABIC_PREFIX.sub("", normalize_for_search(word))
+        return _collapse("".join(_ARABIC_CLASS.get(ch, "") for ch in word))
+    word = "".join(_CYRILLIC.get(ch, ch) for ch in word if not unicodedata.combining(ch))
+    for digraph, sound in _LATIN_DIGRAPHS:
+        word = word.replace(digraph, sound)  # upper case: already a class
+    return _collapse("".join(ch if ch.isupper() else _LATIN_CLASS.get(ch, "") for ch in word))
+
+
+def _collapse(classes: str) -> str:
+    """One class per run: Arabic writes a doubled consonant once (Gazze ~ غزة)."""
+    return re.sub(r"(.)\1+", r"\1", classes)
+
+
+def skeletons_match(a: str, b: str) -> bool:
+    """Same name in two scripts: equal skeletons, or one a prefix of the other (Putin ~ Putinism).
+
+    Short skeletons must be equal, or "KT" (Kuwait) would match "KTR" (اقتراح, proposal).
+    """
+    if len(a) < 2 or len(b) < 2:
+        return False
+    if a == b:
+        return True
+    shorter, longer = sorted((a, b), key=len)
+    return len(shorter) >= 3 and longer.startswith(shorter)
+
+
+class GroundingChecker:
+    """Checks salient question terms against the words of the evidence passages.
+
+    `embed_words` (optional) embeds words with a multilingual model whose vectors are
+    normalised; it catches names that are translated rather than transliterated.
+    """
+
+    def __init__(self, embed_words: Callable[[list[str]], np.ndarray] | None = None) -> None:
+        self._embed_words = embed_words
+
+    def check(self, question: str, texts: Sequence[str], words: bool = True) -> Grounding:
+        """Salient terms of the question missing from all of `texts`.
+
+        `words=False` skips the word-embedding fallback: cheap enough per sentence.
+        """
+        terms = salient_terms(question)
+        if not terms:
+            return Grounding((), ())
+        vocabulary = list(dict.fromkeys(w for text in texts for w in _WORD.findall(text)))
+        if _ARABIC.search(" ".join(terms)):
+            present = {token for text in texts for token in tokenize_for_search(text)}
+            missing = [t for t in terms if t not in present]
+        else:
+            lowered = {w.casefold() for w in vocabulary}
+            skeletons = {skeleton(w) for w in vocabulary}
+            missing = [
+                t for t in terms
+                if t.casefold() not in lowered
+                and not any(skeletons_match(skeleton(t), s) for s in skeletons)
+            ]
+        if missing and words and self._embed_words and vocabulary:
+            missing = self._not_similar(missing, vocabulary)
+        return Grounding(tuple(terms), tuple(missing))
+
+    def _not_similar(self, terms: list[str], words: list[str]) -> list[str]:
+        vectors = self._embed_words(terms + words)
+        best = (vectors[: len(terms)] @ vectors[len(terms):].T).max(axis=1)
+        return [t for t, score in zip(terms, best) if score < WORD_SIMILARITY]
