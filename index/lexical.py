@@ -83,6 +83,20 @@ class LexicalIndex:
     def __len__(self) -> int:
         return len(self._ids)
 
+    def idf(self, token: str) -> float:
+        """BM25's inverse document frequency of a search token; highest when it is absent.
+
+        Answers use it to weigh which question words matter: a name found in few chunks
+        (or none) says more about what was asked than a common verb.
+        """
+        documents = len(self._ids)
+        term = self._vocab.get(token)
+        frequency = 0
+        if term is not None and self._bm25 is not None:
+            indptr = self._bm25.scores["indptr"]
+            frequency = int(indptr[term + 1] - indptr[term])
+        return float(np.log(1 + (documents - frequency + 0.5) / (frequency + 0.5)))
+
     def save(self, folder: Path) -> None:
         """Write the index into `folder` (created if needed); the metadata file last."""
         folder.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from index.embedder import Embedder
 from index.normalize import tokenize_for_search
 from qa.grounding import GroundingChecker
-from qa.language import Phrases, detect_language, join_list, phrases_for
+from qa.language import Phrases, detect_language, dominant_script, join_list, phrases_for
 from qa.retriever import Passage
 from qa.sentences import Sentence, split_sentences
 
@@ -32,13 +32,20 @@ MAX_CANDIDATES = 60
 
 @dataclass(frozen=True)
 class AbstentionPolicy:
-    """When the evidence is too weak to answer. Calibrated by `bench/abstention.py`."""
+    """When the evidence is too weak to answer. Calibrated by `bench/abstention.py`.
 
-    min_similarity: float = 0.80
-    min_coverage: float = 0.5
+    Cosines between a question and a sentence in the same script run higher than across
+    scripts (an Arabic question against Arabic text vs. an English one), so each case has
+    its own similarity floor.
+    """
 
-    def abstains(self, similarity: float, coverage: float) -> bool:
-        return similarity < self.min_similarity or coverage < self.min_coverage
+    min_similarity_same_script: float = 0.925
+    min_similarity_cross_script: float = 0.795
+    min_coverage: float = 0.6
+
+    def abstains(self, similarity: float, coverage: float, same_script: bool) -> bool:
+        floor = self.min_similarity_same_script if same_script else self.min_similarity_cross_script
+        return similarity < floor or coverage < self.min_coverage
 
 
 @dataclass(frozen=True)
@@ -134,8 +141,9 @@ class ExtractiveAnswerer:
         passages = tuple(passages)
         evidence = self.score_sentences(searched, passages)
         grounding = self.grounding.check(searched, [f"{p.title}\n{p.text}" for p in passages])
-        best = evidence[0].score if evidence else 0.0
-        if not evidence or self.policy.abstains(best, grounding.coverage):
+        if not evidence or self.policy.abstains(
+            evidence[0].score, grounding.coverage, same_script(searched, evidence[0].sentence.text)
+        ):
             return Answer(
                 question, searched, abstention_text(phrases), True, passages, (), language,
                 missing=grounding.missing,
@@ -149,6 +157,10 @@ class ExtractiveAnswerer:
         )
         text = compose(phrases, [by_rank[n] for n in _first_seen(chosen)], chosen)
         return Answer(question, searched, text, False, passages, citations, language)
+
+
+def same_script(question: str, text: str) -> bool:
+    return dominant_script(question) == dominant_script(text)
 
 
 def select_evidence(
@@ -185,9 +197,15 @@ def abstention_text(phrases: Phrases) -> str:
 
 
 def _source_name(passage: Passage) -> str:
-    details = ", ".join(x for x in (passage.outlet, passage.date) if x)
-    title = f"«{passage.title}»" if passage.title else passage.source
+    """«title» (outlet, date), each name bidi-isolated so an Arabic title inside an
+    English lead line (or the reverse) cannot reorder the punctuation around it."""
+    details = ", ".join(_isolate(x) for x in (passage.outlet, passage.date) if x)
+    title = _isolate(f"«{passage.title}»") if passage.title else passage.source
     return f"{title} ({details})" if details else title
+
+
+def _isolate(text: str) -> str:
+    return f"\u2068{text}\u2069"  # FIRST STRONG ISOLATE ... POP DIRECTIONAL ISOLATE
 
 
 def _first_seen(chosen: Sequence[Evidence]) -> list[int]:

@@ -44,7 +44,14 @@ class Assistant:
     def add_files(self, paths: Sequence[Path]) -> tuple[IndexReport, list[SkippedFile]]:
         """Index uploaded files into the live index, incrementally; searchable at once."""
         articles, skipped = [], []
+        limit_mb = self.retriever.settings.max_upload_mb
         for path in paths:
+            size_mb = path.stat().st_size / 1_000_000
+            if size_mb > limit_mb:
+                skipped.append(SkippedFile(
+                    str(path), f"the file is {size_mb:.1f} MB; the limit is {limit_mb} MB (QA_MAX_UPLOAD_MB)"
+                ))
+                continue
             loaded = load_file(path)
             articles += loaded.articles
             skipped += loaded.skipped
@@ -62,7 +69,7 @@ class Assistant:
         embedder = Embedder(settings)
         aux = AuxEmbedder() if settings.uses_aux_model else None
         retriever = Retriever(settings, embedder=embedder, aux_embedder=aux)
-        checker = GroundingChecker(aux.embed_passages if aux else None)
+        checker = GroundingChecker(aux.embed_passages if aux else None, retriever.idf)
         llm = LLMClient(llm_config) if llm_config else None
         return cls(retriever, ExtractiveAnswerer(embedder, checker), llm)
 

@@ -67,8 +67,25 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from ui.app import serve
 
-    serve(_settings(args), host=args.host, port=args.port)
+    auth = _parse_auth(args.auth) if args.auth else None
+    if auth is None and args.host not in LOOPBACK:
+        print(
+            f"warning: serving on {args.host} without --auth: anyone who can reach this "
+            "address can read the articles and add new ones",
+            file=sys.stderr,
+        )
+    serve(_settings(args), host=args.host, port=args.port, auth=auth)
     return 0
+
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _parse_auth(raw: str) -> tuple[str, str]:
+    user, sep, password = raw.partition(":")
+    if not sep or not user or not password:
+        raise QAError("--auth takes USER:PASSWORD, e.g. --auth editor:s3cret")
+    return user, password
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -101,6 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", parents=[common], help="open the chat in the browser")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
+    p.add_argument(
+        "--auth", metavar="USER:PASSWORD",
+        help="require this login (use it whenever --host is not loopback)",
+    )
     p.set_defaults(run=cmd_serve)
     sub.add_parser("bench", add_help=False, help="retrieval benchmark (see qa bench --help)")
     return parser

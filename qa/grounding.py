@@ -59,17 +59,20 @@ _ARABIC_PREFIX = re.compile(r"^(?:[وفبلك]?ال|لل|[وف]?[بل]ال)")
 
 @dataclass(frozen=True)
 class Grounding:
-    """Which salient terms of a question the evidence contains."""
+    """Which salient terms of a question the evidence contains, and how much each matters."""
 
     terms: tuple[str, ...]
     missing: tuple[str, ...]
+    weights: tuple[float, ...] = ()  # one per term; empty means all equal
 
     @property
     def coverage(self) -> float:
-        """Share of salient terms found; 1.0 when the question names nothing checkable."""
+        """Weighted share of salient terms found; 1.0 when nothing is checkable."""
         if not self.terms:
             return 1.0
-        return 1 - len(self.missing) / len(self.terms)
+        weights = dict(zip(self.terms, self.weights or (1.0,) * len(self.terms)))
+        total = sum(weights.values())
+        return 1 - sum(weights[t] for t in self.missing) / total if total else 1.0
 
 
 def salient_terms(question: str) -> list[str]:
@@ -122,10 +125,18 @@ class GroundingChecker:
 
     `embed_words` (optional) embeds words with a multilingual model whose vectors are
     normalised; it catches names that are translated rather than transliterated.
+    `term_weight` (optional) weighs a search token, e.g. by its IDF in the index, so a
+    missing rare name counts more than a missing common verb (Arabic-script questions,
+    whose terms are the index's own tokens).
     """
 
-    def __init__(self, embed_words: Callable[[list[str]], np.ndarray] | None = None) -> None:
+    def __init__(
+        self,
+        embed_words: Callable[[list[str]], np.ndarray] | None = None,
+        term_weight: Callable[[str], float] | None = None,
+    ) -> None:
         self._embed_words = embed_words
+        self._term_weight = term_weight
 
     def check(self, question: str, texts: Sequence[str], words: bool = True) -> Grounding:
         """Salient terms of the question missing from all of `texts`.
@@ -136,9 +147,12 @@ class GroundingChecker:
         if not terms:
             return Grounding((), ())
         vocabulary = list(dict.fromkeys(w for text in texts for w in _WORD.findall(text)))
+        weights: tuple[float, ...] = ()
         if _ARABIC.search(" ".join(terms)):
             present = {token for text in texts for token in tokenize_for_search(text)}
             missing = [t for t in terms if t not in present]
+            if self._term_weight:
+                weights = tuple(self._term_weight(t) for t in terms)
         else:
             lowered = {w.casefold() for w in vocabulary}
             skeletons = {skeleton(w) for w in vocabulary}
@@ -149,7 +163,7 @@ class GroundingChecker:
             ]
         if missing and words and self._embed_words and vocabulary:
             missing = self._not_similar(missing, vocabulary)
-        return Grounding(tuple(terms), tuple(missing))
+        return Grounding(tuple(terms), tuple(missing), weights)
 
     def _not_similar(self, terms: list[str], words: list[str]) -> list[str]:
         vectors = self._embed_words(terms + words)

@@ -134,10 +134,21 @@ def _arabic_script_language(text: str) -> str:
     return "ur" if urdu > persian_words else "fa"
 
 
-def detect_language(text: str) -> str:
-    """ISO 639-1 code of the language `text` is written in; "en" when there is no signal."""
+def _script_counts(text: str) -> Counter:
     scripts = Counter(_script(char) for char in text if char.isalpha())
     scripts.pop(None, None)
+    return scripts
+
+
+def dominant_script(text: str) -> str | None:
+    """The writing system with the most letters in `text` ("latin", "arabic", ...)."""
+    scripts = _script_counts(text)
+    return max(scripts, key=lambda name: scripts[name]) if scripts else None
+
+
+def detect_language(text: str) -> str:
+    """ISO 639-1 code of the language `text` is written in; "en" when there is no signal."""
+    scripts = _script_counts(text)
     if not scripts:
         return "en"
     cjk = scripts.pop("han", 0) + scripts.get("kana", 0)

@@ -129,6 +129,10 @@ class Retriever:
             return None
         return self._aux_embedder or AuxEmbedder()
 
+    def idf(self, token: str) -> float:
+        """How rare a search token is in the live index (see `LexicalIndex.idf`)."""
+        return self.reader.lexical.idf(token)
+
     def search(
         self,
         question: str | Question,

@@ -13,7 +13,7 @@ from qa.retriever import Passage
 
 #: Where a sentence ends: terminal punctuation (Latin and Arabic) followed by white space,
 #: a semicolon, or a line break. A full stop inside "3.5" or "U.S." does not split.
-_BOUNDARY = re.compile(r"(?<=[.!?؟…])[\"»”')\]]*\s+|(?<=[؛;])\s+|\s*\n\s*")
+_BOUNDARY = re.compile(r"(?:(?<=[.!?؟…])|(?<=[.!?؟…][\"»”')\]])|(?<=[.!?؟…][\"»”')\]]{2}))\s+|(?<=[؛;])\s+|\s*\n\s*")
 #: Longer sentences are cut again at commas, so a quote stays short enough to read.
 _COMMA = re.compile(r"(?<=[،,])\s+")
 MAX_SENTENCE_CHARS = 400

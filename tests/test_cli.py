@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -49,6 +50,19 @@ def test_ask_json_arabic(seed_settings):
     first = payload["passages"][0]
     assert {"rank", "score", "text", "source", "title", "date", "start", "end"} <= set(first)
     assert KUWAIT in [p["source"] for p in payload["passages"][:3]]
+    # the answer above the passages: quoted, cited, checkable
+    assert {"answer", "abstained", "citations", "searched", "mode", "notes"} <= set(payload)
+    assert payload["abstained"] is False and payload["mode"] == "extractive"
+    assert payload["answer"].startswith("بحسب ")
+    assert payload["citations"]
+    by_rank = {p["rank"]: p for p in payload["passages"]}
+    for citation in payload["citations"]:
+        assert {"n", "source", "title", "date", "start", "end"} <= set(citation)
+        passage = by_rank[citation["n"]]
+        assert (citation["source"], citation["start"], citation["end"]) == (
+            passage["source"], passage["start"], passage["end"])
+        assert f"[{citation['n']}]" in payload["answer"]
+    assert KUWAIT in {c["source"] for c in payload["citations"]}
 
 
 def test_ask_readable_lists_numbered_citations_and_truncation_note(seed_settings):
@@ -61,9 +75,17 @@ def test_ask_readable_lists_numbered_citations_and_truncation_note(seed_settings
         str(seed_settings.index_dir),
     )
     assert result.returncode == 0, result.stderr
-    assert "only the first 2000 were searched" in result.stderr
+    assert "note: The question had 110999 characters; the first 2000 were used." in result.stderr
     assert "[1] " in result.stdout and "[2] " in result.stdout and "[3] " not in result.stdout
     assert "source " in result.stdout
+    # the answer comes first, then the numbered passages it cites
+    lines = result.stdout.split("\n")
+    lead = re.sub("[\u200e\u200f\u202a-\u202e\u2066-\u2069]", "", lines[0])  # bidi isolates
+    assert lead.startswith(("According to «", "I could not find this"))
+    first_passage = next(i for i, line in enumerate(lines) if line.startswith("[1] "))
+    answer = lines[:first_passage]
+    assert len([line for line in answer if line.strip()]) >= 2
+    assert all(not line.startswith("[") for line in answer)
 
 
 def test_empty_question(tmp_path):

@@ -2,70 +2,104 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
+import re
 import urllib.request
+from pathlib import Path
 
 import pytest
+from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError
 
+from server import served  # noqa: F401  (module-scoped `qa serve` over a copy of the seeds)
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+KUWAIT = "what did Lavrov discuss with Kuwait?"
+KUWAIT_ARTICLE = "002_717a5c15cf0cef70"
+#: The first answer waits for the models to load.
+FIRST_ANSWER_TIMEOUT = 120
 
 
 @pytest.fixture(scope="module")
-def server(seed_settings):
-    port = free_port()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "qa.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--index-dir",
-            str(seed_settings.index_dir),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"qa serve exited: {proc.stdout.read()}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("qa serve did not answer within 120 s")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=30)
+def client(served) -> Client:  # noqa: F811
+    return Client(served, verbose=False)
 
 
-def test_page_is_served(server):
-    with urllib.request.urlopen(server) as response:
-        assert "News QA" in response.read().decode()
+def answer(client: Client, question: str, k: int = 5, previous: list[str] | None = None) -> dict:
+    job = client.submit(question, k, previous or [], api_name="/answer")
+    return job.result(timeout=FIRST_ANSWER_TIMEOUT)
 
 
-def test_search_api_returns_cited_escaped_passages(server):
-    from gradio_client import Client
+def test_page_is_served(served):  # noqa: F811
+    with urllib.request.urlopen(served) as response:
+        page = response.read().decode()
+    assert "News QA" in page
 
-    client = Client(server, verbose=False)
-    html = client.predict("what did Lavrov discuss with Kuwait?", 3, api_name="/search")
-    assert "002_717a5c15cf0cef70" in html
-    assert html.count('class="passage"') == 3
+
+def test_api_lists_answer_and_upload_endpoints(client):
+    endpoints = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
+    assert {"/answer", "/add_articles"} <= set(endpoints)
+
+
+def test_answer_cites_the_kuwait_article_with_checkable_quotes(client):
+    result = answer(client, KUWAIT)
+    assert result["question"] == result["searched"] == KUWAIT
+    assert result["abstained"] is False
+    assert result["mode"] == "extractive"
+    assert result["language"] == "en"
+    citations = {c["n"]: c for c in result["citations"]}
+    passages = {p["rank"]: p for p in result["passages"]}
+    assert KUWAIT_ARTICLE in {c["source"] for c in citations.values()}
+
+    markers = {int(n) for group in re.findall(r"\[(\d+(?:\s*[,،]\s*\d+)*)\]", result["answer"])
+               for n in re.split(r"\s*[,،]\s*", group)}
+    assert markers, result["answer"]
+    assert markers <= set(citations), f"markers {markers} vs citations {set(citations)}"
+    assert set(citations) <= set(passages)
+
+    for n, citation in citations.items():
+        passage = passages[n]
+        assert (citation["source"], citation["start"], citation["end"]) == (
+            passage["source"], passage["start"], passage["end"])
+        assert citation["quotes"], f"citation [{n}] quotes nothing"
+        for start, end in citation["quotes"]:
+            assert passage["start"] <= start < end <= passage["end"], (n, start, end)
+            quoted = passage["text"][start - passage["start"]:end - passage["start"]]
+            assert quoted.strip() and quoted.strip() in result["answer"], (n, quoted)
+
+
+def test_nonsense_question_abstains_but_still_shows_nearest_passages(client):
+    result = answer(client, "What is the recipe for chocolate lava cake?")
+    assert result["abstained"] is True
+    assert result["citations"] == []
+    assert result["passages"], "the nearest passages are still returned to look at"
+    assert not re.search(r"\[\d+\]", result["answer"])
+
+
+def test_follow_up_is_resolved_against_the_previous_question(client):
+    result = answer(client, "and with Qatar?", previous=[KUWAIT])
+    assert result["question"] == "and with Qatar?"
+    assert result["searched"] == "what did Lavrov discuss with Qatar?"
+    assert result["notes"], "the rewrite is shown to the reader"
+
+
+def test_empty_question_is_an_error_not_an_answer(client):
+    with pytest.raises(AppError):
+        answer(client, "   ")
+    assert answer(client, KUWAIT)["abstained"] is False  # the server carries on
+
+
+def test_empty_question_error_says_why(client):
+    with pytest.raises(AppError, match="question is empty"):
+        answer(client, "")
+
+
+def test_upload_api_gives_reasons_for_rejected_files(client, tmp_path: Path):
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(b"%PDF-1.4 not an article")
+    with pytest.raises(AppError, match="Invalid file type"):
+        client.predict([handle_file(str(pdf))], api_name="/add_articles")
+
+    binary = tmp_path / "broken.txt"
+    binary.write_bytes(b"abc\0def")
+    report, _articles = client.predict([handle_file(str(binary))], api_name="/add_articles")
+    assert "Indexed 0 new" in report
+    assert "Rejected broken.txt: binary file" in report

@@ -88,8 +88,11 @@ class ChatSession:
     def answer_api(self, question: str, k: int = 5, previous: list[str] | None = None) -> dict:
         """The final answer as data: answer text, abstained, citations, passages, searched."""
         final = None
-        for final in self.assistant.ask(question, previous or [], k=int(k)):
-            pass
+        try:
+            for final in self.assistant.ask(question, previous or [], k=int(k)):
+                pass
+        except QAError as exc:  # gr.Error is the exception whose message reaches the client
+            raise gr.Error(str(exc)) from exc
         assert final is not None
         return final.to_dict()
 
@@ -159,10 +162,14 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     return app
 
 
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None:
+def serve(
+    settings: Settings, host: str = "127.0.0.1", port: int = 7860,
+    auth: tuple[str, str] | None = None,
+) -> None:
     assistant = Assistant.from_settings(settings, LLMConfig.from_env())
     assistant.retriever.reader  # fail now, with a clear message, if there is no index
     threading.Thread(target=assistant.warm_up, daemon=True).start()
     build_app(assistant).queue(default_concurrency_limit=2).launch(
         server_name=host, server_port=port, css=CSS, max_file_size=f"{settings.max_upload_mb}mb",
+        auth=auth,
     )

@@ -18,7 +18,7 @@ from qa.language import phrases_for
 from qa.retriever import Passage
 
 CSS = """
-#sources { max-height: 85vh; overflow-y: auto; }
+#sources { max-height: 85vh; overflow-y: auto !important; }
 .qa-block { unicode-bidi: plaintext; text-align: start; margin: 0.2em 0; }
 .qa-note { color: #666; font-size: 0.85em; }
 .qa-cite { text-decoration: none; font-weight: 600; unicode-bidi: isolate; }
@@ -26,6 +26,7 @@ CSS = """
 .qa-source:target { border-color: #f59e0b; box-shadow: 0 0 0 2px #fde68a; }
 .qa-source .qa-meta { color: #666; font-size: 0.85em; unicode-bidi: plaintext; }
 .qa-source mark { background: #fde68a; }
+.qa-source .qa-text { white-space: pre-line; }
 .qa-nearest { opacity: 0.8; }
 """
 
@@ -93,7 +94,7 @@ def render_source(passage: Passage, quotes: Sequence[tuple[int, int]], anchor_pr
         f'<div class="qa-source" id="{anchor_prefix}{passage.rank}">'
         + block(f"[{passage.rank}] {title}", "qa-block qa-title",
                 f"<b>[{passage.rank}] {html.escape(title)}</b>")
-        + block(meta, "qa-meta", html.escape(meta) + f" · {passage.start}-{passage.end}")
+        + block(meta, "qa-meta", " · ".join(f"<bdi>{html.escape(x)}</bdi>" for x in (passage.date, passage.outlet, passage.source, f"{passage.start}-{passage.end}") if x))
         + block(passage.text, "qa-block qa-text", highlight(passage, quotes))
         + "</div>"
     )

@@ -1,0 +1,239 @@
+"""Extractive answers on the seed index with the real models: cited, checkable, or abstained."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from index.articles import load_folder
+from qa.answer import (
+    EVIDENCE_MARGIN,
+    MAX_EVIDENCE,
+    AbstentionPolicy,
+    Answer,
+    Evidence,
+    ExtractiveAnswerer,
+    abstention_text,
+    select_evidence,
+)
+from qa.grounding import GroundingChecker
+from qa.language import phrases_for
+from qa.retriever import Retriever
+from qa.sentences import Sentence
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+KUWAIT = "002_717a5c15cf0cef70"
+KUWAIT_TITLE = "وزيرا الخارجية في روسيا والكويت سيناقشان الصراع في الشرق الأوسط"
+KUWAIT_DATE = "2023-11-03"
+EVIDENCE_LINE = re.compile(r"^(?P<text>.+) \[(?P<n>\d+)\]$")
+#: Bidi controls (isolates, embeddings, marks) that may wrap names for display.
+BIDI = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: str) -> str:
+    return BIDI.sub("", text)
+
+
+@pytest.fixture(scope="module")
+def article_texts() -> dict[str, str]:
+    return {a.id: a.text for a in load_folder(SEEDS).articles}
+
+
+@pytest.fixture(scope="module")
+def retriever(seed_settings, embedder) -> Retriever:
+    return Retriever(seed_settings, embedder=embedder)
+
+
+@pytest.fixture(scope="module")
+def answerer(retriever, embedder) -> ExtractiveAnswerer:
+    """Grounding falls back on the second model's word similarity, as shipped."""
+    return ExtractiveAnswerer(embedder, GroundingChecker(retriever.aux_embedder.embed_passages))
+
+
+@pytest.fixture(scope="module")
+def ask(retriever, answerer):
+    """Answer a question over its top 5 passages; each question is answered once per module
+    (embedding every candidate sentence takes seconds on a small CPU)."""
+    answers: dict[str, Answer] = {}
+
+    def answer(question: str) -> Answer:
+        if question not in answers:
+            answers[question] = answerer.answer(question, retriever.search(question, k=5))
+        return answers[question]
+
+    return answer
+
+
+def assert_checkable(answer: Answer, article_texts: dict[str, str]) -> None:
+    """Every evidence line is a verbatim article sentence whose [n] cites where it came from."""
+    by_rank = {p.rank: p for p in answer.passages}
+    lines = answer.text.split("\n")
+    evidence = [EVIDENCE_LINE.match(visible(line)) for line in lines[1:]]
+    assert evidence and all(evidence), answer.text
+    assert all(int(m["n"]) in by_rank for m in evidence)
+    quoted = {(int(m["n"]), m["text"]) for m in evidence}
+    assert {c.n for c in answer.citations} == {n for n, _ in quoted}
+    spans = []
+    for citation in answer.citations:
+        passage = by_rank[citation.n]
+        assert citation.source == passage.source
+        assert (citation.title, citation.date, citation.outlet) == (passage.title, passage.date, passage.outlet)
+        assert (citation.start, citation.end) == (passage.start, passage.end)
+        assert citation.quotes
+        article = article_texts[citation.source]
+        assert article[passage.start:passage.end] == passage.text
+        for start, end in citation.quotes:
+            assert passage.start <= start < end <= passage.end
+            assert (citation.n, visible(article[start:end])) in quoted
+            spans.append((citation.source, start, end))
+    assert len(spans) == len(evidence) == len(set(spans))  # one quote per line, none twice
+
+
+def test_english_question_is_answered_from_the_kuwait_article(ask, article_texts):
+    answer = ask("what did Lavrov discuss with Kuwait?")
+    assert not answer.abstained
+    assert (answer.language, answer.mode, answer.missing) == ("en", "extractive", ())
+    lead = visible(answer.text.split("\n")[0])
+    assert lead.startswith("According to ") and lead.endswith(":")
+    assert f"«{KUWAIT_TITLE}»" in lead and KUWAIT_DATE in lead
+    assert_checkable(answer, article_texts)
+    assert {c.source for c in answer.citations} == {KUWAIT}
+    assert any("لافروف" in line and "الكويتي" in line for line in answer.text.split("\n")[1:])
+    assert len(answer.text.split("\n")) <= 1 + MAX_EVIDENCE
+    assert len(answer.passages) == 5
+
+
+def test_arabic_question_gets_an_arabic_lead(ask, article_texts):
+    answer = ask("ماذا ناقش لافروف مع الكويت؟")
+    assert not answer.abstained and answer.language == "ar"
+    lead = visible(answer.text.split("\n")[0])
+    assert lead.startswith("بحسب ") and KUWAIT_TITLE in lead and KUWAIT_DATE in lead
+    assert_checkable(answer, article_texts)
+    assert KUWAIT in {c.source for c in answer.citations}
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        ("What is the recipe for chocolate lava cake?", "en"),
+        ("ما هي وصفة كعكة الشوكولاتة؟", "ar"),
+    ],
+)
+def test_nonsense_abstains_but_keeps_the_nearest_passages(ask, question, language):
+    answer = ask(question)
+    phrases = phrases_for(language)
+    assert answer.abstained and answer.language == language
+    assert answer.text == abstention_text(phrases)
+    assert answer.text.startswith(phrases.abstain)
+    assert answer.citations == ()
+    assert len(answer.passages) == 5 and [p.rank for p in answer.passages] == [1, 2, 3, 4, 5]
+    payload = json.loads(json.dumps(answer.to_dict(), ensure_ascii=False))
+    assert payload["abstained"] is True and payload["citations"] == []
+    assert len(payload["passages"]) == 5
+
+
+def test_no_passages_abstains(answerer):
+    answer = answerer.answer("what did Lavrov discuss with Kuwait?", [])
+    assert answer.abstained and answer.citations == () and answer.passages == ()
+
+
+def test_searched_query_is_what_gets_answered(retriever, answerer, article_texts):
+    searched = "what did Lavrov discuss with Kuwait?"
+    answer = answerer.answer("and with Kuwait?", retriever.search(searched, k=2), searched=searched)
+    assert (answer.question, answer.searched) == ("and with Kuwait?", searched)
+    assert not answer.abstained
+    assert_checkable(answer, article_texts)
+
+
+def test_to_dict_shape(ask):
+    answer = ask("what did Lavrov discuss with Kuwait?")
+    payload = json.loads(json.dumps(answer.to_dict(), ensure_ascii=False))
+    assert set(payload) == {"question", "searched", "answer", "abstained", "mode", "language",
+                            "notes", "citations", "passages"}
+    assert payload["answer"] == answer.text
+    first = payload["citations"][0]
+    assert set(first) == {"n", "source", "title", "date", "start", "end", "outlet", "quotes"}
+    assert first["quotes"] and all(len(q) == 2 for q in first["quotes"])
+
+
+# --- abstention policy ---------------------------------------------------------------
+
+
+def test_policy_boundaries():
+    policy = AbstentionPolicy(min_similarity_same_script=0.85, min_similarity_cross_script=0.80,
+                              min_coverage=0.5)
+    assert not policy.abstains(0.85, 0.5, True)  # exactly at both floors: answer
+    assert policy.abstains(0.8499, 1.0, True)
+    assert policy.abstains(0.99, 0.4999, True)
+    assert not policy.abstains(0.80, 0.5, False)  # cross-script has its own floor
+    assert policy.abstains(0.7999, 1.0, False)
+    assert policy.abstains(0.82, 1.0, True) and not policy.abstains(0.82, 1.0, False)
+
+
+def test_default_policy_answers_full_coverage_above_its_floors():
+    policy = AbstentionPolicy()
+    for same in (True, False):
+        floor = policy.min_similarity_same_script if same else policy.min_similarity_cross_script
+        assert not policy.abstains(floor, 1.0, same)
+        assert policy.abstains(floor - 1e-6, 1.0, same)
+        assert policy.abstains(1.0, policy.min_coverage - 1e-6, same)
+
+
+def test_a_strict_policy_turns_an_answer_into_an_abstention(retriever, embedder):
+    passages = retriever.search("what did Lavrov discuss with Kuwait?", k=1)
+    never = ExtractiveAnswerer(embedder, policy=AbstentionPolicy(2.0, 2.0, 0.0))
+    assert never.answer("what did Lavrov discuss with Kuwait?", passages).abstained
+    always = ExtractiveAnswerer(embedder, policy=AbstentionPolicy(-2.0, -2.0, 0.0))
+    assert not always.answer("What is the recipe for chocolate lava cake?", passages).abstained
+
+
+# --- choosing the evidence sentences -------------------------------------------------
+
+
+def sentence(text: str, article: str, start: int, rank: int, position: int = 0) -> Sentence:
+    return Sentence(text, article, start, start + len(text), rank, position)
+
+
+BEST = sentence("Lavrov and the Kuwaiti minister discussed Gaza.", "a1", 100, 1)
+
+
+def test_the_same_article_span_is_quoted_once():
+    evidence = [
+        Evidence(BEST, 0.900),
+        # the same sentence again, from an overlapping chunk shown as another passage
+        Evidence(sentence(BEST.text, "a1", 100, 2), 0.899),
+        # a different cut of an overlapping span of the same article
+        Evidence(sentence("the Kuwaiti minister discussed Gaza. They also", "a1", 111, 2), 0.898),
+        # the same words in another article: quoting them twice adds nothing
+        Evidence(sentence(BEST.text, "a2", 500, 3), 0.897),
+        Evidence(sentence("They also discussed bilateral cooperation.", "a1", 148, 1, 1), 0.896),
+        Evidence(sentence("Moscow hosted the two ministers on Friday.", "a2", 120, 3), 0.895),
+    ]
+    chosen = select_evidence(evidence, lambda e: 1.0)
+    assert [e.score for e in chosen] == [0.900, 0.896, 0.895]
+    spans = [(e.sentence.article_id, e.sentence.start, e.sentence.end) for e in chosen]
+    for i, (article, start, end) in enumerate(spans):
+        for other, other_start, other_end in spans[i + 1:]:
+            assert article != other or end <= other_start or other_end <= start
+    assert len({e.sentence.text for e in chosen}) == len(chosen)
+
+
+def test_at_most_max_evidence_and_within_the_margin():
+    near = [Evidence(sentence(f"Sentence number {i} about Lavrov.", "a1", 100 * i, 1, i),
+                     0.9 - 0.001 * i) for i in range(10)]
+    assert len(select_evidence(near, lambda e: 1.0)) == MAX_EVIDENCE
+    far = [near[0], Evidence(near[1].sentence, 0.9 - EVIDENCE_MARGIN - 0.001)]
+    assert select_evidence(far, lambda e: 1.0) == [near[0]]
+
+
+def test_a_sentence_naming_less_of_the_question_is_left_out():
+    jordan = Evidence(sentence("Lavrov and the Jordanian minister met in Moscow.", "a2", 0, 2), 0.899)
+    kuwait = Evidence(sentence("Lavrov thanked Kuwait for its mediation efforts.", "a1", 400, 1, 3), 0.898)
+    coverage = {BEST.text: 1.0, jordan.sentence.text: 0.5, kuwait.sentence.text: 1.0}
+    chosen = select_evidence([Evidence(BEST, 0.9), jordan, kuwait],
+                             lambda e: coverage[e.sentence.text])
+    assert [e.sentence.text for e in chosen] == [BEST.text, kuwait.sentence.text]
+
