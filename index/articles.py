@@ -88,7 +88,10 @@ def load_folder(folder: Path) -> LoadResult:
         raise ArticleError(f"article folder {folder} {what}")
     result = LoadResult()
     for path in _article_files(folder):
-        loaded = load_file(path)
+        try:
+            loaded = load_file(path)
+        except ArticleError:  # a broken link, or deleted while we were walking
+            loaded = LoadResult(skipped=[SkippedFile(str(path), "not a readable file")])
         result.articles.extend(loaded.articles)
         result.skipped.extend(loaded.skipped)
     return result
@@ -105,6 +108,8 @@ def load_file(path: Path) -> LoadResult:
         raise ArticleError(f"article file {path} does not exist")
     reader = _READERS.get(path.suffix.lower())
     try:
+        if not _is_unicode(str(path)):
+            raise _Skip("the file name is not valid UTF-8; rename the file")
         if reader is None:
             supported = ", ".join(sorted(_READERS))
             raise _Skip(
@@ -113,6 +118,15 @@ def load_file(path: Path) -> LoadResult:
         return reader(path, _read_text(path))
     except _Skip as skip:
         return LoadResult(skipped=[SkippedFile(str(path), str(skip))])
+
+
+#: Lone UTF-16 surrogates: what Python makes of undecodable file names and of JSON
+#: escapes such as "\ud800"; they cannot be encoded, stored or shown.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _is_unicode(text: str) -> bool:
+    return not _SURROGATE.search(text)
 
 
 def _article_files(folder: Path) -> Iterator[Path]:
@@ -157,7 +171,8 @@ def _article(
         title=page.title,
         text=page.text,
         date=date or page.date,
-        outlet=outlet or page.outlet,
+        # Metadata is free text: `outlet: ' '` or a name wrapped over lines.
+        outlet=normalise_space(outlet or "") or page.outlet,
         path=str(path),
     )
 
@@ -207,7 +222,7 @@ def _text_field(record: dict[str, object], *names: str) -> str | None:
     for name in names:
         value = record.get(name)
         if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value).strip():
-            return str(value).strip()
+            return _SURROGATE.sub("\ufffd", str(value).strip())
     return None
 
 
@@ -216,11 +231,14 @@ def _jsonl_article(path: Path, number: int, line: str) -> Article:
         record = json.loads(line)
     except json.JSONDecodeError as exc:
         raise _Skip(f"not valid JSON ({exc.msg})") from exc
+    except (ValueError, RecursionError) as exc:  # a 5000-digit number, [[[[... nesting
+        raise _Skip("not usable JSON (a number thousands of digits long, or nested too deep)") from exc
     if not isinstance(record, dict):
         raise _Skip("expected a JSON object")
     body = record.get("text")
     if not isinstance(body, str) or not body.strip():
         raise _Skip("no 'text' field with the article text")
+    body = _SURROGATE.sub("\ufffd", body)  # a lone "\ud800" escape: unencodable
     return _article(
         _text_field(record, "id") or f"{path.stem}-{number}",
         path,
@@ -257,15 +275,20 @@ _MD_REF_DEF = re.compile(r"^ {0,3}\[[^\]]+\]:\s+\S+")
 _MD_QUOTE = re.compile(r"^ {0,3}(?:>\s?)+")
 _MD_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,9}[.)])\s+")
 _MD_FRONT_KEY = re.compile(r"^(\w+)\s*:\s*(.*?)\s*$")
+#: Each span stops at the next opener of its own kind ("[", "(", "<", the emphasis
+#: delimiter), so a line of unclosed openers ("[[[[", " *a *a", "<a<a") is linear:
+#: with `.+?` and `[^\]]+` every opener scanned to the end of the line (100k: minutes).
+_MD_PARENS = r"\([^()]*(?:\([^()]*\)[^()]*)*\)"  # (url), (url_(with)_parens)
 _MD_INLINE = (
-    (re.compile(r"!\[[^\]]*\]\([^)]*\)"), ""),  # images
-    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),  # [text](url)
-    (re.compile(r"\[([^\]]+)\]\[[^\]]*\]"), r"\1"),  # [text][ref]
-    (re.compile(r"<(https?://[^>\s]+)>"), r"\1"),  # <http://...>
-    (re.compile(r"</?[A-Za-z][^>\n]*>"), ""),  # inline HTML tags
+    (re.compile(rf"!\[[^\][]*\]{_MD_PARENS}"), ""),  # images
+    (re.compile(rf"\[([^\][]+)\]{_MD_PARENS}"), r"\1"),  # [text](url)
+    (re.compile(r"\[([^\][]+)\]\[[^\][]*\]"), r"\1"),  # [text][ref]
+    (re.compile(r"<(https?://[^<>\s]+)>"), r"\1"),  # <http://...>
+    (re.compile(r"</?[A-Za-z][^<>\n]*>"), ""),  # inline HTML tags
     (re.compile(r"`([^`]+)`"), r"\1"),
-    (re.compile(r"(\*\*|__)(?!\s)(.+?)(?<!\s)\1"), r"\2"),
-    (re.compile(r"(?<!\w)([*_])(?!\s)(.+?)(?<!\s)\1(?!\w)"), r"\2"),
+    # Inside, a delimiter is fine where it cannot open: before a space, in a word.
+    (re.compile(r"(\*\*|__)(?!\s)((?:(?!\1).|\1(?=\s))+?)(?<!\s)\1"), r"\2"),
+    (re.compile(r"(?<!\w)([*_])(?!\s)((?:(?!\1).|(?<=\w)\1|\1(?=\s))+?)(?<!\s)\1(?!\w)"), r"\2"),
     (re.compile(r"~~(.+?)~~"), r"\1"),
 )
 
@@ -417,6 +440,14 @@ class _HtmlText(HTMLParser):
     def close(self) -> None:
         super().close()
         self._flush()
+
+    def parse_marked_section(self, i: int, report: int = 1) -> int:
+        # The stdlib raises AssertionError for `<![` not followed by a known keyword
+        # ("<![foo[", "<![ "); browsers read such a thing as a bogus comment.
+        try:
+            return super().parse_marked_section(i, report)
+        except AssertionError:
+            return self.parse_bogus_comment(i, report)
 
     def _flush(self) -> None:
         text = normalise_space("".join(self._buffer))

@@ -63,7 +63,10 @@ _TAGS = re.compile(
     re.I,
 )
 _WEATHER = re.compile(r"[℃℉°]")
-_LANGUAGE_SWITCH = re.compile(r"(?:[A-Za-z]{2}\s*[|/]?\s*){2,}")
+#: "EN | FR", "AR/EN", "EN FR". The separator is written so that each way of matching
+#: it is unique: with `\s*[|/]?\s*` a space could go to either `\s*`, and a failed
+#: fullmatch of "ab ab ab ... 1" tried 2^n ways (40 such words: hours).
+_LANGUAGE_SWITCH = re.compile(r"(?:[A-Za-z]{2}(?:\s*[|/]\s*|\s+)?){2,}")
 #: Site footers that name the site ("لإرسال مقال للنشر في حفريات اضغط هنا",
 #: "جميع الحقوق محفوظة لموقع ...").
 _SITE_FOOTERS = (

@@ -1,0 +1,247 @@
+"""Load test: many concurrent chat users against a real `qa serve`, with indexing mid-run.
+
+    .venv/bin/python bench/stress.py --users 20 --questions 10 --json docs/stress.json
+
+Starts `qa serve` on loopback over a fresh index of `seeds/`, then drives it with
+`--users` concurrent `gradio_client` users, each asking `--questions` questions (English
+and Arabic, some of them follow-ups that only make sense with that user's own history).
+Halfway through, `qa index` adds a new article to the same index while users keep
+asking; every later question about that article must find it, without a restart.
+
+Checked for every answer: no error, the answer is to the question this user sent (not
+another user's), a follow-up was resolved against this user's own previous question.
+Reported: errors, p50/p95/max latency, throughput, and the server's peak memory (VmHWM).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: (question, follow-up, what the follow-up must be rewritten to)
+CONVERSATIONS = [
+    ("what did Lavrov discuss with Kuwait?", "and with Qatar?", "what did Lavrov discuss with Qatar?"),
+    ("ماذا ناقش لافروف مع الكويت؟", "ومع قطر؟", "ماذا ناقش لافروف مع قطر؟"),
+    ("When was Putin scheduled to meet the Emir of Qatar?", None, None),
+    ("ما أهم محاور زيارة رئيسي إلى موسكو؟", None, None),
+    ("How much did Russia–Iran trade grow?", None, None),
+    ("من ترأس الاجتماع الوزاري المشترك بين دول الخليج وروسيا؟", None, None),
+]
+NEW_ARTICLE_ID = "stress_new_article"
+NEW_ARTICLE = """مهرجان الزرقاء للمياه يستقطب آلاف الزوار
+2024-05-02
+افتتح في مدينة الزرقاء مهرجان الزرقاء للمياه بمشاركة خبراء من عشرين دولة لمناقشة تقنيات تحلية المياه وإعادة استخدامها.
+وقال منظمو المهرجان إن الدورة الحالية تركز على حصاد مياه الأمطار في المناطق الصحراوية.
+"""
+NEW_QUESTION = "What is the Zarqa water festival about?"
+
+
+@dataclass
+class Outcome:
+    user: int
+    question: str
+    seconds: float
+    error: str | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(index_dir: Path, log: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
+    command = [sys.executable, "-m", "qa.cli", "serve", "--port", str(port), "--index-dir", str(index_dir)]
+    proc = subprocess.Popen(command, stdout=log.open("w"), stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"qa serve exited: {log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return proc, url
+        except OSError:
+            time.sleep(0.5)
+    proc.kill()
+    raise SystemExit("qa serve did not start within 180 s")
+
+
+def peak_memory_mb(pid: int) -> float:
+    """VmHWM: the process's peak resident memory so far."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def plan(user: int, count: int, rng: random.Random) -> list[tuple[str, str | None]]:
+    """(question, expected searched query or None) for one user; follow-ups follow their lead."""
+    questions: list[tuple[str, str | None]] = []
+    while len(questions) < count:
+        lead, follow_up, expected = rng.choice(CONVERSATIONS)
+        questions.append((lead, lead))
+        if follow_up and len(questions) < count:
+            questions.append((follow_up, expected))
+    return questions
+
+
+class Stress:
+    def __init__(self, url: str, index_event: threading.Event, new_ready: threading.Event) -> None:
+        self.url = url
+        self.index_event = index_event  # set when half the questions are done: start indexing
+        self.new_ready = new_ready  # set once `qa index` has published the new article
+        self.outcomes: list[Outcome] = []
+        self.lock = threading.Lock()
+
+    def user(self, user: int, questions: list[tuple[str, str | None]], total: int, bar: tqdm) -> None:
+        from gradio_client import Client
+
+        client = Client(self.url, verbose=False)
+        previous: list[str] = []
+        replaced_lead = False
+        for question, expected in questions:
+            is_lead = question == expected
+            ask_new = is_lead and self.new_ready.is_set() and random.random() < 0.3
+            if ask_new:
+                question, expected = NEW_QUESTION, NEW_QUESTION
+            elif not is_lead and replaced_lead:
+                expected = None  # its lead was swapped for the new-article question
+            replaced_lead = ask_new
+            start = time.perf_counter()
+            outcome = Outcome(user, question, 0.0)
+            try:
+                result = client.predict(question, 5, previous, api_name="/answer")
+                outcome.seconds = time.perf_counter() - start
+                if result["question"] != question:
+                    outcome.problems.append(f"answer to another question: {result['question']!r}")
+                if expected and result["searched"] != expected:
+                    outcome.problems.append(f"searched {result['searched']!r}, expected {expected!r}")
+                if ask_new and NEW_ARTICLE_ID not in {p["source"] for p in result["passages"]}:
+                    outcome.problems.append("the article indexed mid-run was not found")
+                previous.append(result["searched"])
+            except Exception as exc:  # every failure is counted, whatever its kind
+                outcome.seconds = time.perf_counter() - start
+                outcome.error = f"{type(exc).__name__}: {exc}"[:300]
+            with self.lock:
+                self.outcomes.append(outcome)
+                if len(self.outcomes) >= total // 2:
+                    self.index_event.set()
+            bar.update()
+
+
+def index_midway(folder: Path, index_dir: Path, start: threading.Event, done: threading.Event,
+                 timings: dict[str, float]) -> None:
+    start.wait()
+    (folder / f"{NEW_ARTICLE_ID}.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    began = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "qa.cli", "index", str(folder), "--index-dir", str(index_dir), "--quiet"],
+        check=True, cwd=ROOT, capture_output=True,
+    )
+    timings["index_seconds"] = time.perf_counter() - began
+    done.set()
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--questions", type=int, default=10, help="questions per user")
+    parser.add_argument("--time-limit", type=float, default=480, help="seconds for the whole load")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+    rng = random.Random(args.seed)
+    random.seed(args.seed)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder, index_dir = Path(tmp) / "articles", Path(tmp) / "index"
+        shutil.copytree(ROOT / "seeds", folder)
+        subprocess.run(
+            [sys.executable, "-m", "qa.cli", "index", str(folder), "--index-dir", str(index_dir), "--quiet"],
+            check=True, cwd=ROOT,
+        )
+        proc, url = start_server(index_dir, Path(tmp) / "serve.log")
+        try:
+            from gradio_client import Client
+
+            Client(url, verbose=False).predict("warm up", 1, [], api_name="/answer")
+            start_index, new_ready, timings = threading.Event(), threading.Event(), {}
+            stress = Stress(url, start_index, new_ready)
+            indexer = threading.Thread(
+                target=index_midway, args=(folder, index_dir, start_index, new_ready, timings), daemon=True
+            )
+            indexer.start()
+            total = args.users * args.questions
+            began = time.perf_counter()
+            with tqdm(total=total, desc="answers", unit="q") as bar, ThreadPoolExecutor(args.users) as pool:
+                futures = [
+                    pool.submit(stress.user, user, plan(user, args.questions, rng), total, bar)
+                    for user in range(args.users)
+                ]
+                deadline = began + args.time_limit
+                for future in futures:
+                    future.result(timeout=max(1.0, deadline - time.perf_counter()))
+            wall = time.perf_counter() - began
+            indexer.join(timeout=60)
+            memory = peak_memory_mb(proc.pid)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+    outcomes = stress.outcomes
+    latencies = [o.seconds for o in outcomes if o.error is None]
+    report = {
+        "users": args.users,
+        "questions_per_user": args.questions,
+        "answers": len(outcomes),
+        "errors": sum(o.error is not None for o in outcomes),
+        "wrong_or_mixed": sum(bool(o.problems) for o in outcomes),
+        "asked_about_new_article": sum(o.question == NEW_QUESTION for o in outcomes),
+        "index_while_serving_seconds": round(timings.get("index_seconds", float("nan")), 1),
+        "latency_p50_s": round(statistics.median(latencies), 2) if latencies else None,
+        "latency_p95_s": round(percentile(latencies, 0.95), 2) if latencies else None,
+        "latency_max_s": round(max(latencies), 2) if latencies else None,
+        "throughput_per_s": round(len(latencies) / wall, 2),
+        "wall_seconds": round(wall, 1),
+        "server_peak_memory_mb": round(memory),
+        "examples_of_problems": [
+            {"user": o.user, "question": o.question, "error": o.error, "problems": o.problems}
+            for o in outcomes if o.error or o.problems
+        ][:10],
+    }
+    text = json.dumps(report, ensure_ascii=False, indent=2)
+    print(text)
+    if args.json:
+        args.json.write_text(text + "\n", encoding="utf-8")
+    return 0 if report["errors"] == 0 and report["wrong_or_mixed"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
