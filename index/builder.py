@@ -18,9 +18,11 @@ from index.chunking import SEPARATORS, Chunker
 from index.config import Settings
 from index.aux_embedder import USE_MODEL, AuxEmbedder
 from index.embedder import Embedder
-from index.errors import ModelMismatchError, NoArticlesError, QAError
+from index.errors import IndexCorruptError, ModelMismatchError, NoArticlesError, QAError
 from index.normalize import tokenize_for_search
-from index.store import IndexWriter, Manifest, read_manifest, writer_lock
+from index.store import (
+    IndexWriter, Manifest, current_generation, read_manifest, verify_generation, writer_lock,
+)
 
 
 @dataclass
@@ -103,8 +105,32 @@ def update_index(
 
     Pass loaded embedders to reuse them across calls; each one loads its model once.
     """
+    # The lock comes first: the live manifest read below must be the one the writer
+    # copies, or an index published meanwhile by another writer would be overwritten
+    # with stale article hashes (or the same article inserted twice).
+    with writer_lock(settings.index_dir):
+        return _update_locked(
+            articles, settings, embedder, rebuild, remove_missing, progress, aux_embedder
+        )
+
+
+def _update_locked(
+    articles: Sequence[Article],
+    settings: Settings,
+    embedder: Embedder | None,
+    rebuild: bool,
+    remove_missing: bool,
+    progress: bool,
+    aux_embedder: AuxEmbedder | None,
+) -> IndexReport:
     index_dir = settings.index_dir
-    previous = read_manifest(index_dir)
+    damaged = False
+    try:
+        previous = read_manifest(index_dir)
+    except IndexCorruptError:
+        if not rebuild:  # the message says to rebuild; a rebuild must then work
+            raise
+        previous, damaged = None, True
     if previous and previous.model != settings.model and not rebuild:
         raise ModelMismatchError(
             f"the index in {index_dir} was built with model {previous.model!r}, not "
@@ -121,7 +147,7 @@ def update_index(
              or previous.aux_model != aux_name)
     known = {} if fresh or previous is None else dict(previous.articles)
 
-    report = IndexReport(rebuilt=bool(previous) and fresh)
+    report = IndexReport(rebuilt=(bool(previous) or damaged) and fresh)
     unique = _unique_by_id(articles, report)
     todo = [a for a in unique if known.get(a.id) != a.content_hash]
     report.added = [a.id for a in todo if a.id not in known]
@@ -130,26 +156,28 @@ def update_index(
     ids = {a.id for a in unique}
     report.removed = sorted(i for i in known if i not in ids) if remove_missing else []
 
-    with writer_lock(index_dir):
-        if not report.changed and previous is not None:
-            report.chunk_count = previous.chunk_count
-            return report
-        manifest = Manifest(
-            model=settings.model,
-            dimension=embedder.dimension,
-            chunking=signature,
-            articles=known,
-            aux_model=aux_name,
-            aux_dimension=aux.dimension if aux else 0,
-        )
-        writer = IndexWriter(index_dir, manifest, start_fresh=fresh)
-        try:
-            writer.remove_articles(report.removed + report.updated)
-            _embed_into(writer, todo, chunker, embedder, aux, progress)
-            writer.publish()
-        except BaseException:
-            writer.discard()
-            raise
+    if not report.changed and previous is not None:
+        # Nothing to write, but never report success over a damaged index.
+        live = current_generation(index_dir)
+        verify_generation(live, previous)
+        report.chunk_count = previous.chunk_count
+        return report
+    manifest = Manifest(
+        model=settings.model,
+        dimension=embedder.dimension,
+        chunking=signature,
+        articles=known,
+        aux_model=aux_name,
+        aux_dimension=aux.dimension if aux else 0,
+    )
+    writer = IndexWriter(index_dir, manifest, start_fresh=fresh)
+    try:
+        writer.remove_articles(report.removed + report.updated)
+        _embed_into(writer, todo, chunker, embedder, aux, progress)
+        writer.publish()
+    except BaseException:
+        writer.discard()
+        raise
     report.chunk_count = manifest.chunk_count
     return report
 

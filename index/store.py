@@ -14,15 +14,23 @@ Layout of an index directory::
 A writer copies the live generation into a temporary folder, changes the copy and
 publishes it by renaming it and then replacing CURRENT. Readers open whatever CURRENT
 names, so an interrupted or concurrent write never shows them a half-built index, and
-readers that opened the previous generation keep working while it lingers (the newest
-two generations are kept).
+readers that opened the previous generation keep working while it lingers (the live and
+the previously live generation are kept). A writer killed half-way leaves a `.tmp-gen-*`
+folder; the next writer removes it as soon as it holds the lock.
+
+Integrity: the manifest records the size and SHA-256 of every other file of its
+generation, and a checksum of its own content. A reader checks the manifest, the sizes
+and (once per process per file) the hashes before it trusts a generation, so a truncated
+or bit-flipped file is reported by name instead of giving wrong answers.
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
+import re
 import shutil
 import sqlite3
 import tempfile
@@ -47,7 +55,9 @@ VECTORS = "vectors.faiss"
 AUX_VECTORS = "aux.faiss"
 LEXICAL = "bm25"
 CURRENT = "CURRENT"
-KEEP_GENERATIONS = 2
+GENERATION_NAME = re.compile(r"gen-[0-9]{6,}")
+TEMP_PREFIX = ".tmp-gen-"
+HASH = "sha256"  # with SHA-NI twice blake2b's speed: 154 MB in 0.22 s vs 0.40 s here
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -79,16 +89,32 @@ class Manifest:
     aux_model: str | None = None
     aux_dimension: int = 0
     format: int = FORMAT_VERSION
+    #: path inside the generation -> {"size": bytes, "sha256": hex}, filled by `publish`.
+    #: Empty in indexes written before integrity checks: those get the count checks only.
+    files: dict[str, dict[str, object]] = field(default_factory=dict)
 
     def to_json(self) -> str:
-        return json.dumps(self.__dict__, ensure_ascii=False, indent=1, sort_keys=True)
+        data = dict(self.__dict__)
+        data["checksum"] = _checksum(data)
+        return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> "Manifest":
         data = json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        checksum = data.pop("checksum", None)  # absent in manifests of older versions
+        if checksum is not None and checksum != _checksum(data):
+            raise ValueError("its checksum does not match its content")
         if data.get("format") != FORMAT_VERSION:
             raise ValueError(f"unknown index format {data.get('format')!r}")
         return cls(**data)
+
+
+def _checksum(data: dict[str, object]) -> str:
+    """SHA-256 of the manifest's content in a canonical form (key order, no whitespace)."""
+    canonical = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -110,14 +136,16 @@ def current_generation(index_dir: Path) -> Path | None:
     """The live generation folder (what CURRENT names), or None before the first build."""
     pointer = index_dir / CURRENT
     try:
-        name = pointer.read_text(encoding="utf-8").strip()
+        name = pointer.read_bytes().decode("ascii").strip()
     except FileNotFoundError:
         return None
-    except OSError as exc:
-        raise IndexCorruptError(f"cannot read {pointer}: {exc}; {REBUILD_HINT}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IndexCorruptError(f"index file {pointer} is unreadable ({exc}); {REBUILD_HINT}") from exc
     generation = index_dir / name
-    if not name.startswith("gen-") or not generation.is_dir():
-        raise IndexCorruptError(f"{pointer} names a missing generation {name!r}; {REBUILD_HINT}")
+    if not GENERATION_NAME.fullmatch(name) or not generation.is_dir():
+        raise IndexCorruptError(
+            f"index file {pointer} names a missing generation {name!r}; {REBUILD_HINT}"
+        )
     return generation
 
 
@@ -135,6 +163,61 @@ def _manifest_of(generation: Path) -> Manifest:
         raise IndexCorruptError(f"index file {path} is unreadable ({exc}); {REBUILD_HINT}") from exc
 
 
+def verify_generation(generation: Path, manifest: Manifest) -> None:
+    """Raise IndexCorruptError naming the first file whose size or hash is not the manifest's.
+
+    Sizes are checked on every call (a stat each). Hashes are checked once per process
+    per file version (path, inode, size, mtime): a server reopening a generation, or a
+    writer copying the one a reader already checked, does not read it all again.
+    """
+    expected = sorted(manifest.files.items())
+    stats = {}
+    for name, record in expected:
+        path = generation / name
+        try:
+            stats[name] = stat = path.stat()
+        except OSError as exc:
+            raise IndexCorruptError(f"index file {path} is missing ({exc.strerror}); {REBUILD_HINT}") from exc
+        if stat.st_size != record["size"]:
+            raise IndexCorruptError(
+                f"index file {path} has {stat.st_size} bytes, the manifest says "
+                f"{record['size']}; {REBUILD_HINT}"
+            )
+    for name, record in expected:
+        path, stat = generation / name, stats[name]
+        key = (str(path), stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, record[HASH])
+        if key in _VERIFIED:
+            continue
+        try:
+            digest = _file_digest(path)
+        except OSError as exc:
+            raise IndexCorruptError(f"index file {path} is unreadable ({exc.strerror}); {REBUILD_HINT}") from exc
+        if digest != record[HASH]:
+            raise IndexCorruptError(
+                f"index file {path} is damaged (its {HASH} is not the one recorded at "
+                f"indexing); {REBUILD_HINT}"
+            )
+        _VERIFIED.add(key)
+
+
+#: Files whose hash this process has checked, see `verify_generation`.
+_VERIFIED: set[tuple[object, ...]] = set()
+
+
+def _file_digest(path: Path) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, HASH).hexdigest()
+
+
+def _file_records(folder: Path) -> dict[str, dict[str, object]]:
+    """Size and hash of every file under `folder` except the manifest, by relative path."""
+    return {
+        path.relative_to(folder).as_posix(): {"size": path.stat().st_size, HASH: _file_digest(path)}
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path.name != MANIFEST
+    }
+
+
 class IndexReader:
     """A read-only view of one generation: vector search and chunk lookup."""
 
@@ -147,6 +230,7 @@ class IndexReader:
             )
         self.generation = generation
         self.manifest = _manifest_of(generation)
+        verify_generation(generation, self.manifest)  # before any file is parsed
         self._db = self._open_db(generation / CHUNKS_DB)
         self._vectors = self._open_vectors(generation / VECTORS, self.manifest.dimension)
         self._aux = (
@@ -256,7 +340,12 @@ class IndexReader:
 
 @contextmanager
 def writer_lock(index_dir: Path, wait: bool = False) -> Iterator[None]:
-    """One writer per index directory; a second one is refused with a clear message."""
+    """One writer per index directory; a second one is refused with a clear message.
+
+    The lock is an flock, so the kernel releases it when its holder dies, even by
+    SIGKILL. Whoever holds it is the only writer, so it first removes what killed
+    writers left behind (their temp folders), which would otherwise pile up.
+    """
     index_dir.mkdir(parents=True, exist_ok=True)
     with open(index_dir / "lock", "w") as handle:
         try:
@@ -265,7 +354,15 @@ def writer_lock(index_dir: Path, wait: bool = False) -> Iterator[None]:
             raise IndexLockedError(
                 f"another `qa index` is writing {index_dir}; wait for it to finish"
             ) from exc
+        remove_stale_work(index_dir)
         yield
+
+
+def remove_stale_work(index_dir: Path) -> None:
+    """Delete unfinished temp folders of writers that died; only call holding the lock."""
+    for tmp in index_dir.glob(f"{TEMP_PREFIX}*"):
+        shutil.rmtree(tmp, ignore_errors=True)
+    (index_dir / f".{CURRENT}.tmp").unlink(missing_ok=True)
 
 
 class IndexWriter:
@@ -277,8 +374,10 @@ class IndexWriter:
     def __init__(self, index_dir: Path, manifest: Manifest, start_fresh: bool) -> None:
         self.index_dir = index_dir
         self.manifest = manifest
-        self._work = Path(tempfile.mkdtemp(prefix=".tmp-gen-", dir=index_dir))
         live = None if start_fresh else current_generation(index_dir)
+        if live is not None:  # never carry damaged data into a new, freshly hashed generation
+            verify_generation(live, _manifest_of(live))
+        self._work = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=index_dir))
         if live is not None:
             shutil.copy2(live / CHUNKS_DB, self._work / CHUNKS_DB)
             self._vectors = faiss.read_index(str(live / VECTORS))
@@ -338,12 +437,16 @@ class IndexWriter:
         faiss.write_index(self._vectors, str(self._work / VECTORS))
         if self._aux is not None:
             faiss.write_index(self._aux, str(self._work / AUX_VECTORS))
+        self.manifest.files = _file_records(self._work)
         (self._work / MANIFEST).write_text(self.manifest.to_json(), encoding="utf-8")
         _fsync_dir_files(self._work)
+        previous = _live_name(self.index_dir)
         generation = self.index_dir / f"gen-{_next_generation_number(self.index_dir):06d}"
         os.rename(self._work, generation)
+        _fsync_dir(self.index_dir)
         _atomic_write(self.index_dir / CURRENT, generation.name)
-        _prune(self.index_dir, keep=generation.name)
+        _fsync_dir(self.index_dir)
+        _prune(self.index_dir, keep={generation.name, previous})
         return generation
 
     def _all_vectors(self) -> list[faiss.Index]:
@@ -372,6 +475,23 @@ def _atomic_write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def _fsync_dir(folder: Path) -> None:
+    """Make renames inside `folder` durable (a power cut after publish keeps them)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _live_name(index_dir: Path) -> str | None:
+    """What CURRENT names, without judging it (a rebuild may be replacing a damaged one)."""
+    try:
+        return (index_dir / CURRENT).read_bytes().decode("ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def _fsync_dir_files(folder: Path) -> None:
     for path in folder.rglob("*"):
         if path.is_file():
@@ -379,11 +499,13 @@ def _fsync_dir_files(folder: Path) -> None:
                 os.fsync(handle.fileno())
 
 
-def _prune(index_dir: Path, keep: str) -> None:
-    """Remove unfinished temp folders and all but the newest generations."""
-    for tmp in index_dir.glob(".tmp-gen-*"):
-        shutil.rmtree(tmp, ignore_errors=True)
-    generations = sorted(p for p in index_dir.glob("gen-*") if p.is_dir())
-    for old in generations[:-KEEP_GENERATIONS]:
-        if old.name != keep:
+def _prune(index_dir: Path, keep: set[str | None]) -> None:
+    """Remove unfinished temp folders and every generation but the new and previous live one.
+
+    Keeping by name rather than "the newest two" also removes a generation that a killed
+    writer renamed into place but never made live (it was never CURRENT, nobody reads it).
+    """
+    remove_stale_work(index_dir)
+    for old in index_dir.glob("gen-*"):
+        if old.is_dir() and old.name not in keep:
             shutil.rmtree(old, ignore_errors=True)
