@@ -148,7 +148,9 @@ class ExtractiveAnswerer:
                 question, searched, abstention_text(phrases), True, passages, (), language,
                 missing=grounding.missing,
             )
-        chosen = select_evidence(evidence, lambda e: self.grounding.check(searched, [e.sentence.text], words=False).coverage)
+        chosen = select_evidence(
+            evidence, lambda e: self.grounding.check(searched, [e.sentence.text], words=False).coverage
+        )
         by_rank = {p.rank: p for p in passages}
         cited = sorted({e.sentence.source_rank for e in chosen})
         citations = tuple(

@@ -8,7 +8,7 @@ write the answer instead, keeping it only if its citations check out.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from qa.answer import Answer, Citation, ExtractiveAnswerer
 from qa.citations import check_citations
 from qa.followup import resolve_followup
 from qa.grounding import GroundingChecker
-from qa.language import phrases_for
+from qa.language import detect_language, phrases_for
 from qa.llm import LLMClient, LLMConfig, LLMError, build_messages
 from qa.retriever import PassageFilter, Question, Retriever
 
@@ -88,8 +88,7 @@ class Assistant:
         """
         asked = Question.parse(question, self.retriever.settings.max_question_chars)
         query = resolve_followup(asked.text, previous)
-        passages = self.retriever.search(query.text, k=k, where=where)
-        extractive = self.answerer.answer(asked.text, passages, searched=query.text)
+        passages = tuple(self.retriever.search(query.text, k=k, where=where))
         notes = []
         if asked.truncated_from:
             notes.append(
@@ -98,36 +97,54 @@ class Assistant:
             )
         if query.rewritten and query.rule:
             notes.append(query.rule)
-        extractive = replace(extractive, notes=tuple(notes))
-        if self.llm is None or not use_llm or not passages:
-            yield from _stream_lines(extractive)
-            return
-        yield from self._ask_llm(extractive)
 
-    def _ask_llm(self, extractive: Answer) -> Iterator[Answer]:
-        """Stream the model's answer; fall back to the extractive one if it fails its checks."""
+        def extractive() -> Answer:
+            answer = self.answerer.answer(asked.text, passages, searched=query.text)
+            return replace(answer, notes=tuple(notes))
+
+        if self.llm is None or not use_llm or not passages:
+            yield from _stream_lines(extractive())
+            return
+        base = Answer(asked.text, query.text, "", False, passages, (), detect_language(asked.text),
+                      mode="llm", notes=tuple(notes))
+        yield from self._ask_llm(base, extractive)
+
+    def answer(self, question: str, previous: Sequence[str] = (), k: int = 5) -> Answer:
+        """The final answer only (CLI, API): what `ask` streams last."""
+        final = None
+        for final in self.ask(question, previous, k=k):
+            pass
+        assert final is not None  # `ask` always ends with a final answer or raises
+        return final
+
+    def _ask_llm(self, base: Answer, extractive: Callable[[], Answer]) -> Iterator[Answer]:
+        """Stream the model's answer; fall back to the extractive one if it fails its checks.
+
+        The extractive answer embeds every candidate sentence, so it is only composed
+        when it is needed: when the model fails.
+        """
         assert self.llm is not None
-        phrases = phrases_for(extractive.language)
-        messages = build_messages(extractive.searched, extractive.passages, phrases.name)
+        phrases = phrases_for(base.language)
+        messages = build_messages(base.searched, base.passages, phrases.name)
         text = ""
         try:
             for token in self.llm.stream_chat(messages):
                 text += token
-                yield replace(extractive, text=text, mode="llm", done=False, citations=(), abstained=False)
+                yield replace(base, text=text, done=False)
         except LLMError as exc:
-            yield _with_note(extractive, f"{phrases.llm_unavailable} ({exc})")
+            yield _with_note(extractive(), f"{phrases.llm_unavailable} ({exc})")
             return
-        checked = check_citations(text, len(extractive.passages))
+        checked = check_citations(text, len(base.passages))
         if not checked.has_citations:
-            yield _with_note(extractive, phrases.llm_uncited)
+            yield _with_note(extractive(), phrases.llm_uncited)
             return
-        by_rank = {p.rank: p for p in extractive.passages}
-        notes = extractive.notes
+        by_rank = {p.rank: p for p in base.passages}
+        notes = base.notes
         if checked.removed:
             removed = ", ".join(f"[{n}]" for n in checked.removed)
             notes += (f"Removed citation markers that match no source: {removed}.",)
         yield replace(
-            extractive, text=checked.text.strip(), mode="llm", abstained=False, notes=notes,
+            base, text=checked.text.strip(), notes=notes,
             citations=tuple(Citation.of(by_rank[n]) for n in sorted(checked.cited)),
         )
 

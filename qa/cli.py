@@ -44,10 +44,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     settings = _settings(args)
     llm = None if args.extractive else LLMConfig.from_env()
     assistant = Assistant.from_settings(settings, llm)
-    answer = None
-    for answer in assistant.ask(args.question, k=args.k):
-        pass
-    assert answer is not None
+    answer = assistant.answer(args.question, k=args.k)
     for note in answer.notes:
         print(f"note: {note}", file=sys.stderr)
     if args.json:

@@ -87,14 +87,10 @@ class ChatSession:
 
     def answer_api(self, question: str, k: int = 5, previous: list[str] | None = None) -> dict:
         """The final answer as data: answer text, abstained, citations, passages, searched."""
-        final = None
         try:
-            for final in self.assistant.ask(question, previous or [], k=int(k)):
-                pass
+            return self.assistant.answer(question, previous or [], k=int(k)).to_dict()
         except QAError as exc:  # gr.Error is the exception whose message reaches the client
             raise gr.Error(str(exc)) from exc
-        assert final is not None
-        return final.to_dict()
 
 
 def _turn_sources(turn: int, searched: str, cards: str) -> str:

@@ -88,13 +88,15 @@ def render_sources(answer: Answer, anchor_prefix: str = "src-") -> str:
 
 
 def render_source(passage: Passage, quotes: Sequence[tuple[int, int]], anchor_prefix: str) -> str:
-    meta = " · ".join(x for x in (passage.date, passage.outlet, passage.source) if x)
+    # Each part isolated: an Arabic outlet beside a Latin id must not reorder the line.
+    parts = [x for x in (passage.date, passage.outlet, passage.source, f"{passage.start}-{passage.end}") if x]
+    meta = " · ".join(parts)
     title = passage.title or passage.source
     return (
         f'<div class="qa-source" id="{anchor_prefix}{passage.rank}">'
         + block(f"[{passage.rank}] {title}", "qa-block qa-title",
                 f"<b>[{passage.rank}] {html.escape(title)}</b>")
-        + block(meta, "qa-meta", " · ".join(f"<bdi>{html.escape(x)}</bdi>" for x in (passage.date, passage.outlet, passage.source, f"{passage.start}-{passage.end}") if x))
+        + block(meta, "qa-meta", " · ".join(f"<bdi>{html.escape(x)}</bdi>" for x in parts))
         + block(passage.text, "qa-block qa-text", highlight(passage, quotes))
         + "</div>"
     )
