@@ -171,8 +171,8 @@ def open_checked(index_dir: Path) -> dict[str, object]:
 def chunk_spans(index_dir: Path) -> list[tuple[str, int, int]]:
     reader = IndexReader(index_dir)
     try:
-        rows = reader._db.execute("SELECT article_id, start, end FROM chunks ORDER BY article_id, start")
-        return [tuple(row) for row in rows]
+        rows = reader.chunks(reader.chunk_ids_where().tolist()).values()
+        return sorted((row.article_id, row.start, row.end) for row in rows)
     finally:
         reader.close()
 

@@ -76,7 +76,7 @@ def run(datasets: list[Dataset]) -> None:
             retriever = Retriever(index_settings, embedder, aux)
             reader = retriever.reader
             rows = reader.chunks(list(range(1, reader.size + 1)))
-            tokens = {i: t.split() for i, t in reader._db.execute("SELECT id, tokens FROM chunks")}
+            tokens = {i: t.split() for i, t in reader.rows("SELECT id, tokens FROM chunks")}
             idf = _idf(tokens)
             candidates = []
             for q in tqdm(dataset.questions, desc=dataset.name, file=sys.stderr):

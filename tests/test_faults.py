@@ -49,10 +49,18 @@ def copy_index(seed_settings, tmp_path: Path) -> Path:
     return target
 
 
+def segment_file(index_dir: Path, name: str) -> Path:
+    """A file of the live generation's (first) segment, e.g. its vectors.faiss."""
+    found = sorted(current_generation(index_dir).glob(f"seg-*/{name}"))
+    return found[0] if found else current_generation(index_dir) / name
+
+
 def files_of_kind(index_dir: Path, kind: str) -> list[Path]:
     if kind == CURRENT:
         return [index_dir / CURRENT]
-    path = current_generation(index_dir) / kind
+    if kind == MANIFEST:
+        return [current_generation(index_dir) / MANIFEST]
+    path = segment_file(index_dir, kind)
     if kind == LEXICAL:
         return sorted(p for p in path.rglob("*") if p.is_file())
     if not path.exists():
@@ -94,7 +102,7 @@ def test_manifest_records_every_file_and_an_intact_copy_opens(seed_settings, tmp
         for p in reader.generation.rglob("*") if p.is_file() and p.name != MANIFEST
     }
     assert set(reader.manifest.files) == on_disk
-    assert {CHUNKS_DB, VECTORS, f"{LEXICAL}/lexical.json"} <= on_disk
+    assert {CHUNKS_DB, VECTORS, f"{LEXICAL}/lexical.json"} <= {p.split("/", 1)[1] for p in on_disk}
     assert all(len(r["sha256"]) == 64 and r["size"] > 0 for r in reader.manifest.files.values())
 
 
@@ -118,7 +126,7 @@ def test_damaged_file_is_named_with_the_fix(seed_settings, embedder, tmp_path, k
 def test_flipped_float_in_vectors_is_caught_not_searched(seed_settings, tmp_path):
     """The count checks alone pass here: only the hash sees it."""
     index_dir = copy_index(seed_settings, tmp_path)
-    path = current_generation(index_dir) / VECTORS
+    path = segment_file(index_dir, VECTORS)
     data = bytearray(path.read_bytes())
     data[-200] ^= 0x40  # one bit of one float near the end: same size, same counts
     path.write_bytes(bytes(data))
@@ -149,18 +157,23 @@ def test_current_pointing_to_a_missing_generation(seed_settings, tmp_path, how):
 
 def test_missing_file_in_generation_is_named(seed_settings, tmp_path):
     index_dir = copy_index(seed_settings, tmp_path)
-    (current_generation(index_dir) / LEXICAL / "lexical.json").unlink()
+    (segment_file(index_dir, LEXICAL) / "lexical.json").unlink()
     with pytest.raises(IndexCorruptError, match="lexical.json is missing.*--rebuild"):
         IndexReader(index_dir)
 
 
-def test_index_written_before_integrity_checks_still_opens(seed_settings, tmp_path):
+def test_index_of_an_older_format_asks_for_a_rebuild(seed_settings, tmp_path):
+    from index.store import _checksum
+
     index_dir = copy_index(seed_settings, tmp_path)
     path = current_generation(index_dir) / MANIFEST
     data = json.loads(path.read_text(encoding="utf-8"))
-    del data["files"], data["checksum"]
+    data.pop("checksum")
+    data["format"] = 1
+    data["checksum"] = _checksum(data)
     path.write_text(json.dumps(data), encoding="utf-8")
-    assert IndexReader(index_dir).size == data["chunk_count"]
+    with pytest.raises(IndexCorruptError, match="another version.*qa index --rebuild"):
+        IndexReader(index_dir)
 
 
 def test_update_refuses_to_copy_damaged_data_and_rebuild_repairs(
@@ -168,7 +181,7 @@ def test_update_refuses_to_copy_damaged_data_and_rebuild_repairs(
 ):
     index_dir = copy_index(seed_settings, tmp_path)
     settings = replace(seed_settings, index_dir=index_dir)
-    damage(current_generation(index_dir) / CHUNKS_DB, "flip")
+    damage(segment_file(index_dir, CHUNKS_DB), "flip")
     # nothing changed in the folder, still no "success" over a damaged index
     with pytest.raises(IndexCorruptError, match="chunks.sqlite.*--rebuild"):
         build_index(seed_copy, settings, embedder=embedder, progress=False)

@@ -33,7 +33,7 @@ def test_passages_are_ranked_cited_spans(retriever):
     assert [p.rank for p in passages] == [1, 2, 3, 4, 5]
     assert all(a.score >= b.score for a, b in zip(passages, passages[1:]))
     assert passages[0].source == "001_8d1177553da27e06"
-    texts = dict(retriever.reader._db.execute("SELECT id, text FROM articles"))
+    texts = dict(retriever.reader.rows("SELECT id, text FROM articles"))
     for p in passages:
         assert texts[p.source][p.start : p.end] == p.text
         assert p.title and p.date

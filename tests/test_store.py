@@ -42,10 +42,10 @@ def article(aid: str, n_chunks: int) -> tuple[Article, list[Chunk], np.ndarray]:
     return Article(aid, f"title {aid}", text, "2023-11-03", "تاس"), chunks, vectors
 
 
-def write(index_dir: Path, articles, remove=(), fresh=False) -> Path:
+def write(index_dir: Path, articles, remove=(), fresh=False, vector_index="auto") -> Path:
     manifest = read_manifest(index_dir) or Manifest("m", DIM, {"max_tokens": 10})
     with writer_lock(index_dir):
-        writer = IndexWriter(index_dir, manifest, start_fresh=fresh)
+        writer = IndexWriter(index_dir, manifest, start_fresh=fresh, vector_index=vector_index)
         writer.remove_articles(list(remove))
         for a, chunks, vectors in articles:
             writer.add_article(a, chunks, vectors, [c.text.split("-") for c in chunks])
@@ -113,7 +113,7 @@ def test_lexical_index_is_published_beside_vectors(tmp_path):
 @pytest.mark.parametrize("damage", ["truncate", "garbage"])
 def test_corrupt_file_is_named_with_the_fix(tmp_path, name, damage):
     generation = write(tmp_path, [article("a", 3)])
-    path = generation / name
+    path = generation / name if name == MANIFEST else next(generation.glob(f"seg-*/{name}"))
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 3] if damage == "truncate" else b"\x00garbage" * 50)
     with pytest.raises(IndexCorruptError) as err:
@@ -133,3 +133,112 @@ def test_second_writer_is_refused(tmp_path):
         with pytest.raises(IndexLockedError, match="another `qa index`"):
             with writer_lock(tmp_path):
                 pass
+
+
+# --- segments: incremental writes that do not rewrite what is already stored -----------
+
+
+def segment_files(index_dir: Path) -> dict[str, int]:
+    """Relative path -> inode of every segment file of the live generation."""
+    generation = IndexReader(index_dir).generation
+    return {p.relative_to(generation).as_posix(): p.stat().st_ino for p in generation.glob("seg-*/**/*") if p.is_file()}
+
+
+def test_adding_an_article_links_existing_segments_instead_of_rewriting(tmp_path):
+    write(tmp_path, [article("a", 3), article("b", 2)])
+    before = segment_files(tmp_path)
+    write(tmp_path, [article("c", 2)])
+    after = segment_files(tmp_path)
+    assert {n: i for n, i in after.items() if n in before} == before  # same inodes: linked
+    assert len({n.split("/")[0] for n in after}) == 2
+    reader = IndexReader(tmp_path)
+    assert reader.size == 7 and set(reader.manifest.articles) == {"a", "b", "c"}
+    c = article("c", 2)
+    (chunk_id, score), *_ = reader.search(c[2][1], 1)
+    assert score == pytest.approx(1.0, abs=1e-5) and reader.chunks([chunk_id])[chunk_id].text == "c-part1"
+
+
+def test_deleted_article_is_a_tombstone_until_its_segment_empties(tmp_path):
+    a = article("a", 3)
+    write(tmp_path, [a, article("b", 2)])
+    write(tmp_path, [], remove=["a"])
+    reader = IndexReader(tmp_path)
+    assert reader.size == 2 and reader.manifest.deleted_count == 3
+    assert all(reader.chunks([i])[i].article_id == "b" for i, _ in reader.search(a[2][0], 5))
+    assert [i for i, _ in reader.lexical.search(["a"], 5)] == []
+    assert [r[0] for r in reader.articles()] == ["b"]
+    assert not set(reader.chunks(range(1, 10))) & {1, 2, 3}
+    write(tmp_path, [], remove=["b"])  # the segment holds nothing live: it goes
+    reader = IndexReader(tmp_path)
+    assert reader.size == 0 and reader.manifest.segments == [] and reader.manifest.deleted_count == 0
+
+
+def test_many_small_writes_are_merged_and_nothing_is_lost(tmp_path):
+    from index.store import MAX_SEGMENTS
+
+    written = {}
+    for i in range(MAX_SEGMENTS * 2 + 1):
+        written[f"x{i}"] = article(f"x{i}", 2)
+        write(tmp_path, [written[f"x{i}"]], remove=["x3"] if i == 5 else ())
+    written.pop("x3")
+    reader = IndexReader(tmp_path)
+    assert len(reader.manifest.segments) <= MAX_SEGMENTS
+    assert reader.size == 2 * len(written) and set(reader.manifest.articles) == set(written)
+    for aid, (a, chunks, vectors) in written.items():
+        (chunk_id, score), *_ = reader.search(vectors[1], 1)
+        row = reader.chunks([chunk_id])[chunk_id]
+        assert (row.article_id, row.text) == (aid, chunks[1].text)
+        assert a.text[row.start:row.end] == row.text
+
+
+def test_bm25_scores_of_segments_rank_as_one_index_would(tmp_path):
+    """Global idf across segments: a 2-segment index ranks like a 1-segment one."""
+    articles = [article(f"d{i}", 1 + i % 3) for i in range(6)]
+    write(tmp_path / "one", articles)
+    write(tmp_path / "two", articles[:4])
+    write(tmp_path / "two", articles[4:])
+    one, two = IndexReader(tmp_path / "one"), IndexReader(tmp_path / "two")
+    assert len(two.manifest.segments) == 2
+    for query in (["part0"], ["part2", "d5"], ["d1", "part1", "part0"]):
+        ranked = lambda r: [(c.article_id, c.ordinal) for c in (r.chunks([i])[i] for i, _ in r.lexical.search(query, 10))]
+        assert ranked(two) == ranked(one)
+        assert two.lexical.idf(query[0]) == pytest.approx(one.lexical.idf(query[0]))
+
+
+@pytest.mark.parametrize("spec", ["IVF{nlist},SQ8", "HNSW16,SQ8", "IVF16,Flat"])
+def test_approximate_index_override_finds_what_exact_search_finds(tmp_path, spec):
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(20, DIM))
+    docs = []
+    for n in range(40):
+        a, chunks, _ = article(f"n{n}", 10)
+        vectors = centres[rng.integers(0, 20, size=10)] + 0.3 * rng.normal(size=(10, DIM))
+        docs.append((a, chunks, (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)))
+    write(tmp_path / "exact", docs)
+    write(tmp_path / "ann", docs, vector_index=spec)
+    exact, approx = IndexReader(tmp_path / "exact"), IndexReader(tmp_path / "ann")
+    from index import ann
+
+    assert approx.manifest.segments[0]["vector_index"] == spec.format(nlist=ann.nlist_for(400))
+    queries = rng.normal(size=(30, DIM)).astype(np.float32)
+    overlap = np.mean([
+        len({i for i, _ in exact.search(q, 10)} & {i for i, _ in approx.search(q, 10)}) / 10 for q in queries
+    ])
+    assert overlap >= 0.9
+    # filters and deletions work inside the approximate index too
+    allowed = exact.chunk_ids_where(["n1", "n2"])
+    assert {i for i, _ in approx.search(queries[0], 5, allowed=allowed)} <= set(allowed.tolist())
+    write(tmp_path / "ann", [], remove=["n1"])
+    approx = IndexReader(tmp_path / "ann")
+    gone = set(exact.chunk_ids_where(["n1"]).tolist())
+    assert not {i for q in queries for i, _ in approx.search(q, 20)} & gone
+
+
+def test_auto_choice_is_exact_when_small_and_approximate_when_large():
+    from index import ann
+
+    assert ann.choose_spec(1000) == "Flat"
+    assert ann.choose_spec(ann.EXACT_MAX + 1).startswith("IVF")
+    assert ann.choose_spec(1_000_000) == f"IVF{ann.nlist_for(1_000_000)},SQ8"
+    assert ann.choose_spec(10, "flat") == "Flat"
+    assert ann.choose_spec(10, "HNSW32") == "HNSW32"

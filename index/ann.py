@@ -1,0 +1,118 @@
+"""Which FAISS index holds a segment's vectors, and how to search it with a filter.
+
+Small segments are searched exactly: a flat inner-product scan of 100k x 512 floats
+takes a few milliseconds, and exact search has nothing to tune. Past `EXACT_MAX`
+vectors a segment gets an inverted-file index with 8-bit scalar quantisation: a
+quarter of the memory of float32, and recall@10 against exact search measured at 1M
+chunks in docs/benchmarks.md (`bench/ann_choice.py`, `bench/scale.py`).
+
+Users override the choice with `QA_VECTOR_INDEX`: `auto` (default), `flat`, or any
+FAISS factory string (`HNSW32,SQ8`, `IVF4096,PQ48`, ...); `{nlist}` in the string is
+replaced by the list count chosen for the segment's size.
+"""
+
+from __future__ import annotations
+
+import math
+
+import faiss
+import numpy as np
+
+#: Up to this many vectors a segment is searched exactly (IndexFlatIP).
+EXACT_MAX = 200_000
+#: The approximate index used above EXACT_MAX.
+APPROXIMATE = "IVF{nlist},SQ8"
+#: Inverted lists probed per query, as a share of the lists (at least MIN_NPROBE).
+NPROBE_SHARE = 1 / 32
+MIN_NPROBE = 16
+#: HNSW's search depth when a user picks an HNSW factory string.
+EF_SEARCH = 128
+#: Vectors used to train the quantiser and the coarse centroids.
+TRAIN_MAX = 200_000
+
+
+def nlist_for(n: int) -> int:
+    """Inverted lists for n vectors: FAISS's rule of thumb, about 4 sqrt(n), a power of 2."""
+    return 2 ** max(4, round(math.log2(4 * math.sqrt(max(n, 1)))))
+
+
+def choose_spec(n: int, override: str = "auto") -> str:
+    """The FAISS factory string for a segment of n vectors ("Flat" means exact)."""
+    spec = override.strip() or "auto"
+    if spec.lower() == "auto":
+        spec = "Flat" if n <= EXACT_MAX else APPROXIMATE
+    elif spec.lower() == "flat":
+        spec = "Flat"
+    return spec.format(nlist=nlist_for(n))
+
+
+def build(vectors: np.ndarray, ids: np.ndarray, spec: str, seed: int = 0) -> faiss.Index:
+    """An index of `vectors` under `ids` (int64), trained on a sample when it needs it."""
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    dimension = vectors.shape[1]
+    inner = faiss.index_factory(dimension, spec, faiss.METRIC_INNER_PRODUCT)
+    if not inner.is_trained:
+        sample = vectors
+        if len(vectors) > TRAIN_MAX:
+            rows = np.random.default_rng(seed).choice(len(vectors), TRAIN_MAX, replace=False)
+            sample = vectors[np.sort(rows)]
+        inner.train(sample)
+    ivf = _ivf(inner)
+    if ivf is not None:
+        ivf.nprobe = max(MIN_NPROBE, round(ivf.nlist * NPROBE_SHARE))
+        inner.add_with_ids(vectors, ids)  # inverted lists keep ids themselves
+        return inner
+    index = faiss.IndexIDMap2(inner)
+    index.add_with_ids(vectors, ids)
+    return index
+
+
+def is_exact(index: faiss.Index) -> bool:
+    inner = faiss.downcast_index(index.index) if isinstance(index, faiss.IndexIDMap) else index
+    return isinstance(faiss.downcast_index(inner), faiss.IndexFlat)
+
+
+def describe(index: faiss.Index) -> str:
+    """A short name for reports: Flat, IVF4096,SQ8 (nprobe 128), HNSW (efSearch 128)."""
+    ivf = _ivf(index)
+    if ivf is not None:
+        return f"IVF{ivf.nlist} (nprobe {ivf.nprobe})"
+    hnsw = _hnsw(index)
+    if hnsw is not None:
+        return f"HNSW (efSearch {max(EF_SEARCH, hnsw.hnsw.efSearch)})"
+    return "Flat" if is_exact(index) else type(faiss.downcast_index(index)).__name__
+
+
+def search(
+    index: faiss.Index, queries: np.ndarray, k: int, selector: faiss.IDSelector | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """`index.search` with the index's own probe depth kept when a selector is passed.
+
+    FAISS search parameters replace the index's settings wholesale: a bare
+    SearchParametersIVF would probe 1 list, not the nprobe stored with the index.
+    """
+    queries = np.ascontiguousarray(queries.reshape(-1, index.d), dtype=np.float32)
+    ivf, hnsw = _ivf(index), _hnsw(index)
+    if ivf is not None:
+        params = faiss.SearchParametersIVF(sel=selector, nprobe=ivf.nprobe) if selector else None
+        return index.search(queries, k, params=params)
+    if hnsw is not None:
+        params = faiss.SearchParametersHNSW(efSearch=max(EF_SEARCH, k))
+        if selector is not None:
+            params.sel = selector
+        return index.search(queries, k, params=params)
+    params = faiss.SearchParameters(sel=selector) if selector is not None else None
+    return index.search(queries, k, params=params)
+
+
+def _ivf(index: faiss.Index) -> faiss.IndexIVF | None:
+    try:
+        return faiss.extract_index_ivf(index)
+    except RuntimeError:  # not an IVF index
+        return None
+
+
+def _hnsw(index: faiss.Index) -> faiss.IndexHNSW | None:
+    inner = faiss.downcast_index(index.index) if isinstance(index, faiss.IndexIDMap) else index
+    inner = faiss.downcast_index(inner)
+    return inner if isinstance(inner, faiss.IndexHNSW) else None

@@ -1,0 +1,223 @@
+"""One immutable segment of an index: chunks, their vectors and their BM25 index.
+
+An index is a list of segments plus a set of deleted chunk ids (see index/store.py).
+Adding an article writes a new small segment instead of rewriting the big ones, so it
+costs the same on a 1,000-chunk and a 1,000,000-chunk index; segments are merged in the
+background of later writes when there are too many.
+
+A segment's chunk ids are one contiguous range [lo, hi): a chunk's position inside the
+segment is `id - lo`, so routing an id to its segment and masking deleted chunks in a
+BM25 score array cost no lookups.
+
+Files of a segment folder::
+
+    chunks.sqlite   articles and chunks (offsets into the clean article text)
+    vectors.faiss   main-model vectors (exact or approximate, see index/ann.py)
+    aux.faiss       second-model vectors, when the index has a second model
+    bm25/           lexical index over the chunks' search tokens
+    vectors.npy     float16 copies of the vectors, only beside an approximate index
+    aux.npy         (which cannot give its vectors back exactly), for later merges
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from index import ann
+from index.errors import IndexCorruptError
+from index.lexical import LexicalIndex
+
+CHUNKS_DB = "chunks.sqlite"
+VECTORS = "vectors.faiss"
+AUX_VECTORS = "aux.faiss"
+LEXICAL = "bm25"
+RAW_VECTORS = {VECTORS: "vectors.npy", AUX_VECTORS: "aux.npy"}
+REBUILD_HINT = "run `qa index --rebuild FOLDER` to rebuild it"
+
+SCHEMA = """
+CREATE TABLE articles (
+    id TEXT PRIMARY KEY, title TEXT NOT NULL, date TEXT, outlet TEXT, path TEXT,
+    hash TEXT NOT NULL, text TEXT NOT NULL
+);
+CREATE TABLE chunks (
+    id INTEGER PRIMARY KEY,
+    article_id TEXT NOT NULL REFERENCES articles(id),
+    ordinal INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    tokens TEXT NOT NULL  -- search tokens, space-joined: merges rebuild BM25 without re-tokenising
+);
+CREATE INDEX chunks_by_article ON chunks(article_id);
+"""
+
+ARTICLE_COLUMNS = "id, title, date, outlet, path, hash, text"
+CHUNK_COLUMNS = "id, article_id, ordinal, start, end, text, tokens"
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """A chunk row joined with its article's metadata: everything a citation needs."""
+
+    id: int
+    article_id: str
+    ordinal: int
+    start: int
+    end: int
+    text: str
+    title: str
+    date: str | None
+    outlet: str | None
+
+
+@dataclass
+class SegmentData:
+    """Everything a new segment holds, in memory, rows in chunk-id order from `lo`."""
+
+    lo: int
+    articles: list[tuple]  # rows of ARTICLE_COLUMNS
+    chunks: list[tuple]  # rows of CHUNK_COLUMNS, ids lo, lo+1, ...
+    vectors: np.ndarray
+    aux_vectors: np.ndarray | None
+
+    @property
+    def hi(self) -> int:
+        return self.lo + len(self.chunks)
+
+
+def write_segment(folder: Path, data: SegmentData, vector_index: str = "auto") -> dict[str, object]:
+    """Write `data` as a segment folder; returns its manifest entry (without file records)."""
+    folder.mkdir(parents=True)
+    db = sqlite3.connect(folder / CHUNKS_DB)
+    db.executescript(SCHEMA)
+    db.executemany(f"INSERT INTO articles ({ARTICLE_COLUMNS}) VALUES (?,?,?,?,?,?,?)", data.articles)
+    db.executemany(f"INSERT INTO chunks ({CHUNK_COLUMNS}) VALUES (?,?,?,?,?,?,?)", data.chunks)
+    db.commit()
+    db.close()
+    ids = np.arange(data.lo, data.hi, dtype=np.int64)
+    LexicalIndex.build(ids, [row[6].split() for row in data.chunks]).save(folder / LEXICAL)
+    spec = ann.choose_spec(len(ids), vector_index)
+    for name, vectors in ((VECTORS, data.vectors), (AUX_VECTORS, data.aux_vectors)):
+        if vectors is None:
+            continue
+        index = ann.build(vectors, ids, spec)
+        faiss.write_index(index, str(folder / name))
+        if not ann.is_exact(index):
+            np.save(folder / RAW_VECTORS[name], vectors.astype(np.float16))
+    return {"name": folder.name, "lo": data.lo, "hi": data.hi, "vector_index": spec}
+
+
+class Segment:
+    """A read-only view of one segment folder."""
+
+    def __init__(self, folder: Path, entry: dict[str, object], dimensions: dict[str, int]) -> None:
+        self.folder = folder
+        self.name = str(entry["name"])
+        self.lo, self.hi = int(entry["lo"]), int(entry["hi"])
+        self.db = self._open_db()
+        self.vectors = {name: self._open_vectors(name, d) for name, d in dimensions.items()}
+
+    @property
+    def rows(self) -> int:
+        """Chunks stored here, deleted ones included."""
+        return self.hi - self.lo
+
+    def _open_db(self) -> sqlite3.Connection:
+        path = self.folder / CHUNKS_DB
+        try:
+            db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+            (count,) = db.execute("SELECT count(*) FROM chunks").fetchone()
+        except sqlite3.Error as exc:
+            raise IndexCorruptError(f"index file {path} is unreadable ({exc}); {REBUILD_HINT}") from exc
+        if count != self.rows:
+            raise IndexCorruptError(
+                f"index file {path} holds {count} chunks, the manifest says {self.rows}; {REBUILD_HINT}"
+            )
+        return db
+
+    def _open_vectors(self, name: str, dimension: int) -> faiss.Index:
+        path = self.folder / name
+        try:
+            vectors = faiss.read_index(str(path))
+        except RuntimeError as exc:
+            raise IndexCorruptError(f"index file {path} is unreadable; {REBUILD_HINT}") from exc
+        if vectors.ntotal != self.rows or vectors.d != dimension:
+            raise IndexCorruptError(f"index file {path} does not match its manifest; {REBUILD_HINT}")
+        return vectors
+
+    @cached_property
+    def lexical(self) -> LexicalIndex:
+        """The BM25 index, loaded on first lexical search (memory-mapped)."""
+        lexical = LexicalIndex.load(self.folder / LEXICAL)
+        if len(lexical) != self.rows:
+            raise IndexCorruptError(
+                f"index folder {self.folder / LEXICAL} does not match its manifest; {REBUILD_HINT}"
+            )
+        return lexical
+
+    def own(self, ids: np.ndarray) -> np.ndarray:
+        """The ids (sorted int64) that fall in this segment's range."""
+        left, right = np.searchsorted(ids, [self.lo, self.hi])
+        return ids[left:right]
+
+    def search(
+        self, name: str, query: np.ndarray, k: int, allowed: np.ndarray | None, deleted: np.ndarray,
+    ) -> list[tuple[int, float]]:
+        """Top-k (chunk id, score) of one vector index, skipping deleted chunks.
+
+        `allowed` and `deleted` are sorted global id arrays; only this segment's part of
+        them becomes a FAISS selector, so the filter is applied inside the search.
+        """
+        gone = self.own(deleted)
+        selector = keep = None
+        if allowed is not None:
+            mine = np.setdiff1d(self.own(allowed), gone, assume_unique=True)
+            if not len(mine):
+                return []
+            k = min(k, len(mine))
+            keep = faiss.IDSelectorBatch(mine)
+            selector = keep
+        elif len(gone):
+            keep = faiss.IDSelectorBatch(gone)
+            selector = faiss.IDSelectorNot(keep)
+        k = min(k, self.rows - len(gone))
+        if k <= 0:
+            return []
+        scores, ids = ann.search(self.vectors[name], query, k, selector)
+        del keep  # the selectors must outlive the search (SWIG does not keep them)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+    def all_vectors(self, name: str) -> np.ndarray:
+        """Every stored vector in id order (exact copies, or the float16 ones beside an ANN)."""
+        raw = self.folder / RAW_VECTORS[name]
+        if raw.exists():
+            return np.load(raw).astype(np.float32)
+        index = self.vectors[name]
+        inner = faiss.downcast_index(index.index)
+        order = np.argsort(faiss.vector_to_array(index.id_map))
+        return inner.reconstruct_n(0, index.ntotal)[order]
+
+    def chunks(self, ids: Sequence[int]) -> dict[int, StoredChunk]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self.db.execute(
+            "SELECT c.id, c.article_id, c.ordinal, c.start, c.end, c.text, a.title, a.date, a.outlet "
+            f"FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.id IN ({marks})",
+            list(ids),
+        )
+        return {row[0]: StoredChunk(*row) for row in rows}
+
+    def chunk_ids_of(self, article_id: str) -> list[int]:
+        return [r[0] for r in self.db.execute("SELECT id FROM chunks WHERE article_id = ?", (article_id,))]
+
+    def rows_where(self, sql: str, params: Iterable[object]) -> Iterable[tuple]:
+        return self.db.execute(sql, list(params))
+
+    def close(self) -> None:
+        self.db.close()
