@@ -183,6 +183,37 @@ def _update_locked(
     return report
 
 
+def remove_articles(article_ids: Sequence[str], settings: Settings) -> IndexReport:
+    """Delete articles by id: their chunks become tombstones, nothing is re-embedded.
+
+    Unknown ids are refused, all of them named, before anything is written.
+    """
+    with writer_lock(settings.index_dir):
+        previous = read_manifest(settings.index_dir)
+        if previous is None:
+            raise NoArticlesError(f"no index in {settings.index_dir}; nothing to remove")
+        unknown = sorted(set(article_ids) - set(previous.articles))
+        if unknown:
+            raise QAError(
+                f"not in the index: {', '.join(unknown)} (article ids are file stems; "
+                "`qa ask --json` shows them as `source`)"
+            )
+        manifest = Manifest(
+            model=previous.model, dimension=previous.dimension, chunking=previous.chunking,
+            articles=dict(previous.articles), aux_model=previous.aux_model,
+            aux_dimension=previous.aux_dimension, backend=previous.backend,
+        )
+        writer = IndexWriter(settings.index_dir, manifest, start_fresh=False,
+                             vector_index=settings.vector_index)
+        try:
+            writer.remove_articles(list(dict.fromkeys(article_ids)))
+            writer.publish()
+        except BaseException:
+            writer.discard()
+            raise
+        return IndexReport(removed=sorted(set(article_ids)), chunk_count=manifest.chunk_count)
+
+
 def _unique_by_id(articles: Sequence[Article], report: IndexReport) -> list[Article]:
     """First article of each id wins; later ones are reported, never silently merged."""
     seen: dict[str, Article] = {}

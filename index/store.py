@@ -244,7 +244,15 @@ def _load_deleted(generation: Path, manifest: Manifest) -> np.ndarray:
 class IndexReader:
     """A read-only view of one generation: vector and BM25 search, chunk lookup."""
 
-    def __init__(self, index_dir: Path, background_hash_bytes: int = BACKGROUND_HASH_BYTES) -> None:
+    def __init__(
+        self,
+        index_dir: Path,
+        background_hash_bytes: int = BACKGROUND_HASH_BYTES,
+        reuse: "IndexReader | None" = None,
+    ) -> None:
+        """Open the live generation; `reuse` is a reader of an earlier one whose unchanged
+        segments are taken over as they are (a 1M-chunk segment takes a second to load
+        and its memory twice while two readers hold it)."""
         generation = current_generation(index_dir)
         if generation is None:
             raise IndexMissingError(
@@ -265,10 +273,17 @@ class IndexReader:
         else:
             self.verified.set()
         self.deleted = _load_deleted(generation, self.manifest)
+        opened = {reuse._segment_key(s.name): s for s in reuse.segments} if reuse else {}
         self.segments = [
-            Segment(generation / str(entry["name"]), entry, self.manifest.dimensions)
+            opened.get(self._segment_key(str(entry["name"])))
+            or Segment(generation / str(entry["name"]), entry, self.manifest.dimensions)
             for entry in self.manifest.segments
         ]
+
+    def _segment_key(self, name: str) -> tuple[object, ...]:
+        """What identifies a segment's content: its name and its files' recorded hashes."""
+        prefix = f"{name}/"
+        return (name, *sorted((n, r[HASH]) for n, r in self.manifest.files.items() if n.startswith(prefix)))
 
     def _record(self, path: Path) -> dict[str, object]:
         return self.manifest.files[path.relative_to(self.generation).as_posix()]
@@ -367,6 +382,7 @@ class IndexReader:
         return found
 
     def close(self) -> None:
+        """Close every segment, also those a newer reader took over with `reuse`."""
         for segment in self.segments:
             segment.close()
 

@@ -37,6 +37,39 @@ def cmd_index(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_add(args: argparse.Namespace) -> int:
+    from index.articles import load_file
+    from index.builder import update_index
+
+    settings = _settings(args)
+    articles, skipped = [], []
+    for name in args.files:
+        loaded = load_file(Path(name))
+        articles += loaded.articles
+        skipped += loaded.skipped
+    for item in skipped:
+        print(f"warning: skipped {item.path}: {item.reason}", file=sys.stderr)
+    if not articles:
+        raise QAError("no article could be read from the files given")
+    report = update_index(articles, settings, progress=not args.quiet)
+    for item in report.skipped:
+        print(f"warning: skipped {item.path}: {item.reason}", file=sys.stderr)
+    print(
+        f"added to {settings.index_dir}: {len(report.added)} added, {len(report.updated)} "
+        f"updated, {len(report.unchanged)} unchanged; {report.chunk_count} chunks"
+    )
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    from index.builder import remove_articles
+
+    settings = _settings(args)
+    report = remove_articles(args.ids, settings)
+    print(f"removed {len(report.removed)} from {settings.index_dir}; {report.chunk_count} chunks")
+    return 0
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     from qa.assistant import Assistant
     from qa.llm import LLMConfig
@@ -101,6 +134,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rebuild", action="store_true", help="re-embed everything from scratch")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(run=cmd_index)
+
+    p = sub.add_parser("add", parents=[common], help="add or replace single article files")
+    p.add_argument("files", nargs="+", help=".txt, .md, .html or .jsonl files")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(run=cmd_add)
+
+    p = sub.add_parser("remove", parents=[common], help="delete articles by id")
+    p.add_argument("ids", nargs="+", help="article ids (a file's stem, `source` in answers)")
+    p.set_defaults(run=cmd_remove)
 
     p = sub.add_parser("ask", parents=[common], help="a cited answer and its passages")
     p.add_argument("question")

@@ -104,11 +104,11 @@ class Retriever:
             return reader
         with self._reader_lock:
             if self._reader is None or self._reader.generation != live:
-                self._reader = self._open_reader()
+                self._reader = self._open_reader(self._reader)
             return self._reader
 
-    def _open_reader(self) -> IndexReader:
-        reader = IndexReader(self.settings.index_dir)
+    def _open_reader(self, previous: IndexReader | None) -> IndexReader:
+        reader = IndexReader(self.settings.index_dir, reuse=previous)
         if reader.manifest.model != self.settings.model:
             raise ModelMismatchError(
                 f"the index in {self.settings.index_dir} was built with model "

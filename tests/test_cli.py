@@ -129,3 +129,27 @@ def test_index_warns_about_skipped_files_and_indexes_the_rest(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "warning: skipped" in result.stderr and "photo.txt" in result.stderr
     assert "1 added" in result.stdout
+
+
+def test_add_then_remove_one_article(seed_settings, tmp_path):
+    import shutil
+
+    index_dir = tmp_path / "index"
+    shutil.copytree(seed_settings.index_dir, index_dir)
+    article = tmp_path / "zanzibar_cloves.txt"
+    article.write_text(
+        "زنجبار تصدر القرنفل\n\nأعلنت حكومة زنجبار أن صادرات القرنفل ارتفعت هذا العام "
+        "بعد موسم حصاد جيد في جزيرة بمبا.", encoding="utf-8")
+    added = qa("add", str(article), "--quiet", "--index-dir", str(index_dir))
+    assert added.returncode == 0, added.stderr
+    assert "1 added" in added.stdout
+    asked = qa("ask", "--json", "--extractive", "صادرات القرنفل في زنجبار", "--index-dir", str(index_dir))
+    assert json.loads(asked.stdout)["passages"][0]["source"] == "zanzibar_cloves"
+    removed = qa("remove", "zanzibar_cloves", "--index-dir", str(index_dir))
+    assert removed.returncode == 0, removed.stderr
+    asked = qa("ask", "--json", "--extractive", "صادرات القرنفل في زنجبار", "--index-dir", str(index_dir))
+    assert "zanzibar_cloves" not in [p["source"] for p in json.loads(asked.stdout)["passages"]]
+    assert_clean_failure(qa("remove", "zanzibar_cloves", "--index-dir", str(index_dir)),
+                         "not in the index: zanzibar_cloves")
+    assert_clean_failure(qa("add", str(tmp_path / "missing.txt"), "--index-dir", str(index_dir)),
+                         "does not exist")

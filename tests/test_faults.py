@@ -320,3 +320,27 @@ def test_sigkilled_index_keeps_last_good_generation(seed_settings, embedder, tmp
     assert reader.size == report.chunk_count
     assert "new" in reader.manifest.articles
     assert search(seed_settings, index_dir, embedder)
+
+
+def test_large_files_are_hashed_in_the_background_and_damage_stops_searches(seed_settings, tmp_path):
+    """A 1M-chunk index has gigabytes to hash: the reader opens at once, then the check
+    that runs behind it turns a damaged file into an error for every later search."""
+    index_dir = copy_index(seed_settings, tmp_path)
+    path = segment_file(index_dir, VECTORS)
+    data = bytearray(path.read_bytes())
+    data[-200] ^= 0x40
+    path.write_bytes(bytes(data))
+    reader = IndexReader(index_dir, background_hash_bytes=1)  # everything "large"
+    assert reader.verified.wait(30)
+    with pytest.raises(IndexCorruptError, match="vectors.faiss is damaged.*--rebuild"):
+        reader.search(reader.segments[0].all_vectors(VECTORS)[0], 3)
+    with pytest.raises(IndexCorruptError, match="vectors.faiss is damaged"):
+        reader.lexical.search(["كويت"], 3)
+
+
+def test_intact_index_checked_in_the_background_answers(seed_settings, tmp_path):
+    index_dir = copy_index(seed_settings, tmp_path)
+    reader = IndexReader(index_dir, background_hash_bytes=1)
+    assert reader.verified.wait(30)
+    vector = reader.segments[0].all_vectors(VECTORS)[0]
+    assert reader.search(vector, 1)[0][1] == pytest.approx(1.0, abs=1e-4)

@@ -242,3 +242,17 @@ def test_auto_choice_is_exact_when_small_and_approximate_when_large():
     assert ann.choose_spec(1_000_000) == f"IVF{ann.nlist_for(1_000_000)},SQ8"
     assert ann.choose_spec(10, "flat") == "Flat"
     assert ann.choose_spec(10, "HNSW32") == "HNSW32"
+
+
+def test_reader_of_a_new_generation_reuses_unchanged_segments(tmp_path):
+    write(tmp_path, [article("a", 3)])
+    first = IndexReader(tmp_path)
+    write(tmp_path, [article("b", 2)])
+    second = IndexReader(tmp_path, reuse=first)
+    assert second.segments[0] is first.segments[0]  # the big one is not loaded again
+    assert second.size == 5 and len(second.segments) == 2
+    write(tmp_path, [article("c", 3)], fresh=True)  # a rebuild: same names, new content
+    third = IndexReader(tmp_path, reuse=second)
+    assert third.segments[0].name == first.segments[0].name
+    assert all(s not in second.segments for s in third.segments)
+    assert third.chunks([1])[1].article_id == "c"
