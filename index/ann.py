@@ -20,6 +20,10 @@ import numpy as np
 
 #: Up to this many vectors a segment is searched exactly (IndexFlatIP).
 EXACT_MAX = 200_000
+#: Segments smaller than this are exact whatever the setting: an approximate index
+#: needs training points (39 per inverted list) and gains nothing on a small segment,
+#: such as the one a single added article makes.
+MIN_APPROXIMATE = 1_000
 #: The approximate index used above EXACT_MAX.
 APPROXIMATE = "IVF{nlist},SQ8"
 #: Inverted lists probed per query, as a share of the lists (at least MIN_NPROBE).
@@ -32,13 +36,18 @@ TRAIN_MAX = 200_000
 
 
 def nlist_for(n: int) -> int:
-    """Inverted lists for n vectors: FAISS's rule of thumb, about 4 sqrt(n), a power of 2."""
-    return 2 ** max(4, round(math.log2(4 * math.sqrt(max(n, 1)))))
+    """Inverted lists for n vectors: FAISS's rule of thumb, about 4 sqrt(n), a power of 2,
+    with at least 39 training points per list."""
+    rule = round(math.log2(4 * math.sqrt(max(n, 1))))
+    most = math.floor(math.log2(max(n // 39, 1)))
+    return 2 ** max(0, min(rule, most))
 
 
 def choose_spec(n: int, override: str = "auto") -> str:
     """The FAISS factory string for a segment of n vectors ("Flat" means exact)."""
     spec = override.strip() or "auto"
+    if n < MIN_APPROXIMATE:
+        return "Flat"
     if spec.lower() == "auto":
         spec = "Flat" if n <= EXACT_MAX else APPROXIMATE
     elif spec.lower() == "flat":

@@ -210,7 +210,7 @@ def test_approximate_index_override_finds_what_exact_search_finds(tmp_path, spec
     rng = np.random.default_rng(0)
     centres = rng.normal(size=(20, DIM))
     docs = []
-    for n in range(40):
+    for n in range(120):
         a, chunks, _ = article(f"n{n}", 10)
         vectors = centres[rng.integers(0, 20, size=10)] + 0.3 * rng.normal(size=(10, DIM))
         docs.append((a, chunks, (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)))
@@ -219,7 +219,7 @@ def test_approximate_index_override_finds_what_exact_search_finds(tmp_path, spec
     exact, approx = IndexReader(tmp_path / "exact"), IndexReader(tmp_path / "ann")
     from index import ann
 
-    assert approx.manifest.segments[0]["vector_index"] == spec.format(nlist=ann.nlist_for(400))
+    assert approx.manifest.segments[0]["vector_index"] == spec.format(nlist=ann.nlist_for(1200))
     queries = rng.normal(size=(30, DIM)).astype(np.float32)
     overlap = np.mean([
         len({i for i, _ in exact.search(q, 10)} & {i for i, _ in approx.search(q, 10)}) / 10 for q in queries
@@ -238,10 +238,12 @@ def test_auto_choice_is_exact_when_small_and_approximate_when_large():
     from index import ann
 
     assert ann.choose_spec(1000) == "Flat"
+    assert ann.choose_spec(10, "IVF{nlist},SQ8") == "Flat"  # too small to train: exact
+    assert ann.nlist_for(1_000_000) == 4096 and ann.nlist_for(1200) == 16
     assert ann.choose_spec(ann.EXACT_MAX + 1).startswith("IVF")
     assert ann.choose_spec(1_000_000) == f"IVF{ann.nlist_for(1_000_000)},SQ8"
-    assert ann.choose_spec(10, "flat") == "Flat"
-    assert ann.choose_spec(10, "HNSW32") == "HNSW32"
+    assert ann.choose_spec(5000, "flat") == "Flat"
+    assert ann.choose_spec(5000, "HNSW32") == "HNSW32"
 
 
 def test_reader_of_a_new_generation_reuses_unchanged_segments(tmp_path):
