@@ -95,7 +95,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from ui.app import serve
+    import threading
+
+    from qa.assistant import Assistant
+    from qa.llm import LLMConfig
 
     auth = _parse_auth(args.auth) if args.auth else None
     if auth is None and args.host not in LOOPBACK:
@@ -104,7 +107,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "address can read the articles and add new ones",
             file=sys.stderr,
         )
-    serve(_settings(args), host=args.host, port=args.port, auth=auth)
+    assistant = Assistant.from_settings(_settings(args), LLMConfig.from_env())
+    assistant.retriever.reader  # fail now, with a clear message, if there is no index
+    # The models load while Gradio is imported (seconds each): ready to answer sooner.
+    threading.Thread(target=assistant.warm_up, daemon=True).start()
+    from ui.app import serve
+
+    serve(assistant, host=args.host, port=args.port, auth=auth)
     return 0
 
 

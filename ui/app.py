@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import gradio as gr
 
-from index.config import Settings
 from index.errors import QAError
 from qa.assistant import Assistant
-from qa.llm import LLMConfig
 from qa.retriever import PassageFilter
 from ui.render import CSS, block, render_answer, render_sources
 
@@ -159,12 +156,11 @@ def build_app(assistant: Assistant) -> gr.Blocks:
 
 
 def serve(
-    settings: Settings, host: str = "127.0.0.1", port: int = 7860,
+    assistant: Assistant, host: str = "127.0.0.1", port: int = 7860,
     auth: tuple[str, str] | None = None,
 ) -> None:
-    assistant = Assistant.from_settings(settings, LLMConfig.from_env())
-    assistant.retriever.reader  # fail now, with a clear message, if there is no index
-    threading.Thread(target=assistant.warm_up, daemon=True).start()
+    """Serve the chat; start `assistant.warm_up` first (see `qa.cli.cmd_serve`)."""
+    settings = assistant.retriever.settings
     build_app(assistant).queue(default_concurrency_limit=2).launch(
         server_name=host, server_port=port, css=CSS, max_file_size=f"{settings.max_upload_mb}mb",
         auth=auth,

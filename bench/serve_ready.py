@@ -1,0 +1,103 @@
+"""Start-up: seconds from launching `qa serve` until it answers a question.
+
+    .venv/bin/python bench/serve_ready.py --index-dir .qa [--runs 3] [--json out.json]
+
+Each run starts a real `qa serve` on a free loopback port and asks `/answer` (through
+`gradio_client`, as an API user would) until an answer comes back; the clock starts
+just before the process is launched. Reported next to it, measured in the same run:
+the time until the page first responds, and the bare cost of `import gradio` in a
+fresh interpreter, the floor no server built on Gradio can go under.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from tqdm import tqdm
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from server import free_port  # noqa: E402
+
+TARGET_S = 5.0
+QUESTION = "ماذا ناقش لافروف مع الكويت؟"
+
+
+def one_start(index_dir: Path, timeout: float) -> dict[str, float]:
+    from gradio_client import Client
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
+    with tempfile.TemporaryFile() as log:
+        started = time.perf_counter()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "qa.cli", "serve", "--port", str(port), "--index-dir", str(index_dir)],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        page = None
+        try:
+            while time.perf_counter() - started < timeout:
+                if proc.poll() is not None:
+                    log.seek(0)
+                    raise SystemExit(f"qa serve exited: {log.read().decode(errors='replace')[-2000:]}")
+                try:
+                    urllib.request.urlopen(url, timeout=2).read(1)
+                except OSError:
+                    time.sleep(0.05)
+                    continue
+                page = page or time.perf_counter() - started
+                try:
+                    answer = Client(url, verbose=False).predict(QUESTION, 5, [], api_name="/answer")
+                except Exception:  # noqa: BLE001 - not ready yet: ask again
+                    time.sleep(0.05)
+                    continue
+                if answer.get("passages"):
+                    return {"page_s": round(page, 2), "answered_s": round(time.perf_counter() - started, 2)}
+            raise SystemExit(f"no answer within {timeout} s")
+        finally:
+            proc.terminate()
+            proc.wait(30)
+
+
+def import_gradio_s() -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import gradio"], check=True)
+    return round(time.perf_counter() - started, 2)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--index-dir", type=Path, default=Path(".qa"))
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--timeout", type=float, default=120)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    runs = [one_start(args.index_dir, args.timeout) for _ in tqdm(range(args.runs), desc="starts", file=sys.stderr)]
+    floor = [import_gradio_s() for _ in range(args.runs)]
+    result = {
+        "index_dir": str(args.index_dir), "runs": runs,
+        "answered_s_median": statistics.median(r["answered_s"] for r in runs),
+        "page_s_median": statistics.median(r["page_s"] for r in runs),
+        "import_gradio_s_median": statistics.median(floor),
+        "target_s": TARGET_S,
+    }
+    print(f"qa serve answers after {result['answered_s_median']} s (median of {args.runs}; "
+          f"target <= {TARGET_S} s); page up after {result['page_s_median']} s; "
+          f"`import gradio` alone {result['import_gradio_s_median']} s")
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=1), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
