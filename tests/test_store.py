@@ -258,3 +258,34 @@ def test_reader_of_a_new_generation_reuses_unchanged_segments(tmp_path):
     assert third.segments[0].name == first.segments[0].name
     assert all(s not in second.segments for s in third.segments)
     assert third.chunks([1])[1].article_id == "c"
+
+
+def test_random_adds_replacements_and_deletes_match_a_reference(tmp_path):
+    """Against a plain dict of what should be live: contents, counts and exact search."""
+    rng = np.random.default_rng(7)
+    live: dict[str, tuple] = {}
+    for step in range(40):
+        remove = [aid for aid in live if rng.random() < 0.15]
+        adds = []
+        for _ in range(int(rng.integers(0, 4))):
+            aid = f"r{int(rng.integers(0, 25))}"
+            if aid in live and aid not in remove:
+                remove.append(aid)  # a replacement: remove, then add the new version
+            adds.append(article(aid, int(rng.integers(1, 5))))
+        adds = list({a[0].id: a for a in adds}.values())
+        write(tmp_path, adds, remove=remove)
+        for aid in remove:
+            live.pop(aid, None)
+        live.update({a[0].id: a for a in adds})
+        reader = IndexReader(tmp_path)
+        assert set(reader.manifest.articles) == set(live)
+        assert reader.size == sum(len(chunks) for _, chunks, _ in live.values())
+        assert len(reader.chunk_ids_where()) == reader.size
+        assert sorted(r[0] for r in reader.articles()) == sorted(live)
+        for aid, (a, chunks, vectors) in live.items():
+            (chunk_id, score), *_ = reader.search(vectors[-1], 1)
+            row = reader.chunks([chunk_id])[chunk_id]
+            assert score == pytest.approx(1.0, abs=1e-5)
+            assert (row.article_id, row.ordinal) == (aid, len(chunks) - 1), step
+            assert a.text[row.start:row.end] == row.text
+        assert len(reader.manifest.segments) <= 8
