@@ -14,6 +14,8 @@ replaced by the list count chosen for the segment's size.
 from __future__ import annotations
 
 import math
+import os
+from pathlib import Path
 
 import faiss
 import numpy as np
@@ -27,8 +29,12 @@ MIN_APPROXIMATE = 1_000
 #: The approximate index used above EXACT_MAX.
 APPROXIMATE = "IVF{nlist},SQ8"
 #: Inverted lists probed per query, as a share of the lists (at least MIN_NPROBE).
+#: A search-time setting, not stored in the index: it can be retuned without a rebuild.
 NPROBE_SHARE = 1 / 32
 MIN_NPROBE = 16
+#: An approximate search fetches this many times the candidates asked for, then
+#: re-scores them exactly from the float16 copies (see `RawVectors`).
+RERANK = 3
 #: HNSW's search depth when a user picks an HNSW factory string.
 EF_SEARCH = 128
 #: Vectors used to train the quantiser and the coarse centroids.
@@ -66,9 +72,7 @@ def build(vectors: np.ndarray, ids: np.ndarray, spec: str, seed: int = 0) -> fai
             rows = np.random.default_rng(seed).choice(len(vectors), TRAIN_MAX, replace=False)
             sample = vectors[np.sort(rows)]
         inner.train(sample)
-    ivf = _ivf(inner)
-    if ivf is not None:
-        ivf.nprobe = max(MIN_NPROBE, round(ivf.nlist * NPROBE_SHARE))
+    if _ivf(inner) is not None:
         inner.add_with_ids(vectors, ids)  # inverted lists keep ids themselves
         return inner
     index = faiss.IndexIDMap2(inner)
@@ -85,7 +89,7 @@ def describe(index: faiss.Index) -> str:
     """A short name for reports: Flat, IVF4096,SQ8 (nprobe 128), HNSW (efSearch 128)."""
     ivf = _ivf(index)
     if ivf is not None:
-        return f"IVF{ivf.nlist} (nprobe {ivf.nprobe})"
+        return f"IVF{ivf.nlist} (nprobe {nprobe_for(ivf.nlist)})"
     hnsw = _hnsw(index)
     if hnsw is not None:
         return f"HNSW (efSearch {max(EF_SEARCH, hnsw.hnsw.efSearch)})"
@@ -95,15 +99,17 @@ def describe(index: faiss.Index) -> str:
 def search(
     index: faiss.Index, queries: np.ndarray, k: int, selector: faiss.IDSelector | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """`index.search` with the index's own probe depth kept when a selector is passed.
+    """`index.search` with this module's probe depth, and the selector if one is given.
 
-    FAISS search parameters replace the index's settings wholesale: a bare
-    SearchParametersIVF would probe 1 list, not the nprobe stored with the index.
+    Parameters always go with the call: FAISS search parameters replace the index's
+    settings wholesale (a bare SearchParametersIVF probes 1 list).
     """
     queries = np.ascontiguousarray(queries.reshape(-1, index.d), dtype=np.float32)
     ivf, hnsw = _ivf(index), _hnsw(index)
     if ivf is not None:
-        params = faiss.SearchParametersIVF(sel=selector, nprobe=ivf.nprobe) if selector else None
+        params = faiss.SearchParametersIVF(nprobe=nprobe_for(ivf.nlist))
+        if selector is not None:
+            params.sel = selector
         return index.search(queries, k, params=params)
     if hnsw is not None:
         params = faiss.SearchParametersHNSW(efSearch=max(EF_SEARCH, k))
@@ -112,6 +118,34 @@ def search(
         return index.search(queries, k, params=params)
     params = faiss.SearchParameters(sel=selector) if selector is not None else None
     return index.search(queries, k, params=params)
+
+
+def nprobe_for(nlist: int) -> int:
+    return min(nlist, max(MIN_NPROBE, round(nlist * NPROBE_SHARE)))
+
+
+class RawVectors:
+    """Rows of a float16 `.npy` file, read with pread: re-scoring a few hundred
+    candidates costs a few hundred small reads, and the file stays out of the
+    process's memory (the page cache holds what is hot, and gives it back)."""
+
+    def __init__(self, path: Path) -> None:
+        header = np.load(path, mmap_mode="r")
+        self.rows, self.dimension = header.shape
+        self._offset, self._dtype = header.offset, header.dtype
+        self._row_bytes = self.dimension * header.dtype.itemsize
+        del header
+        self._fd = os.open(path, os.O_RDONLY)
+
+    def take(self, positions: np.ndarray) -> np.ndarray:
+        out = np.empty((len(positions), self.dimension), dtype=np.float32)
+        for n, position in enumerate(positions):
+            data = os.pread(self._fd, self._row_bytes, self._offset + int(position) * self._row_bytes)
+            out[n] = np.frombuffer(data, dtype=self._dtype)
+        return out
+
+    def close(self) -> None:
+        os.close(self._fd)
 
 
 def _ivf(index: faiss.Index) -> faiss.IndexIVF | None:

@@ -121,6 +121,11 @@ class Segment:
         self.lo, self.hi = int(entry["lo"]), int(entry["hi"])
         self.db = self._open_db()
         self.vectors = {name: self._open_vectors(name, d) for name, d in dimensions.items()}
+        #: float16 copies beside approximate indexes, for exact re-scoring
+        self.raw = {
+            name: ann.RawVectors(folder / RAW_VECTORS[name])
+            for name, index in self.vectors.items() if not ann.is_exact(index)
+        }
 
     @property
     def rows(self) -> int:
@@ -188,9 +193,16 @@ class Segment:
         k = min(k, self.rows - len(gone))
         if k <= 0:
             return []
-        scores, ids = ann.search(self.vectors[name], query, k, selector)
+        raw = self.raw.get(name)
+        fetch = min(k * ann.RERANK, self.rows) if raw is not None else k
+        scores, ids = ann.search(self.vectors[name], query, fetch, selector)
         del keep  # the selectors must outlive the search (SWIG does not keep them)
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+        ids, scores = ids[0][ids[0] >= 0], scores[0][ids[0] >= 0]
+        if raw is not None and len(ids):  # exact scores for the approximate candidates
+            scores = raw.take(ids - self.lo) @ np.asarray(query, dtype=np.float32).reshape(-1)
+            order = np.argsort(-scores, kind="stable")[:k]
+            ids, scores = ids[order], scores[order]
+        return [(int(i), float(s)) for i, s in zip(ids, scores)]
 
     def all_vectors(self, name: str) -> np.ndarray:
         """Every stored vector in id order (exact copies, or the float16 ones beside an ANN)."""
@@ -221,3 +233,5 @@ class Segment:
 
     def close(self) -> None:
         self.db.close()
+        for raw in self.raw.values():
+            raw.close()
