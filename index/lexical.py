@@ -13,7 +13,7 @@ bm25s's own tokenizer, so index and question are processed identically.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import bm25s
@@ -56,18 +56,20 @@ class LexicalIndex:
     def build(
         cls,
         ids: Sequence[int],
-        token_lists: Sequence[list[str]],
+        token_lists: Iterable[list[str]],
         *,
         k1: float = 1.5,
         b: float = 0.75,
         method: str = "lucene",
     ) -> LexicalIndex:
-        """Index `token_lists[i]` as chunk `ids[i]`; ids are any distinct int64 values."""
+        """Index the i-th token list as chunk `ids[i]`; ids are any distinct int64 values.
+
+        `token_lists` may be a generator: each list is mapped to term ids as it comes,
+        so a million chunks never hold a million lists of token strings at once.
+        """
         if method not in METHODS:
             raise ValueError(f"BM25 method must be one of {METHODS}, not {method!r}")
         id_array = np.asarray(ids, dtype=np.int64).reshape(-1)
-        if len(id_array) != len(token_lists):
-            raise ValueError(f"{len(id_array)} ids for {len(token_lists)} token lists")
         if len(np.unique(id_array)) != len(id_array):
             raise ValueError("chunk ids must be distinct")
         # Our own vocabulary, numbered in first-seen order: builds are reproducible
@@ -75,6 +77,8 @@ class LexicalIndex:
         # has to guess whether a list of lists holds tokens or token ids.
         vocab: dict[str, int] = {}
         doc_term_ids = [[vocab.setdefault(t, len(vocab)) for t in doc] for doc in token_lists]
+        if len(id_array) != len(doc_term_ids):
+            raise ValueError(f"{len(id_array)} ids for {len(doc_term_ids)} token lists")
         if not vocab:
             return cls(id_array, None, k1=k1, b=b, method=method)
         bm25 = bm25s.BM25(k1=k1, b=b, method=method)

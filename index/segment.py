@@ -100,7 +100,7 @@ def write_segment(folder: Path, data: SegmentData, vector_index: str = "auto") -
     db.commit()
     db.close()
     ids = np.arange(data.lo, data.hi, dtype=np.int64)
-    LexicalIndex.build(ids, [row[6].split() for row in data.chunks]).save(folder / LEXICAL)
+    LexicalIndex.build(ids, (row[6].split() for row in data.chunks)).save(folder / LEXICAL)
     spec = ann.choose_spec(len(ids), vector_index)
     for name, vectors in ((VECTORS, data.vectors), (AUX_VECTORS, data.aux_vectors)):
         if vectors is None:

@@ -524,7 +524,10 @@ class IndexWriter:
         """Write the new segment, link the kept ones, merge if needed, make it live."""
         fresh_before = set(self._records)
         if self._pending:
-            self._write_segment(self._staged_data())
+            data = self._staged_data()
+            self._pending.clear()  # the staged copies are all that is needed now
+            self._write_segment(data)
+            del data
         self._link_kept_segments()
         if len(self.manifest.segments) > MAX_SEGMENTS:
             self._merge_smallest()
