@@ -63,6 +63,7 @@ def choose_spec(n: int, override: str = "auto") -> str:
 
 def build(vectors: np.ndarray, ids: np.ndarray, spec: str, seed: int = 0) -> faiss.Index:
     """An index of `vectors` under `ids` (int64), trained on a sample when it needs it."""
+    faiss.omp_set_num_threads(len(os.sched_getaffinity(0)))  # training and adding scale
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     dimension = vectors.shape[1]
     inner = faiss.index_factory(dimension, spec, faiss.METRIC_INNER_PRODUCT)
@@ -104,6 +105,10 @@ def search(
     Parameters always go with the call: FAISS search parameters replace the index's
     settings wholesale (a bare SearchParametersIVF probes 1 list).
     """
+    # One question gains nothing from OpenMP threads, and their barriers cost far more
+    # than a small search when the cores are busy (a flat search of 21 vectors took
+    # 15-20 ms beside another process, bench/retrieval_latency.py).
+    faiss.omp_set_num_threads(1)
     queries = np.ascontiguousarray(queries.reshape(-1, index.d), dtype=np.float32)
     ivf, hnsw = _ivf(index), _hnsw(index)
     if ivf is not None:

@@ -1,0 +1,147 @@
+"""Question -> cited passages latency, single user, warm: each embedding backend side by side.
+
+    .venv/bin/python bench/retrieval_latency.py --xquad ../shared/data/xquad --json out.json --plot out.png
+
+Indexes the seed articles and the 240 XQuAD Arabic paragraphs once (default settings),
+then times `Retriever.search(question, k=10)` (what `qa ask` and the chat run before
+composing an answer: e5 + USE + BM25, fusion, SQLite rows) for every backend in
+`--backends`, on the same indexes and questions, interleaved question by question so
+that a slow moment of the shared machine hits every backend alike. The first backend
+is the baseline (torch fp32 sentence-transformers, as shipped before issue 5). Also
+reports where the time goes for the last backend: e5, USE, vector search, BM25, rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from index.articles import load_folder  # noqa: E402
+from index.aux_embedder import AuxEmbedder  # noqa: E402
+from index.builder import update_index  # noqa: E402
+from index.config import Settings  # noqa: E402
+from index.embedder import Embedder  # noqa: E402
+from index.normalize import tokenize_for_search  # noqa: E402
+from qa.bench import read_questions, xquad_datasets  # noqa: E402
+from qa.retriever import CANDIDATES, Retriever  # noqa: E402
+
+TARGET = {"p50": 10.0, "p95": 20.0}
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    return {"p50": round(statistics.median(values), 2), "p95": round(float(np.percentile(values, 95)), 2)}
+
+
+def stages(retriever: Retriever, questions: list[str]) -> dict[str, dict[str, float]]:
+    """Milliseconds per step of one search, for the breakdown table."""
+    reader, times = retriever.reader, {k: [] for k in ("e5", "use", "vectors", "bm25", "rows")}
+    for question in questions:
+        t0 = time.perf_counter()
+        e5 = retriever.embedder.embed_query(question)
+        t1 = time.perf_counter()
+        use = retriever.aux_embedder.embed_query(question)
+        t2 = time.perf_counter()
+        dense = reader.search(e5, CANDIDATES) + reader.search(use, CANDIDATES, aux=True)
+        t3 = time.perf_counter()
+        reader.lexical.search(tokenize_for_search(question), CANDIDATES)
+        t4 = time.perf_counter()
+        reader.chunks([i for i, _ in dense[:10]])
+        t5 = time.perf_counter()
+        for key, start, end in (("e5", t0, t1), ("use", t1, t2), ("vectors", t2, t3), ("bm25", t3, t4), ("rows", t4, t5)):
+            times[key].append((end - start) * 1000)
+    return {key: percentiles(values) for key, values in times.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--xquad", type=Path, default=ROOT.parent / "shared" / "data" / "xquad")
+    parser.add_argument("--corpus", type=Path, default=ROOT / "seeds")
+    parser.add_argument("--questions", type=Path, default=ROOT / "tests" / "data" / "seed_questions.jsonl")
+    parser.add_argument("--backends", default="torch,onnx-int8")
+    parser.add_argument("-n", type=int, default=300, help="XQuAD questions (half English, half Arabic)")
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--plot", type=Path)
+    args = parser.parse_args()
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    base = Settings.from_env()
+    embedders = {b: Embedder(replace(base, backend=b)) for b in backends}
+    aux = AuxEmbedder()
+    en_ar, ar_ar = xquad_datasets(args.xquad)
+    step = max(1, len(en_ar.questions) // (args.n // 2))
+    sets = {
+        "seeds": (load_folder(args.corpus).articles, [q.question for q in read_questions(args.questions)]),
+        "xquad": (en_ar.articles, [q.question for q in en_ar.questions[::step] + ar_ar.questions[::step]][: args.n]),
+    }
+    results: dict[str, object] = {"backends": backends, "target_ms": TARGET, "datasets": {}}
+    with tempfile.TemporaryDirectory(prefix="qa-latency-") as tmp:
+        for name, (articles, questions) in sets.items():
+            settings = replace(base, index_dir=Path(tmp) / name)
+            update_index(articles, settings, embedders[backends[-1]], progress=False, aux_embedder=aux)
+            retrievers = {b: Retriever(replace(settings, backend=b), embedders[b], aux) for b in backends}
+            for retriever in retrievers.values():
+                for question in questions[:5]:  # warm: index open, models loaded, caches hot
+                    retriever.search(question, k=10)
+            times: dict[str, list[float]] = {b: [] for b in backends}
+            for question in tqdm(questions, desc=name, unit="q", file=sys.stderr):
+                for backend, retriever in retrievers.items():
+                    started = time.perf_counter()
+                    retriever.search(question, k=10)
+                    times[backend].append((time.perf_counter() - started) * 1000)
+            row = {b: percentiles(t) for b, t in times.items()}
+            baseline = row[backends[0]]
+            for backend in backends[1:]:
+                row[backend]["speedup_p50"] = round(baseline["p50"] / row[backend]["p50"], 2)
+            row["stages_ms"] = stages(retrievers[backends[-1]], questions)
+            row["questions"] = len(questions)
+            results["datasets"][name] = row
+    for name, row in results["datasets"].items():
+        cells = [f"{b} p50 {row[b]['p50']} ms / p95 {row[b]['p95']} ms" for b in backends]
+        ratio = row[backends[-1]].get("speedup_p50")
+        print(f"{name} ({row['questions']} questions): " + "; ".join(cells)
+              + (f"; {ratio}x faster at p50 than {backends[0]}" if ratio else "")
+              + f" (target p50 <= {TARGET['p50']}, p95 <= {TARGET['p95']})")
+        print("  where the time goes (" + backends[-1] + ", p50 ms): "
+              + ", ".join(f"{k} {v['p50']}" for k, v in row["stages_ms"].items()))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1), encoding="utf-8")
+    if args.plot:
+        plot(results, args.plot)
+
+
+def plot(results: dict[str, object], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(results["datasets"])
+    backends = results["backends"]
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    width = 0.8 / (2 * len(backends))
+    for i, backend in enumerate(backends):
+        for j, pct in enumerate(("p50", "p95")):
+            values = [results["datasets"][n][backend][pct] for n in names]
+            ax.bar([x + (2 * i + j) * width for x in range(len(names))], values, width, label=f"{backend} {pct}")
+    for pct, style in (("p50", "--"), ("p95", ":")):
+        ax.axhline(TARGET[pct], color="black", linestyle=style, linewidth=1, label=f"target {pct}")
+    ax.set_xticks([x + width * (2 * len(backends) - 1) / 2 for x in range(len(names))], names)
+    ax.set_ylabel("ms, question -> passages")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
+if __name__ == "__main__":
+    main()
