@@ -171,7 +171,8 @@ def _update_locked(
         aux_dimension=aux.dimension if aux else 0,
         backend=getattr(embedder, "backend", "torch"),
     )
-    writer = IndexWriter(index_dir, manifest, start_fresh=fresh, vector_index=settings.vector_index)
+    writer = IndexWriter(index_dir, manifest, start_fresh=fresh, vector_index=settings.vector_index,
+                         live_manifest=previous)
     try:
         writer.remove_articles(report.removed + report.updated)
         _embed_into(writer, todo, chunker, embedder, aux, progress)
@@ -204,7 +205,7 @@ def remove_articles(article_ids: Sequence[str], settings: Settings) -> IndexRepo
             aux_dimension=previous.aux_dimension, backend=previous.backend,
         )
         writer = IndexWriter(settings.index_dir, manifest, start_fresh=False,
-                             vector_index=settings.vector_index)
+                             vector_index=settings.vector_index, live_manifest=previous)
         try:
             writer.remove_articles(list(dict.fromkeys(article_ids)))
             writer.publish()

@@ -99,7 +99,9 @@ class Manifest:
     def to_json(self) -> str:
         data = dict(self.__dict__)
         data["checksum"] = _checksum(data)
-        return json.dumps(data, ensure_ascii=False, indent=0, sort_keys=True)
+        # No indent: only compact output takes json's C encoder (a 1M-chunk index's
+        # manifest took 1.5 s to write with indent, most of the time of adding an article).
+        return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str) -> "Manifest":
@@ -465,12 +467,17 @@ class IndexWriter:
 
     def __init__(
         self, index_dir: Path, manifest: Manifest, start_fresh: bool, vector_index: str = "auto",
+        live_manifest: Manifest | None = None,
     ) -> None:
+        """`live_manifest` is the live generation's manifest if the caller has just read
+        it under the lock (it is not read again: a 1M-chunk index's takes a while)."""
         self.index_dir = index_dir
         self.manifest = manifest
         self.vector_index = vector_index
         self._live = None if start_fresh else current_generation(index_dir)
-        self._previous = _manifest_of(self._live) if self._live is not None else None
+        self._previous = None
+        if self._live is not None:
+            self._previous = live_manifest or _manifest_of(self._live)
         if self._previous is not None:
             # Sizes only: linked segments keep the hashes recorded when they were written,
             # so damage stays detectable by every reader; segments this write reads
@@ -665,7 +672,10 @@ class IndexWriter:
 
 
 def _copied(value: object) -> object:
-    return json.loads(json.dumps(value))
+    """A copy that shares nothing mutable with `value` (lists of dicts, dicts of str)."""
+    if isinstance(value, list):
+        return [dict(item) for item in value]
+    return dict(value) if isinstance(value, dict) else value
 
 
 def _stack(parts: list[np.ndarray], dimension: int) -> np.ndarray:
