@@ -162,7 +162,7 @@ def open_checked(index_dir: Path) -> dict[str, object]:
             "ok": True,
             "generation": reader.generation.name,
             "chunks": reader.size,
-            "articles": sorted(reader.manifest.articles),
+            "articles": sorted(reader.catalog.hashes()),
         }
     finally:
         reader.close()

@@ -118,7 +118,7 @@ def build(args: argparse.Namespace) -> dict[str, object]:
     done = time.perf_counter()
     manifest = read_manifest(settings.index_dir)
     return {
-        "chunks": manifest.chunk_count, "articles": len(manifest.articles),
+        "chunks": manifest.chunk_count, "articles": manifest.article_count,
         "vector_index": manifest.segments[0]["vector_index"],
         "generate_s": round(staged - started, 1), "write_s": round(done - staged, 1),
         "disk_gb": round(sum(f.stat().st_size for f in settings.index_dir.rglob("*") if f.is_file()) / 1e9, 2),

@@ -21,7 +21,8 @@ from index.embedder import Embedder
 from index.errors import IndexCorruptError, ModelMismatchError, NoArticlesError, QAError
 from index.normalize import tokenize_for_search
 from index.store import (
-    IndexWriter, Manifest, current_generation, read_manifest, verify_generation, writer_lock,
+    IndexWriter, Manifest, current_generation, open_catalog, read_manifest, verify_generation,
+    writer_lock,
 )
 
 
@@ -145,10 +146,11 @@ def _update_locked(
     signature = chunking_signature(chunker)
     fresh = (rebuild or previous is None or previous.chunking != signature
              or previous.aux_model != aux_name)
-    known = {} if fresh or previous is None else dict(previous.articles)
-
     report = IndexReport(rebuilt=(bool(previous) or damaged) and fresh)
     unique = _unique_by_id(articles, report)
+    known = {} if fresh or previous is None else _known_hashes(
+        index_dir, previous, None if remove_missing else [a.id for a in unique]
+    )
     todo = [a for a in unique if known.get(a.id) != a.content_hash]
     report.added = [a.id for a in todo if a.id not in known]
     report.updated = [a.id for a in todo if a.id in known]
@@ -166,7 +168,6 @@ def _update_locked(
         model=settings.model,
         dimension=embedder.dimension,
         chunking=signature,
-        articles=known,
         aux_model=aux_name,
         aux_dimension=aux.dimension if aux else 0,
         backend=getattr(embedder, "backend", "torch"),
@@ -193,7 +194,7 @@ def remove_articles(article_ids: Sequence[str], settings: Settings) -> IndexRepo
         previous = read_manifest(settings.index_dir)
         if previous is None:
             raise NoArticlesError(f"no index in {settings.index_dir}; nothing to remove")
-        unknown = sorted(set(article_ids) - set(previous.articles))
+        unknown = sorted(set(article_ids) - set(_known_hashes(settings.index_dir, previous, article_ids)))
         if unknown:
             raise QAError(
                 f"not in the index: {', '.join(unknown)} (article ids are file stems; "
@@ -201,7 +202,7 @@ def remove_articles(article_ids: Sequence[str], settings: Settings) -> IndexRepo
             )
         manifest = Manifest(
             model=previous.model, dimension=previous.dimension, chunking=previous.chunking,
-            articles=dict(previous.articles), aux_model=previous.aux_model,
+            aux_model=previous.aux_model,
             aux_dimension=previous.aux_dimension, backend=previous.backend,
         )
         writer = IndexWriter(settings.index_dir, manifest, start_fresh=False,
@@ -213,6 +214,15 @@ def remove_articles(article_ids: Sequence[str], settings: Settings) -> IndexRepo
             writer.discard()
             raise
         return IndexReport(removed=sorted(set(article_ids)), chunk_count=manifest.chunk_count)
+
+
+def _known_hashes(index_dir: Path, live: Manifest, ids: Sequence[str] | None) -> dict[str, str]:
+    """Content hash of each indexed article among `ids` (of every one without `ids`)."""
+    catalog = open_catalog(current_generation(index_dir), live)
+    try:
+        return catalog.hashes(ids)
+    finally:
+        catalog.close()
 
 
 def _unique_by_id(articles: Sequence[Article], report: IndexReport) -> list[Article]:

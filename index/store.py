@@ -5,7 +5,8 @@ Layout of an index directory::
     CURRENT              name of the live generation, replaced atomically
     lock                 held by the one writer
     gen-000007/          one complete generation
-        manifest.json    model, chunking, articles, segments, file sizes and hashes
+        manifest.json    model, chunking, segments, file sizes and hashes
+        catalog.sqlite   the articles: content hash and segment of each (index/catalog.py)
         deleted.npy      ids of deleted chunks (tombstones), when there are any
         seg-000003/      a segment (index/segment.py): SQLite, FAISS, BM25
         seg-000009/      ...
@@ -13,7 +14,8 @@ Layout of an index directory::
 Writes never touch a published file. A writer makes a temporary folder, hard-links the
 live generation's segments into it (no copying: a link per file), writes the new
 articles as a new small segment, records deletions as tombstones, and publishes the
-folder by renaming it and then replacing CURRENT. So adding or deleting one article
+folder by renaming it and then replacing CURRENT. The article catalog is the one file a
+write copies and changes (a few MB at a million chunks). So adding or deleting one article
 costs about the same on a 1M-chunk index as on a small one, readers never see a
 half-written index, and readers of the previous generation keep working while it
 lingers (the live and the previously live generation are kept). When there are more
@@ -45,11 +47,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from index.articles import Article
-from index.chunking import Chunk
+from index.catalog import CATALOG, Catalog
 from index.errors import IndexCorruptError, IndexLockedError, IndexMissingError
 from index.lexical import LexicalIndex, lucene_idf
 from index.segment import (
@@ -57,9 +59,16 @@ from index.segment import (
     Segment, SegmentData, StoredChunk, write_segment,
 )
 
+if TYPE_CHECKING:  # not imported at run time: readers (`qa serve`) need neither
+    from index.articles import Article
+    from index.chunking import Chunk
+
 __all__ = ["AUX_VECTORS", "CHUNKS_DB", "LEXICAL", "VECTORS", "StoredChunk"]
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+#: Format 2 kept the article catalog inside the manifest; it is still read (and a write
+#: moves it into catalog.sqlite), so an index made before is not lost.
+LEGACY_FORMAT = 2
 MANIFEST = "manifest.json"
 DELETED = "deleted.npy"
 CURRENT = "CURRENT"
@@ -74,13 +83,17 @@ BACKGROUND_HASH_BYTES = 64 * 2**20
 
 @dataclass
 class Manifest:
-    """What an index was built with and what it holds; the one source of truth."""
+    """What an index was built with and what it holds; the one source of truth.
+
+    Which articles it holds is in the generation's catalog (index/catalog.py), whose
+    size and hash are recorded in `files` like every other file's.
+    """
 
     model: str
     dimension: int
     chunking: dict[str, object]
-    articles: dict[str, str] = field(default_factory=dict)  # article id -> content hash
     chunk_count: int = 0  # live chunks (deleted ones not counted)
+    article_count: int = 0
     aux_model: str | None = None
     aux_dimension: int = 0
     #: How the main model was run when the vectors were made (e.g. torch, onnx-int8).
@@ -90,14 +103,14 @@ class Manifest:
     files: dict[str, dict[str, object]] = field(default_factory=dict)
     #: {"name", "lo", "hi", "vector_index"} of each segment, oldest first.
     segments: list[dict[str, object]] = field(default_factory=list)
-    #: article id -> the segment that holds its live chunks.
-    placement: dict[str, str] = field(default_factory=dict)
     deleted_count: int = 0
     next_chunk_id: int = 1
     next_segment: int = 1
+    #: (id, hash, segment) of every article, only when read from a format-2 manifest.
+    legacy_catalog: list[tuple[str, str, str]] | None = field(default=None, repr=False, compare=False)
 
     def to_json(self) -> str:
-        data = dict(self.__dict__)
+        data = {k: v for k, v in self.__dict__.items() if k != "legacy_catalog"}
         data["checksum"] = _checksum(data)
         # No indent: only compact output takes json's C encoder (a 1M-chunk index's
         # manifest took 1.5 s to write with indent, most of the time of adding an article).
@@ -111,6 +124,10 @@ class Manifest:
         checksum = data.pop("checksum", None)
         if checksum != _checksum(data):
             raise ValueError("its checksum does not match its content")
+        if data.get("format") == LEGACY_FORMAT:
+            hashes, placement = data.pop("articles"), data.pop("placement")
+            data.update(format=FORMAT_VERSION, article_count=len(hashes),
+                        legacy_catalog=[(a, h, placement[a]) for a, h in hashes.items()])
         if data.get("format") != FORMAT_VERSION:
             raise ValueError(f"it was written by another version (index format {data.get('format')!r})")
         return cls(**data)
@@ -230,6 +247,16 @@ def _file_records(folder: Path, prefix: str = "") -> dict[str, dict[str, object]
     }
 
 
+def open_catalog(generation: Path, manifest: Manifest) -> Catalog:
+    """The generation's article catalog, read-only (checked against the manifest first)."""
+    if manifest.legacy_catalog is not None:
+        return Catalog.in_memory(manifest.legacy_catalog)
+    if CATALOG not in manifest.files:
+        raise IndexCorruptError(f"index {generation} has no article catalog; {REBUILD_HINT}")
+    verify_generation(generation, {CATALOG: manifest.files[CATALOG]})
+    return Catalog.open(generation / CATALOG)
+
+
 def _load_deleted(generation: Path, manifest: Manifest) -> np.ndarray:
     if not manifest.deleted_count:
         return np.zeros(0, dtype=np.int64)
@@ -333,6 +360,11 @@ class IndexReader:
     def lexical(self) -> "SegmentedLexical":
         return SegmentedLexical(self)
 
+    @cached_property
+    def catalog(self) -> Catalog:
+        """Which articles this generation holds (opened on first use)."""
+        return open_catalog(self.generation, self.manifest)
+
     def chunk_ids_where(
         self, sources: Sequence[str] = (), date_from: str | None = None, date_to: str | None = None,
     ) -> np.ndarray:
@@ -360,7 +392,7 @@ class IndexReader:
 
     def articles(self) -> list[tuple[str, str, str | None]]:
         """(id, title, date) of every indexed article, newest first, for pickers."""
-        placement = self.manifest.placement
+        placement = self.catalog.segments()
         rows = [
             tuple(row) for segment in self.segments
             for row in segment.rows_where("SELECT id, title, date FROM articles", ())
@@ -387,6 +419,8 @@ class IndexReader:
         """Close every segment, also those a newer reader took over with `reuse`."""
         for segment in self.segments:
             segment.close()
+        if "catalog" in self.__dict__:
+            self.catalog.close()
 
 
 class SegmentedLexical:
@@ -480,20 +514,37 @@ class IndexWriter:
             self._previous = live_manifest or _manifest_of(self._live)
         if self._previous is not None:
             # Sizes only: linked segments keep the hashes recorded when they were written,
-            # so damage stays detectable by every reader; segments this write reads
-            # (merges) are hashed before they are read.
+            # so damage stays detectable by every reader; what this write reads (the
+            # catalog it copies, segments it merges) is hashed before it is read.
             verify_generation(self._live, self._previous.files, hashes=False)
-            for name in ("segments", "placement", "next_chunk_id", "next_segment"):
+            for name in ("segments", "next_chunk_id", "next_segment"):
                 setattr(manifest, name, _copied(getattr(self._previous, name)))
             self._deleted = set(_load_deleted(self._live, self._previous).tolist())
         else:
-            manifest.segments, manifest.placement, self._deleted = [], {}, set()
+            manifest.segments, self._deleted = [], set()
             manifest.next_chunk_id = manifest.next_segment = 1
+        self._work = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=index_dir))
+        try:
+            self.catalog = (self._copied_catalog(self._previous) if self._previous is not None
+                            else Catalog.writable(self._work / CATALOG))
+        except BaseException:
+            shutil.rmtree(self._work, ignore_errors=True)
+            raise
         self._opened: dict[str, Segment] = {}
         #: file records of every segment this generation may hold: linked ones keep theirs
-        self._records = dict(self._previous.files) if self._previous else {}
+        self._records = {n: r for n, r in (self._previous.files if self._previous else {}).items()
+                         if n != CATALOG}
         self._pending: dict[str, tuple[Article, Sequence[Chunk], np.ndarray, Sequence[Sequence[str]], np.ndarray | None]] = {}
-        self._work = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=index_dir))
+
+    def _copied_catalog(self, previous: Manifest) -> Catalog:
+        """The live catalog copied into the work folder (a format-2 manifest's, written out)."""
+        path = self._work / CATALOG
+        if previous.legacy_catalog is not None:
+            catalog = Catalog.writable(path)
+            catalog.put(previous.legacy_catalog)
+            return catalog
+        open_catalog(self._live, previous).close()  # hashed: a damaged copy must not be laundered
+        return Catalog.writable(path, copy_of=self._live / CATALOG)
 
     def _segment(self, name: str) -> Segment:
         """A live segment, opened on first use (only deletions and merges need one)."""
@@ -506,10 +557,10 @@ class IndexWriter:
         """Delete articles: their chunks become tombstones until a merge drops them."""
         for article_id in article_ids:
             self._pending.pop(article_id, None)
-            segment = self.manifest.placement.pop(article_id, None)
-            if segment is not None:
-                self._deleted.update(self._segment(segment).chunk_ids_of(article_id))
-            self.manifest.articles.pop(article_id, None)
+        placement = self.catalog.segments(article_ids)
+        for article_id, segment in placement.items():
+            self._deleted.update(self._segment(segment).chunk_ids_of(article_id))
+        self.catalog.delete(list(placement))
 
     def add_article(
         self,
@@ -522,10 +573,9 @@ class IndexWriter:
         """Stage one article; `vectors[i]`, `tokens[i]`, `aux_vectors[i]` are `chunks[i]`'s."""
         if len(chunks) != len(tokens):
             raise ValueError(f"{len(chunks)} chunks but {len(tokens)} token lists")
-        if article.id in self.manifest.placement:
+        if article.id in self.catalog:
             raise ValueError(f"article {article.id!r} is already indexed; remove it first")
         self._pending[article.id] = (article, chunks, vectors, tokens, aux_vectors)
-        self.manifest.articles[article.id] = article.content_hash
 
     def publish(self) -> Path:
         """Write the new segment, link the kept ones, merge if needed, make it live."""
@@ -548,6 +598,10 @@ class IndexWriter:
         self.manifest.deleted_count = len(deleted)
         stored = sum(int(e["hi"]) - int(e["lo"]) for e in self.manifest.segments)
         self.manifest.chunk_count = stored - len(deleted)
+        self.manifest.article_count = len(self.catalog)
+        self.catalog.save()
+        records[CATALOG] = {"size": (self._work / CATALOG).stat().st_size,
+                            HASH: _file_digest(self._work / CATALOG)}
         self.manifest.files = dict(sorted(records.items()))
         (self._work / MANIFEST).write_text(self.manifest.to_json(), encoding="utf-8")
         written = [n for n in records if n not in fresh_before]  # linked files are durable already
@@ -590,8 +644,7 @@ class IndexWriter:
         self.manifest.next_chunk_id = data.hi
         entry = write_segment(self._work / name, data, self.vector_index)
         self.manifest.segments.append(entry)
-        for row in data.articles:
-            self.manifest.placement[row[0]] = name
+        self.catalog.put((row[0], row[5], name) for row in data.articles)  # ARTICLE_COLUMNS order
         self._records.update(_file_records(self._work / name, prefix=f"{name}/"))
 
     def _live_rows(self, entry: dict[str, object]) -> int:
@@ -600,7 +653,7 @@ class IndexWriter:
 
     def _link_kept_segments(self) -> None:
         """Hard-link every live segment still holding something; forget emptied ones."""
-        holders = set(self.manifest.placement.values())
+        holders = self.catalog.holders()
         kept: list[dict[str, object]] = []
         for entry in self.manifest.segments:
             name = str(entry["name"])
@@ -642,7 +695,7 @@ class IndexWriter:
         for entry in victims:
             segment = Segment(self._work / str(entry["name"]), entry, self.manifest.dimensions)
             name = segment.name
-            live_articles = [a for a, s in self.manifest.placement.items() if s == name]
+            live_articles = self.catalog.ids_in(name)
             articles += list(segment.rows_where(
                 f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE id IN (SELECT value FROM json_each(?))",
                 [json.dumps(live_articles)],
@@ -668,6 +721,7 @@ class IndexWriter:
 
     def discard(self) -> None:
         self._close_opened()
+        self.catalog.close()
         shutil.rmtree(self._work, ignore_errors=True)
 
 

@@ -47,7 +47,7 @@ def test_reindex_embeds_only_new_or_changed_and_drops_removed(seed_copy, tmp_pat
     assert third.updated == ["004_e35452bbc36f1cf2"]
     assert third.removed == ["001_8d1177553da27e06"]
     reader = IndexReader(settings.index_dir)
-    assert set(reader.manifest.articles) == {p.stem for p in seed_copy.glob("*.txt")}
+    assert set(reader.catalog.hashes()) == {p.stem for p in seed_copy.glob("*.txt")}
     chunks_004 = [
         c for c in reader.chunks(range(1, 10_000)).values() if c.article_id.startswith("004")
     ]

@@ -23,6 +23,7 @@ import pytest
 
 from index.builder import build_index
 from index.errors import IndexCorruptError, IndexLockedError
+from index.catalog import CATALOG
 from index.store import (
     AUX_VECTORS,
     CHUNKS_DB,
@@ -39,7 +40,7 @@ from qa.retriever import Retriever
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTION = "ماذا ناقش لافروف مع الكويت؟"
-FILE_KINDS = [MANIFEST, CHUNKS_DB, VECTORS, AUX_VECTORS, LEXICAL, CURRENT]
+FILE_KINDS = [MANIFEST, CATALOG, CHUNKS_DB, VECTORS, AUX_VECTORS, LEXICAL, CURRENT]
 
 
 def copy_index(seed_settings, tmp_path: Path) -> Path:
@@ -102,7 +103,8 @@ def test_manifest_records_every_file_and_an_intact_copy_opens(seed_settings, tmp
         for p in reader.generation.rglob("*") if p.is_file() and p.name != MANIFEST
     }
     assert set(reader.manifest.files) == on_disk
-    assert {CHUNKS_DB, VECTORS, f"{LEXICAL}/lexical.json"} <= {p.split("/", 1)[1] for p in on_disk}
+    assert CATALOG in on_disk
+    assert {CHUNKS_DB, VECTORS, f"{LEXICAL}/lexical.json"} <= {p.split("/", 1)[-1] for p in on_disk}
     assert all(len(r["sha256"]) == 64 and r["size"] > 0 for r in reader.manifest.files.values())
 
 
@@ -278,7 +280,7 @@ def test_orphan_generation_is_pruned_and_previous_live_kept(seed_settings, embed
     build_index(seed_copy, replace(seed_settings, index_dir=index_dir), embedder=embedder, progress=False)
     new = current_generation(index_dir)
     assert sorted(p.name for p in index_dir.glob("gen-*")) == [live.name, new.name]
-    assert "new" in read_manifest(index_dir).articles
+    assert "new" in IndexReader(index_dir).catalog
 
 
 # --- a writer killed mid-run ----------------------------------------------------------
@@ -318,7 +320,7 @@ def test_sigkilled_index_keeps_last_good_generation(seed_settings, embedder, tmp
     assert not list(index_dir.glob(".tmp-gen-*"))
     reader = IndexReader(index_dir)
     assert reader.size == report.chunk_count
-    assert "new" in reader.manifest.articles
+    assert "new" in reader.catalog
     assert search(seed_settings, index_dir, embedder)
 
 

@@ -10,6 +10,7 @@ import pytest
 from index.articles import Article
 from index.chunking import Chunk
 from index.errors import IndexCorruptError, IndexLockedError, IndexMissingError
+from index.catalog import CATALOG
 from index.store import (
     CHUNKS_DB,
     CURRENT,
@@ -71,7 +72,7 @@ def test_incremental_remove_and_replace(tmp_path):
     write(tmp_path, [a2], remove=["a"])
     reader = IndexReader(tmp_path)
     assert reader.size == 3
-    assert set(reader.manifest.articles) == {"a", "b"}
+    assert set(reader.catalog.hashes()) == {"a", "b"}
     hits = reader.search(a2[2][0], 1)
     assert reader.chunks([hits[0][0]])[hits[0][0]].text == "a-part0"
 
@@ -109,11 +110,11 @@ def test_lexical_index_is_published_beside_vectors(tmp_path):
     assert reader.lexical.search(["a"], 10) == []
 
 
-@pytest.mark.parametrize("name", [MANIFEST, CHUNKS_DB, VECTORS])
+@pytest.mark.parametrize("name", [MANIFEST, CATALOG, CHUNKS_DB, VECTORS])
 @pytest.mark.parametrize("damage", ["truncate", "garbage"])
 def test_corrupt_file_is_named_with_the_fix(tmp_path, name, damage):
     generation = write(tmp_path, [article("a", 3)])
-    path = generation / name if name == MANIFEST else next(generation.glob(f"seg-*/{name}"))
+    path = generation / name if name in (MANIFEST, CATALOG) else next(generation.glob(f"seg-*/{name}"))
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 3] if damage == "truncate" else b"\x00garbage" * 50)
     with pytest.raises(IndexCorruptError) as err:
@@ -152,7 +153,7 @@ def test_adding_an_article_links_existing_segments_instead_of_rewriting(tmp_path
     assert {n: i for n, i in after.items() if n in before} == before  # same inodes: linked
     assert len({n.split("/")[0] for n in after}) == 2
     reader = IndexReader(tmp_path)
-    assert reader.size == 7 and set(reader.manifest.articles) == {"a", "b", "c"}
+    assert reader.size == 7 and set(reader.catalog.hashes()) == {"a", "b", "c"}
     c = article("c", 2)
     (chunk_id, score), *_ = reader.search(c[2][1], 1)
     assert score == pytest.approx(1.0, abs=1e-5) and reader.chunks([chunk_id])[chunk_id].text == "c-part1"
@@ -183,7 +184,7 @@ def test_many_small_writes_are_merged_and_nothing_is_lost(tmp_path):
     written.pop("x3")
     reader = IndexReader(tmp_path)
     assert len(reader.manifest.segments) <= MAX_SEGMENTS
-    assert reader.size == 2 * len(written) and set(reader.manifest.articles) == set(written)
+    assert reader.size == 2 * len(written) and set(reader.catalog.hashes()) == set(written)
     for aid, (a, chunks, vectors) in written.items():
         (chunk_id, score), *_ = reader.search(vectors[1], 1)
         row = reader.chunks([chunk_id])[chunk_id]
@@ -278,7 +279,8 @@ def test_random_adds_replacements_and_deletes_match_a_reference(tmp_path):
             live.pop(aid, None)
         live.update({a[0].id: a for a in adds})
         reader = IndexReader(tmp_path)
-        assert set(reader.manifest.articles) == set(live)
+        assert reader.catalog.hashes() == {aid: a.content_hash for aid, (a, _, _) in live.items()}
+        assert reader.manifest.article_count == len(live)
         assert reader.size == sum(len(chunks) for _, chunks, _ in live.values())
         assert len(reader.chunk_ids_where()) == reader.size
         assert sorted(r[0] for r in reader.articles()) == sorted(live)
@@ -289,3 +291,53 @@ def test_random_adds_replacements_and_deletes_match_a_reference(tmp_path):
             assert (row.article_id, row.ordinal) == (aid, len(chunks) - 1), step
             assert a.text[row.start:row.end] == row.text
         assert len(reader.manifest.segments) <= 8
+
+
+# --- the article catalog: outside the manifest, so a write does not grow with the index --
+
+
+def test_manifest_size_does_not_grow_with_the_number_of_articles(tmp_path):
+    sizes = []
+    for batch in (["a0"], ["a1"], [f"b{i}" for i in range(400)]):  # one new segment each
+        generation = write(tmp_path, [article(aid, 1) for aid in batch])
+        sizes.append((generation / MANIFEST).stat().st_size)
+    assert abs((sizes[2] - sizes[1]) - (sizes[1] - sizes[0])) < 50  # 400 articles cost what 1 did
+    reader = IndexReader(tmp_path)
+    assert "b399" not in (reader.generation / MANIFEST).read_text()
+    assert reader.manifest.article_count == len(reader.catalog) == 402
+    assert reader.catalog.segments(["a0", "b399"]) == {"a0": "seg-000001", "b399": "seg-000003"}
+
+
+def test_catalog_damaged_after_opening_is_not_copied_into_the_next_generation(tmp_path):
+    generation = write(tmp_path, [article("a", 2)])
+    path = generation / CATALOG
+    path.write_bytes(path.read_bytes()[:-10] + b"\x00" * 10)  # same size, other content
+    with pytest.raises(IndexCorruptError, match="catalog.sqlite.*--rebuild"):
+        write(tmp_path, [article("b", 1)])
+    assert (tmp_path / CURRENT).read_text() == generation.name and not list(tmp_path.glob(".tmp-gen-*"))
+
+
+def test_index_of_format_2_is_read_and_moved_to_a_catalog_on_the_next_write(tmp_path):
+    """Format 2 kept articles and placement in manifest.json: nothing indexed is lost."""
+    import json
+
+    from index.store import _checksum
+
+    generation = write(tmp_path, [article("a", 2), article("b", 1)])
+    data = json.loads((generation / MANIFEST).read_text())
+    data.pop("checksum"), data.pop("article_count")
+    data["files"].pop(CATALOG)
+    (generation / CATALOG).unlink()
+    data.update(format=2, articles={"a": "hash-a", "b": "hash-b"},
+                placement={"a": "seg-000001", "b": "seg-000001"})
+    data["checksum"] = _checksum(data)
+    (generation / MANIFEST).write_text(json.dumps(data))
+
+    reader = IndexReader(tmp_path)
+    assert reader.catalog.hashes() == {"a": "hash-a", "b": "hash-b"}
+    assert sorted(r[0] for r in reader.articles()) == ["a", "b"] and reader.size == 3
+    write(tmp_path, [article("c", 1)], remove=["a"])
+    reader = IndexReader(tmp_path)
+    assert reader.manifest.format == 3 and CATALOG in reader.manifest.files
+    assert reader.catalog.hashes() == {"b": "hash-b", "c": article("c", 1)[0].content_hash}
+    assert reader.size == 2
