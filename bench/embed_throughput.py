@@ -66,6 +66,9 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=200, help="questions to time (half en, half ar)")
     parser.add_argument("--rounds", type=int, default=2, help="passage rounds per backend (best is kept)")
     parser.add_argument("--backends", default=",".join(BACKENDS), help="comma-separated, torch first")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads for every backend (default: all usable cores); 1 compares "
+                             "work per core, which a neighbour's job on the other core disturbs less")
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--plot", type=Path, help="write a PNG chart here")
     args = parser.parse_args()
@@ -75,7 +78,7 @@ def main() -> None:
 
     import torch
 
-    cores = usable_cores()
+    cores = args.threads or usable_cores()
     torch.set_num_threads(cores)
     paragraphs, questions = load_texts(args.xquad, args.paragraphs, args.questions)
     base = Settings.from_env()
@@ -86,6 +89,10 @@ def main() -> None:
         embedder.embed_query(questions[0])
         if embedder.backend != backend:
             raise SystemExit(f"error: {backend} fell back to {embedder.backend}; see the warning above")
+        if backend != "torch" and embedder.model.threads != cores:
+            from index.onnx_model import OnnxSentenceModel
+
+            embedder.__dict__["model"] = OnnxSentenceModel(embedder.model.folder, threads=cores)
         embedders[backend] = embedder
 
     tokens = [embedders[BASELINE].count_tokens(p) + embedders[BASELINE].prompt_tokens("passage")
@@ -141,7 +148,7 @@ def main() -> None:
     report = {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "model": base.model,
-        "machine": f"{platform.machine()}, {platform.python_version()}, {cores} cores",
+        "machine": f"{platform.machine()}, {platform.python_version()}, {usable_cores()} cores",
         "threads": cores,
         "load_average_start_end": [round(load_start[0], 2), round(load_end[0], 2)],
         "paragraphs": len(paragraphs),

@@ -156,6 +156,16 @@ def test_empty_list_and_batch_independence(onnx_embedders) -> None:
 
 
 @pytest.mark.slow
+def test_workers_sharing_one_session_give_the_vectors_of_one_worker(onnx_embedders, seed_chunks) -> None:
+    """Bulk input runs several calls at once on the one onnxruntime session."""
+    model = onnx_embedders["onnx-int8"].model
+    texts = ["passage: " + c for c in seed_chunks]
+    parallel = onnx_model.OnnxSentenceModel(model.folder, threads=3).encode(texts)
+    serial = onnx_model.OnnxSentenceModel(model.folder, threads=1).encode(texts)
+    np.testing.assert_array_equal(parallel, serial)
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ONNX_BACKENDS)
 def test_long_text_is_truncated(backend, onnx_embedders, torch_embedder) -> None:
     embedder = onnx_embedders[backend]

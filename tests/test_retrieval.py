@@ -67,3 +67,33 @@ def test_index_of_other_model_is_refused(seed_settings, embedder):
     )
     with pytest.raises(ModelMismatchError, match="QA_MODEL"):
         Retriever(other, embedder).search("x")
+
+
+@pytest.mark.parametrize("question", ["what did Lavrov discuss with Kuwait?", "قمة بوتين وأمير قطر"])
+def test_default_ranking_is_the_fusion_of_the_three_rankings(retriever, question):
+    """The second model runs in its own thread; the result must be what one thread
+    computing the three rankings in turn and fusing them gives."""
+    from index.normalize import tokenize_for_search
+    from qa.fusion import fuse
+    from qa.retriever import CANDIDATES
+
+    reader = retriever.reader
+    dense = reader.search(retriever.embedder.embed_query(question), CANDIDATES)
+    lexical = reader.lexical.search(tokenize_for_search(question), CANDIDATES)
+    aux = reader.search(retriever.aux_embedder.embed_query(question), CANDIDATES, aux=True)
+    expected = fuse(dense, lexical, aux)[:5]
+    passages = retriever.search(question, k=5)
+    assert [p.score for p in passages] == [round(score, 6) for _, score in expected]
+    rows = reader.chunks([i for i, _ in expected])
+    assert [(p.source, p.start) for p in passages] == [(rows[i].article_id, rows[i].start) for i, _ in expected]
+
+
+def test_concurrent_searches_get_their_own_answers(retriever):
+    from concurrent.futures import ThreadPoolExecutor
+
+    questions = ["what did Lavrov discuss with Kuwait?", "ماذا ناقش لافروف مع الكويت؟",
+                 "Putin meets the Emir of Qatar in Kazakhstan"] * 4
+    alone = {q: [(p.source, p.start) for p in retriever.search(q, k=3)] for q in set(questions)}
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(lambda q: [(p.source, p.start) for p in retriever.search(q, k=3)], questions))
+    assert together == [alone[q] for q in questions]
