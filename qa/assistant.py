@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from index.articles import SkippedFile, load_file
 from index.aux_embedder import AuxEmbedder
-from index.builder import IndexReport, update_index
 from index.config import Settings
 from index.embedder import Embedder
 from qa.answer import Answer, Citation, ExtractiveAnswerer
@@ -24,6 +23,10 @@ from qa.grounding import GroundingChecker
 from qa.language import detect_language, phrases_for
 from qa.llm import LLMClient, LLMConfig, LLMError, build_messages
 from qa.retriever import PassageFilter, Question, Retriever
+
+if TYPE_CHECKING:  # imported by `add_files` only: `qa serve` answers sooner without them
+    from index.articles import SkippedFile
+    from index.builder import IndexReport
 
 
 class Assistant:
@@ -43,6 +46,9 @@ class Assistant:
 
     def add_files(self, paths: Sequence[Path]) -> tuple[IndexReport, list[SkippedFile]]:
         """Index uploaded files into the live index, incrementally; searchable at once."""
+        from index.articles import SkippedFile, load_file
+        from index.builder import IndexReport, update_index
+
         articles, skipped = [], []
         limit_mb = self.retriever.settings.max_upload_mb
         for path in paths:

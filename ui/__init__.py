@@ -1,1 +1,5 @@
 """The Gradio chat on top of `qa`."""
+
+from ui import fast_import
+
+fast_import.install()  # before anything in this package imports gradio
