@@ -16,11 +16,8 @@ import importlib.metadata
 import importlib.util
 import json
 import logging
-import os
-import re
 import shutil
 import struct
-import tempfile
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,6 +25,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from index.cache_folder import move_into_place, remove_abandoned, temp_folder
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
@@ -517,28 +516,6 @@ def is_built(folder: Path, source: Path) -> bool:
     return stamp == _source_stamp(source)
 
 
-_TMP_RE = re.compile(rf"^\.{re.escape(MODEL_DIRNAME)}\.(?:tmp|old)-(\d+)-")
-
-
-def _remove_abandoned(models_dir: Path) -> None:
-    """Delete temp/old folders left by builders that died (each is ~0.5 GB)."""
-    for path in models_dir.iterdir():
-        match = _TMP_RE.match(path.name)
-        if match and not _pid_alive(int(match.group(1))):
-            shutil.rmtree(path, ignore_errors=True)
-
-
-def _pid_alive(pid: int) -> bool:
-    """Signal 0 only checks existence; a pid owned by someone else is alive too."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    return True
-
-
 def ensure_default_model(models_dir: Path, progress: bool = True) -> Path:
     """Return the path of the materialised sentence-transformers folder under
     `models_dir`, building it once if missing.
@@ -552,33 +529,13 @@ def ensure_default_model(models_dir: Path, progress: bool = True) -> Path:
     final = Path(models_dir) / MODEL_DIRNAME
     if is_built(final, source):
         return final
-    final.parent.mkdir(parents=True, exist_ok=True)
-    _remove_abandoned(final.parent)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{MODEL_DIRNAME}.tmp-{os.getpid()}-", dir=final.parent))
+    tmp = temp_folder(final)
+    remove_abandoned(final)
     try:
         logger.info("materialising %s from %s", final, source)
         write_folder(source, tmp, progress=progress)
         _write_json(tmp / MARKER, _source_stamp(source))
-        tmp.chmod(0o755)  # mkdtemp's 0700 would make the cache private to one user
-        _move_into_place(tmp, final, source)
+        move_into_place(tmp, final, lambda folder: is_built(folder, source))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return final
-
-
-def _move_into_place(tmp: Path, final: Path, source: Path) -> None:
-    """Rename `tmp` to `final`; a stale or foreign `final` is moved aside first."""
-    for _ in range(3):
-        try:
-            os.rename(tmp, final)
-            return
-        except OSError:
-            if is_built(final, source):
-                return  # a concurrent builder won; ours is discarded by the caller
-            stale = final.parent / f".{MODEL_DIRNAME}.old-{os.getpid()}-{os.urandom(4).hex()}"
-            try:
-                os.rename(final, stale)
-            except FileNotFoundError:
-                continue
-            shutil.rmtree(stale, ignore_errors=True)
-    raise OSError(f"could not move the built model into {final}")

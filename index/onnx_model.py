@@ -51,6 +51,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from index.cache_folder import move_into_place, remove_abandoned, temp_folder
+
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
@@ -671,8 +673,8 @@ def ensure_onnx_model(
     with _build_lock(final):
         if is_built(final, stamp):  # another process exported it while we waited
             return final
-        _remove_abandoned(final)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-{os.getpid()}-", dir=final.parent))
+        remove_abandoned(final)
+        tmp = temp_folder(final)
         try:
             quantize = backend == "onnx-int8"
             bar = None
@@ -697,8 +699,7 @@ def ensure_onnx_model(
                 if bar is not None:
                     bar.close()
             _write_json(tmp / MARKER, stamp)
-            tmp.chmod(0o755)  # mkdtemp's 0700 would make the cache private to one user
-            _move_into_place(tmp, final, stamp)
+            move_into_place(tmp, final, lambda folder: is_built(folder, stamp))
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     return final
@@ -718,40 +719,3 @@ def _build_lock(final: Path):
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _remove_abandoned(final: Path) -> None:
-    """Delete temp/old folders left by exporters that died."""
-    pattern = re.compile(rf"^\.{re.escape(final.name)}\.(?:tmp|old)-(\d+)-")
-    for path in final.parent.iterdir():
-        match = pattern.match(path.name)
-        if match and not _pid_alive(int(match.group(1))):
-            shutil.rmtree(path, ignore_errors=True)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    return True
-
-
-def _move_into_place(tmp: Path, final: Path, stamp: dict[str, Any]) -> None:
-    """Rename `tmp` to `final`; a stale `final` is moved aside first."""
-    for _ in range(3):
-        try:
-            os.rename(tmp, final)
-            return
-        except OSError:
-            if is_built(final, stamp):
-                return  # a concurrent exporter won; ours is discarded by the caller
-            stale = final.parent / f".{final.name}.old-{os.getpid()}-{os.urandom(4).hex()}"
-            try:
-                os.rename(final, stale)
-            except FileNotFoundError:
-                continue
-            shutil.rmtree(stale, ignore_errors=True)
-    raise OSError(f"could not move the exported model into {final}")

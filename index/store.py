@@ -53,7 +53,7 @@ import numpy as np
 
 from index.catalog import CATALOG, Catalog
 from index.errors import IndexCorruptError, IndexLockedError, IndexMissingError
-from index.lexical import LexicalIndex, lucene_idf
+from index.lexical import lucene_idf
 from index.segment import (
     ARTICLE_COLUMNS, AUX_VECTORS, CHUNK_COLUMNS, CHUNKS_DB, LEXICAL, REBUILD_HINT, VECTORS,
     Segment, SegmentData, StoredChunk, write_segment,
