@@ -579,14 +579,17 @@ def _check_tokens_and_vectors(runtime: "OnnxSentenceModel", tokenizer: Any, expe
 
 @contextlib.contextmanager
 def _quiet(name: str):
-    """Silence a library's INFO/WARNING chatter while it runs."""
+    """Silence a library's INFO/WARNING chatter while it runs, and undo the handler a
+    bare `logging.warning()` in it installs on the root logger (onnxruntime's
+    `quantize_dynamic` has one), which would print every library's DEBUG lines after."""
     target = logging.getLogger(None if name == "root" else name)
-    level = target.level
+    level, handlers = target.level, list(target.handlers)
     target.setLevel(logging.ERROR)
     try:
         yield
     finally:
         target.setLevel(level)
+        target.handlers[:] = handlers
 
 
 def _version(package: str) -> str | None:

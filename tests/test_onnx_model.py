@@ -315,3 +315,18 @@ def test_query_path_does_not_import_torch(onnx_embedders) -> None:
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "warning" not in done.stderr
+
+
+def test_quantiser_chatter_leaves_the_root_logger_as_it_was() -> None:
+    """A bare logging.warning() (onnxruntime's quantize_dynamic has one) installs a root
+    handler; after an export, bm25s's DEBUG lines would be printed on every `qa index`."""
+    import logging
+
+    saved = list(logging.root.handlers)  # pytest's own capture handlers
+    logging.root.handlers.clear()  # as in `qa index`: basicConfig only acts on a bare root
+    try:
+        with onnx_model._quiet("root"):
+            logging.warning("chatter")
+        assert logging.root.handlers == []
+    finally:
+        logging.root.handlers[:] = saved
