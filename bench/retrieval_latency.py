@@ -5,8 +5,8 @@
 Indexes the seed articles and the 240 XQuAD Arabic paragraphs once (default settings),
 then times `Retriever.search(question, k=10)` (what `qa ask` and the chat run before
 composing an answer: e5 + USE + BM25, fusion, SQLite rows) for every backend in
-`--backends`, on the same indexes and questions, interleaved question by question so
-that a slow moment of the shared machine hits every backend alike. The first backend
+`--backends`, on the same indexes and questions, taking turns by blocks of 10 questions
+so that a slow moment of the shared machine hits every backend alike. The first backend
 is the baseline (torch fp32 sentence-transformers, as shipped before issue 5). Also
 reports where the time goes for the last backend: e5, USE, both side by side (as the
 retriever runs them), vector search, BM25, rows.
@@ -39,6 +39,10 @@ from qa.bench import read_questions, xquad_datasets  # noqa: E402
 from qa.retriever import CANDIDATES, Retriever  # noqa: E402
 
 TARGET = {"p50": 10.0, "p95": 20.0}
+#: Backends take turns by blocks of questions, with a pause between turns: question by
+#: question, torch's idle OpenMP threads still spinning after each of its searches slowed
+#: onnx-int8's next one by 1-3 ms at p50 (measured both ways in one sitting).
+BLOCK, SETTLE_S = 10, 0.2
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
@@ -102,11 +106,14 @@ def main() -> None:
                 for question in questions[:5]:  # warm: index open, models loaded, caches hot
                     retriever.search(question, k=10)
             times: dict[str, list[float]] = {b: [] for b in backends}
-            for question in tqdm(questions, desc=name, unit="q", file=sys.stderr):
+            blocks = range(0, len(questions), BLOCK)
+            for start in tqdm(blocks, desc=name, unit="block", file=sys.stderr):
                 for backend, retriever in retrievers.items():
-                    started = time.perf_counter()
-                    retriever.search(question, k=10)
-                    times[backend].append((time.perf_counter() - started) * 1000)
+                    time.sleep(SETTLE_S)
+                    for question in questions[start:start + BLOCK]:
+                        started = time.perf_counter()
+                        retriever.search(question, k=10)
+                        times[backend].append((time.perf_counter() - started) * 1000)
             row = {b: percentiles(t) for b, t in times.items()}
             baseline = row[backends[0]]
             for backend in backends[1:]:
