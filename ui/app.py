@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import importlib
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -161,6 +163,9 @@ def serve(
 ) -> None:
     """Serve the chat; start `assistant.warm_up` first (see `qa.cli.cmd_serve`)."""
     settings = assistant.retriever.settings
+    # Gradio imports matplotlib when it handles its first event (0.2 s): import it beside
+    # building the page rather than inside the first answer.
+    threading.Thread(target=importlib.import_module, args=("matplotlib",), daemon=True).start()
     build_app(assistant).queue(default_concurrency_limit=2).launch(
         server_name=host, server_port=port, css=CSS, max_file_size=f"{settings.max_upload_mb}mb",
         auth=auth,
