@@ -1,6 +1,6 @@
 """Start-up: seconds from launching `qa serve` until it answers a question.
 
-    .venv/bin/python bench/serve_ready.py --index-dir .qa [--runs 3] [--json out.json]
+    .venv/bin/python bench/serve_ready.py --index-dir .qa [--runs 3] [--json out.json] [--plot out.png]
 
 Each run starts a real `qa serve` on a free loopback port and asks `/answer` (through
 `gradio_client`, as an API user would) until an answer comes back; the clock starts
@@ -88,6 +88,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--timeout", type=float, default=120)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--plot", type=Path, help="write a PNG chart here")
     args = parser.parse_args()
     runs = [one_start(args.index_dir, args.timeout) for _ in tqdm(range(args.runs), desc="starts", file=sys.stderr)]
     result = {
@@ -104,6 +105,28 @@ def main() -> None:
           f"as the chat imports it {result['import_gradio_as_served_s_median']} s")
     if args.json:
         args.json.write_text(json.dumps(result, indent=1), encoding="utf-8")
+    if args.plot:
+        plot(result, args.plot)
+
+
+def plot(result: dict[str, object], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    bars = {
+        "first answer": result["answered_s_median"], "page up": result["page_s_median"],
+        "import gradio": result["import_gradio_s_median"],
+        "import gradio\nas served": result["import_gradio_as_served_s_median"],
+    }
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    ax.bar(list(bars), list(bars.values()), color=["tab:blue", "tab:cyan", "tab:gray", "tab:gray"])
+    ax.axhline(TARGET_S, color="black", linestyle="--", linewidth=1, label=f"target {TARGET_S} s")
+    ax.set_ylabel("seconds, median (imports: fresh interpreter)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
 
 
 if __name__ == "__main__":
