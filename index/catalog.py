@@ -31,9 +31,8 @@ CREATE INDEX articles_by_segment ON articles(segment);
 class Catalog:
     """Article id -> (content hash, segment). Read-only unless made by `writable`."""
 
-    def __init__(self, db: sqlite3.Connection, path: Path | None) -> None:
+    def __init__(self, db: sqlite3.Connection) -> None:
         self._db = db
-        self.path = path
 
     @classmethod
     def open(cls, path: Path) -> "Catalog":
@@ -43,7 +42,7 @@ class Catalog:
             db.execute("SELECT count(*) FROM articles").fetchone()
         except sqlite3.Error as exc:
             raise IndexCorruptError(f"index file {path} is unreadable ({exc}); {REBUILD_HINT}") from exc
-        return cls(db, path)
+        return cls(db)
 
     @classmethod
     def writable(cls, path: Path, copy_of: Path | None = None) -> "Catalog":
@@ -60,14 +59,14 @@ class Catalog:
         db.execute("PRAGMA synchronous = OFF")
         if copy_of is None:
             db.executescript(_SCHEMA)
-        return cls(db, path)
+        return cls(db)
 
     @classmethod
     def in_memory(cls, rows: Iterable[tuple[str, str, str]]) -> "Catalog":
         """A catalog of (id, hash, segment) rows held in memory (older index formats)."""
         db = sqlite3.connect(":memory:", check_same_thread=False)
         db.executescript(_SCHEMA)
-        catalog = cls(db, None)
+        catalog = cls(db)
         catalog.put(rows)
         return catalog
 

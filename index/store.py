@@ -15,7 +15,7 @@ Writes never touch a published file. A writer makes a temporary folder, hard-lin
 live generation's segments into it (no copying: a link per file), writes the new
 articles as a new small segment, records deletions as tombstones, and publishes the
 folder by renaming it and then replacing CURRENT. The article catalog is the one file a
-write copies and changes (a few MB at a million chunks). So adding or deleting one article
+write copies and changes (14 MB for the 100k articles of a million chunks). So adding or deleting one article
 costs about the same on a 1M-chunk index as on a small one, readers never see a
 half-written index, and readers of the previous generation keep working while it
 lingers (the live and the previously live generation are kept). When there are more

@@ -134,9 +134,10 @@ class Retriever:
     def _aux_worker(self) -> ThreadPoolExecutor:
         """The thread that embeds and searches with the second model while the main
         model embeds the question: each runs on its own core (both release the GIL in
-        their matrix code), 9.1 -> 7.2 ms p50 for the two embeddings on 2 idle cores,
-        and no slower than one after the other when another process holds a core
-        (bench/retrieval_latency.py)."""
+        their matrix code). The two embeddings took 7.2 ms p50 side by side against 9.1
+        one after the other on 2 idle cores, and 9.8 against 10.0 with one core taken
+        by another process (a one-off timing); bench/retrieval_latency.py reports e5,
+        USE and both side by side on every run."""
         return ThreadPoolExecutor(max_workers=1, thread_name_prefix="second-model")
 
     def idf(self, token: str) -> float:
