@@ -7,9 +7,11 @@ then times `Retriever.search(question, k=10)` (what `qa ask` and the chat run be
 composing an answer: e5 + USE + BM25, fusion, SQLite rows) for every backend in
 `--backends`, on the same indexes and questions, taking turns by blocks of 10 questions
 so that a slow moment of the shared machine hits every backend alike. The first backend
-is the baseline (torch fp32 sentence-transformers, as shipped before issue 5). Also
-reports where the time goes for the last backend: e5, USE, both side by side (as the
-retriever runs them), vector search, BM25, rows.
+is the baseline (torch fp32 sentence-transformers, as shipped before issue 5). One more
+configuration, `served`, is the last backend with each model in its own process, as
+`qa serve` runs them (index/model_process.py; `--no-served` leaves it out). Also
+reports where the time goes for the last backend in process: e5, USE, both side by
+side (as the retriever runs them), vector search, BM25, rows.
 """
 
 from __future__ import annotations
@@ -34,11 +36,14 @@ from index.aux_embedder import AuxEmbedder  # noqa: E402
 from index.builder import update_index  # noqa: E402
 from index.config import Settings  # noqa: E402
 from index.embedder import Embedder  # noqa: E402
+from index.model_process import ProcessAuxEmbedder, ProcessEmbedder  # noqa: E402
 from index.normalize import tokenize_for_search  # noqa: E402
 from qa.bench import read_questions, xquad_datasets  # noqa: E402
 from qa.retriever import CANDIDATES, Retriever  # noqa: E402
 
 TARGET = {"p50": 10.0, "p95": 20.0}
+#: The configuration with the models in child processes, as `qa serve` runs them.
+SERVED = "served"
 #: Backends take turns by blocks of questions, with a pause between turns: question by
 #: question, torch's idle OpenMP threads still spinning after each of its searches slowed
 #: onnx-int8's next one by 1-3 ms at p50 (measured both ways in one sitting).
@@ -82,6 +87,7 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=ROOT / "seeds")
     parser.add_argument("--questions", type=Path, default=ROOT / "tests" / "data" / "seed_questions.jsonl")
     parser.add_argument("--backends", default="torch,onnx-int8")
+    parser.add_argument("--no-served", action="store_true", help=f"leave out the {SERVED!r} configuration")
     parser.add_argument("-n", type=int, default=300, help="XQuAD questions (half English, half Arabic)")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--plot", type=Path)
@@ -89,23 +95,30 @@ def main() -> None:
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     base = Settings.from_env()
     embedders = {b: Embedder(replace(base, backend=b)) for b in backends}
-    aux = AuxEmbedder()
+    auxes = dict.fromkeys(backends, AuxEmbedder())
+    aux = auxes[backends[-1]]
+    configs = {b: b for b in backends}  # configuration -> its backend
+    if not args.no_served:
+        configs[SERVED] = backends[-1]
+        embedders[SERVED] = ProcessEmbedder(replace(base, backend=backends[-1]))
+        auxes[SERVED] = ProcessAuxEmbedder()
     en_ar, ar_ar = xquad_datasets(args.xquad)
     step = max(1, len(en_ar.questions) // (args.n // 2))
     sets = {
         "seeds": (load_folder(args.corpus).articles, [q.question for q in read_questions(args.questions)]),
         "xquad": (en_ar.articles, [q.question for q in en_ar.questions[::step] + ar_ar.questions[::step]][: args.n]),
     }
-    results: dict[str, object] = {"backends": backends, "target_ms": TARGET, "datasets": {}}
+    results: dict[str, object] = {"backends": list(configs), "target_ms": TARGET, "datasets": {}}
     with tempfile.TemporaryDirectory(prefix="qa-latency-") as tmp:
         for name, (articles, questions) in sets.items():
             settings = replace(base, index_dir=Path(tmp) / name)
             update_index(articles, settings, embedders[backends[-1]], progress=False, aux_embedder=aux)
-            retrievers = {b: Retriever(replace(settings, backend=b), embedders[b], aux) for b in backends}
+            retrievers = {c: Retriever(replace(settings, backend=b), embedders[c], auxes[c])
+                          for c, b in configs.items()}
             for retriever in retrievers.values():
                 for question in questions[:5]:  # warm: index open, models loaded, caches hot
                     retriever.search(question, k=10)
-            times: dict[str, list[float]] = {b: [] for b in backends}
+            times: dict[str, list[float]] = {c: [] for c in configs}
             blocks = range(0, len(questions), BLOCK)
             for start in tqdm(blocks, desc=name, unit="block", file=sys.stderr):
                 for backend, retriever in retrievers.items():
@@ -116,16 +129,16 @@ def main() -> None:
                         times[backend].append((time.perf_counter() - started) * 1000)
             row = {b: percentiles(t) for b, t in times.items()}
             baseline = row[backends[0]]
-            for backend in backends[1:]:
+            for backend in list(configs)[1:]:
                 row[backend]["speedup_p50"] = round(baseline["p50"] / row[backend]["p50"], 2)
             row["stages_ms"] = stages(retrievers[backends[-1]], questions)
             row["questions"] = len(questions)
             results["datasets"][name] = row
     for name, row in results["datasets"].items():
-        cells = [f"{b} p50 {row[b]['p50']} ms / p95 {row[b]['p95']} ms" for b in backends]
+        cells = [f"{c} p50 {row[c]['p50']} ms / p95 {row[c]['p95']} ms" for c in configs]
         ratio = row[backends[-1]].get("speedup_p50")
         print(f"{name} ({row['questions']} questions): " + "; ".join(cells)
-              + (f"; {ratio}x faster at p50 than {backends[0]}" if ratio else "")
+              + (f"; {backends[-1]} {ratio}x faster at p50 than {backends[0]}" if ratio else "")
               + f" (target p50 <= {TARGET['p50']}, p95 <= {TARGET['p95']})")
         print("  where the time goes (" + backends[-1] + ", p50 ms): "
               + ", ".join(f"{k} {v['p50']}" for k, v in row["stages_ms"].items()))

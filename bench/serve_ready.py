@@ -4,7 +4,9 @@
 
 Each run starts a real `qa serve` on a free loopback port and asks `/answer` (through
 `gradio_client`, as an API user would) until an answer comes back; the clock starts
-just before the process is launched. Reported next to it, measured in the same run:
+just before the process is launched; once it answered, the resident memory of the
+server and its child processes (the models run in two, index/model_process.py) is
+summed. Reported next to it, measured in the same run:
 the time until the page first responds, and the bare cost of importing Gradio in a
 fresh interpreter, plainly and as the chat does it (without Gradio's import-time stub
 writer, ui/fast_import.py): the floor no server built on Gradio can go under.
@@ -64,11 +66,37 @@ def one_start(index_dir: Path, timeout: float) -> dict[str, float]:
                     time.sleep(0.05)
                     continue
                 if answer.get("passages"):
-                    return {"page_s": round(page, 2), "answered_s": round(time.perf_counter() - started, 2)}
+                    answered = time.perf_counter() - started
+                    return {"page_s": round(page, 2), "answered_s": round(answered, 2),
+                            "rss_mb": round(tree_rss_mb(proc.pid))}
             raise SystemExit(f"no answer within {timeout} s")
         finally:
             proc.terminate()
             proc.wait(30)
+
+
+def tree_rss_mb(root: int) -> float:
+    """Resident megabytes of a process and all its descendants (Linux /proc)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError):
+                continue
+    tree, todo = set(), [root]
+    while todo:
+        pid = todo.pop()
+        tree.add(pid)
+        todo += [child for child, parent in parents.items() if parent == pid and child not in tree]
+    total = 0
+    for pid in tree:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+    return total / 1000
 
 
 #: Fresh-interpreter imports timed beside the starts: plain Gradio, and Gradio as the
@@ -93,14 +121,16 @@ def main() -> None:
     runs = [one_start(args.index_dir, args.timeout) for _ in tqdm(range(args.runs), desc="starts", file=sys.stderr)]
     result = {
         "index_dir": str(args.index_dir), "runs": runs,
-        "answered_s_median": statistics.median(r["answered_s"] for r in runs),
-        "page_s_median": statistics.median(r["page_s"] for r in runs),
-        **{f"{key}_median": statistics.median(import_s(code) for _ in range(args.runs))
+        "answered_s_median": round(statistics.median(r["answered_s"] for r in runs), 2),
+        "page_s_median": round(statistics.median(r["page_s"] for r in runs), 2),
+        "rss_mb_median": round(statistics.median(r["rss_mb"] for r in runs)),
+        **{f"{key}_median": round(statistics.median(import_s(code) for _ in range(args.runs)), 2)
            for key, code in IMPORTS.items()},
         "target_s": TARGET_S,
     }
     print(f"qa serve answers after {result['answered_s_median']} s (median of {args.runs}; "
-          f"target <= {TARGET_S} s); page up after {result['page_s_median']} s; in fresh "
+          f"target <= {TARGET_S} s), holding {result['rss_mb_median']} MB with its model "
+          f"processes; page up after {result['page_s_median']} s; in fresh "
           f"interpreters `import gradio` takes {result['import_gradio_s_median']} s, "
           f"as the chat imports it {result['import_gradio_as_served_s_median']} s")
     if args.json:

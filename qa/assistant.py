@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from index.aux_embedder import AuxEmbedder
 from index.config import Settings
 from index.embedder import Embedder
+from index.model_process import ProcessAuxEmbedder, ProcessEmbedder
 from qa.answer import Answer, Citation, ExtractiveAnswerer
 from qa.citations import check_citations
 from qa.followup import resolve_followup
@@ -70,10 +71,23 @@ class Assistant:
         return report, skipped + report.skipped
 
     @classmethod
-    def from_settings(cls, settings: Settings, llm_config: LLMConfig | None = None) -> "Assistant":
-        """The shipped wiring: one copy of each model, shared by retrieval and answers."""
-        embedder = Embedder(settings)
-        aux = AuxEmbedder() if settings.uses_aux_model else None
+    def from_settings(
+        cls, settings: Settings, llm_config: LLMConfig | None = None, model_processes: bool = False,
+    ) -> "Assistant":
+        """The shipped wiring: one copy of each model, shared by retrieval and answers.
+
+        `model_processes` runs each model in a child process of its own
+        (index/model_process.py): what `qa serve` does, so the models load while Gradio
+        is imported instead of after it.
+        """
+        embedder: Embedder | ProcessEmbedder
+        aux: AuxEmbedder | ProcessAuxEmbedder | None
+        if model_processes:
+            embedder = ProcessEmbedder(settings)
+            aux = ProcessAuxEmbedder() if settings.uses_aux_model else None
+        else:
+            embedder = Embedder(settings)
+            aux = AuxEmbedder() if settings.uses_aux_model else None
         retriever = Retriever(settings, embedder=embedder, aux_embedder=aux)
         checker = GroundingChecker(aux.embed_passages if aux else None, retriever.idf)
         llm = LLMClient(llm_config) if llm_config else None

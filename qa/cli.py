@@ -76,7 +76,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     llm = None if args.extractive else LLMConfig.from_env()
-    assistant = Assistant.from_settings(settings, llm)
+    assistant = Assistant.from_settings(settings, llm, model_processes=True)
     answer = assistant.answer(args.question, k=args.k)
     for note in answer.notes:
         print(f"note: {note}", file=sys.stderr)
@@ -107,9 +107,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "address can read the articles and add new ones",
             file=sys.stderr,
         )
-    assistant = Assistant.from_settings(_settings(args), LLMConfig.from_env())
+    assistant = Assistant.from_settings(_settings(args), LLMConfig.from_env(), model_processes=True)
     assistant.retriever.reader  # fail now, with a clear message, if there is no index
-    # The models load while Gradio is imported (seconds each): ready to answer sooner.
+    # The models load in their own processes while Gradio is imported (seconds each).
     threading.Thread(target=assistant.warm_up, daemon=True).start()
     from ui.app import serve
 
