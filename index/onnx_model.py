@@ -16,9 +16,11 @@ issue 5 and `bench/embed_throughput.py`):
   CPU kernel is slower than the ops it replaces;
 - int8: `quantize_dynamic` with per-channel int8 weights (`QUANTIZATION`): per-tensor
   weights lose too much (min cosine to fp32 0.976 against 0.994 per channel). The few
-  matmuls whose input has outliers stay fp32 (`_outlier_nodes`; for e5 the FFN output
-  projections of layers 4, 0 and 5): with them int8, dense MRR@10 on XQuAD en->ar
-  fell 0.012 below fp32, with them fp32 0.007, at no measurable speed cost;
+  matmuls whose input has outliers (`_outlier_nodes`; for e5 the FFN output
+  projections of layers 4, 0 and 5) are smoothed first (`_smooth`, SmoothQuant). Dense
+  MRR@10 on XQuAD en->ar below torch fp32: 0.012 with them plainly int8; 0.0054 with
+  them kept fp32 (exports before format 3), which took 14% of a question's time;
+  0.0032 smoothed and int8, with questions 14% faster (docs/benchmarks.md);
 - the weights are saved beside the graph (`WEIGHTS_FILE`), where onnxruntime
   memory-maps them, so a session opens without copying them;
 - pooling (mean / cls / lasttoken / max) and L2 normalisation run in numpy on the
@@ -87,11 +89,16 @@ QUANTIZATION: dict[str, Any] = {
     "reduce_range": False,
     "weight_type": "QInt8",
     #: A matmul whose input's range (what one uint8 scale must span) exceeds this many
-    #: times its RMS stays fp32: such outliers (the GELU outputs of e5's layers 4, 0
-    #: and 5) cost most of the int8 error, measured as dense MRR on XQuAD.
-    "fp32_outlier_ratio": 100.0,
-    #: ...but never more than this share of the matmuls.
-    "fp32_max_share": 0.25,
+    #: times its RMS has outliers: they (the GELU outputs of e5's layers 4, 0 and 5)
+    #: cost most of the int8 error, measured as dense MRR on XQuAD...
+    "outlier_ratio": 100.0,
+    #: ...so its input is divided per channel by s and its weight rows multiplied by s,
+    #: s = max|x| ** alpha / max|w| ** (1 - alpha), before quantising (SmoothQuant;
+    #: alpha 0.3 and 0.7 measured worse than 0.5). An outlier op that is not a plain
+    #: MatMul stays fp32...
+    "smoothing_alpha": 0.5,
+    #: ...and never more than this share of the matmuls is treated either way.
+    "outlier_max_share": 0.25,
 }
 #: Smallest cosine to torch's embedding an export must reach on the check texts.
 MIN_COSINE = {"onnx": 0.9999, "onnx-int8": 0.98}
@@ -406,9 +413,10 @@ def export_onnx(
             _write_json(out / CONFIG_FILE, config)
             if quantize:
                 step("quantising to int8")
-                keep = _outlier_nodes(graph, OnnxSentenceModel(out, threads=1), work / "probe.onnx")
-                graph = _quantize(graph, work / f"{graph.stem}.int8.onnx", keep)
-                config["quantization"] = {**QUANTIZATION, "fp32_nodes": keep}
+                outliers = _outlier_nodes(graph, OnnxSentenceModel(out, threads=1), work / "probe.onnx")
+                smoothed, keep = _smooth(graph, outliers, work / f"{graph.stem}.smooth.onnx")
+                graph = _quantize(work / f"{graph.stem}.smooth.onnx", work / f"{graph.stem}.int8.onnx", keep)
+                config["quantization"] = {**QUANTIZATION, "smoothed_nodes": smoothed, "fp32_nodes": keep}
                 _save_mapped(graph, out)
                 _write_json(out / CONFIG_FILE, config)
             step("checking against torch")
@@ -504,10 +512,10 @@ def _fuse(src: Path, dst: Path, config: Any) -> dict[str, int]:
         return {}
 
 
-def _outlier_nodes(graph: Path, runtime: "OnnxSentenceModel", probe: Path) -> list[str]:
+def _outlier_nodes(graph: Path, runtime: "OnnxSentenceModel", probe: Path) -> dict[str, np.ndarray]:
     """Weight matmuls whose input has outliers (range / RMS over the check texts above
-    `fp32_outlier_ratio`), worst first: dynamic int8 gives each input one scale, so
-    these lose the most precision."""
+    `outlier_ratio`), worst first, each with its input's largest |value| per channel:
+    dynamic int8 gives each input one scale, so these lose the most precision."""
     import onnx
     import onnxruntime as ort
 
@@ -526,6 +534,7 @@ def _outlier_nodes(graph: Path, runtime: "OnnxSentenceModel", probe: Path) -> li
     session = ort.InferenceSession(str(probe), providers=["CPUExecutionProvider"])
     outputs = [o.name for o in session.get_outputs()]
     ratios: dict[str, list[float]] = {name: [] for name in users}
+    peaks: dict[str, np.ndarray] = {}
     for enc in runtime._encodings([t for t in CHECK_TEXTS if len(t) > 20]):
         ids = np.asarray([enc.ids], dtype=np.int64)
         feed = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
@@ -535,11 +544,56 @@ def _outlier_nodes(graph: Path, runtime: "OnnxSentenceModel", probe: Path) -> li
             rms = float(np.sqrt(np.mean(np.square(x, dtype=np.float64))))
             spread = float(max(x.max(), 0.0) - min(x.min(), 0.0))
             ratios[name].append(spread / rms if rms > 0 else 0.0)
+            peak = np.abs(x).reshape(-1, x.shape[-1]).max(axis=0)
+            peaks[name] = np.maximum(peaks[name], peak) if name in peaks else peak
     scored = sorted(((float(np.mean(r)), name) for name, r in ratios.items() if r), reverse=True)
-    limit = int(sum(len(v) for v in users.values()) * QUANTIZATION["fp32_max_share"])
-    keep = [node for ratio, name in scored if ratio >= QUANTIZATION["fp32_outlier_ratio"]
-            for node in users[name]]
-    return keep[:limit]
+    limit = int(sum(len(v) for v in users.values()) * QUANTIZATION["outlier_max_share"])
+    found = [(node, peaks[name]) for ratio, name in scored if ratio >= QUANTIZATION["outlier_ratio"]
+             for node in users[name]]
+    return dict(found[:limit])
+
+
+def _smooth(graph: Path, outliers: dict[str, np.ndarray], dst: Path) -> tuple[list[str], list[str]]:
+    """Write `graph` to `dst` with each outlier MatMul smoothed; (smoothed, left as is).
+
+    For input x (peak |x_j| per channel) and weight W (K x N): x' = x / s feeds the
+    MatMul through a new Mul node, and W' = diag(s) W, so x' W' = x W exactly in fp32,
+    while x' has no channel far larger than the others and W' absorbs the range.
+    """
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(graph))
+    weights = {init.name: init for init in model.graph.initializer}
+    uses: dict[str, int] = {}
+    for node in model.graph.node:
+        for name in node.input:
+            uses[name] = uses.get(name, 0) + 1
+    alpha = QUANTIZATION["smoothing_alpha"]
+    smoothed, kept = [], []
+    for position, node in reversed(list(enumerate(model.graph.node))):
+        if node.name not in outliers:
+            continue
+        peak = outliers[node.name]
+        w = numpy_helper.to_array(weights[node.input[1]]) if node.input[1] in weights else None
+        if (node.op_type != "MatMul" or w is None or w.ndim != 2 or w.shape[0] != peak.shape[0]
+                or uses[node.input[1]] > 1):  # a shared weight would be scaled for all its users
+            kept.append(node.name)
+            continue
+        w_peak = np.abs(w).max(axis=1)
+        scale = (np.maximum(peak, 1e-5) ** alpha / np.maximum(w_peak, 1e-5) ** (1 - alpha)).astype(np.float32)
+        weights[node.input[1]].CopyFrom(numpy_helper.from_array(w * scale[:, None], node.input[1]))
+        inverse = numpy_helper.from_array((1 / scale).astype(np.float32), f"{node.name}/smooth_scale")
+        model.graph.initializer.append(inverse)
+        divided = f"{node.input[0]}/smoothed_for_{node.name}"
+        model.graph.node.insert(position, onnx.helper.make_node(
+            "Mul", [node.input[0], inverse.name], [divided], name=f"{node.name}/smooth"))
+        node.input[0] = divided
+        smoothed.append(node.name)
+    onnx.save_model(model, str(dst), save_as_external_data=True, all_tensors_to_one_file=True,
+                    location=f"{dst.name}.data", size_threshold=1024)
+    order = list(outliers)
+    return sorted(smoothed, key=order.index), sorted(kept, key=order.index)
 
 
 def _save_mapped(graph: Path, out: Path) -> None:

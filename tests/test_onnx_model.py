@@ -199,10 +199,11 @@ def test_second_load_reuses_the_export(onnx_embedders, monkeypatch) -> None:
     assert (model_file.stat().st_mtime_ns, (folder / onnx_model.MARKER).stat().st_mtime_ns) == before
     config = json.loads((folder / onnx_model.CONFIG_FILE).read_text(encoding="utf-8"))
     quantization = dict(config["quantization"])
-    kept_fp32 = quantization.pop("fp32_nodes")
+    smoothed, kept_fp32 = quantization.pop("smoothed_nodes"), quantization.pop("fp32_nodes")
     assert quantization == onnx_model.QUANTIZATION and config["pooling"] == "mean"
-    # e5's outlier matmuls (FFN output projections of layers 4, 0, 5) stay fp32.
-    assert 1 <= len(kept_fp32) <= 3 and all(n.endswith("output/dense/MatMul") for n in kept_fp32)
+    # e5's outlier matmuls (FFN output projections of layers 4, 0, 5) are smoothed.
+    assert 1 <= len(smoothed) <= 3 and all(n.endswith("output/dense/MatMul") for n in smoothed)
+    assert kept_fp32 == []
 
 
 @pytest.mark.slow
@@ -215,6 +216,48 @@ def test_weights_sit_beside_the_graph_where_onnxruntime_maps_them(onnx_embedders
     assert graph.stat().st_size < 2_000_000 < 100_000_000 < weights.stat().st_size
     maps = Path("/proc/self/maps").read_text()
     assert str(weights) in maps  # memory-mapped by this process's session, not copied
+
+
+def test_smoothing_leaves_the_fp32_result_unchanged_and_evens_the_input(tmp_path) -> None:
+    """`_smooth` against the plain product: x W == (x / s)(diag(s) W), and the input that
+    reaches the MatMul no longer has one channel far above the rest."""
+    import onnx
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    w = rng.normal(size=(8, 4)).astype(np.float32)
+    x = rng.normal(size=(3, 8)).astype(np.float32)
+    x[:, 5] *= 200  # one outlier channel, as in e5's GELU outputs
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w"], ["y"], name="mm"),
+         helper.make_node("MatMul", ["x", "w"], ["y2"], name="shared")],  # same weight twice
+        "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 4]),
+         helper.make_tensor_value_info("y2", TensorProto.FLOAT, [None, 4])],
+        [numpy_helper.from_array(w, "w")],
+    )
+    src = tmp_path / "plain.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=9), str(src))
+    peak = np.abs(x).max(axis=0)
+
+    smoothed, kept = onnx_model._smooth(src, {"shared": peak, "mm": peak}, tmp_path / "smooth.onnx")
+    assert (smoothed, kept) == ([], ["shared", "mm"])  # a weight two nodes share is left alone
+
+    graph.node.remove(graph.node[1])
+    graph.output.remove(graph.output[1])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=9), str(src))
+    smoothed, kept = onnx_model._smooth(src, {"mm": peak}, tmp_path / "smooth.onnx")
+    assert (smoothed, kept) == (["mm"], [])
+    model = onnx.load(str(tmp_path / "smooth.onnx"))
+    assert [n.op_type for n in model.graph.node] == ["Mul", "MatMul"]
+    run = ort.InferenceSession(str(tmp_path / "smooth.onnx"), providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(run.run(None, {"x": x})[0], x @ w, rtol=1e-5, atol=1e-4)
+    scale = numpy_helper.to_array(next(i for i in model.graph.initializer if i.name == "mm/smooth"
+                                       "_scale"))
+    evened = x * scale
+    ratio = lambda a: np.abs(a).max() / np.median(np.abs(a).max(axis=0))  # noqa: E731
+    assert ratio(evened) < ratio(x) / 5  # alpha 0.5: about its square root
 
 
 def _fake_export(calls: list[int], delay: float = 0.0):
