@@ -30,6 +30,7 @@ from tqdm import tqdm
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
+from proctree import tree_memory_mb  # noqa: E402
 from server import free_port  # noqa: E402
 
 TARGET_S = 5.0
@@ -68,35 +69,11 @@ def one_start(index_dir: Path, timeout: float) -> dict[str, float]:
                 if answer.get("passages"):
                     answered = time.perf_counter() - started
                     return {"page_s": round(page, 2), "answered_s": round(answered, 2),
-                            "rss_mb": round(tree_rss_mb(proc.pid))}
+                            "rss_mb": round(tree_memory_mb(proc.pid))}
             raise SystemExit(f"no answer within {timeout} s")
         finally:
             proc.terminate()
             proc.wait(30)
-
-
-def tree_rss_mb(root: int) -> float:
-    """Resident megabytes of a process and all its descendants (Linux /proc)."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError):
-                continue
-    tree, todo = set(), [root]
-    while todo:
-        pid = todo.pop()
-        tree.add(pid)
-        todo += [child for child, parent in parents.items() if parent == pid and child not in tree]
-    total = 0
-    for pid in tree:
-        try:
-            status = Path(f"/proc/{pid}/status").read_text()
-        except OSError:
-            continue
-        total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
-    return total / 1000
 
 
 #: Fresh-interpreter imports timed beside the starts: plain Gradio, and Gradio as the

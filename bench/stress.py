@@ -10,7 +10,8 @@ asking; every later question about that article must find it, without a restart.
 
 Checked for every answer: no error, the answer is to the question this user sent (not
 another user's), a follow-up was resolved against this user's own previous question.
-Reported: errors, p50/p95/max latency, throughput, and the server's peak memory (VmHWM).
+Reported: errors, p50/p95/max latency, throughput, and the server's peak memory (VmHWM,
+summed over the server and its model processes).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tqdm import tqdm
+
+from proctree import tree_memory_mb
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -86,14 +89,6 @@ def start_server(index_dir: Path, log: Path) -> tuple[subprocess.Popen, str]:
             time.sleep(0.5)
     proc.kill()
     raise SystemExit("qa serve did not start within 180 s")
-
-
-def peak_memory_mb(pid: int) -> float:
-    """VmHWM: the process's peak resident memory so far."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def plan(user: int, count: int, rng: random.Random) -> list[tuple[str, str | None]]:
@@ -210,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
                     future.result(timeout=max(1.0, deadline - time.perf_counter()))
             wall = time.perf_counter() - began
             indexer.join(timeout=60)
-            memory = peak_memory_mb(proc.pid)
+            memory = tree_memory_mb(proc.pid, "VmHWM")
         finally:
             proc.terminate()
             proc.wait(timeout=30)
