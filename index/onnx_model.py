@@ -19,7 +19,7 @@ issue 5 and `bench/embed_throughput.py`):
   matmuls whose input has outliers (`_outlier_nodes`; for e5 the FFN output
   projections of layers 4, 0 and 5) are smoothed first (`_smooth`, SmoothQuant). Dense
   MRR@10 on XQuAD en->ar below torch fp32: 0.012 with them plainly int8; 0.0054 with
-  them kept fp32 (exports before format 3), which took 14% of a question's time;
+  them kept fp32 (what earlier exports did), which took 14% of a question's time;
   0.0032 smoothed and int8, with questions 14% faster (docs/benchmarks.md);
 - the weights are saved beside the graph (`WEIGHTS_FILE`), where onnxruntime
   memory-maps them, so a session opens without copying them;
