@@ -52,11 +52,6 @@ class ModelProcess:
     def pid(self) -> int | None:
         return self._process.pid if self._process is not None else None
 
-    def start(self) -> None:
-        """Start the child now rather than on the first call (its model loads on that call)."""
-        with self._lock:
-            self._ensure_started()
-
     def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
         """`getattr(model, name)(*args, **kwargs)` in the child, or the attribute's value."""
         with self._lock:

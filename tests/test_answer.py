@@ -237,3 +237,15 @@ def test_a_sentence_naming_less_of_the_question_is_left_out():
                              lambda e: coverage[e.sentence.text])
     assert [e.sentence.text for e in chosen] == [BEST.text, kuwait.sentence.text]
 
+
+
+def test_a_sentence_naming_less_of_the_question_is_left_out_even_when_it_scores_first():
+    """Scores a hair apart do not decide which sentence answers: what it names does."""
+    jordan = Evidence(sentence("Lavrov and the Jordanian minister met in Moscow.", "a2", 0, 2), 0.9002)
+    kuwait = Evidence(sentence("Lavrov thanked Kuwait for its mediation efforts.", "a1", 400, 1, 3), 0.898)
+    coverage = {BEST.text: 1.0, jordan.sentence.text: 0.5, kuwait.sentence.text: 1.0}
+    chosen = select_evidence([jordan, Evidence(BEST, 0.9), kuwait], lambda e: coverage[e.sentence.text])
+    assert [e.sentence.text for e in chosen] == [BEST.text, kuwait.sentence.text]
+    # ...but a better-covering sentence beyond the margin does not pull the answer away
+    far = Evidence(kuwait.sentence, 0.9002 - EVIDENCE_MARGIN - 0.001)
+    assert select_evidence([jordan, far], lambda e: coverage[e.sentence.text]) == [jordan]
