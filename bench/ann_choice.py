@@ -220,7 +220,6 @@ class Bench:
                      **latency(one, self.xq, 1), **latency(one, self.xq, 2))
         finally:
             faiss.cvar.distance_compute_blas_threshold = saved
-        del index
 
     def train_sample(self) -> np.ndarray:
         if self.n <= TRAIN_MAX:

@@ -129,7 +129,7 @@ def build(args: argparse.Namespace) -> dict[str, object]:
 def _stage(writer, rows: list[tuple[str, str, list[str], np.ndarray, np.ndarray]]) -> None:
     """One synthetic article: its chunks' texts joined by blank lines, exact spans."""
     article_id = rows[0][0]
-    text, chunks, cursor = "", [], 0
+    text, chunks = "", []
     for ordinal, (_, chunk_text, _, _, _) in enumerate(rows):
         if text:
             text += "\n\n"

@@ -9,7 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 KUWAIT = "002_717a5c15cf0cef70"
 

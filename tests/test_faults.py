@@ -33,7 +33,6 @@ from index.store import (
     VECTORS,
     IndexReader,
     current_generation,
-    read_manifest,
     writer_lock,
 )
 from qa.retriever import Retriever

@@ -19,7 +19,6 @@ import pytest
 
 from index.aux_embedder import AuxEmbedder
 from index.config import Settings
-from index.embedder import Embedder
 from index.errors import ModelLoadError
 from index.model_process import ModelProcess, ProcessAuxEmbedder, ProcessEmbedder
 from qa.assistant import Assistant

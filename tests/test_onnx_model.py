@@ -319,7 +319,7 @@ def test_failed_export_falls_back_to_torch(tmp_path, monkeypatch, capsys, torch_
     np.testing.assert_allclose(vector, torch_embedder.embed_query("what did Lavrov discuss with Kuwait?"),
                                atol=1e-5)
     assert embedder.count_tokens("hello world") == torch_embedder.count_tokens("hello world")
-    assert not list((tmp_path / "models").glob(f"*-onnx-int8"))  # nothing half-built left
+    assert not list((tmp_path / "models").glob("*-onnx-int8"))  # nothing half-built left
 
 
 @pytest.mark.slow
