@@ -95,8 +95,8 @@ def main() -> None:
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     base = Settings.from_env()
     embedders = {b: Embedder(replace(base, backend=b)) for b in backends}
-    auxes = dict.fromkeys(backends, AuxEmbedder())
-    aux = auxes[backends[-1]]
+    aux = AuxEmbedder()
+    auxes = dict.fromkeys(backends, aux)
     configs = {b: b for b in backends}  # configuration -> its backend
     if not args.no_served:
         configs[SERVED] = backends[-1]

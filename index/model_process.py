@@ -4,8 +4,9 @@ Why: loading a model and importing a web framework both hold Python's GIL (build
 e5's 250k-piece tokenizer, USE's pure-Python tokenizer, Gradio's imports), so in one
 process they run one after the other however they are threaded. `qa serve` puts each
 model in its own process: they load on the other core while Gradio imports, and answer
-questions in parallel without sharing a GIL. A question's vectors cross a pipe in well
-under a millisecond (bench/retrieval_latency.py times both set-ups).
+questions in parallel without sharing a GIL. The pipe a question's vectors cross cost
+nothing measurable: bench/retrieval_latency.py's `served` configuration was as fast as
+the models in threads, or faster (6.7 against 7.6 ms p50 on the seed index, one run).
 
 A child is started on first use with the `spawn` method (a clean interpreter: the
 parent's threads and imports are not copied), ignores Ctrl-C (the parent stops it), and

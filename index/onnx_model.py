@@ -49,6 +49,7 @@ import re
 import shutil
 import tempfile
 import warnings
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -414,8 +415,9 @@ def export_onnx(
             if quantize:
                 step("quantising to int8")
                 outliers = _outlier_nodes(graph, OnnxSentenceModel(out, threads=1), work / "probe.onnx")
-                smoothed, keep = _smooth(graph, outliers, work / f"{graph.stem}.smooth.onnx")
-                graph = _quantize(work / f"{graph.stem}.smooth.onnx", work / f"{graph.stem}.int8.onnx", keep)
+                smooth = work / f"{graph.stem}.smooth.onnx"
+                smoothed, keep = _smooth(graph, outliers, smooth)
+                graph = _quantize(smooth, work / f"{graph.stem}.int8.onnx", keep)
                 config["quantization"] = {**QUANTIZATION, "smoothed_nodes": smoothed, "fp32_nodes": keep}
                 _save_mapped(graph, out)
                 _write_json(out / CONFIG_FILE, config)
@@ -565,10 +567,7 @@ def _smooth(graph: Path, outliers: dict[str, np.ndarray], dst: Path) -> tuple[li
 
     model = onnx.load(str(graph))
     weights = {init.name: init for init in model.graph.initializer}
-    uses: dict[str, int] = {}
-    for node in model.graph.node:
-        for name in node.input:
-            uses[name] = uses.get(name, 0) + 1
+    uses = Counter(name for node in model.graph.node for name in node.input)
     alpha = QUANTIZATION["smoothing_alpha"]
     smoothed, kept = [], []
     for position, node in reversed(list(enumerate(model.graph.node))):
@@ -590,8 +589,7 @@ def _smooth(graph: Path, outliers: dict[str, np.ndarray], dst: Path) -> tuple[li
             "Mul", [node.input[0], inverse.name], [divided], name=f"{node.name}/smooth"))
         node.input[0] = divided
         smoothed.append(node.name)
-    onnx.save_model(model, str(dst), save_as_external_data=True, all_tensors_to_one_file=True,
-                    location=f"{dst.name}.data", size_threshold=1024)
+    _save_with_weights_beside(model, dst, f"{dst.name}.data")
     order = list(outliers)
     return sorted(smoothed, key=order.index), sorted(kept, key=order.index)
 
@@ -600,15 +598,24 @@ def _save_mapped(graph: Path, out: Path) -> None:
     """Write `graph` into `out` as MODEL_FILE with its weights in WEIGHTS_FILE.
 
     Weights in a separate file are memory-mapped by onnxruntime, not parsed out of the
-    protobuf and copied: a session starts in a fraction of the time and the 384 MB fp32
-    word-embedding table of e5 stays in the page cache, read a row per token, instead of
-    in the process (bench/model_load.py measures both layouts).
+    protobuf and copied: a session starts in a fraction of the time, and the
+    word-embedding table (384 MB in e5's fp32 export) stays in the page cache, read a
+    row per token, instead of in the process (bench/model_load.py measures both layouts
+    of the configured export).
     """
     import onnx
 
-    (out / WEIGHTS_FILE).unlink(missing_ok=True)  # onnx appends to an existing file
-    onnx.save_model(onnx.load(str(graph)), str(out / MODEL_FILE), save_as_external_data=True,
-                    all_tensors_to_one_file=True, location=WEIGHTS_FILE, size_threshold=1024)
+    _save_with_weights_beside(onnx.load(str(graph)), out / MODEL_FILE, WEIGHTS_FILE)
+
+
+def _save_with_weights_beside(model: Any, path: Path, weights_name: str) -> None:
+    """Save an ONNX model with its tensors in one file `weights_name` beside it (which
+    also keeps a model over protobuf's 2 GB limit writable)."""
+    import onnx
+
+    (path.parent / weights_name).unlink(missing_ok=True)  # onnx appends to an existing file
+    onnx.save_model(model, str(path), save_as_external_data=True, all_tensors_to_one_file=True,
+                    location=weights_name, size_threshold=1024)
 
 
 def _quantize(src: Path, dst: Path, keep_fp32: list[str]) -> Path:

@@ -80,14 +80,9 @@ class Assistant:
         (index/model_process.py): what `qa serve` does, so the models load while Gradio
         is imported instead of after it.
         """
-        embedder: Embedder | ProcessEmbedder
-        aux: AuxEmbedder | ProcessAuxEmbedder | None
-        if model_processes:
-            embedder = ProcessEmbedder(settings)
-            aux = ProcessAuxEmbedder() if settings.uses_aux_model else None
-        else:
-            embedder = Embedder(settings)
-            aux = AuxEmbedder() if settings.uses_aux_model else None
+        main, second = (ProcessEmbedder, ProcessAuxEmbedder) if model_processes else (Embedder, AuxEmbedder)
+        embedder = main(settings)
+        aux = second() if settings.uses_aux_model else None
         retriever = Retriever(settings, embedder=embedder, aux_embedder=aux)
         checker = GroundingChecker(aux.embed_passages if aux else None, retriever.idf)
         llm = LLMClient(llm_config) if llm_config else None
