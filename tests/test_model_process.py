@@ -46,6 +46,18 @@ def test_process_embedder_answers_as_the_embedder_does(process_embedder, embedde
     assert process_embedder.process.pid != os.getpid()
 
 
+def test_threads_sharing_one_child_each_get_their_own_vectors(process_embedder, embedder) -> None:
+    """Gradio answers two readers at once: their calls share one pipe, and a reply must
+    never reach the other caller."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [f"{text} {n}" for n in range(6) for text in TEXTS]
+    with ThreadPoolExecutor(4) as pool:
+        vectors = list(pool.map(process_embedder.embed_query, texts))
+    for text, vector in zip(texts, vectors):
+        np.testing.assert_array_equal(vector, embedder.embed_query(text))
+
+
 def test_process_aux_embedder_answers_as_the_second_model_does() -> None:
     remote, local = ProcessAuxEmbedder(), AuxEmbedder()
     try:
