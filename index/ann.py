@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import faiss
@@ -61,9 +63,30 @@ def choose_spec(n: int, override: str = "auto") -> str:
     return spec.format(nlist=nlist_for(n))
 
 
+@contextmanager
+def omp_threads(count: int) -> Iterator[None]:
+    """Run FAISS with `count` OpenMP threads inside the block, then restore the count.
+
+    The count is OpenMP's nthreads-var, which belongs to the calling thread (libgomp, the
+    runtime faiss-cpu ships, keeps one per thread): an upload building a segment on one
+    thread of `qa serve` never changes the threads of a search on another. Restoring it
+    keeps the thread that built from searching with every core afterwards.
+    """
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(count)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)
+
+
 def build(vectors: np.ndarray, ids: np.ndarray, spec: str, seed: int = 0) -> faiss.Index:
     """An index of `vectors` under `ids` (int64), trained on a sample when it needs it."""
-    faiss.omp_set_num_threads(len(os.sched_getaffinity(0)))  # training and adding scale
+    with omp_threads(len(os.sched_getaffinity(0))):  # training and adding scale with cores
+        return _build(vectors, ids, spec, seed)
+
+
+def _build(vectors: np.ndarray, ids: np.ndarray, spec: str, seed: int) -> faiss.Index:
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     dimension = vectors.shape[1]
     inner = faiss.index_factory(dimension, spec, faiss.METRIC_INNER_PRODUCT)
@@ -106,9 +129,14 @@ def search(
     settings wholesale (a bare SearchParametersIVF probes 1 list).
     """
     # One question gains nothing from OpenMP threads, and their barriers cost far more
-    # than a small search when the cores are busy (a flat search of 21 vectors took
-    # 15-20 ms beside another process, bench/retrieval_latency.py).
-    faiss.omp_set_num_threads(1)
+    # than a small search when the cores are busy (see bench/retrieval_latency.py).
+    with omp_threads(1):
+        return _search(index, queries, k, selector)
+
+
+def _search(
+    index: faiss.Index, queries: np.ndarray, k: int, selector: faiss.IDSelector | None,
+) -> tuple[np.ndarray, np.ndarray]:
     queries = np.ascontiguousarray(queries.reshape(-1, index.d), dtype=np.float32)
     ivf, hnsw = _ivf(index), _hnsw(index)
     if ivf is not None:
