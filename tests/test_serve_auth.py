@@ -10,6 +10,7 @@ import urllib.request
 
 import pytest
 from gradio_client import Client
+from gradio_client.exceptions import AuthenticationError
 
 from server import ROOT, qa_serve
 
@@ -29,8 +30,10 @@ def test_config_needs_login(guarded):
 
 
 def test_client_without_login_is_refused_and_with_login_answers(guarded):
-    with pytest.raises(Exception):
+    with pytest.raises(AuthenticationError, match="credentials were not provided"):
         Client(guarded, verbose=False)
+    with pytest.raises(ValueError, match="Could not login to"):  # Gradio answers 400 here, not 401
+        Client(guarded, auth=("editor", "wrong"), verbose=False)
     client = Client(guarded, auth=("editor", "s3cret"), verbose=False)
     result = client.submit("what did Lavrov discuss with Kuwait?", 3, [], api_name="/answer").result(timeout=120)
     assert result["passages"]
