@@ -139,7 +139,7 @@ def xquad_observations(
             for qa in paragraph["qas"]:
                 questions["xquad-ar"].append((qa["question"], indexed))
                 questions["xquad-en"].append((english_by_id[qa["id"]], indexed))
-    update_index(articles, settings, retriever.embedder, rebuild=True, remove_missing=True, progress=True)
+    update_index(articles, settings, embedder=retriever.embedder, progress=True)
     rng = np.random.default_rng(0)
     result = {}
     for name, rows in questions.items():

@@ -72,7 +72,7 @@ def run(datasets: list[Dataset]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for dataset in datasets:
             index_settings = replace(settings, index_dir=Path(tmp) / dataset.name)
-            update_index(dataset.articles, index_settings, embedder, progress=False, aux_embedder=aux)
+            update_index(dataset.articles, index_settings, embedder=embedder, progress=False, aux_embedder=aux)
             retriever = Retriever(index_settings, embedder, aux)
             reader = retriever.reader
             rows = reader.chunks(list(range(1, reader.size + 1)))

@@ -112,7 +112,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="qa-latency-") as tmp:
         for name, (articles, questions) in sets.items():
             settings = replace(base, index_dir=Path(tmp) / name)
-            update_index(articles, settings, embedders[backends[-1]], progress=False, aux_embedder=aux)
+            update_index(articles, settings, embedder=embedders[backends[-1]], progress=False, aux_embedder=aux)
             retrievers = {c: Retriever(replace(settings, backend=b), embedders[c], auxes[c])
                           for c, b in configs.items()}
             for retriever in retrievers.values():

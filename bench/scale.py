@@ -229,7 +229,7 @@ def measure(args: argparse.Namespace) -> dict[str, object]:
         article = Article(article_id, "زنجبار تصدر القرنفل", NEW_ARTICLE.split("\n\n", 1)[1],
                           "2026-12-01", None, f"{article_id}.txt")
         t = time.perf_counter()
-        report = update_index([article], settings, retriever.embedder, progress=False,
+        report = update_index([article], settings, embedder=retriever.embedder, progress=False,
                               aux_embedder=retriever.aux_embedder)
         adds.append(time.perf_counter() - t)
         t = time.perf_counter()

@@ -14,13 +14,30 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
 from pathlib import Path
 
 from index.cleaning import CleanPage, clean_page, normalise_space
 from index.dates import parse_date
 from index.errors import QAError
+
+
+#: Format of a source that holds an article's clean fields as JSON (see `Source`).
+CLEAN = "article"
+
+
+@dataclass(frozen=True)
+class Source:
+    """What an article was read from, kept with the index so a rebuild needs no files.
+
+    `format` names the reader (".txt", ".md", ".html", ".jsonl") and `text` is what it
+    parsed: the whole file, or the one line of a JSONL file. Articles indexed before
+    sources were kept have only their clean fields, as JSON, under the format `CLEAN`.
+    """
+
+    format: str
+    text: str
 
 
 @dataclass(frozen=True)
@@ -37,6 +54,8 @@ class Article:
     date: str | None = None  # ISO 8601 publication date, "YYYY-MM-DD"
     outlet: str | None = None
     path: str | None = None
+    #: What the article was read from (None for articles made in code).
+    source: Source | None = field(default=None, compare=False, repr=False)
 
     @property
     def content_hash(self) -> str:
@@ -120,6 +139,36 @@ def load_file(path: Path) -> LoadResult:
         return LoadResult(skipped=[SkippedFile(str(path), str(skip))])
 
 
+def read_source(article_id: str, source: Source, path: str | None = None) -> LoadResult:
+    """The article `article_id` again from its kept source, as reading its file would
+    give it today (a rebuild re-reads sources this way, so cleaning fixes reach them).
+
+    Like `load_file`, a source that no longer yields an article is reported in
+    `skipped`, with the reason, instead of raising.
+    """
+    where = path or f"{article_id}{source.format}"
+    try:
+        if source.format == CLEAN:
+            fields = json.loads(source.text)
+            loaded = LoadResult([Article(
+                article_id, fields["title"], fields["text"], fields.get("date"),
+                fields.get("outlet"), path, source,
+            )])
+        elif source.format in _READERS:
+            loaded = _READERS[source.format](Path(where), source.text)
+        else:
+            raise _Skip(f"kept in an unknown format {source.format!r}")
+    except _Skip as skip:
+        loaded = LoadResult(skipped=[SkippedFile(where, str(skip))])
+    return LoadResult([replace(a, id=article_id) for a in loaded.articles[:1]], loaded.skipped)
+
+
+def clean_source(article: Article) -> Source:
+    """The article's clean fields as a source, for an article whose file was not kept."""
+    fields = {"title": article.title, "date": article.date, "outlet": article.outlet, "text": article.text}
+    return Source(CLEAN, json.dumps(fields, ensure_ascii=False))
+
+
 #: Lone UTF-16 surrogates: what Python makes of undecodable file names and of JSON
 #: escapes such as "\ud800"; they cannot be encoded, stored or shown.
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
@@ -160,7 +209,8 @@ def _read_text(path: Path) -> str:
 
 
 def _article(
-    id_: str, path: Path, page: CleanPage, date: str | None = None, outlet: str | None = None
+    id_: str, path: Path, source: Source, page: CleanPage, date: str | None = None,
+    outlet: str | None = None,
 ) -> Article:
     """The article of a cleaned page. Metadata the format states outright (`date`,
     `outlet`) wins over what cleaning found in the text."""
@@ -174,11 +224,12 @@ def _article(
         # Metadata is free text: `outlet: ' '` or a name wrapped over lines.
         outlet=normalise_space(outlet or "") or page.outlet,
         path=str(path),
+        source=source,
     )
 
 
 def _read_txt(path: Path, text: str) -> LoadResult:
-    return LoadResult([_article(path.stem, path, clean_page(text))])
+    return LoadResult([_article(path.stem, path, Source(".txt", text), clean_page(text))])
 
 
 def _read_md(path: Path, text: str) -> LoadResult:
@@ -186,7 +237,7 @@ def _read_md(path: Path, text: str) -> LoadResult:
     page = clean_page(doc.text, title=doc.meta.get("title"))
     date = parse_date(doc.meta.get("date", ""))
     outlet = doc.meta.get("outlet") or doc.meta.get("source")
-    return LoadResult([_article(path.stem, path, page, date, outlet)])
+    return LoadResult([_article(path.stem, path, Source(".md", text), page, date, outlet)])
 
 
 def _read_html(path: Path, text: str) -> LoadResult:
@@ -196,7 +247,7 @@ def _read_html(path: Path, text: str) -> LoadResult:
     # The site's own name (og:site_name) only if the text credits no source: "المصدر:
     # تاس" names the agency the story came from, which is what users cite.
     outlet = page.outlet or doc.meta.get("site")
-    return LoadResult([_article(path.stem, path, page, date, outlet)])
+    return LoadResult([_article(path.stem, path, Source(".html", text), page, date, outlet)])
 
 
 def _read_jsonl(path: Path, text: str) -> LoadResult:
@@ -242,6 +293,7 @@ def _jsonl_article(path: Path, number: int, line: str) -> Article:
     return _article(
         _text_field(record, "id") or f"{path.stem}-{number}",
         path,
+        Source(".jsonl", line),
         clean_page(body, title=_text_field(record, "title")),
         date=parse_date(_text_field(record, "date") or ""),
         outlet=_text_field(record, "outlet", "source"),

@@ -1,7 +1,12 @@
-"""Indexing: folder of files -> articles -> chunks -> vectors -> a new index generation.
+"""Indexing: articles -> chunks -> vectors -> a new index generation, nothing ever lost.
 
-Incremental by content hash: only new or changed articles are chunked and embedded,
-articles gone from the folder are dropped, the rest keep their vectors.
+Every indexed article has an origin, kept with its source text (index/sources.py): the
+folder `qa index FOLDER` read it from, `add` (`qa add`) or `upload` (the chat).
+`qa index FOLDER` mirrors that folder only: it adds, updates and removes the articles
+whose origin is FOLDER and leaves every other article alone; `qa remove` deletes any.
+Incremental by content hash: only new or changed articles are chunked and embedded.
+Whether the index can take vectors made with the current settings at all is decided in
+index/compat.py; a rebuild re-embeds every kept article, from every origin.
 """
 
 from __future__ import annotations
@@ -13,16 +18,18 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from index.articles import Article, SkippedFile, load_folder
-from index.chunking import SEPARATORS, Chunker
-from index.config import Settings
+from index.articles import Article, SkippedFile, load_folder, read_source
 from index.aux_embedder import USE_MODEL, AuxEmbedder
+from index.chunking import SEPARATORS, Chunker
+from index.compat import IndexProfile, check_compatible
+from index.config import Settings
 from index.embedder import Embedder
-from index.errors import IndexCorruptError, ModelMismatchError, NoArticlesError, QAError
+from index.errors import IndexCorruptError, NoArticlesError, QAError
 from index.normalize import tokenize_for_search
+from index.sources import ADDED, UPLOADED, SourceStore, folder_origin, is_folder_origin
 from index.store import (
-    IndexWriter, Manifest, current_generation, open_catalog, read_manifest, verify_generation,
-    writer_lock,
+    IndexWriter, Manifest, article_rows, current_generation, open_catalog, read_manifest,
+    verify_generation, writer_lock,
 )
 
 
@@ -78,8 +85,12 @@ def build_index(
     embedder: Embedder | None = None,
     rebuild: bool = False,
     progress: bool = True,
+    aux_embedder: AuxEmbedder | None = None,
 ) -> IndexReport:
-    """Make the index in `settings.index_dir` mirror `folder` (add, update, drop)."""
+    """Mirror `folder` into the index: add, update and remove the articles it owns.
+
+    With `rebuild`, every other kept article is re-embedded too, into a fresh index.
+    """
     loaded = load_folder(folder)
     if not loaded.articles:
         reasons = "".join(f"\n  skipped {s.path}: {s.reason}" for s in loaded.skipped)
@@ -87,22 +98,40 @@ def build_index(
             f"no articles found in {folder} (readable .txt, .md, .html or .jsonl files){reasons}"
         )
     report = update_index(
-        loaded.articles, settings, embedder, rebuild=rebuild, remove_missing=True, progress=progress
+        loaded.articles, settings, folder_origin(folder), mirror=True, rebuild=rebuild,
+        embedder=embedder, aux_embedder=aux_embedder, progress=progress,
     )
     report.skipped = loaded.skipped + report.skipped
     return report
 
 
-def update_index(
-    articles: Sequence[Article],
+def rebuild_index(
     settings: Settings,
     embedder: Embedder | None = None,
-    rebuild: bool = False,
-    remove_missing: bool = False,
     progress: bool = True,
     aux_embedder: AuxEmbedder | None = None,
 ) -> IndexReport:
-    """Add or replace `articles`; with `remove_missing`, drop every other article too.
+    """Re-embed every kept article, from every origin, with the current settings."""
+    return update_index([], settings, None, rebuild=True, embedder=embedder,
+                        aux_embedder=aux_embedder, progress=progress)
+
+
+def update_index(
+    articles: Sequence[Article],
+    settings: Settings,
+    origin: str | None = ADDED,
+    *,
+    mirror: bool = False,
+    rebuild: bool = False,
+    embedder: Embedder | None = None,
+    aux_embedder: AuxEmbedder | None = None,
+    progress: bool = True,
+) -> IndexReport:
+    """Add or replace `articles`, which come from `origin`, taking them over from any
+    other origin. With `mirror`, `origin` is a folder and `articles` is all of it: its
+    other articles are removed, and an article another origin holds is skipped (unless
+    that origin was never recorded or is a folder that no longer exists). With
+    `rebuild`, every other kept article is re-embedded too, into a fresh index.
 
     Pass loaded embedders to reuse them across calls; each one loads its model once.
     """
@@ -110,83 +139,14 @@ def update_index(
     # copies, or an index published meanwhile by another writer would be overwritten
     # with stale article hashes (or the same article inserted twice).
     with writer_lock(settings.index_dir):
-        return _update_locked(
-            articles, settings, embedder, rebuild, remove_missing, progress, aux_embedder
+        return _Update(settings, origin, mirror, rebuild, progress).run(
+            articles, embedder, aux_embedder
         )
-
-
-def _update_locked(
-    articles: Sequence[Article],
-    settings: Settings,
-    embedder: Embedder | None,
-    rebuild: bool,
-    remove_missing: bool,
-    progress: bool,
-    aux_embedder: AuxEmbedder | None,
-) -> IndexReport:
-    index_dir = settings.index_dir
-    damaged = False
-    try:
-        previous = read_manifest(index_dir)
-    except IndexCorruptError:
-        if not rebuild:  # the message says to rebuild; a rebuild must then work
-            raise
-        previous, damaged = None, True
-    if previous and previous.model != settings.model and not rebuild:
-        raise ModelMismatchError(
-            f"the index in {index_dir} was built with model {previous.model!r}, not "
-            f"{settings.model!r}; vectors of two models cannot be mixed. Run "
-            f"`qa index --rebuild FOLDER` to re-embed with the new model, or set "
-            f"QA_MODEL={previous.model} to keep the old one."
-        )
-    embedder = embedder or Embedder(settings)
-    aux = aux_embedder_for(settings, aux_embedder)
-    aux_name = aux.name if aux else None
-    chunker = chunker_for(settings, embedder)
-    signature = chunking_signature(chunker)
-    fresh = (rebuild or previous is None or previous.chunking != signature
-             or previous.aux_model != aux_name)
-    report = IndexReport(rebuilt=(bool(previous) or damaged) and fresh)
-    unique = _unique_by_id(articles, report)
-    known = {} if fresh or previous is None else _known_hashes(
-        index_dir, previous, None if remove_missing else [a.id for a in unique]
-    )
-    todo = [a for a in unique if known.get(a.id) != a.content_hash]
-    report.added = [a.id for a in todo if a.id not in known]
-    report.updated = [a.id for a in todo if a.id in known]
-    report.unchanged = [a.id for a in unique if known.get(a.id) == a.content_hash]
-    ids = {a.id for a in unique}
-    report.removed = sorted(i for i in known if i not in ids) if remove_missing else []
-
-    if not report.changed and previous is not None:
-        # Nothing to write, but never report success over a damaged index.
-        live = current_generation(index_dir)
-        verify_generation(live, previous.files)
-        report.chunk_count = previous.chunk_count
-        return report
-    manifest = Manifest(
-        model=settings.model,
-        dimension=embedder.dimension,
-        chunking=signature,
-        aux_model=aux_name,
-        aux_dimension=aux.dimension if aux else 0,
-        backend=getattr(embedder, "backend", "torch"),
-    )
-    writer = IndexWriter(index_dir, manifest, start_fresh=fresh, vector_index=settings.vector_index,
-                         live_manifest=previous)
-    try:
-        writer.remove_articles(report.removed + report.updated)
-        _embed_into(writer, todo, chunker, embedder, aux, progress)
-        writer.publish()
-    except BaseException:
-        writer.discard()
-        raise
-    report.chunk_count = manifest.chunk_count
-    return report
 
 
 def remove_articles(article_ids: Sequence[str], settings: Settings) -> IndexReport:
-    """Delete articles by id: their chunks become tombstones, nothing is re-embedded.
+    """Delete articles by id, whatever their origin: their chunks become tombstones and
+    their kept sources go; nothing is re-embedded.
 
     Unknown ids are refused, all of them named, before anything is written.
     """
@@ -194,26 +154,202 @@ def remove_articles(article_ids: Sequence[str], settings: Settings) -> IndexRepo
         previous = read_manifest(settings.index_dir)
         if previous is None:
             raise NoArticlesError(f"no index in {settings.index_dir}; nothing to remove")
-        unknown = sorted(set(article_ids) - set(_known_hashes(settings.index_dir, previous, article_ids)))
-        if unknown:
-            raise QAError(
-                f"not in the index: {', '.join(unknown)} (article ids are file stems; "
-                "`qa ask --json` shows them as `source`)"
+        with SourceStore(settings.index_dir) as sources:
+            _reconcile(sources, settings.index_dir, previous)
+            unknown = sorted(set(article_ids) - set(_known_hashes(settings.index_dir, previous, article_ids)))
+            if unknown:
+                raise QAError(
+                    f"not in the index: {', '.join(unknown)} (article ids are file stems; "
+                    "`qa ask --json` shows them as `source`, `qa list` lists them)"
+                )
+            manifest = Manifest(
+                model=previous.model, dimension=previous.dimension, chunking=previous.chunking,
+                aux_model=previous.aux_model,
+                aux_dimension=previous.aux_dimension, backend=previous.backend,
             )
-        manifest = Manifest(
-            model=previous.model, dimension=previous.dimension, chunking=previous.chunking,
-            aux_model=previous.aux_model,
-            aux_dimension=previous.aux_dimension, backend=previous.backend,
-        )
-        writer = IndexWriter(settings.index_dir, manifest, start_fresh=False,
-                             vector_index=settings.vector_index, live_manifest=previous)
+            ids = list(dict.fromkeys(article_ids))
+            writer = IndexWriter(settings.index_dir, manifest, start_fresh=False,
+                                 vector_index=settings.vector_index, live_manifest=previous)
+            try:
+                writer.remove_articles(ids)
+                generation = writer.publish()
+            except BaseException:
+                writer.discard()
+                raise
+            sources.published(generation.name, {}, ids)
+        return IndexReport(removed=sorted(ids), chunk_count=manifest.chunk_count)
+
+
+class _Update:
+    """One locked run of `update_index`: check, plan, embed, publish, keep sources."""
+
+    def __init__(self, settings: Settings, origin: str | None, mirror: bool, rebuild: bool,
+                 progress: bool) -> None:
+        self.settings = settings
+        self.index_dir = settings.index_dir
+        self.origin = origin
+        self.mirror = mirror
+        self.rebuild = rebuild
+        self.progress = progress
+        self.report = IndexReport(rebuilt=rebuild)
+
+    def run(self, articles: Sequence[Article], embedder: Embedder | None,
+            aux_embedder: AuxEmbedder | None) -> IndexReport:
+        previous, damaged = self._live_manifest()
+        if previous is not None and not self.rebuild:
+            check_compatible(self.index_dir, previous, self.settings.model)  # before any model loads
+        embedder = embedder or Embedder(self.settings)
+        aux = aux_embedder_for(self.settings, aux_embedder)
+        chunker = chunker_for(self.settings, embedder)  # loads the model: its backend is now known
+        profile = IndexProfile(self.settings.model, getattr(embedder, "backend", "torch"),
+                               aux.name if aux else None, chunking_signature(chunker))
+        if previous is not None and not self.rebuild:
+            check_compatible(self.index_dir, previous, profile, previous.article_count)
+        with SourceStore(self.index_dir) as sources:
+            live = {} if damaged else self._reconcile(sources, previous)
+            todo, owners, adopted = self._plan(articles, sources, previous, live)
+            if not (todo or self.report.removed or self.rebuild) and previous is not None:
+                # Nothing to write, but never report success over a damaged index.
+                verify_generation(current_generation(self.index_dir), previous.files)
+                sources.put(((a, self.origin) for a in adopted), ahead=False)
+                self.report.chunk_count = previous.chunk_count
+                return self.report
+            manifest = Manifest(
+                model=profile.model, dimension=embedder.dimension, chunking=profile.chunking,
+                aux_model=profile.aux_model, aux_dimension=aux.dimension if aux else 0,
+                backend=profile.backend,
+            )
+            writer = IndexWriter(self.index_dir, manifest, start_fresh=self.rebuild,
+                                 vector_index=self.settings.vector_index,
+                                 live_manifest=None if self.rebuild else previous)
+            try:
+                writer.remove_articles(self.report.removed + self.report.updated)
+                sources.put((a, owners[a.id]) for a in todo)  # kept before they are indexed
+                _embed_into(writer, todo, chunker, embedder, aux, self.progress)
+                generation = writer.publish()
+            except BaseException:
+                writer.discard()
+                raise
+            changed = {a.id for a in todo} | set(self.report.removed)
+            if self.rebuild:  # the fresh index holds what was embedded, nothing else
+                changed |= set(sources.origins())
+            sources.published(generation.name, {a.id: a.content_hash for a in todo}, sorted(changed))
+            sources.put(((a, self.origin) for a in adopted), ahead=False)
+        self.report.chunk_count = manifest.chunk_count
+        return self.report
+
+    def _reconcile(self, sources: SourceStore, previous: Manifest | None) -> dict[str, str]:
+        """`_reconcile` for this run; a rebuild goes on from the kept sources alone when
+        the index is too damaged to reconcile with (and says what that may cost)."""
         try:
-            writer.remove_articles(list(dict.fromkeys(article_ids)))
-            writer.publish()
-        except BaseException:
-            writer.discard()
-            raise
-        return IndexReport(removed=sorted(set(article_ids)), chunk_count=manifest.chunk_count)
+            return _reconcile(sources, self.index_dir, previous, full=self.rebuild)
+        except IndexCorruptError as exc:
+            if not self.rebuild:
+                raise
+            self.report.skipped.append(SkippedFile(str(self.index_dir), (
+                f"rebuilt from the kept sources only, the index could not be read ({exc}); "
+                "articles indexed before sources were kept are back only if their folder was given"
+            )))
+            return {}
+
+    def _live_manifest(self) -> tuple[Manifest | None, bool]:
+        """The live manifest (None before the first build) and whether it is damaged."""
+        try:
+            return read_manifest(self.index_dir), False
+        except IndexCorruptError:
+            if not self.rebuild:  # the message says to rebuild; a rebuild must then work
+                raise
+            return None, True
+
+    def _plan(
+        self, articles: Sequence[Article], sources: SourceStore, previous: Manifest | None,
+        live: dict[str, str],
+    ) -> tuple[list[Article], dict[str, str | None], list[Article]]:
+        """(articles to embed, the origin of each, unchanged articles that change owner);
+        fills the report's added, updated, removed, unchanged and skipped."""
+        report = self.report
+        unique = _unique_by_id(articles, report)
+        holders = sources.origins([a.id for a in unique])
+        incoming = [a for a in unique if self._may_take(a, holders)]
+        ids = {a.id for a in incoming}
+        owned = self._owned(sources) if self.mirror else set()
+        if previous is None or self.rebuild:
+            indexed = live
+        else:
+            indexed = _known_hashes(self.index_dir, previous, sorted(ids | owned))
+        report.removed = sorted(i for i in owned - ids if self.rebuild or i in indexed)
+        owners: dict[str, str | None] = {a.id: self.origin for a in incoming}
+        if self.rebuild:
+            kept = self._kept_articles(sources, skip=ids | owned)
+            owners.update((a.id, origin) for a, origin in kept)
+            todo = incoming + [a for a, _ in kept]
+        else:
+            todo = [a for a in incoming if indexed.get(a.id) != a.content_hash]
+        embedded = {a.id for a in todo}
+        for article in todo + [a for a in incoming if a.id not in embedded]:
+            old = indexed.get(article.id)
+            kind = report.added if old is None else report.updated if old != article.content_hash else report.unchanged
+            kind.append(article.id)
+        adopted = [a for a in incoming
+                   if a.id not in embedded and holders.get(a.id, self.origin) != self.origin]
+        return todo, owners, adopted
+
+    def _owned(self, sources: SourceStore) -> set[str]:
+        """Ids this folder owns: its own, and those of unrecorded origin read from it."""
+        folder = Path(str(self.origin))
+        return set(sources.owned_by(str(self.origin))) | {
+            i for i, path in sources.unrecorded().items() if path and _inside(path, folder)
+        }
+
+    def _may_take(self, article: Article, holders: dict[str, str | None]) -> bool:
+        """Whether this run may index `article`; a refusal is reported as skipped."""
+        if not self.mirror or article.id not in holders:
+            return True
+        holder = holders[article.id]
+        if holder == self.origin or holder is None:
+            return True
+        if is_folder_origin(holder) and not Path(holder).is_dir():
+            return True  # its folder is gone (moved or renamed): this one takes it over
+        self.report.skipped.append(SkippedFile(
+            article.path or article.id,
+            f"article id {article.id!r} is already in the index from {_describe(holder)}; "
+            f"`qa remove {article.id}` first to index this file instead",
+        ))
+        return False
+
+    def _kept_articles(self, sources: SourceStore, skip: set[str]) -> list[tuple[Article, str | None]]:
+        """Every kept article but `skip`, read again from its source, with its origin."""
+        kept = []
+        for article_id, origin, path, source in sources.articles():
+            if article_id in skip:
+                continue
+            loaded = read_source(article_id, source, path)
+            self.report.skipped += [
+                SkippedFile(s.path, f"kept source no longer gives an article: {s.reason}")
+                for s in loaded.skipped
+            ]
+            kept += [(a, origin) for a in loaded.articles]
+        return kept
+
+
+def _reconcile(
+    sources: SourceStore, index_dir: Path, previous: Manifest | None, full: bool = False,
+) -> dict[str, str]:
+    """Bring the source store in line with the live generation when a writer died
+    between the two (or the index predates it); returns the live catalog (id -> content
+    hash) when it had to be read, or `full` asks for it, else {}."""
+    if previous is None:
+        return {}
+    generation = current_generation(index_dir)
+    if sources.synced == generation.name and not full:
+        return {}
+    live = _known_hashes(index_dir, previous, None)
+    if sources.synced != generation.name:
+        sources.sync(generation.name, live, lambda ids: [
+            Article(id=r[0], title=r[1], date=r[2], outlet=r[3], path=r[4], text=r[6])
+            for r in article_rows(generation, previous, ids)
+        ])
+    return live
 
 
 def _known_hashes(index_dir: Path, live: Manifest, ids: Sequence[str] | None) -> dict[str, str]:
@@ -223,6 +359,14 @@ def _known_hashes(index_dir: Path, live: Manifest, ids: Sequence[str] | None) ->
         return catalog.hashes(ids)
     finally:
         catalog.close()
+
+
+def _inside(path: str, folder: Path) -> bool:
+    return Path(path).resolve().is_relative_to(folder)
+
+
+def _describe(origin: str) -> str:
+    return {ADDED: "`qa add`", UPLOADED: "an upload"}.get(origin, f"folder {origin}")
 
 
 def _unique_by_id(articles: Sequence[Article], report: IndexReport) -> list[Article]:

@@ -17,8 +17,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from index.errors import IndexCorruptError
-from index.segment import REBUILD_HINT
+from index.errors import REBUILD_HINT, IndexCorruptError
 
 CATALOG = "catalog.sqlite"
 

@@ -15,6 +15,9 @@ Environment variables (all optional):
   QA_VECTOR_INDEX  FAISS index type of new segments: `auto` (default: exact up to
                   200k chunks, IVF with 8-bit scalar quantisation above), `flat`, or a
                   FAISS factory string such as `HNSW32,SQ8` (see index/ann.py).
+  QA_CHUNK_TOKENS, QA_CHUNK_OVERLAP  chunk size and overlap in model tokens (default
+                  256 and 32); an index keeps what it was built with (`qa index --rebuild`
+                  changes it).
 """
 
 from __future__ import annotations
@@ -46,13 +49,14 @@ def check_backend(value: str) -> str:
     return value
 
 
-def _positive_int(name: str, raw: str) -> int:
+def _whole_number(name: str, raw: str, least: int = 1) -> int:
     try:
         value = int(raw)
     except ValueError:
-        value = 0
-    if value < 1:
-        raise QAError(f"{name} must be a positive whole number, got {raw!r}")
+        value = least - 1
+    if value < least:
+        kind = "a positive whole number" if least == 1 else f"a whole number of at least {least}"
+        raise QAError(f"{name} must be {kind}, got {raw!r}")
     return value
 
 
@@ -102,11 +106,21 @@ class Settings:
         if os.environ.get("QA_CACHE_DIR"):
             env["cache_dir"] = Path(os.environ["QA_CACHE_DIR"])
         if os.environ.get("QA_MAX_UPLOAD_MB"):
-            env["max_upload_mb"] = _positive_int("QA_MAX_UPLOAD_MB", os.environ["QA_MAX_UPLOAD_MB"])
+            env["max_upload_mb"] = _whole_number("QA_MAX_UPLOAD_MB", os.environ["QA_MAX_UPLOAD_MB"])
+        if os.environ.get("QA_CHUNK_TOKENS"):
+            env["chunk_tokens"] = _whole_number("QA_CHUNK_TOKENS", os.environ["QA_CHUNK_TOKENS"], 16)
+        if os.environ.get("QA_CHUNK_OVERLAP"):
+            env["chunk_overlap_tokens"] = _whole_number("QA_CHUNK_OVERLAP", os.environ["QA_CHUNK_OVERLAP"], 0)
         if os.environ.get("QA_VECTOR_INDEX"):
             env["vector_index"] = os.environ["QA_VECTOR_INDEX"]
         env.update({k: v for k, v in overrides.items() if v is not None})
-        return replace(cls(), **env)
+        settings = replace(cls(), **env)
+        if settings.chunk_overlap_tokens >= settings.chunk_tokens:
+            raise QAError(
+                f"the chunk overlap ({settings.chunk_overlap_tokens} tokens, QA_CHUNK_OVERLAP) "
+                f"must be smaller than the chunk size ({settings.chunk_tokens}, QA_CHUNK_TOKENS)"
+            )
+        return settings
 
     @property
     def uses_aux_model(self) -> bool:

@@ -19,7 +19,7 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-from index.errors import IndexCorruptError
+from index.errors import REBUILD_HINT, IndexCorruptError
 
 #: Methods for which a chunk containing no query term scores exactly 0. BM25L and BM25+
 #: give every chunk a non-occurrence score, which would defeat "no match -> no hit".
@@ -131,14 +131,12 @@ class LexicalIndex:
             bm25 = bm25s.BM25.load(folder, mmap=True) if meta["terms"] else None
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise IndexCorruptError(
-                f"lexical index in {folder} is unreadable ({exc}); "
-                "run `qa index --rebuild FOLDER` to rebuild it"
+                f"lexical index in {folder} is unreadable ({exc}); {REBUILD_HINT}"
             ) from exc
         docs = bm25.scores["num_docs"] if bm25 is not None else len(ids)
         if not len(ids) == docs == meta["documents"]:
             raise IndexCorruptError(
-                f"lexical index in {folder} has inconsistent document counts; "
-                "run `qa index --rebuild FOLDER` to rebuild it"
+                f"lexical index in {folder} has inconsistent document counts; {REBUILD_HINT}"
             )
         return cls(ids, bm25, k1=meta["k1"], b=meta["b"], method=meta["method"])
 

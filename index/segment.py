@@ -31,7 +31,7 @@ import faiss
 import numpy as np
 
 from index import ann
-from index.errors import IndexCorruptError
+from index.errors import REBUILD_HINT, IndexCorruptError
 from index.lexical import LexicalIndex
 
 CHUNKS_DB = "chunks.sqlite"
@@ -39,7 +39,6 @@ VECTORS = "vectors.faiss"
 AUX_VECTORS = "aux.faiss"
 LEXICAL = "bm25"
 RAW_VECTORS = {VECTORS: "vectors.npy", AUX_VECTORS: "aux.npy"}
-REBUILD_HINT = "run `qa index --rebuild FOLDER` to rebuild it"
 
 SCHEMA = """
 CREATE TABLE articles (

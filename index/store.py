@@ -40,6 +40,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import tempfile
 import threading
 from collections.abc import Iterator, Sequence
@@ -52,10 +53,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from index.catalog import CATALOG, Catalog
-from index.errors import IndexCorruptError, IndexLockedError, IndexMissingError
+from index.errors import REBUILD_HINT, IndexCorruptError, IndexLockedError, IndexMissingError
 from index.lexical import lucene_idf
 from index.segment import (
-    ARTICLE_COLUMNS, AUX_VECTORS, CHUNK_COLUMNS, CHUNKS_DB, LEXICAL, REBUILD_HINT, VECTORS,
+    ARTICLE_COLUMNS, AUX_VECTORS, CHUNK_COLUMNS, CHUNKS_DB, LEXICAL, VECTORS,
     Segment, SegmentData, StoredChunk, write_segment,
 )
 
@@ -255,6 +256,32 @@ def open_catalog(generation: Path, manifest: Manifest) -> Catalog:
         raise IndexCorruptError(f"index {generation} has no article catalog; {REBUILD_HINT}")
     verify_generation(generation, {CATALOG: manifest.files[CATALOG]})
     return Catalog.open(generation / CATALOG)
+
+
+def article_rows(generation: Path, manifest: Manifest, ids: Sequence[str]) -> list[tuple]:
+    """Rows (ARTICLE_COLUMNS) of the live version of each of `ids`, read only from the
+    SQLite file of the segment that holds it, after checking that file's hash."""
+    catalog = open_catalog(generation, manifest)
+    try:
+        placement = catalog.segments(ids)
+    finally:
+        catalog.close()
+    by_segment: dict[str, list[str]] = {}
+    for article_id, segment in placement.items():
+        by_segment.setdefault(segment, []).append(article_id)
+    rows = []
+    for segment, wanted in sorted(by_segment.items()):
+        name = f"{segment}/{CHUNKS_DB}"
+        verify_generation(generation, {name: manifest.files[name]})
+        db = sqlite3.connect(f"file:{generation / name}?mode=ro", uri=True)
+        try:
+            rows += db.execute(
+                f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE id IN (SELECT value FROM json_each(?))",
+                (json.dumps(wanted, ensure_ascii=False),),
+            ).fetchall()
+        finally:
+            db.close()
+    return rows
 
 
 def _load_deleted(generation: Path, manifest: Manifest) -> np.ndarray:

@@ -49,6 +49,7 @@ class Assistant:
         """Index uploaded files into the live index, incrementally; searchable at once."""
         from index.articles import SkippedFile, load_file
         from index.builder import IndexReport, update_index
+        from index.sources import UPLOADED
 
         articles, skipped = [], []
         limit_mb = self.retriever.settings.max_upload_mb
@@ -65,8 +66,8 @@ class Assistant:
         if not articles:
             return IndexReport(chunk_count=self.retriever.reader.manifest.chunk_count), skipped
         report = update_index(
-            articles, self.retriever.settings, self.retriever.embedder, progress=False,
-            aux_embedder=self.retriever.aux_embedder,
+            articles, self.retriever.settings, UPLOADED, embedder=self.retriever.embedder,
+            aux_embedder=self.retriever.aux_embedder, progress=False,
         )
         return report, skipped + report.skipped
 

@@ -22,17 +22,23 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from index.builder import build_index
+    from index.builder import build_index, rebuild_index
 
     settings = _settings(args)
-    report = build_index(Path(args.folder), settings, rebuild=args.rebuild, progress=not args.quiet)
-    for skipped in report.skipped:
-        print(f"warning: skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+    if args.folder is None:
+        if not args.rebuild:
+            raise QAError("give the FOLDER to index, e.g. `qa index seeds/` "
+                          "(or `qa index --rebuild` to re-embed every kept article)")
+        report = rebuild_index(settings, progress=not args.quiet)
+    else:
+        report = build_index(Path(args.folder), settings, rebuild=args.rebuild, progress=not args.quiet)
+    _warn_skipped(report.skipped)
+    what = f"indexed {args.folder}" if args.folder else "rebuilt"
     print(
-        f"indexed {args.folder} into {settings.index_dir}: "
+        f"{what} into {settings.index_dir}: "
         f"{len(report.added)} added, {len(report.updated)} updated, "
         f"{len(report.removed)} removed, {len(report.unchanged)} unchanged; "
-        f"{report.chunk_count} chunks" + (" (rebuilt)" if report.rebuilt else "")
+        f"{report.chunk_count} chunks" + (" (every article re-embedded)" if report.rebuilt else "")
     )
     return 0
 
@@ -40,6 +46,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 def cmd_add(args: argparse.Namespace) -> int:
     from index.articles import load_file
     from index.builder import update_index
+    from index.sources import ADDED
 
     settings = _settings(args)
     articles, skipped = [], []
@@ -47,17 +54,32 @@ def cmd_add(args: argparse.Namespace) -> int:
         loaded = load_file(Path(name))
         articles += loaded.articles
         skipped += loaded.skipped
-    for item in skipped:
-        print(f"warning: skipped {item.path}: {item.reason}", file=sys.stderr)
+    _warn_skipped(skipped)
     if not articles:
         raise QAError("no article could be read from the files given")
-    report = update_index(articles, settings, progress=not args.quiet)
-    for item in report.skipped:
-        print(f"warning: skipped {item.path}: {item.reason}", file=sys.stderr)
+    report = update_index(articles, settings, ADDED, progress=not args.quiet)
+    _warn_skipped(report.skipped)
     print(
         f"added to {settings.index_dir}: {len(report.added)} added, {len(report.updated)} "
         f"updated, {len(report.unchanged)} unchanged; {report.chunk_count} chunks"
     )
+    return 0
+
+
+def _warn_skipped(skipped: list) -> None:
+    for item in skipped:
+        print(f"warning: skipped {item.path}: {item.reason}", file=sys.stderr)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from index.sources import list_articles
+
+    rows = list_articles(_settings(args).index_dir)
+    if args.json:
+        print(json.dumps([row._asdict() for row in rows], ensure_ascii=False, indent=1))
+        return 0
+    for row in rows:
+        print("\t".join((row.id, row.origin or "(not recorded)", row.date or "-", row.title)))
     return 0
 
 
@@ -119,6 +141,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
+INDEX_HELP = """\
+Index a folder of articles. The index remembers where each article came from (its
+origin: a folder, `qa add`, or an upload in the chat) and keeps its source text.
+
+`qa index FOLDER` mirrors FOLDER only: it adds new files, re-embeds changed ones and
+removes the articles of FOLDER whose files are gone. Articles from other folders, from
+`qa add` and from uploads are left alone (`qa remove ID` deletes any article). A file
+whose id another origin already holds is skipped with a warning.
+
+`qa index --rebuild [FOLDER]` re-embeds every kept article, from every origin, with
+the current settings (after changing QA_MODEL, QA_BACKEND, QA_AUX_MODEL or the chunk
+size, or to repair a damaged index); with FOLDER, that folder is read again first.
+Indexing with settings that differ from the index's is refused, naming the setting."""
+
 
 def _parse_auth(raw: str) -> tuple[str, str]:
     user, sep, password = raw.partition(":")
@@ -138,11 +174,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("index", parents=[common], help="(re)index a folder of articles")
-    p.add_argument("folder", help="folder of .txt, .md, .html or .jsonl articles")
-    p.add_argument("--rebuild", action="store_true", help="re-embed everything from scratch")
+    p = sub.add_parser(
+        "index", parents=[common], help="index a folder of articles (mirrors that folder only)",
+        description=INDEX_HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("folder", nargs="?", help="folder of .txt, .md, .html or .jsonl articles")
+    p.add_argument("--rebuild", action="store_true",
+                   help="re-embed every kept article, from every origin, with the current settings")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(run=cmd_index)
+
+    p = sub.add_parser("list", parents=[common], help="the indexed articles and where each came from")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(run=cmd_list)
 
     p = sub.add_parser("add", parents=[common], help="add or replace single article files")
     p.add_argument("files", nargs="+", help=".txt, .md, .html or .jsonl files")

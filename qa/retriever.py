@@ -12,7 +12,8 @@ import numpy as np
 from index.aux_embedder import AuxEmbedder
 from index.config import Settings
 from index.embedder import Embedder
-from index.errors import ModelMismatchError, QAError
+from index.compat import check_compatible
+from index.errors import QAError
 from index.normalize import tokenize_for_search
 from index.store import IndexReader, current_generation
 from qa.fusion import fuse
@@ -110,13 +111,8 @@ class Retriever:
 
     def _open_reader(self, previous: IndexReader | None) -> IndexReader:
         reader = IndexReader(self.settings.index_dir, reuse=previous)
-        if reader.manifest.model != self.settings.model:
-            raise ModelMismatchError(
-                f"the index in {self.settings.index_dir} was built with model "
-                f"{reader.manifest.model!r}, but the configured model is "
-                f"{self.settings.model!r}; set QA_MODEL={reader.manifest.model} or rebuild "
-                "with `qa index --rebuild FOLDER`"
-            )
+        check_compatible(self.settings.index_dir, reader.manifest, self.settings.model,
+                         reader.manifest.article_count)
         return reader
 
     @cached_property

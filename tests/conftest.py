@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from index.aux_embedder import AuxEmbedder
 from index.config import Settings
 from index.embedder import Embedder
 
@@ -21,12 +22,18 @@ def embedder() -> Embedder:
 
 
 @pytest.fixture(scope="session")
-def seed_settings(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Settings:
+def aux() -> AuxEmbedder:
+    """The second model (USE), loaded once for every test that embeds with it."""
+    return AuxEmbedder()
+
+
+@pytest.fixture(scope="session")
+def seed_settings(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder, aux: AuxEmbedder) -> Settings:
     """Settings whose index directory holds the five seed articles, built once."""
     from index.builder import build_index
 
     settings = Settings.from_env(index_dir=tmp_path_factory.mktemp("seed-index") / ".qa")
-    build_index(SEEDS, settings, embedder=embedder, progress=False)
+    build_index(SEEDS, settings, embedder=embedder, progress=False, aux_embedder=aux)
     return settings
 
 

@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from index.articles import NO_TEXT, Article, ArticleError, SkippedFile, load_file, load_folder
+from index.articles import (
+    CLEAN, NO_TEXT, Article, ArticleError, SkippedFile, Source, clean_source, load_file, load_folder,
+    read_source,
+)
 from index.cleaning import clean_page
 from index.errors import QAError
 
@@ -230,3 +233,28 @@ def test_missing_folder_or_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ArticleError, match="gone.txt"):
         load_file(tmp_path / "gone.txt")
     assert issubclass(ArticleError, QAError)  # the CLI prints it instead of a traceback
+
+
+@pytest.mark.parametrize("name, content", [
+    ("wire.txt", f"عنوان الخبر\n\n11 مارس 2024\n\n{LEAD}\n\n{SECOND}\n"),
+    ("story.md", f"---\ndate: 2024-03-11\noutlet: وكالة\n---\n# عنوان\n\n{LEAD}\n\n{SECOND}\n"),
+    ("page.htm", HTML.format(meta="", h1="الوزير يبحث الأزمة")),
+    ("feed.jsonl", "\n".join(json.dumps(r, ensure_ascii=False) for r in [
+        {"text": LEAD, "title": "أول"}, {"id": "named", "text": SECOND, "date": "2024-03-11"}])),
+])
+def test_an_article_read_again_from_its_kept_source_is_the_same(tmp_path: Path, name, content) -> None:
+    loaded = load_file(write(tmp_path / name, content))
+    assert loaded.articles and not loaded.skipped
+    for article in loaded.articles:
+        again = read_source(article.id, article.source, article.path)
+        assert again.articles == [article] and not again.skipped
+        assert again.articles[0].content_hash == article.content_hash
+        clean = read_source(article.id, clean_source(article), article.path)
+        assert clean.articles == [article] and clean.articles[0].source.format == CLEAN
+
+
+def test_a_kept_source_that_no_longer_gives_an_article_is_reported() -> None:
+    result = read_source("x", Source(".txt", "   \n"), "/gone/x.txt")
+    assert result.articles == [] and result.skipped[0].path == "/gone/x.txt"
+    result = read_source("y", Source(".pdf", "%PDF"))
+    assert "unknown format '.pdf'" in result.skipped[0].reason

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from index.aux_embedder import AuxEmbedder
 from index.errors import QAError
 from qa.answer import Answer, ExtractiveAnswerer
 from qa.assistant import Assistant
@@ -32,10 +31,6 @@ SECTION = re.compile(
     re.DOTALL,
 )
 
-
-@pytest.fixture(scope="module")
-def aux() -> AuxEmbedder:
-    return AuxEmbedder()
 
 
 @pytest.fixture(scope="module")

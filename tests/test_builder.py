@@ -1,16 +1,22 @@
-"""Indexing a folder: incremental by content hash, model mismatch refused, bad files skipped."""
+"""Indexing: incremental by content hash, origins kept (folders mirror only themselves),
+settings mismatches refused, rebuilds from kept sources, bad files skipped."""
 
 from __future__ import annotations
 
+import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from index.builder import build_index, chunker_for
+from index.articles import load_file
+from index.builder import build_index, chunker_for, rebuild_index, remove_articles, update_index
 from index.config import Settings
 from index.embedder import Embedder
 from index.errors import ModelMismatchError, NoArticlesError
+from index.sources import ADDED, SOURCES, UPLOADED, SourceStore
 from index.store import IndexReader, read_manifest
+from qa.retriever import Retriever
 
 
 class CountingEmbedder(Embedder):
@@ -94,3 +100,169 @@ def test_bad_files_are_skipped_and_named_rest_indexed(tmp_path, embedder):
     )
     assert report.added == ["good"]
     assert {Path(s.path).name for s in report.skipped} == {"binary.txt", "latin1.txt", "empty.md"}
+
+
+# --- nothing a user adds is lost: origins, kept sources, refusals -----------------------
+
+OMAN = """سلطنة عمان تفتتح ميناء جديدا في الدقم
+
+12 مارس 2024
+
+افتتحت سلطنة عمان اليوم ميناء تجاريا جديدا في منطقة الدقم الاقتصادية بحضور وزير النقل، وقالت الحكومة إن الميناء سيستقبل سفن الحاويات الكبيرة ويعزز صادرات الأسماك إلى آسيا.
+"""
+
+
+def write_article(folder: Path, name: str, text: str = OMAN) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def indexed_ids(settings: Settings) -> set[str]:
+    return set(IndexReader(settings.index_dir).catalog.hashes())
+
+
+def origins(settings: Settings) -> dict[str, str | None]:
+    with SourceStore(settings.index_dir) as sources:
+        return sources.origins()
+
+
+@pytest.fixture
+def indexed_seeds(seed_copy, tmp_path, embedder, aux) -> Settings:
+    """A private index of the seed folder copy, made with the default settings."""
+    settings = Settings.from_env(index_dir=tmp_path / "idx")
+    build_index(seed_copy, settings, embedder=embedder, aux_embedder=aux, progress=False)
+    return settings
+
+
+def test_reindexing_a_folder_keeps_added_articles(indexed_seeds, seed_copy, tmp_path, embedder, aux):
+    settings = indexed_seeds
+    oman = write_article(tmp_path / "elsewhere", "oman.txt")
+    added = update_index(load_file(oman).articles, settings, ADDED, embedder=embedder, aux_embedder=aux,
+                         progress=False)
+    assert added.added == ["oman"] and len(indexed_ids(settings)) == 6
+
+    again = build_index(seed_copy, settings, embedder=embedder, aux_embedder=aux, progress=False)
+    assert again.removed == [] and len(again.unchanged) == 5
+    assert indexed_ids(settings) == {p.stem for p in seed_copy.glob("*.txt")} | {"oman"}
+    assert origins(settings)["oman"] == ADDED
+    assert origins(settings)["002_717a5c15cf0cef70"] == str(seed_copy.resolve())
+
+
+def test_settings_mismatch_is_refused_and_leaves_the_index_untouched(indexed_seeds, tmp_path, embedder):
+    settings = indexed_seeds
+    before = {p.relative_to(settings.index_dir): p.stat().st_mtime_ns
+              for p in settings.index_dir.rglob("*") if p.is_file() and p.name != "lock"}
+    oman = write_article(tmp_path / "elsewhere", "oman.txt")
+    no_second_model = replace(settings, aux_model="none")
+    with pytest.raises(ModelMismatchError) as refused:
+        update_index(load_file(oman).articles, no_second_model, ADDED, embedder=embedder, progress=False)
+    message = str(refused.value)
+    assert "\n" not in message
+    assert "second model 'usem3', not 'none' (QA_AUX_MODEL)" in message
+    assert "set QA_AUX_MODEL=usem3" in message and "qa index --rebuild" in message
+    assert "its 5 articles" in message
+    after = {p.relative_to(settings.index_dir): p.stat().st_mtime_ns
+             for p in settings.index_dir.rglob("*") if p.is_file() and p.name != "lock"}
+    assert after == before
+    assert len(indexed_ids(settings)) == 5
+
+
+@pytest.mark.parametrize("change", ["chunk_tokens", "backend"])
+def test_chunking_and_backend_changes_are_refused_too(indexed_seeds, seed_copy, embedder, aux, change):
+    settings = indexed_seeds
+    if change == "chunk_tokens":
+        other, other_embedder, names = replace(settings, chunk_tokens=128), embedder, "QA_CHUNK_TOKENS"
+    else:
+        other = replace(settings, backend="torch")
+        other_embedder, names = Embedder(other), "QA_BACKEND"
+    with pytest.raises(ModelMismatchError, match=names):
+        build_index(seed_copy, other, embedder=other_embedder, aux_embedder=aux, progress=False)
+    assert read_manifest(settings.index_dir).chunking == IndexReader(settings.index_dir).manifest.chunking
+    assert len(indexed_ids(settings)) == 5
+
+
+def test_two_folders_share_one_index_and_each_mirrors_only_itself(tmp_path, embedder, aux):
+    settings = Settings.from_env(index_dir=tmp_path / "idx", aux_model="none")
+    first, second = tmp_path / "first", tmp_path / "second"
+    write_article(first, "a.txt")
+    write_article(first, "b.txt", OMAN.replace("الدقم", "صلالة"))
+    write_article(second, "c.txt", OMAN.replace("الدقم", "صحار"))
+    build_index(first, settings, embedder=embedder, progress=False)
+    build_index(second, settings, embedder=embedder, progress=False)
+    assert indexed_ids(settings) == {"a", "b", "c"}
+
+    (first / "b.txt").unlink()
+    report = build_index(first, settings, embedder=embedder, progress=False)
+    assert report.removed == ["b"] and indexed_ids(settings) == {"a", "c"}
+
+    write_article(second, "a.txt", OMAN.replace("الدقم", "مسقط"))  # an id the first folder holds
+    report = build_index(second, settings, embedder=embedder, progress=False)
+    assert [Path(s.path).name for s in report.skipped] == ["a.txt"]
+    assert "already in the index from folder" in report.skipped[0].reason
+    assert "qa remove a" in report.skipped[0].reason
+    assert origins(settings) == {"a": str(first.resolve()), "c": str(second.resolve())}
+
+
+def test_a_moved_folder_takes_its_articles_along(tmp_path, embedder):
+    settings = Settings.from_env(index_dir=tmp_path / "idx", aux_model="none")
+    old = tmp_path / "old"
+    write_article(old, "a.txt")
+    build_index(old, settings, embedder=embedder, progress=False)
+    new = old.rename(tmp_path / "new")
+    report = build_index(new, settings, embedder=embedder, progress=False)
+    assert report.unchanged == ["a"] and not report.skipped and not report.added
+    assert origins(settings) == {"a": str(new.resolve())}
+
+
+def test_rebuild_after_a_model_change_keeps_uploads_and_needs_no_files(tmp_path, seed_copy, embedder, aux):
+    settings = Settings.from_env(index_dir=tmp_path / "idx")
+    build_index(seed_copy, settings, embedder=embedder, aux_embedder=aux, progress=False)
+    upload = write_article(tmp_path / "upload-tmp", "oman.txt")
+    update_index(load_file(upload).articles, settings, UPLOADED, embedder=embedder, aux_embedder=aux,
+                 progress=False)
+    shutil.rmtree(upload.parent)  # the upload's temp folder is gone, as after a restart
+    shutil.rmtree(seed_copy)  # and so is the folder
+
+    # Another model: the same weights as a plain sentence-transformers folder, run by torch.
+    from index.e5_convert import ensure_default_model
+
+    other = replace(settings, model=str(ensure_default_model(settings.models_dir)), backend="torch")
+    with pytest.raises(ModelMismatchError, match="QA_MODEL"):
+        Retriever(other).reader  # noqa: B018 - asking is refused as well
+    report = rebuild_index(other, embedder=Embedder(other), aux_embedder=aux, progress=False)
+    assert report.rebuilt and len(report.unchanged) == 6
+    manifest = read_manifest(settings.index_dir)
+    assert (manifest.model, manifest.backend, manifest.article_count) == (other.model, "torch", 6)
+    assert origins(settings)["oman"] == UPLOADED
+    top = Retriever(other, aux_embedder=aux).search("When did Oman open a new port in Duqm?", k=3)
+    assert top[0].source == "oman"
+
+
+def test_an_index_made_before_sources_were_kept_gains_them(indexed_seeds, seed_copy, tmp_path, embedder, aux):
+    settings = indexed_seeds
+    oman = write_article(tmp_path / "gone", "oman.txt")
+    update_index(load_file(oman).articles, settings, UPLOADED, embedder=embedder, aux_embedder=aux,
+                 progress=False)
+    (settings.index_dir / SOURCES).unlink()  # what the index of an earlier version holds
+    shutil.rmtree(oman.parent)
+
+    report = build_index(seed_copy, settings, embedder=embedder, aux_embedder=aux, progress=False)
+    assert len(report.unchanged) == 5 and not report.removed and not report.added
+    kept = origins(settings)
+    assert kept["oman"] is None  # its origin was never recorded: kept, never mirrored away
+    assert {kept[p.stem] for p in seed_copy.glob("*.txt")} == {str(seed_copy.resolve())}
+
+    (seed_copy / "001_8d1177553da27e06.txt").unlink()
+    build_index(seed_copy, settings, embedder=embedder, aux_embedder=aux, progress=False)
+    report = rebuild_index(settings, embedder=embedder, aux_embedder=aux, progress=False)
+    assert len(report.unchanged) == 5 and "oman" in indexed_ids(settings)
+    assert "001_8d1177553da27e06" not in indexed_ids(settings)
+
+
+def test_removed_articles_lose_their_kept_source(indexed_seeds, embedder):
+    settings = indexed_seeds
+    remove_articles(["002_717a5c15cf0cef70"], settings)
+    assert "002_717a5c15cf0cef70" not in origins(settings)
+    assert len(origins(settings)) == 4

@@ -152,3 +152,36 @@ def test_add_then_remove_one_article(seed_settings, tmp_path):
                          "not in the index: zanzibar_cloves")
     assert_clean_failure(qa("add", str(tmp_path / "missing.txt"), "--index-dir", str(index_dir)),
                          "does not exist")
+
+
+def test_add_with_another_second_model_is_one_line_exit_2_and_changes_nothing(seed_settings, tmp_path):
+    import shutil
+
+    index_dir = tmp_path / "index"
+    shutil.copytree(seed_settings.index_dir, index_dir)
+    article = tmp_path / "oman.txt"
+    article.write_text("ميناء الدقم\n\nافتتحت سلطنة عمان ميناء تجاريا جديدا في الدقم.", encoding="utf-8")
+    before = qa("list", "--index-dir", str(index_dir)).stdout
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "QA_AUX_MODEL": "none"}
+    refused = subprocess.run([sys.executable, "-m", "qa.cli", "add", str(article), "--quiet",
+                              "--index-dir", str(index_dir)], capture_output=True, text=True, env=env,
+                             timeout=600)
+    assert refused.returncode == 2 and refused.stdout == ""
+    [line] = refused.stderr.strip().splitlines()
+    assert line.startswith("error: ") and "QA_AUX_MODEL=usem3" in line and "qa index --rebuild" in line
+    assert qa("list", "--index-dir", str(index_dir)).stdout == before
+    assert len(before.splitlines()) == 5
+
+
+def test_list_shows_each_article_with_its_origin(seed_settings):
+    listed = qa("list", "--json", "--index-dir", str(seed_settings.index_dir))
+    rows = json.loads(listed.stdout)
+    assert {row["origin"] for row in rows} == {str(Path(__file__).resolve().parent.parent / "seeds")}
+    assert KUWAIT in [row["id"] for row in rows] and all(row["title"] for row in rows)
+
+
+def test_index_needs_a_folder_unless_it_rebuilds_and_its_help_says_what_it_mirrors(tmp_path):
+    assert_clean_failure(qa("index", "--index-dir", str(tmp_path)), "give the FOLDER to index")
+    help_text = qa("index", "--help").stdout
+    assert "mirrors FOLDER only" in help_text and "qa remove ID" in help_text
+    assert "--rebuild" in help_text and "every origin" in help_text

@@ -24,6 +24,7 @@ import pytest
 from index.builder import build_index
 from index.errors import IndexCorruptError, IndexLockedError
 from index.catalog import CATALOG
+from index.sources import SOURCES, SourceStore
 from index.store import (
     AUX_VECTORS,
     CHUNKS_DB,
@@ -321,6 +322,19 @@ def test_sigkilled_index_keeps_last_good_generation(seed_settings, embedder, tmp
     assert reader.size == report.chunk_count
     assert "new" in reader.catalog
     assert search(seed_settings, index_dir, embedder)
+    with SourceStore(index_dir) as sources:  # kept sources match the live index again
+        assert {i: s.format for i, _, _, s in sources.articles()} == {i: ".txt" for i in reader.catalog.hashes()}
+
+
+def test_damaged_sources_stop_writes_with_one_line_but_not_questions(seed_settings, tmp_path, seed_copy):
+    index_dir = copy_index(seed_settings, tmp_path)
+    (index_dir / SOURCES).write_bytes(b"\0garbage" * 4096)
+    result = qa_cli("index", str(seed_copy), "--index-dir", str(index_dir), "--quiet")
+    assert result.returncode == 2, result.stderr
+    [line] = [x for x in result.stderr.splitlines() if x.strip()]
+    assert SOURCES in line and "move it aside" in line
+    asked = qa_cli("ask", "--extractive", "--json", QUESTION, "--index-dir", str(index_dir))
+    assert asked.returncode == 0, asked.stderr
 
 
 def test_large_files_are_hashed_in_the_background_and_damage_stops_searches(seed_settings, tmp_path):
@@ -345,3 +359,15 @@ def test_intact_index_checked_in_the_background_answers(seed_settings, tmp_path)
     assert reader.verified.wait(30)
     vector = reader.segments[0].all_vectors(VECTORS)[0]
     assert reader.search(vector, 1)[0][1] == pytest.approx(1.0, abs=1e-4)
+
+
+def test_rebuild_of_a_damaged_index_made_before_sources_were_kept_recovers_its_folder(
+    seed_settings, embedder, tmp_path, seed_copy
+):
+    index_dir = copy_index(seed_settings, tmp_path)
+    (index_dir / SOURCES).unlink(missing_ok=True)  # an index of an earlier version
+    damage(segment_file(index_dir, CHUNKS_DB), "flip")
+    settings = replace(seed_settings, index_dir=index_dir)
+    report = build_index(seed_copy, settings, embedder=embedder, rebuild=True, progress=False)
+    assert report.rebuilt and any("kept sources only" in s.reason for s in report.skipped)
+    assert set(IndexReader(index_dir).catalog.hashes()) == {p.stem for p in seed_copy.glob("*.txt")}

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from index.articles import Article, load_folder
-from index.aux_embedder import AuxEmbedder
 from qa.grounding import WORD_SIMILARITY, GroundingChecker, salient_terms, skeleton, skeletons_match
 from qa.retriever import Retriever
 
@@ -21,10 +20,6 @@ JORDAN = "004_e35452bbc36f1cf2"
 def articles() -> dict[str, Article]:
     return {a.id: a for a in load_folder(SEEDS).articles}
 
-
-@pytest.fixture(scope="module")
-def aux() -> AuxEmbedder:
-    return AuxEmbedder()
 
 
 def text_of(article: Article) -> str:
