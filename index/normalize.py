@@ -81,7 +81,8 @@ ENGLISH_STOPWORDS = _normalized(
 _STOPWORDS = ARABIC_STOPWORDS | ENGLISH_STOPWORDS
 
 _WORD = re.compile(r"[^\W_]+")  # runs of Unicode letters and digits
-_ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff]")
+#: A letter of the Arabic script (Arabic, Supplement and Extended-A blocks).
+ARABIC_SCRIPT = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff]")
 _LATIN = re.compile("[a-z\u00e0-\u024f]")
 #: A conjunction in front of an article cluster (وال, فال, وبال, وكال, ولل, ...).
 #: Snowball strips ال, بال, كال, لل itself but not after و/ف: والكويت -> والكوي.
@@ -121,7 +122,7 @@ def _stem(token: str) -> str:
     remain: a bare word and its ال form meet 80% of the time (وزير -> زير, since a
     leading و is taken for a conjunction, but الوزير -> وزير; bare ات plurals).
     """
-    if _ARABIC.search(token):
+    if ARABIC_SCRIPT.search(token):
         if token.endswith("ه"):
             token = token[:-1] + "ة"
         token = _CONJUNCTION_BEFORE_ARTICLE.sub("", token)

@@ -19,7 +19,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from index.normalize import normalize_for_search
+from index.normalize import ARABIC_SCRIPT, normalize_for_search
 from qa.language import STOPWORDS, detect_language
 
 
@@ -149,7 +149,6 @@ _PROCLITIC_ARTICLE = re.compile(r"^([وف]?[بكل]?)(ال\w{2,})$")
 _PROCLITIC_LAM_ARTICLE = re.compile(r"^([وف]?ل)ل(\w{2,})$")  # للكويت = ل + الكويت
 _PROCLITIC_LAM_HAMZA = re.compile(r"^([وف]?ل)([أإآ]\w+)$")  # لإيران
 _PROCLITIC_WAW = re.compile(r"^(و)(\w{2,})$")
-_ARABIC = re.compile("[\u0600-\u06ff]")
 
 
 def _key(token: str) -> str:
@@ -193,7 +192,7 @@ def _strip_connectors(tokens: list[str]) -> tuple[bool, list[str]]:
 def _is_attached_and(word: str) -> bool:
     """Whether a word is Arabic "و" glued to another ("وقطر", "ومع"), not "وزير"."""
     return (
-        word.startswith("و") and len(word) > 2 and bool(_ARABIC.search(word[1]))
+        word.startswith("و") and len(word) > 2 and bool(ARABIC_SCRIPT.search(word[1]))
         and normalize_for_search(word) not in _WAW_WORDS
     )  # fmt: skip
 

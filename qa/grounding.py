@@ -18,6 +18,7 @@ calibrated on answerable and unanswerable questions (docs/abstention.md).
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -25,10 +26,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.normalize import normalize_for_search, tokenize_for_search
+from index.normalize import ARABIC_SCRIPT, normalize_for_search, tokenize_for_search
 
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
-_ARABIC = re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF]")
 _POSSESSIVE = re.compile(r"[’']s$", re.IGNORECASE)
 #: Word-level cosine (second model) above which a term counts as present in translation.
 #: USE puts a name and its Arabic form at 0.72-0.91 and unrelated names at 0.45-0.69.
@@ -54,6 +54,8 @@ _ARABIC_CLASS = {
     "س": "S", "ص": "S", "ز": "Z", "ظ": "Z", "ش": "X", "چ": "X", "ل": "L", "م": "M",
     "ن": "N", "ر": "R",
 }
+#: Most v/w letters of one word tried both ways (2**3 skeletons at most).
+_MAX_GLIDES = 3
 _ARABIC_PREFIX = re.compile(r"^(?:[وفبلك]?ال|لل|[وف]?[بل]ال)")
 
 
@@ -80,7 +82,7 @@ def salient_terms(question: str) -> list[str]:
     words = _WORD.findall(question)
     if not words:
         return []
-    if sum(bool(_ARABIC.search(w)) for w in words) * 2 >= len(words):
+    if sum(bool(ARABIC_SCRIPT.search(w)) for w in words) * 2 >= len(words):
         return list(dict.fromkeys(tokenize_for_search(question)))
     names = [
         _POSSESSIVE.sub("", word)
@@ -92,19 +94,42 @@ def salient_terms(question: str) -> list[str]:
 
 def skeleton(word: str) -> str:
     """Consonant classes of a word in Latin, Cyrillic or Arabic script ("Lavrov" -> "LFRF")."""
+    return skeletons(word)[0]
+
+
+def skeletons(word: str) -> tuple[str, ...]:
+    """Every skeleton the word may have, the usual one first.
+
+    Arabic writes a v sound as ف (Lavrov, لافروف) but a w as the glide و (Kuwait,
+    الكويت), while Russian and German write either sound as в or w (Кувейт, Lawrow): so
+    each v, w or в of a word in another script is tried both as F and as a glide.
+    """
     word = unicodedata.normalize("NFKD", word.lower())
-    if _ARABIC.search(word):
+    if ARABIC_SCRIPT.search(word):
         word = _ARABIC_PREFIX.sub("", normalize_for_search(word))
-        return _collapse("".join(_ARABIC_CLASS.get(ch, "") for ch in word))
+        return (_collapse("".join(_ARABIC_CLASS.get(ch, "") for ch in word)),)
     word = "".join(_CYRILLIC.get(ch, ch) for ch in word if not unicodedata.combining(ch))
     for digraph, sound in _LATIN_DIGRAPHS:
         word = word.replace(digraph, sound)  # upper case: already a class
-    return _collapse("".join(ch if ch.isupper() else _LATIN_CLASS.get(ch, "") for ch in word))
+    usual = "".join(ch if ch.isupper() else _LATIN_CLASS.get(ch, "") for ch in word)  # v: F, w: glide
+    marked = "".join(ch if ch.isupper() else "V" if ch in "vw" else _LATIN_CLASS.get(ch, "") for ch in word)
+    variants = [usual]
+    for choice in itertools.product(("F", ""), repeat=min(marked.count("V"), _MAX_GLIDES)):
+        variant = marked
+        for sound in choice:
+            variant = variant.replace("V", sound, 1)
+        variants.append(variant.replace("V", ""))
+    return tuple(dict.fromkeys(_collapse(v) for v in variants))
 
 
 def _collapse(classes: str) -> str:
     """One class per run: Arabic writes a doubled consonant once (Gazze ~ غزة)."""
     return re.sub(r"(.)\1+", r"\1", classes)
+
+
+def names_match(a: str, b: str) -> bool:
+    """Two words are the same name in two scripts (some skeletons of theirs match)."""
+    return any(skeletons_match(x, y) for x in skeletons(a) for y in skeletons(b))
 
 
 def skeletons_match(a: str, b: str) -> bool:
@@ -148,18 +173,18 @@ class GroundingChecker:
             return Grounding((), ())
         vocabulary = list(dict.fromkeys(w for text in texts for w in _WORD.findall(text)))
         weights: tuple[float, ...] = ()
-        if _ARABIC.search(" ".join(terms)):
+        if ARABIC_SCRIPT.search(" ".join(terms)):
             present = {token for text in texts for token in tokenize_for_search(text)}
             missing = [t for t in terms if t not in present]
             if self._term_weight:
                 weights = tuple(self._term_weight(t) for t in terms)
         else:
             lowered = {w.casefold() for w in vocabulary}
-            skeletons = {skeleton(w) for w in vocabulary}
+            known = {s for w in vocabulary for s in skeletons(w)}
             missing = [
                 t for t in terms
                 if t.casefold() not in lowered
-                and not any(skeletons_match(skeleton(t), s) for s in skeletons)
+                and not any(skeletons_match(mine, s) for mine in skeletons(t) for s in known)
             ]
         if missing and words and self._embed_words and vocabulary:
             missing = self._not_similar(missing, vocabulary)
