@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import textwrap
 from pathlib import Path
@@ -112,6 +113,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
         meta = " | ".join(x for x in (p.date, p.outlet) if x)
         print(f"[{p.rank}] {p.title}" + (f"  ({meta})" if meta else ""))
         print(f"    source {p.source}, characters {p.start}-{p.end}, score {p.score:.3f}")
+        if p.also_in:
+            print("    also in: " + ", ".join(f"{c.outlet or c.title} ({c.source})" for c in p.also_in))
         print(textwrap.indent(textwrap.fill(p.text, width=100), "    "), end="\n\n")
     return 0
 
@@ -233,6 +236,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `qa ask ... | head`: the reader has seen enough
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -185,3 +185,13 @@ def test_index_needs_a_folder_unless_it_rebuilds_and_its_help_says_what_it_mirro
     help_text = qa("index", "--help").stdout
     assert "mirrors FOLDER only" in help_text and "qa remove ID" in help_text
     assert "--rebuild" in help_text and "every origin" in help_text
+
+
+def test_output_cut_short_by_a_pipe_is_not_an_error(seed_settings):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run(
+        f"{sys.executable} -m qa.cli ask --extractive 'what did Lavrov discuss with Kuwait?' "
+        f"--index-dir {seed_settings.index_dir} | head -c 10",
+        shell=True, capture_output=True, text=True, env=env, timeout=600,
+    )
+    assert len(done.stdout) == 10 and "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
