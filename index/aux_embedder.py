@@ -45,3 +45,7 @@ class AuxEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return np.asarray(self.model.encode([text])[0], dtype=np.float32)
+
+    def embed_queries(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        """USE has no query prompt: questions are embedded as passages are."""
+        return self.embed_passages(texts, progress)

@@ -16,16 +16,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
 from index.articles import Article, SkippedFile, load_folder, read_source
 from index.aux_embedder import USE_MODEL, AuxEmbedder
-from index.chunking import SEPARATORS, Chunker
+from index.chunking import SEPARATORS, Chunk, Chunker
 from index.compat import IndexProfile, check_compatible
 from index.config import Settings
 from index.embedder import Embedder
 from index.errors import IndexCorruptError, NoArticlesError, QAError
+from index.hubness import Hubness
 from index.normalize import tokenize_for_search
+from index.sentences import sentence_spans
 from index.sources import ADDED, UPLOADED, SourceStore, folder_origin, is_folder_origin
 from index.store import (
     IndexWriter, Manifest, article_rows, current_generation, open_catalog, read_manifest,
@@ -236,6 +239,7 @@ class _Update:
             sources.published(generation.name, {a.id: a.content_hash for a in todo}, sorted(changed))
             sources.put(((a, self.origin) for a in adopted), ahead=False)
         self.report.chunk_count = manifest.chunk_count
+        _prepare_hubness(self.settings, embedder, aux)
         return self.report
 
     def _reconcile(self, sources: SourceStore, previous: Manifest | None) -> dict[str, str]:
@@ -332,6 +336,15 @@ class _Update:
         return kept
 
 
+def _prepare_hubness(settings: Settings, embedder: Embedder, aux: AuxEmbedder | None) -> None:
+    """Embed the hubness reference questions now, with the models already loaded, so the
+    first question after indexing does not wait for it (a no-op once cached)."""
+    Hubness.for_model(embedder.embed_queries, settings.models_dir, settings.model,
+                      getattr(embedder, "backend", "torch")).reference
+    if aux is not None:
+        Hubness.for_model(aux.embed_queries, settings.models_dir, aux.name).reference
+
+
 def _reconcile(
     sources: SourceStore, index_dir: Path, previous: Manifest | None, full: bool = False,
 ) -> dict[str, str]:
@@ -391,23 +404,43 @@ def _embed_into(
     aux: AuxEmbedder | None,
     progress: bool,
 ) -> None:
-    """Chunk all articles, embed all chunks in one batched pass, store per article."""
+    """Chunk all articles, embed all chunks and their sentences in batched passes, store
+    per article. A sentence that two overlapping chunks share is embedded once."""
     per_article = [
         chunker.split(a) for a in tqdm(articles, desc="Chunking", unit="article", disable=not progress)
     ]
     texts = [c.embedding_text(a.title) for a, chunks in zip(articles, per_article) for c in chunks]
     tokens = [tokenize_for_search(text) for text in texts]
+    sentences = [_sentences_of(chunks) for chunks in per_article]
+    unique = list(dict.fromkeys(
+        (article.id, start, end) for article, rows in zip(articles, sentences) for _, start, end in rows
+    ))
+    by_span = {span: n for n, span in enumerate(unique)}
+    text_of = {a.id: a.text for a in articles}
     if progress and texts:
-        print(f"Embedding {len(texts)} chunks", file=sys.stderr)
+        print(f"Embedding {len(texts)} chunks and {len(unique)} sentences", file=sys.stderr)
     vectors = embedder.embed_passages(texts, progress=progress) if texts else None
+    sentence_vectors = embedder.embed_passages(
+        [text_of[a][start:end] for a, start, end in unique], progress=progress
+    ) if unique else np.zeros((0, embedder.dimension), dtype=np.float32)
     aux_vectors = aux.embed_passages(texts, progress=progress) if aux and texts else None
     offset = 0
-    for article, chunks in zip(articles, per_article):
+    for article, chunks, rows in zip(articles, per_article, sentences):
         end = offset + len(chunks)
         writer.add_article(
             article, chunks,
             vectors[offset:end] if chunks else [],
             tokens[offset:end],
             aux_vectors[offset:end] if aux_vectors is not None and chunks else None,
+            rows,
+            sentence_vectors[[by_span[(article.id, s, e)] for _, s, e in rows]],
         )
         offset = end
+
+
+def _sentences_of(chunks: Sequence[Chunk]) -> list[tuple[int, int, int]]:
+    """(chunk position, start, end) of every sentence of the chunks, article offsets."""
+    return [
+        (i, chunk.start + start, chunk.start + end)
+        for i, chunk in enumerate(chunks) for start, end in sentence_spans(chunk.text)
+    ]

@@ -160,3 +160,6 @@ class Embedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self._encode([text], "query", False)[0]
+
+    def embed_queries(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        return self._encode(texts, "query", progress)

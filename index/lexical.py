@@ -96,6 +96,20 @@ class LexicalIndex:
         indptr = self._bm25.scores["indptr"]
         return int(indptr[term + 1] - indptr[term])
 
+    def terms(self) -> Iterable[str]:
+        """Every search token that occurs in this index."""
+        return self._vocab.keys()
+
+    def chunks_with(self, tokens: Iterable[str]) -> np.ndarray:
+        """Ids (sorted) of the chunks that contain any of `tokens`."""
+        if self._bm25 is None:
+            return np.zeros(0, dtype=np.int64)
+        indptr, indices = self._bm25.scores["indptr"], self._bm25.scores["indices"]
+        positions = [indices[indptr[t]:indptr[t + 1]] for t in (self._vocab.get(x) for x in tokens) if t is not None]
+        if not positions:
+            return np.zeros(0, dtype=np.int64)
+        return np.unique(self._ids[np.concatenate(positions)])
+
     def idf(self, token: str) -> float:
         """BM25's inverse document frequency of a search token; highest when it is absent.
 

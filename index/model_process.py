@@ -140,6 +140,9 @@ class _ProcessEmbeddings:
     def embed_query(self, text: str) -> np.ndarray:
         return self.process.call("embed_query", text)
 
+    def embed_queries(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        return self.process.call("embed_queries", texts, progress=progress)
+
 
 class ProcessEmbedder(_ProcessEmbeddings):
     """`index.embedder.Embedder` in a child process."""

@@ -17,13 +17,22 @@ Files of a segment folder::
     bm25/           lexical index over the chunks' search tokens
     vectors.npy     float16 copies of the vectors, only beside an approximate index
     aux.npy         (which cannot give its vectors back exactly), for later merges
+    sentences.npy   float16 main-model vectors of the chunks' sentences, row i for row i
+                    of the `sentences` table (segments written before sentences were
+                    embedded have neither)
+
+A sentence is one of `index.sentences.sentence_spans` of its chunk's text, kept with
+article offsets. Its vector lets ranking see the one sentence squarely on a question
+inside a chunk that is only about the same people, and lets an answer pick its quotes
+without embedding anything per question.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -39,11 +48,13 @@ VECTORS = "vectors.faiss"
 AUX_VECTORS = "aux.faiss"
 LEXICAL = "bm25"
 RAW_VECTORS = {VECTORS: "vectors.npy", AUX_VECTORS: "aux.npy"}
+SENTENCE_VECTORS = "sentences.npy"
 
 SCHEMA = """
 CREATE TABLE articles (
     id TEXT PRIMARY KEY, title TEXT NOT NULL, date TEXT, outlet TEXT, path TEXT,
-    hash TEXT NOT NULL, text TEXT NOT NULL
+    hash TEXT NOT NULL, text TEXT NOT NULL,
+    minhash BLOB  -- index.duplicates.signature of the text
 );
 CREATE TABLE chunks (
     id INTEGER PRIMARY KEY,
@@ -53,10 +64,17 @@ CREATE TABLE chunks (
     tokens TEXT NOT NULL  -- search tokens, space-joined: merges rebuild BM25 without re-tokenising
 );
 CREATE INDEX chunks_by_article ON chunks(article_id);
+CREATE TABLE sentences (
+    id INTEGER PRIMARY KEY,  -- row of sentences.npy
+    chunk_id INTEGER NOT NULL REFERENCES chunks(id),
+    start INTEGER NOT NULL, end INTEGER NOT NULL  -- offsets into the article's clean text
+);
+CREATE INDEX sentences_by_chunk ON sentences(chunk_id);
 """
 
 ARTICLE_COLUMNS = "id, title, date, outlet, path, hash, text"
 CHUNK_COLUMNS = "id, article_id, ordinal, start, end, text, tokens"
+SENTENCE_COLUMNS = "chunk_id, start, end"
 
 
 @dataclass(frozen=True)
@@ -79,10 +97,12 @@ class SegmentData:
     """Everything a new segment holds, in memory, rows in chunk-id order from `lo`."""
 
     lo: int
-    articles: list[tuple]  # rows of ARTICLE_COLUMNS
+    articles: list[tuple]  # rows of ARTICLE_COLUMNS, then the signature
     chunks: list[tuple]  # rows of CHUNK_COLUMNS, ids lo, lo+1, ...
     vectors: np.ndarray
     aux_vectors: np.ndarray | None
+    sentences: list[tuple] = field(default_factory=list)  # rows of SENTENCE_COLUMNS
+    sentence_vectors: np.ndarray | None = None  # one row per sentence
 
     @property
     def hi(self) -> int:
@@ -94,10 +114,14 @@ def write_segment(folder: Path, data: SegmentData, vector_index: str = "auto") -
     folder.mkdir(parents=True)
     db = sqlite3.connect(folder / CHUNKS_DB)
     db.executescript(SCHEMA)
-    db.executemany(f"INSERT INTO articles ({ARTICLE_COLUMNS}) VALUES (?,?,?,?,?,?,?)", data.articles)
+    db.executemany(f"INSERT INTO articles ({ARTICLE_COLUMNS}, minhash) VALUES (?,?,?,?,?,?,?,?)", data.articles)
     db.executemany(f"INSERT INTO chunks ({CHUNK_COLUMNS}) VALUES (?,?,?,?,?,?,?)", data.chunks)
+    db.executemany(f"INSERT INTO sentences (id, {SENTENCE_COLUMNS}) VALUES (?,?,?,?)",
+                   ((row, *sentence) for row, sentence in enumerate(data.sentences)))
     db.commit()
     db.close()
+    if data.sentence_vectors is not None and len(data.sentences):
+        np.save(folder / SENTENCE_VECTORS, np.asarray(data.sentence_vectors, dtype=np.float16))
     ids = np.arange(data.lo, data.hi, dtype=np.int64)
     LexicalIndex.build(ids, (row[6].split() for row in data.chunks)).save(folder / LEXICAL)
     spec = ann.choose_spec(len(ids), vector_index)
@@ -108,7 +132,10 @@ def write_segment(folder: Path, data: SegmentData, vector_index: str = "auto") -
         faiss.write_index(index, str(folder / name))
         if not ann.is_exact(index):
             np.save(folder / RAW_VECTORS[name], vectors.astype(np.float16))
-    return {"name": folder.name, "lo": data.lo, "hi": data.hi, "vector_index": spec}
+    entry: dict[str, object] = {"name": folder.name, "lo": data.lo, "hi": data.hi, "vector_index": spec}
+    if data.sentence_vectors is not None:
+        entry["sentences"] = len(data.sentences)
+    return entry
 
 
 class Segment:
@@ -118,6 +145,8 @@ class Segment:
         self.folder = folder
         self.name = str(entry["name"])
         self.lo, self.hi = int(entry["lo"]), int(entry["hi"])
+        #: sentences with vectors; None for a segment written before they were embedded
+        self.sentence_count = int(entry["sentences"]) if "sentences" in entry else None
         self.db = self._open_db()
         self.vectors = {name: self._open_vectors(name, d) for name, d in dimensions.items()}
         #: float16 copies beside approximate indexes, for exact re-scoring
@@ -203,6 +232,15 @@ class Segment:
             ids, scores = ids[order], scores[order]
         return [(int(i), float(s)) for i, s in zip(ids, scores)]
 
+    def vectors_of(self, name: str, ids: np.ndarray) -> np.ndarray:
+        """Stored vectors of these chunk ids of this segment (exact, or the float16 copies
+        beside an approximate index)."""
+        raw = self.raw.get(name)
+        if raw is not None:
+            return raw.take(np.asarray(ids, dtype=np.int64) - self.lo)
+        index = self.vectors[name]
+        return np.stack([index.reconstruct(int(i)) for i in ids]) if len(ids) else np.zeros((0, index.d), np.float32)
+
     def all_vectors(self, name: str) -> np.ndarray:
         """Every stored vector in id order (exact copies, or the float16 ones beside an ANN)."""
         raw = self.folder / RAW_VECTORS[name]
@@ -223,6 +261,54 @@ class Segment:
             list(ids),
         )
         return {row[0]: StoredChunk(*row) for row in rows}
+
+    @cached_property
+    def sentence_vectors(self) -> np.ndarray:
+        """Every sentence vector (float16, memory-mapped), row i for sentence id i."""
+        path = self.folder / SENTENCE_VECTORS
+        if not self.sentence_count:
+            return np.zeros((0, 0), dtype=np.float16)
+        try:
+            vectors = np.load(path, mmap_mode="r")
+        except (OSError, ValueError) as exc:
+            raise IndexCorruptError(f"index file {path} is unreadable ({exc}); {REBUILD_HINT}") from exc
+        if len(vectors) != self.sentence_count:
+            raise IndexCorruptError(f"index file {path} does not match its manifest; {REBUILD_HINT}")
+        return vectors
+
+    def sentences(self, chunk_ids: Sequence[int]) -> list[tuple[int, int, int, int]]:
+        """(sentence id, chunk id, start, end) of the given chunks' sentences, in order."""
+        if not len(chunk_ids) or not self.sentence_count:
+            return []
+        return self.db.execute(
+            f"SELECT id, {SENTENCE_COLUMNS} FROM sentences "
+            "WHERE chunk_id IN (SELECT value FROM json_each(?)) ORDER BY id",
+            (json.dumps([int(i) for i in chunk_ids]),),
+        ).fetchall()
+
+    @cached_property
+    def has_signatures(self) -> bool:
+        """Whether the articles table keeps signatures (segments written before do not)."""
+        return any(row[1] == "minhash" for row in self.db.execute("PRAGMA table_info(articles)"))
+
+    def article_rows(self, article_ids: Sequence[str]) -> list[tuple]:
+        """Rows of ARTICLE_COLUMNS plus the signature (None where it was not kept)."""
+        signature = "minhash" if self.has_signatures else "NULL"
+        return self.db.execute(
+            f"SELECT {ARTICLE_COLUMNS}, {signature} FROM articles WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(article_ids), ensure_ascii=False),),
+        ).fetchall()
+
+    def signatures(self, article_ids: Sequence[str]) -> dict[str, bytes]:
+        """The kept signatures of these articles (none for segments written before)."""
+        if not self.has_signatures:
+            return {}
+        return {
+            row[0]: row[1] for row in self.db.execute(
+                "SELECT id, minhash FROM articles WHERE id IN (SELECT value FROM json_each(?)) "
+                "AND minhash IS NOT NULL", (json.dumps(list(article_ids), ensure_ascii=False),),
+            )
+        }
 
     def chunk_ids_of(self, article_id: str) -> list[int]:
         return [r[0] for r in self.db.execute("SELECT id FROM chunks WHERE article_id = ?", (article_id,))]

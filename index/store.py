@@ -53,8 +53,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from index.catalog import CATALOG, Catalog
+from index.duplicates import signature
 from index.errors import REBUILD_HINT, IndexCorruptError, IndexLockedError, IndexMissingError
-from index.lexical import lucene_idf
+from index.lexical import LexicalIndex, lucene_idf
 from index.segment import (
     ARTICLE_COLUMNS, AUX_VECTORS, CHUNK_COLUMNS, CHUNKS_DB, LEXICAL, VECTORS,
     Segment, SegmentData, StoredChunk, write_segment,
@@ -429,6 +430,46 @@ class IndexReader:
         rows.sort(key=lambda r: r[2] or "", reverse=True)  # undated last, as ORDER BY date DESC
         return rows
 
+    def signatures(self, article_ids: Sequence[str]) -> dict[str, bytes]:
+        """The near-duplicate signatures (index/duplicates.py) of these articles, where kept."""
+        placement = self.catalog.segments(article_ids)
+        found: dict[str, bytes] = {}
+        for segment in self.segments:
+            mine = [a for a, name in placement.items() if name == segment.name]
+            if mine:
+                found.update(segment.signatures(mine))
+        return found
+
+    def vectors(self, chunk_ids: Sequence[int], aux: bool = False) -> np.ndarray:
+        """The stored vectors of `chunk_ids` (main or second model), one row each, in order."""
+        self.check()
+        name = AUX_VECTORS if aux else VECTORS
+        ids = np.asarray(list(chunk_ids), dtype=np.int64)
+        out = np.zeros((len(ids), self.manifest.dimensions[name]), dtype=np.float32)
+        for segment in self.segments:
+            inside = (ids >= segment.lo) & (ids < segment.hi)
+            if inside.any():
+                out[inside] = segment.vectors_of(name, ids[inside])
+        return out
+
+    def sentences(self, chunk_ids: Sequence[int]) -> dict[int, tuple[list[tuple[int, int]], np.ndarray]]:
+        """Each chunk's sentences: chunk id -> ([(start, end), ...], float32 vectors, one row
+        each). Chunks of segments written before sentences were embedded are left out."""
+        self.check()
+        wanted = np.setdiff1d(np.asarray(list(chunk_ids), dtype=np.int64), self.deleted)
+        found: dict[int, tuple[list[tuple[int, int]], np.ndarray]] = {}
+        for segment in self.segments:
+            rows = segment.sentences(segment.own(wanted))
+            if not rows:
+                continue
+            vectors = np.asarray(segment.sentence_vectors[[r[0] for r in rows]], dtype=np.float32)
+            by_chunk: dict[int, list[int]] = {}
+            for n, (_, chunk_id, _, _) in enumerate(rows):
+                by_chunk.setdefault(chunk_id, []).append(n)
+            for chunk_id, members in by_chunk.items():
+                found[chunk_id] = ([(rows[n][2], rows[n][3]) for n in members], vectors[members])
+        return found
+
     def rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
         """One SQL query over every segment's tables, rows concatenated (for tools and tests:
         rows of deleted chunks and replaced articles are included)."""
@@ -470,8 +511,23 @@ class SegmentedLexical:
     def _documents(self) -> int:
         return sum(s.rows for s in self._segments)
 
+    def df(self, token: str) -> int:
+        """In how many chunks (deleted ones included until a merge) the token occurs."""
+        return sum(s.lexical.df(token) for s in self._segments)
+
     def idf(self, token: str) -> float:
-        return lucene_idf(self._documents(), sum(s.lexical.df(token) for s in self._segments))
+        return lucene_idf(self._documents(), self.df(token))
+
+    @property
+    def parts(self) -> list[LexicalIndex]:
+        """Each segment's own BM25 index (for per-segment caches such as a vocabulary's)."""
+        return [s.lexical for s in self._segments]
+
+    def chunks_with(self, tokens: Sequence[str]) -> np.ndarray:
+        """Ids (sorted) of the live chunks that contain any of `tokens`."""
+        self._reader.check()
+        found = [s.lexical.chunks_with(tokens) for s in self._segments]
+        return np.setdiff1d(np.concatenate(found) if found else np.zeros(0, np.int64), self._reader.deleted)
 
     def search(
         self, tokens: list[str], k: int, allowed: np.ndarray | None = None,
@@ -520,6 +576,19 @@ def remove_stale_work(index_dir: Path) -> None:
     (index_dir / f".{CURRENT}.tmp").unlink(missing_ok=True)
 
 
+@dataclass
+class _Staged:
+    """One article waiting in a writer, with everything its segment rows need."""
+
+    article: Article
+    chunks: Sequence[Chunk]
+    vectors: np.ndarray
+    tokens: Sequence[Sequence[str]]
+    aux_vectors: np.ndarray | None
+    sentences: Sequence[tuple[int, int, int]]
+    sentence_vectors: np.ndarray | None
+
+
 class IndexWriter:
     """Prepares the next generation in a private folder, then publishes it atomically.
 
@@ -561,7 +630,7 @@ class IndexWriter:
         #: file records of every segment this generation may hold: linked ones keep theirs
         self._records = {n: r for n, r in (self._previous.files if self._previous else {}).items()
                          if n != CATALOG}
-        self._pending: dict[str, tuple[Article, Sequence[Chunk], np.ndarray, Sequence[Sequence[str]], np.ndarray | None]] = {}
+        self._pending: dict[str, _Staged] = {}
 
     def _copied_catalog(self, previous: Manifest) -> Catalog:
         """The live catalog copied into the work folder (a format-2 manifest's, written out)."""
@@ -596,13 +665,20 @@ class IndexWriter:
         vectors: np.ndarray,
         tokens: Sequence[Sequence[str]],
         aux_vectors: np.ndarray | None = None,
+        sentences: Sequence[tuple[int, int, int]] = (),
+        sentence_vectors: np.ndarray | None = None,
     ) -> None:
-        """Stage one article; `vectors[i]`, `tokens[i]`, `aux_vectors[i]` are `chunks[i]`'s."""
+        """Stage one article; `vectors[i]`, `tokens[i]`, `aux_vectors[i]` are `chunks[i]`'s,
+        and `sentence_vectors[j]` is that of `sentences[j]` = (i, start, end): a sentence of
+        `chunks[i]`, with article offsets."""
         if len(chunks) != len(tokens):
             raise ValueError(f"{len(chunks)} chunks but {len(tokens)} token lists")
+        if sentence_vectors is not None and len(sentence_vectors) != len(sentences):
+            raise ValueError(f"{len(sentences)} sentences but {len(sentence_vectors)} sentence vectors")
         if article.id in self.catalog:
             raise ValueError(f"article {article.id!r} is already indexed; remove it first")
-        self._pending[article.id] = (article, chunks, vectors, tokens, aux_vectors)
+        self._pending[article.id] = _Staged(article, chunks, vectors, tokens, aux_vectors, sentences,
+                                            sentence_vectors)
 
     def publish(self) -> Path:
         """Write the new segment, link the kept ones, merge if needed, make it live."""
@@ -647,21 +723,29 @@ class IndexWriter:
     def _staged_data(self) -> SegmentData:
         """The staged articles as one segment's rows, numbered from the next free chunk id."""
         lo = self.manifest.next_chunk_id
-        articles, chunk_rows, vectors, aux = [], [], [], []
-        for article, chunks, vecs, tokens, aux_vecs in self._pending.values():
+        articles, chunk_rows, vectors, aux, sentence_rows, sentence_vectors = [], [], [], [], [], []
+        embeds_sentences = all(s.sentence_vectors is not None for s in self._pending.values())
+        for staged in self._pending.values():
+            article = staged.article
             articles.append((article.id, article.title, article.date, article.outlet, article.path,
-                             article.content_hash, article.text))
-            for chunk, chunk_tokens in zip(chunks, tokens):
+                             article.content_hash, article.text, signature(article.text)))
+            first = lo + len(chunk_rows)
+            for chunk, chunk_tokens in zip(staged.chunks, staged.tokens):
                 chunk_rows.append((lo + len(chunk_rows), chunk.article_id, chunk.ordinal, chunk.start,
                                    chunk.end, chunk.text, " ".join(chunk_tokens)))
-            if len(chunks):
-                vectors.append(np.asarray(vecs, dtype=np.float32))
+            if len(staged.chunks):
+                vectors.append(np.asarray(staged.vectors, dtype=np.float32))
                 if AUX_VECTORS in self.manifest.dimensions:
-                    aux.append(np.asarray(aux_vecs, dtype=np.float32))
+                    aux.append(np.asarray(staged.aux_vectors, dtype=np.float32))
+            if embeds_sentences and len(staged.sentences):
+                sentence_rows += [(first + i, start, end) for i, start, end in staged.sentences]
+                sentence_vectors.append(np.asarray(staged.sentence_vectors, dtype=np.float32))
         return SegmentData(
             lo, articles, chunk_rows,
             _stack(vectors, self.manifest.dimension),
             _stack(aux, self.manifest.aux_dimension) if AUX_VECTORS in self.manifest.dimensions else None,
+            sentence_rows,
+            _stack(sentence_vectors, self.manifest.dimension) if embeds_sentences else None,
         )
 
     def _write_segment(self, data: SegmentData) -> None:
@@ -718,27 +802,35 @@ class IndexWriter:
 
     def _merged_data(self, victims: list[dict[str, object]]) -> SegmentData:
         lo = self.manifest.next_chunk_id
-        articles, chunk_rows, vectors, aux = [], [], [], []
+        articles, chunk_rows, vectors, aux, sentence_rows, sentence_vectors = [], [], [], [], [], []
+        embeds_sentences = all("sentences" in entry for entry in victims)
         for entry in victims:
             segment = Segment(self._work / str(entry["name"]), entry, self.manifest.dimensions)
             name = segment.name
-            live_articles = self.catalog.ids_in(name)
-            articles += list(segment.rows_where(
-                f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE id IN (SELECT value FROM json_each(?))",
-                [json.dumps(live_articles)],
-            ))
+            articles += [  # articles kept before signatures were get theirs now
+                (*row[:-1], row[-1] if row[-1] is not None else signature(row[6]))
+                for row in segment.article_rows(self.catalog.ids_in(name))
+            ]
             rows = [r for r in segment.rows_where(f"SELECT {CHUNK_COLUMNS} FROM chunks ORDER BY id", ())
                     if r[0] not in self._deleted]
             positions = np.array([r[0] - segment.lo for r in rows], dtype=np.int64)
-            chunk_rows += [(lo + len(chunk_rows) + n, *row[1:]) for n, row in enumerate(rows)]
+            renumbered = {row[0]: lo + len(chunk_rows) + n for n, row in enumerate(rows)}
+            chunk_rows += [(renumbered[row[0]], *row[1:]) for row in rows]
             vectors.append(segment.all_vectors(VECTORS)[positions])
             if AUX_VECTORS in self.manifest.dimensions:
                 aux.append(segment.all_vectors(AUX_VECTORS)[positions])
+            if embeds_sentences:
+                kept = segment.sentences(list(renumbered))
+                sentence_rows += [(renumbered[chunk_id], start, end) for _, chunk_id, start, end in kept]
+                sentence_vectors.append(np.asarray(
+                    segment.sentence_vectors[[row[0] for row in kept]], dtype=np.float32))
             segment.close()
         return SegmentData(
             lo, articles, chunk_rows,
             _stack(vectors, self.manifest.dimension),
             _stack(aux, self.manifest.aux_dimension) if AUX_VECTORS in self.manifest.dimensions else None,
+            sentence_rows,
+            _stack(sentence_vectors, self.manifest.dimension) if embeds_sentences else None,
         )
 
     def _close_opened(self) -> None:

@@ -10,22 +10,44 @@ from functools import cached_property
 import numpy as np
 
 from index.aux_embedder import AuxEmbedder
-from index.config import Settings
-from index.embedder import Embedder
 from index.compat import check_compatible
+from index.config import Settings
+from index.duplicates import SAME_STORY, similarity
+from index.embedder import Embedder
 from index.errors import QAError
+from index.hubness import PENALTY, Hubness
 from index.normalize import tokenize_for_search
+from index.segment import StoredChunk
 from index.store import IndexReader, current_generation
+from qa.coverage import coverage, named_in
 from qa.fusion import fuse
 
 #: Retrieval configurations: embedding only, BM25 only, and what `qa ask` uses.
 MODES = ("dense", "bm25", "default")
 #: How deep each ranking is read before fusion.
 CANDIDATES = 100
+#: Each embedding ranking is read this many times deeper, then re-scored (hubness,
+#: sentences) and cut to CANDIDATES.
+RESCORED = 2
+#: How much the best sentence's cosine adds to a chunk's (measured in docs/benchmarks.md).
+SENTENCE_WEIGHT = 0.5
+#: Rankings are read this many times deeper than the passages asked for, so that k
+#: different stories remain once copies of one story are folded together.
+STORY_DEPTH = 4
 
 
 class QuestionError(QAError):
     pass
+
+
+@dataclass(frozen=True)
+class Copy:
+    """Another article that carries the same story (a wire story republished)."""
+
+    source: str  # article id
+    title: str
+    date: str | None
+    outlet: str | None
 
 
 @dataclass(frozen=True)
@@ -41,6 +63,8 @@ class Passage:
     start: int
     end: int
     outlet: str | None = None
+    #: Other articles with the same story, found further down and folded into this one.
+    also_in: tuple[Copy, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -159,7 +183,7 @@ class Retriever:
         allowed = (
             reader.chunk_ids_where(where.sources, where.date_from, where.date_to) if where else None
         )
-        hits = self._rank(reader, question.text, k, mode, allowed)
+        hits = self._rank(reader, question.text, k * STORY_DEPTH, mode, allowed)
         rows = reader.chunks([chunk_id for chunk_id, _ in hits])
         return [
             Passage(
@@ -172,8 +196,9 @@ class Retriever:
                 start=rows[chunk_id].start,
                 end=rows[chunk_id].end,
                 outlet=rows[chunk_id].outlet,
+                also_in=tuple(Copy(rows[c].article_id, rows[c].title, rows[c].date, rows[c].outlet) for c in copies),
             )
-            for rank, (chunk_id, score) in enumerate(hits, start=1)
+            for rank, (chunk_id, score, copies) in enumerate(_one_per_story(reader, hits, rows, k), start=1)
         ]
 
     def _rank(
@@ -185,12 +210,78 @@ class Retriever:
         second = None
         if mode == "default" and self.aux_embedder:
             second = self._aux_worker.submit(self._aux_hits, reader, text, allowed)
-        dense = reader.search(self.embedder.embed_query(text), max(k, CANDIDATES), allowed=allowed)
+        dense = self._dense_hits(reader, self.embedder.embed_query(text), max(k, CANDIDATES), allowed)
         if mode == "dense":
             return dense[:k]
         lexical = reader.lexical.search(tokenize_for_search(text), CANDIDATES, allowed)
-        return fuse(dense, lexical, second.result() if second else [])[:k]
+        aux = second.result() if second else []
+        found = sorted({chunk_id for hits in (dense, lexical, aux) for chunk_id, _ in hits})
+        return fuse(dense, lexical, aux, coverage(named_in(text, reader.lexical), found, reader.lexical))[:k]
+
+    def _dense_hits(
+        self, reader: IndexReader, query: np.ndarray, depth: int, allowed: np.ndarray | None,
+    ) -> list[tuple[int, float]]:
+        """The main model's candidates: a chunk's cosine less its hubness, plus the cosine
+        of its best sentence (the chunk's own where its segment has no sentences)."""
+        hits = reader.search(query, depth * RESCORED, allowed=allowed)
+        ids = [chunk_id for chunk_id, _ in hits]
+        cosine = np.array([score for _, score in hits], dtype=np.float32)
+        sentences = reader.sentences(ids)
+        best = np.array([
+            float((sentences[i][1] @ query).max()) if i in sentences else c for i, c in zip(ids, cosine)
+        ], dtype=np.float32)
+        score = cosine - PENALTY * self._hubness.of(reader.vectors(ids)) + SENTENCE_WEIGHT * best
+        return _best(ids, score, depth)
 
     def _aux_hits(self, reader: IndexReader, text: str, allowed: np.ndarray | None) -> list[tuple[int, float]]:
-        """The second model's candidates for the question."""
-        return reader.search(self.aux_embedder.embed_query(text), CANDIDATES, aux=True, allowed=allowed)
+        """The second model's candidates for the question: cosine less hubness."""
+        hits = reader.search(self.aux_embedder.embed_query(text), CANDIDATES * RESCORED, aux=True,
+                             allowed=allowed)
+        ids = [chunk_id for chunk_id, _ in hits]
+        cosine = np.array([score for _, score in hits], dtype=np.float32)
+        return _best(ids, cosine - PENALTY * self._aux_hubness.of(reader.vectors(ids, aux=True)), CANDIDATES)
+
+    @cached_property
+    def _hubness(self) -> Hubness:
+        return Hubness.for_model(self.embedder.embed_queries, self.settings.models_dir,
+                                 self.settings.model, getattr(self.embedder, "backend", "torch"))
+
+    @cached_property
+    def _aux_hubness(self) -> Hubness:
+        assert self.aux_embedder is not None
+        return Hubness.for_model(self.aux_embedder.embed_queries, self.settings.models_dir,
+                                 self.aux_embedder.name)
+
+
+def _one_per_story(
+    reader: IndexReader, hits: list[tuple[int, float]], rows: dict[int, StoredChunk], k: int,
+) -> list[tuple[int, float, list[int]]]:
+    """The first k hits whose article is not a copy of a better hit's article, each with
+    one chunk of every copy found below it (index/duplicates.py), best first."""
+    articles = list(dict.fromkeys(rows[chunk_id].article_id for chunk_id, _ in hits))
+    signatures = reader.signatures(articles)
+    story: dict[str, str] = {}  # article -> the article that stands for its story
+    kept: list[tuple[int, float, list[int]]] = []
+    by_story: dict[str, list[int]] = {}
+    for chunk_id, score in hits:
+        article = rows[chunk_id].article_id
+        if article not in story:
+            mine = signatures.get(article)
+            story[article] = next((
+                other for other in by_story
+                if mine is not None and other in signatures and similarity(mine, signatures[other]) >= SAME_STORY
+            ), article)
+        if story[article] != article:
+            copies = by_story[story[article]]
+            if all(rows[c].article_id != article for c in copies):
+                copies.append(chunk_id)
+        elif len(kept) < k:
+            copies = by_story.setdefault(article, [])
+            kept.append((chunk_id, score, copies))
+    return kept
+
+
+def _best(ids: list[int], scores: np.ndarray, k: int) -> list[tuple[int, float]]:
+    """The k best (id, score), best first; equal scores keep the given order."""
+    order = np.argsort(-scores, kind="stable")[:k]
+    return [(ids[n], float(scores[n])) for n in order]

@@ -7,6 +7,7 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from index.articles import load_file
@@ -31,12 +32,21 @@ class CountingEmbedder(Embedder):
         return super().embed_passages(texts, progress)
 
 
+def embedded_units(index_dir: Path, article_ids: set[str]) -> int:
+    """Chunks plus distinct sentences of these articles: what indexing them embeds."""
+    reader = IndexReader(index_dir)
+    chunks = [c for c in reader.chunks(range(1, 100_000)).values() if c.article_id in article_ids]
+    sentences = {(chunk.article_id, start, end) for chunk in chunks
+                 for start, end in reader.sentences([chunk.id]).get(chunk.id, ([], None))[0]}
+    return len(chunks) + len(sentences)
+
+
 def test_reindex_embeds_only_new_or_changed_and_drops_removed(seed_copy, tmp_path, embedder):
     settings = Settings.from_env(index_dir=tmp_path / "idx")
     counting = CountingEmbedder(embedder)
     first = build_index(seed_copy, settings, embedder=counting, progress=False)
     assert sorted(first.added) == sorted(p.stem for p in seed_copy.glob("*.txt"))
-    assert counting.embedded == first.chunk_count
+    assert counting.embedded == embedded_units(settings.index_dir, set(first.added)) > first.chunk_count
 
     counting.embedded = 0
     again = build_index(seed_copy, settings, embedder=counting, progress=False)
@@ -54,11 +64,21 @@ def test_reindex_embeds_only_new_or_changed_and_drops_removed(seed_copy, tmp_pat
     assert third.removed == ["001_8d1177553da27e06"]
     reader = IndexReader(settings.index_dir)
     assert set(reader.catalog.hashes()) == {p.stem for p in seed_copy.glob("*.txt")}
-    chunks_004 = [
-        c for c in reader.chunks(range(1, 10_000)).values() if c.article_id.startswith("004")
-    ]
-    assert counting.embedded == len(chunks_004)
+    assert counting.embedded == embedded_units(settings.index_dir, {"004_e35452bbc36f1cf2"})
     assert reader.size == third.chunk_count
+
+
+def test_every_chunk_keeps_its_sentences_with_vectors(seed_settings, embedder):
+    reader = IndexReader(seed_settings.index_dir)
+    chunks = reader.chunks(range(1, reader.size + 100))
+    sentences = reader.sentences(list(chunks))
+    assert set(sentences) == set(chunks)
+    texts = {row[0]: row[1] for row in reader.rows("SELECT id, text FROM articles")}
+    chunk_id, (spans, vectors) = next(iter(sentences.items()))
+    chunk = chunks[chunk_id]
+    assert all(chunk.start <= s < e <= chunk.end for s, e in spans)
+    first = texts[chunk.article_id][spans[0][0]:spans[0][1]]
+    assert np.allclose(vectors[0], embedder.embed_passages([first])[0], atol=2e-3)  # float16 kept
 
 
 def test_chunks_fit_the_model_and_are_exact_spans(seed_settings, embedder):

@@ -34,9 +34,11 @@ def test_the_hook_is_not_installed_after_gradio_was_imported():
 
 
 def test_serving_does_not_import_what_only_indexing_needs():
-    """Chunking (langchain) and article parsing (dateparser) load on the first upload."""
+    """Chunking (langchain), article parsing (dateparser) and signatures (datasketch) load
+    on the first upload."""
     succeeds("import sys, qa.cli, qa.assistant, qa.retriever, ui.app\n"
-             "heavy = [m for m in ('langchain_text_splitters', 'dateparser', 'torch', 'index.builder')\n"
+             "heavy = [m for m in ('langchain_text_splitters', 'dateparser', 'torch', 'index.builder',\n"
+             "                     'datasketch')\n"
              "         if m in sys.modules]\n"
              "assert not heavy, heavy\n")
 

@@ -4,6 +4,7 @@ on the page; these run everywhere, Chromium or not."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from html.parser import HTMLParser
 
 import pytest
@@ -91,3 +92,12 @@ def test_direction_follows_the_first_strong_character() -> None:
     assert 'dir="ltr"' in block("The minister قال")
     abstained = Answer("q", "q", "I could not find this.", True, (passage("x"),), (), "en")
     assert "Nearest passages" in "".join(Markup(render_sources(abstained)).text)
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_copies_of_a_story_are_named_as_text(hostile: str) -> None:
+    from qa.retriever import Copy
+
+    source = replace(passage("x"), also_in=(Copy(f"id{hostile}", "t", None, f"وكالة {hostile}"),))
+    shown = "".join(assert_only_own_markup(render_source(source, [], "t1-src-")).text)
+    assert f"Also in: وكالة {hostile} (id{hostile})" in shown

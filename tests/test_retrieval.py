@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from index.config import Settings
@@ -72,20 +73,36 @@ def test_index_of_other_model_is_refused(seed_settings, embedder):
 @pytest.mark.parametrize("question", ["what did Lavrov discuss with Kuwait?", "قمة بوتين وأمير قطر"])
 def test_default_ranking_is_the_fusion_of_the_three_rankings(retriever, question):
     """The second model runs in its own thread; the result must be what one thread
-    computing the three rankings in turn and fusing them gives."""
+    computing the three rankings and the coverage in turn and fusing them gives."""
     from index.normalize import tokenize_for_search
+    from qa.coverage import coverage, named_in
     from qa.fusion import fuse
     from qa.retriever import CANDIDATES
 
     reader = retriever.reader
-    dense = reader.search(retriever.embedder.embed_query(question), CANDIDATES)
+    dense = retriever._dense_hits(reader, retriever.embedder.embed_query(question), CANDIDATES, None)
     lexical = reader.lexical.search(tokenize_for_search(question), CANDIDATES)
-    aux = reader.search(retriever.aux_embedder.embed_query(question), CANDIDATES, aux=True)
-    expected = fuse(dense, lexical, aux)[:5]
+    aux = retriever._aux_hits(reader, question, None)
+    found = sorted({i for hits in (dense, lexical, aux) for i, _ in hits})
+    expected = fuse(dense, lexical, aux, coverage(named_in(question, reader.lexical), found, reader.lexical))[:5]
     passages = retriever.search(question, k=5)
     assert [p.score for p in passages] == [round(score, 6) for _, score in expected]
     rows = reader.chunks([i for i, _ in expected])
     assert [(p.source, p.start) for p in passages] == [(rows[i].article_id, rows[i].start) for i, _ in expected]
+
+
+def test_dense_score_is_cosine_less_hubness_plus_best_sentence(retriever):
+    from qa.retriever import PENALTY, SENTENCE_WEIGHT
+
+    reader = retriever.reader
+    query = retriever.embedder.embed_query("what did Lavrov discuss with Kuwait?")
+    (chunk_id, score), *_ = retriever._dense_hits(reader, query, 3, None)
+    vector = reader.vectors([chunk_id])[0]
+    _, sentences = reader.sentences([chunk_id])[chunk_id]
+    reference = retriever._hubness.reference
+    hubness = np.sort(reference @ vector)[-30:].mean()
+    expected = vector @ query - PENALTY * hubness + SENTENCE_WEIGHT * (sentences @ query).max()
+    assert score == pytest.approx(float(expected), abs=1e-4)
 
 
 def test_concurrent_searches_get_their_own_answers(retriever):
@@ -97,3 +114,22 @@ def test_concurrent_searches_get_their_own_answers(retriever):
     with ThreadPoolExecutor(4) as pool:
         together = list(pool.map(lambda q: [(p.source, p.start) for p in retriever.search(q, k=3)], questions))
     assert together == [alone[q] for q in questions]
+
+
+def test_a_republished_story_is_one_passage_that_names_its_copies(seed_copy, tmp_path, embedder, aux):
+    """A wire story under two outlets: the copy is folded into the first, and the five
+    passages shown are five different stories' (or several of one article)."""
+    from index.builder import build_index
+
+    original = (seed_copy / f"{KUWAIT}.txt").read_text(encoding="utf-8")
+    lines = original.split("\n")
+    copy = "\n".join([lines[0] + " (نقلاً عن تاس)", *lines[1:], "المصدر: وكالة أنباء أخرى"])
+    (seed_copy / "kuwait_copy.txt").write_text(copy, encoding="utf-8")
+    settings = Settings.from_env(index_dir=tmp_path / "idx")
+    build_index(seed_copy, settings, embedder=embedder, aux_embedder=aux, progress=False)
+    passages = Retriever(settings, embedder, aux).search("what did Lavrov discuss with Kuwait?", k=5)
+    sources = [p.source for p in passages]
+    assert len({KUWAIT, "kuwait_copy"} & set(sources)) == 1
+    first = next(p for p in passages if p.source in (KUWAIT, "kuwait_copy"))
+    assert [c.source for c in first.also_in] == list({KUWAIT, "kuwait_copy"} - {first.source})
+    assert first.to_dict()["also_in"][0]["source"] in (KUWAIT, "kuwait_copy")

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from index.articles import Article, load_folder
 from qa.retriever import Passage
-from qa.sentences import MAX_SENTENCE_CHARS, MIN_SENTENCE_CHARS, Sentence, split_sentences
+from index.sentences import MAX_SENTENCE_CHARS, MIN_SENTENCE_CHARS
+from qa.sentences import Sentence, split_sentences
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 

@@ -11,6 +11,7 @@ from index.articles import Article
 from index.chunking import Chunk
 from index.errors import IndexCorruptError, IndexLockedError, IndexMissingError
 from index.catalog import CATALOG
+from index.duplicates import signature
 from index.store import (
     CHUNKS_DB,
     CURRENT,
@@ -49,8 +50,15 @@ def write(index_dir: Path, articles, remove=(), fresh=False, vector_index="auto"
         writer = IndexWriter(index_dir, manifest, start_fresh=fresh, vector_index=vector_index)
         writer.remove_articles(list(remove))
         for a, chunks, vectors in articles:
-            writer.add_article(a, chunks, vectors, [c.text.split("-") for c in chunks])
+            writer.add_article(a, chunks, vectors, [c.text.split("-") for c in chunks],
+                               sentences=[(i, c.start, c.end) for i, c in enumerate(chunks)],
+                               sentence_vectors=sentence_vectors(a.id, len(chunks)))
         return writer.publish()
+
+
+def sentence_vectors(aid: str, n: int) -> np.ndarray:
+    """One made-up sentence vector per chunk, told apart by article and position."""
+    return np.stack([unit(hash((aid, i, "sentence")) % 2**32) for i in range(n)])
 
 
 def test_write_then_search_returns_exact_chunk(tmp_path):
@@ -185,11 +193,16 @@ def test_many_small_writes_are_merged_and_nothing_is_lost(tmp_path):
     reader = IndexReader(tmp_path)
     assert len(reader.manifest.segments) <= MAX_SEGMENTS
     assert reader.size == 2 * len(written) and set(reader.catalog.hashes()) == set(written)
+    signatures = reader.signatures(list(written))
     for aid, (a, chunks, vectors) in written.items():
         (chunk_id, score), *_ = reader.search(vectors[1], 1)
         row = reader.chunks([chunk_id])[chunk_id]
         assert (row.article_id, row.text) == (aid, chunks[1].text)
         assert a.text[row.start:row.end] == row.text
+        spans, found = reader.sentences([chunk_id])[chunk_id]  # carried through the merges
+        assert spans == [(row.start, row.end)]
+        assert np.allclose(found[0], sentence_vectors(aid, 2)[1], atol=1e-3)
+        assert signatures[aid] == signature(a.text)
 
 
 def test_bm25_scores_of_segments_rank_as_one_index_would(tmp_path):

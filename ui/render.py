@@ -98,8 +98,18 @@ def render_source(passage: Passage, quotes: Sequence[tuple[int, int]], anchor_pr
                 f"<b>[{passage.rank}] {html.escape(title)}</b>")
         + block(meta, "qa-meta", " · ".join(f"<bdi>{html.escape(x)}</bdi>" for x in parts))
         + block(passage.text, "qa-block qa-text", highlight(passage, quotes))
+        + also_in(passage)
         + "</div>"
     )
+
+
+def also_in(passage: Passage) -> str:
+    """The other outlets that carried the same story, each named with its article id."""
+    if not passage.also_in:
+        return ""
+    names = [f"{c.outlet or c.title} ({c.source})" for c in passage.also_in]
+    text = "Also in: " + ", ".join(names)
+    return block(text, "qa-meta qa-also", "Also in: " + ", ".join(f"<bdi>{html.escape(n)}</bdi>" for n in names))
 
 
 def highlight(passage: Passage, quotes: Sequence[tuple[int, int]]) -> str:

@@ -1,0 +1,108 @@
+"""Does a passage name what the question names? The coverage signal of ranking.
+
+A small multilingual embedding model matches the most salient name of a question and
+drops the rest: asked what Lavrov discussed with Kuwait, it ranks passages about Lavrov
+and Syria next to the one about Lavrov and Kuwait, and in an archive with hundreds of
+Lavrov articles the right one sinks. Coverage counts, for each candidate passage, how
+much of what the question names it contains, across scripts:
+
+- the salient terms of the question (`qa.grounding.salient_terms`: the search tokens of
+  an Arabic question; the capitalised words and numbers of one in another script);
+- each spelled in the index by the search tokens that are the word itself, or, for a
+  word in another script, whose consonant skeleton matches (Lavrov ~ لافروف, Kuwait ~
+  كويت, `qa.grounding.skeleton`);
+- each weighing the idf of its rarest spelling, so a missing rare name costs more than a
+  missing common word. A term the index cannot spell at all tells passages nothing apart
+  and is left out.
+"""
+
+from __future__ import annotations
+
+import bisect
+import weakref
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.lexical import LexicalIndex
+from index.normalize import ARABIC_SCRIPT, tokenize_for_search
+from index.store import SegmentedLexical
+from qa.grounding import salient_terms, skeleton, skeletons
+
+
+@dataclass(frozen=True)
+class Named:
+    """Something the question names, and how the index spells it."""
+
+    term: str
+    tokens: tuple[str, ...]
+    weight: float
+
+
+class Spellings:
+    """The Arabic-script search tokens of one BM25 index, by consonant skeleton."""
+
+    def __init__(self, tokens: Iterable[str]) -> None:
+        self._by_skeleton: dict[str, list[str]] = {}
+        for token in tokens:
+            if ARABIC_SCRIPT.search(token):
+                key = skeleton(token)
+                if len(key) >= 2:
+                    self._by_skeleton.setdefault(key, []).append(token)
+        self._keys = sorted(self._by_skeleton)
+
+    def of(self, word: str) -> set[str]:
+        """Tokens whose skeleton matches one of the word's (`qa.grounding.names_match`)."""
+        return set().union(*(self._of_skeleton(key) for key in skeletons(word)))
+
+    def _of_skeleton(self, key: str) -> set[str]:
+        if len(key) < 2:
+            return set()
+        found = set(self._by_skeleton.get(key, ()))
+        if len(key) >= 3:  # one skeleton a prefix of the other, the shorter of 3 or more
+            start = bisect.bisect_left(self._keys, key)
+            for longer in self._keys[start:]:
+                if not longer.startswith(key):
+                    break
+                found.update(self._by_skeleton[longer])
+            for length in range(3, len(key)):
+                found.update(self._by_skeleton.get(key[:length], ()))
+        return found
+
+
+#: One `Spellings` per segment's BM25 index, made on first use and kept as long as the
+#: segment is open (segments outlive generations, so an upload rebuilds only its own).
+_SPELLINGS: "weakref.WeakKeyDictionary[LexicalIndex, Spellings]" = weakref.WeakKeyDictionary()
+
+
+def _spellings(lexical: LexicalIndex) -> Spellings:
+    if lexical not in _SPELLINGS:
+        _SPELLINGS[lexical] = Spellings(lexical.terms())
+    return _SPELLINGS[lexical]
+
+
+def named_in(question: str, lexical: SegmentedLexical) -> list[Named]:
+    """What the question names, each with its spellings in the index and its weight."""
+    named = []
+    for term in salient_terms(question):
+        tokens = {term} if ARABIC_SCRIPT.search(term) else set(tokenize_for_search(term))
+        if not ARABIC_SCRIPT.search(term):
+            for part in lexical.parts:
+                tokens |= _spellings(part).of(term)
+        weights = {t: lexical.idf(t) for t in tokens if lexical.df(t)}
+        if weights:
+            named.append(Named(term, tuple(sorted(weights)), max(weights.values())))
+    return named
+
+
+def coverage(named: Sequence[Named], chunk_ids: Sequence[int], lexical: SegmentedLexical) -> dict[int, float]:
+    """Each chunk's weighted share of the named terms it contains (0 to 1)."""
+    total = sum(n.weight for n in named)
+    if not total or not len(chunk_ids):
+        return {}
+    ids = np.asarray(list(chunk_ids), dtype=np.int64)
+    score = np.zeros(len(ids))
+    for n in named:
+        score += n.weight * np.isin(ids, lexical.chunks_with(n.tokens))
+    return dict(zip(ids.tolist(), (score / total).tolist()))

@@ -1,0 +1,43 @@
+"""qa/coverage.py: what a question names, spelled in the index across scripts."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.coverage import Spellings, coverage, named_in
+from qa.retriever import Retriever
+
+KUWAIT = "002_717a5c15cf0cef70"
+JORDAN = "004_e35452bbc36f1cf2"
+
+
+def test_spellings_match_skeletons_whole_or_as_a_prefix_of_three_or_more():
+    spellings = Spellings(["لافروف", "كويت", "كويتي", "خط", "موسك", "موسكو", "kuwait"])
+    assert spellings.of("Lavrov") == {"لافروف"}
+    assert spellings.of("Kuwaiti") >= {"كويت", "كويتي"}  # KT and KTY
+    assert spellings.of("Moscow") == {"موسك", "موسكو"}
+    assert "كويت" not in spellings.of("Katar")  # KTR is not KT: short skeletons must be equal
+    assert spellings.of("a") == set()
+
+
+@pytest.fixture(scope="module")
+def reader(seed_settings):
+    return Retriever(seed_settings).reader
+
+
+@pytest.mark.parametrize("question", [
+    "what did Lavrov discuss with Kuwait?", "ماذا ناقش لافروف مع الكويت؟", "Worüber sprach Lawrow mit Kuwait?",
+])
+def test_the_kuwait_passage_covers_what_the_question_names_and_the_jordan_one_less(reader, question):
+    named = named_in(question, reader.lexical)
+    assert named and all(n.tokens and n.weight > 0 for n in named)
+    chunks = reader.chunks(range(1, reader.size + 1))
+    shares = coverage(named, list(chunks), reader.lexical)
+    best = {source: max(shares[i] for i, c in chunks.items() if c.article_id == source) for source in (KUWAIT, JORDAN)}
+    assert best[KUWAIT] > best[JORDAN]
+
+
+def test_a_name_the_index_cannot_spell_is_left_out(reader):
+    named = named_in("What did Lavrov discuss with Xyzzyqua?", reader.lexical)
+    assert [n.term for n in named] == ["Lavrov"]
+    assert coverage([], [1, 2], reader.lexical) == {}
