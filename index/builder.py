@@ -26,7 +26,7 @@ from index.compat import IndexProfile, check_compatible
 from index.config import Settings
 from index.embedder import Embedder
 from index.errors import IndexCorruptError, NoArticlesError, QAError
-from index.hubness import Hubness
+from index.hubness import hubness_for
 from index.normalize import tokenize_for_search
 from index.sentences import sentence_spans
 from index.sources import ADDED, UPLOADED, SourceStore, folder_origin, is_folder_origin
@@ -224,7 +224,8 @@ class _Update:
             )
             writer = IndexWriter(self.index_dir, manifest, start_fresh=self.rebuild,
                                  vector_index=self.settings.vector_index,
-                                 live_manifest=None if self.rebuild else previous)
+                                 live_manifest=None if self.rebuild else previous,
+                                 hubness=hubness_for(self.settings, embedder, aux))
             try:
                 writer.remove_articles(self.report.removed + self.report.updated)
                 sources.put((a, owners[a.id]) for a in todo)  # kept before they are indexed
@@ -239,7 +240,6 @@ class _Update:
             sources.published(generation.name, {a.id: a.content_hash for a in todo}, sorted(changed))
             sources.put(((a, self.origin) for a in adopted), ahead=False)
         self.report.chunk_count = manifest.chunk_count
-        _prepare_hubness(self.settings, embedder, aux)
         return self.report
 
     def _reconcile(self, sources: SourceStore, previous: Manifest | None) -> dict[str, str]:
@@ -334,15 +334,6 @@ class _Update:
             ]
             kept += [(a, origin) for a in loaded.articles]
         return kept
-
-
-def _prepare_hubness(settings: Settings, embedder: Embedder, aux: AuxEmbedder | None) -> None:
-    """Embed the hubness reference questions now, with the models already loaded, so the
-    first question after indexing does not wait for it (a no-op once cached)."""
-    Hubness.for_model(embedder.embed_queries, settings.models_dir, settings.model,
-                      getattr(embedder, "backend", "torch")).reference
-    if aux is not None:
-        Hubness.for_model(aux.embed_queries, settings.models_dir, aux.name).reference
 
 
 def _reconcile(

@@ -37,6 +37,9 @@ def signature(text: str) -> bytes:
     return np.asarray(minhash.hashvalues, dtype="<u4").tobytes()
 
 
-def similarity(a: bytes, b: bytes) -> float:
-    """Estimated Jaccard similarity of two articles' shingles, from their signatures."""
-    return float(np.mean(np.frombuffer(a, dtype="<u4") == np.frombuffer(b, dtype="<u4")))
+def similarities(one: bytes, others: list[bytes]) -> np.ndarray:
+    """Estimated Jaccard similarity of an article's shingles with each other article's."""
+    if not others:
+        return np.zeros(0)
+    mine = np.frombuffer(one, dtype="<u4")
+    return (np.frombuffer(b"".join(others), dtype="<u4").reshape(len(others), -1) == mine).mean(axis=1)

@@ -20,8 +20,16 @@ import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from index.segment import AUX_VECTORS, VECTORS
+
+if TYPE_CHECKING:
+    from index.aux_embedder import AuxEmbedder
+    from index.config import Settings
+    from index.embedder import Embedder
 
 REFERENCE = Path(__file__).resolve().parent / "data" / "reference_questions.txt"
 #: How many nearest reference questions make a passage's hubness.
@@ -46,6 +54,12 @@ class Hubness:
         self._embed_queries = embed_queries
         self._cache = cache
         self._reference: np.ndarray | None = None
+
+    @property
+    def key(self) -> str:
+        """Names the model and the reference set: hubness stored under another key was
+        measured against other reference vectors and is not used."""
+        return self._cache.stem
 
     @classmethod
     def for_model(
@@ -86,3 +100,13 @@ class Hubness:
         similarity = vectors @ self.reference.T
         k = min(NEIGHBOURS, similarity.shape[1])
         return -np.partition(-similarity, k - 1, axis=1)[:, :k].mean(axis=1)
+
+
+def hubness_for(settings: "Settings", embedder: "Embedder", aux: "AuxEmbedder | None") -> dict[str, Hubness]:
+    """The hubness of each model of an index, by the name of its vector file: what the
+    writer stores per segment and the retriever reads (or computes where it is missing)."""
+    hubness = {VECTORS: Hubness.for_model(embedder.embed_queries, settings.models_dir, settings.model,
+                                          getattr(embedder, "backend", "torch"))}
+    if aux is not None:
+        hubness[AUX_VECTORS] = Hubness.for_model(aux.embed_queries, settings.models_dir, aux.name)
+    return hubness

@@ -100,15 +100,29 @@ class LexicalIndex:
         """Every search token that occurs in this index."""
         return self._vocab.keys()
 
-    def chunks_with(self, tokens: Iterable[str]) -> np.ndarray:
-        """Ids (sorted) of the chunks that contain any of `tokens`."""
-        if self._bm25 is None:
-            return np.zeros(0, dtype=np.int64)
+    def contains(self, tokens: Iterable[str], ids: np.ndarray) -> np.ndarray:
+        """For each chunk id in `ids`, whether it holds any of `tokens` (False if not here)."""
+        found = np.zeros(len(ids), dtype=bool)
+        if self._bm25 is None or not len(self._ids):
+            return found
+        if not self._ascending:
+            return np.isin(ids, self._ids[self._holding(tokens)])
+        held = self._holding(tokens)  # sorted positions
+        if not len(held):
+            return found
+        positions = np.searchsorted(self._ids, ids)
+        here = (positions < len(self._ids)) & (self._ids[np.minimum(positions, len(self._ids) - 1)] == ids)
+        where = np.searchsorted(held, positions)
+        found[here] = (where[here] < len(held)) & (held[np.minimum(where[here], len(held) - 1)] == positions[here])
+        return found
+
+    def _holding(self, tokens: Iterable[str]) -> np.ndarray:
+        """Sorted positions of the chunks that contain any of `tokens`."""
         indptr, indices = self._bm25.scores["indptr"], self._bm25.scores["indices"]
-        positions = [indices[indptr[t]:indptr[t + 1]] for t in (self._vocab.get(x) for x in tokens) if t is not None]
-        if not positions:
+        parts = [indices[indptr[t]:indptr[t + 1]] for t in (self._vocab.get(x) for x in tokens) if t is not None]
+        if not parts:
             return np.zeros(0, dtype=np.int64)
-        return np.unique(self._ids[np.concatenate(positions)])
+        return parts[0] if len(parts) == 1 else np.unique(np.concatenate(parts))
 
     def idf(self, token: str) -> float:
         """BM25's inverse document frequency of a search token; highest when it is absent.

@@ -20,6 +20,8 @@ Files of a segment folder::
     sentences.npy   float16 main-model vectors of the chunks' sentences, row i for row i
                     of the `sentences` table (segments written before sentences were
                     embedded have neither)
+    hubness.npy     each chunk's hubness for each model (index/hubness.py), one column
+                    per vector file, under the reference key the manifest entry names
 
 A sentence is one of `index.sentences.sentence_spans` of its chunk's text, kept with
 article offsets. Its vector lets ranking see the one sentence squarely on a question
@@ -49,6 +51,7 @@ AUX_VECTORS = "aux.faiss"
 LEXICAL = "bm25"
 RAW_VECTORS = {VECTORS: "vectors.npy", AUX_VECTORS: "aux.npy"}
 SENTENCE_VECTORS = "sentences.npy"
+HUBNESS = "hubness.npy"
 
 SCHEMA = """
 CREATE TABLE articles (
@@ -103,6 +106,8 @@ class SegmentData:
     aux_vectors: np.ndarray | None
     sentences: list[tuple] = field(default_factory=list)  # rows of SENTENCE_COLUMNS
     sentence_vectors: np.ndarray | None = None  # one row per sentence
+    #: vector file name -> (reference key, one hubness per chunk)
+    hubness: dict[str, tuple[str, np.ndarray]] = field(default_factory=dict)
 
     @property
     def hi(self) -> int:
@@ -135,6 +140,10 @@ def write_segment(folder: Path, data: SegmentData, vector_index: str = "auto") -
     entry: dict[str, object] = {"name": folder.name, "lo": data.lo, "hi": data.hi, "vector_index": spec}
     if data.sentence_vectors is not None:
         entry["sentences"] = len(data.sentences)
+    if data.hubness:
+        names = sorted(data.hubness)
+        np.save(folder / HUBNESS, np.stack([data.hubness[n][1] for n in names], axis=1).astype(np.float32))
+        entry["hubness"] = {n: data.hubness[n][0] for n in names}
     return entry
 
 
@@ -144,6 +153,7 @@ class Segment:
     def __init__(self, folder: Path, entry: dict[str, object], dimensions: dict[str, int]) -> None:
         self.folder = folder
         self.name = str(entry["name"])
+        self.entry = entry
         self.lo, self.hi = int(entry["lo"]), int(entry["hi"])
         #: sentences with vectors; None for a segment written before they were embedded
         self.sentence_count = int(entry["sentences"]) if "sentences" in entry else None
@@ -275,6 +285,24 @@ class Segment:
         if len(vectors) != self.sentence_count:
             raise IndexCorruptError(f"index file {path} does not match its manifest; {REBUILD_HINT}")
         return vectors
+
+    def hubness(self, name: str, key: str) -> np.ndarray | None:
+        """Each chunk's stored hubness for the vectors `name`, if measured under `key`."""
+        keys = self.entry.get("hubness") or {}
+        if keys.get(name) != key:
+            return None
+        path = self.folder / HUBNESS
+        try:
+            table = self._hubness_table
+        except (OSError, ValueError) as exc:
+            raise IndexCorruptError(f"index file {path} is unreadable ({exc}); {REBUILD_HINT}") from exc
+        if table.shape != (self.rows, len(keys)):
+            raise IndexCorruptError(f"index file {path} does not match its manifest; {REBUILD_HINT}")
+        return table[:, sorted(keys).index(name)]
+
+    @cached_property
+    def _hubness_table(self) -> np.ndarray:
+        return np.load(self.folder / HUBNESS, mmap_mode="r")
 
     def sentences(self, chunk_ids: Sequence[int]) -> list[tuple[int, int, int, int]]:
         """(sentence id, chunk id, start, end) of the given chunks' sentences, in order."""

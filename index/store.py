@@ -43,7 +43,7 @@ import shutil
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -55,6 +55,7 @@ import numpy as np
 from index.catalog import CATALOG, Catalog
 from index.duplicates import signature
 from index.errors import REBUILD_HINT, IndexCorruptError, IndexLockedError, IndexMissingError
+from index.hubness import Hubness
 from index.lexical import LexicalIndex, lucene_idf
 from index.segment import (
     ARTICLE_COLUMNS, AUX_VECTORS, CHUNK_COLUMNS, CHUNKS_DB, LEXICAL, VECTORS,
@@ -430,6 +431,20 @@ class IndexReader:
         rows.sort(key=lambda r: r[2] or "", reverse=True)  # undated last, as ORDER BY date DESC
         return rows
 
+    def hubness(self, chunk_ids: Sequence[int], key: str, aux: bool = False) -> np.ndarray:
+        """The stored hubness of these chunks, measured under `key`; NaN where a segment
+        has none (written before, or with other reference vectors)."""
+        name = AUX_VECTORS if aux else VECTORS
+        ids = np.asarray(list(chunk_ids), dtype=np.int64)
+        out = np.full(len(ids), np.nan, dtype=np.float32)
+        for segment in self.segments:
+            inside = (ids >= segment.lo) & (ids < segment.hi)
+            if inside.any():
+                stored = segment.hubness(name, key)
+                if stored is not None:
+                    out[inside] = stored[ids[inside] - segment.lo]
+        return out
+
     def signatures(self, article_ids: Sequence[str]) -> dict[str, bytes]:
         """The near-duplicate signatures (index/duplicates.py) of these articles, where kept."""
         placement = self.catalog.segments(article_ids)
@@ -455,13 +470,8 @@ class IndexReader:
     def sentences(self, chunk_ids: Sequence[int]) -> dict[int, tuple[list[tuple[int, int]], np.ndarray]]:
         """Each chunk's sentences: chunk id -> ([(start, end), ...], float32 vectors, one row
         each). Chunks of segments written before sentences were embedded are left out."""
-        self.check()
-        wanted = np.setdiff1d(np.asarray(list(chunk_ids), dtype=np.int64), self.deleted)
         found: dict[int, tuple[list[tuple[int, int]], np.ndarray]] = {}
-        for segment in self.segments:
-            rows = segment.sentences(segment.own(wanted))
-            if not rows:
-                continue
+        for segment, rows in self._sentence_rows(chunk_ids):
             vectors = np.asarray(segment.sentence_vectors[[r[0] for r in rows]], dtype=np.float32)
             by_chunk: dict[int, list[int]] = {}
             for n, (_, chunk_id, _, _) in enumerate(rows):
@@ -469,6 +479,26 @@ class IndexReader:
             for chunk_id, members in by_chunk.items():
                 found[chunk_id] = ([(rows[n][2], rows[n][3]) for n in members], vectors[members])
         return found
+
+    def best_sentences(self, query: np.ndarray, chunk_ids: Sequence[int]) -> np.ndarray:
+        """Each chunk's best sentence cosine with `query`, in the order given; NaN for a
+        chunk whose segment has no sentences."""
+        position = {chunk_id: n for n, chunk_id in enumerate(chunk_ids)}
+        best = np.full(len(position), np.nan, dtype=np.float32)
+        for segment, rows in self._sentence_rows(chunk_ids):
+            scores = np.asarray(segment.sentence_vectors[[r[0] for r in rows]], dtype=np.float32) @ query
+            owners = np.array([position[r[1]] for r in rows])
+            np.fmax.at(best, owners, scores)
+        return best
+
+    def _sentence_rows(self, chunk_ids: Sequence[int]) -> Iterator[tuple[Segment, list[tuple]]]:
+        """(segment, its (sentence id, chunk id, start, end) rows) for the live chunks given."""
+        self.check()
+        wanted = np.setdiff1d(np.asarray(list(chunk_ids), dtype=np.int64), self.deleted)
+        for segment in self.segments:
+            rows = segment.sentences(segment.own(wanted))
+            if rows:
+                yield segment, rows
 
     def rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
         """One SQL query over every segment's tables, rows concatenated (for tools and tests:
@@ -523,11 +553,16 @@ class SegmentedLexical:
         """Each segment's own BM25 index (for per-segment caches such as a vocabulary's)."""
         return [s.lexical for s in self._segments]
 
-    def chunks_with(self, tokens: Sequence[str]) -> np.ndarray:
-        """Ids (sorted) of the live chunks that contain any of `tokens`."""
+    def contains(self, tokens: Sequence[str], chunk_ids: np.ndarray) -> np.ndarray:
+        """For each chunk id, whether the chunk holds any of `tokens`."""
         self._reader.check()
-        found = [s.lexical.chunks_with(tokens) for s in self._segments]
-        return np.setdiff1d(np.concatenate(found) if found else np.zeros(0, np.int64), self._reader.deleted)
+        ids = np.asarray(chunk_ids, dtype=np.int64)
+        found = np.zeros(len(ids), dtype=bool)
+        for segment in self._segments:
+            mine = (ids >= segment.lo) & (ids < segment.hi)
+            if mine.any():
+                found[mine] = segment.lexical.contains(tokens, ids[mine])
+        return found
 
     def search(
         self, tokens: list[str], k: int, allowed: np.ndarray | None = None,
@@ -597,13 +632,16 @@ class IndexWriter:
 
     def __init__(
         self, index_dir: Path, manifest: Manifest, start_fresh: bool, vector_index: str = "auto",
-        live_manifest: Manifest | None = None,
+        live_manifest: Manifest | None = None, hubness: Mapping[str, Hubness] | None = None,
     ) -> None:
         """`live_manifest` is the live generation's manifest if the caller has just read
-        it under the lock (it is not read again: a 1M-chunk index's takes a while)."""
+        it under the lock (it is not read again: a 1M-chunk index's takes a while).
+        `hubness` (vector file name -> Hubness) makes each new segment store its chunks'
+        hubness, so searches need not compute it."""
         self.index_dir = index_dir
         self.manifest = manifest
         self.vector_index = vector_index
+        self.hubness = dict(hubness or {})
         self._live = None if start_fresh else current_generation(index_dir)
         self._previous = None
         if self._live is not None:
@@ -753,6 +791,10 @@ class IndexWriter:
         name = f"seg-{self.manifest.next_segment:06d}"
         self.manifest.next_segment += 1
         self.manifest.next_chunk_id = data.hi
+        for vectors_name, vectors in ((VECTORS, data.vectors), (AUX_VECTORS, data.aux_vectors)):
+            if vectors_name in self.hubness and vectors is not None:
+                hub = self.hubness[vectors_name]
+                data.hubness[vectors_name] = (hub.key, hub.of(vectors))
         entry = write_segment(self._work / name, data, self.vector_index)
         self.manifest.segments.append(entry)
         self.catalog.put((row[0], row[5], name) for row in data.articles)  # ARTICLE_COLUMNS order

@@ -104,5 +104,5 @@ def coverage(named: Sequence[Named], chunk_ids: Sequence[int], lexical: Segmente
     ids = np.asarray(list(chunk_ids), dtype=np.int64)
     score = np.zeros(len(ids))
     for n in named:
-        score += n.weight * np.isin(ids, lexical.chunks_with(n.tokens))
+        score += n.weight * lexical.contains(n.tokens, ids)
     return dict(zip(ids.tolist(), (score / total).tolist()))

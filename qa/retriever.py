@@ -12,12 +12,12 @@ import numpy as np
 from index.aux_embedder import AuxEmbedder
 from index.compat import check_compatible
 from index.config import Settings
-from index.duplicates import SAME_STORY, similarity
+from index.duplicates import SAME_STORY, similarities
 from index.embedder import Embedder
 from index.errors import QAError
-from index.hubness import PENALTY, Hubness
+from index.hubness import PENALTY, Hubness, hubness_for
 from index.normalize import tokenize_for_search
-from index.segment import StoredChunk
+from index.segment import AUX_VECTORS, VECTORS, StoredChunk
 from index.store import IndexReader, current_generation
 from qa.coverage import coverage, named_in
 from qa.fusion import fuse
@@ -226,11 +226,9 @@ class Retriever:
         hits = reader.search(query, depth * RESCORED, allowed=allowed)
         ids = [chunk_id for chunk_id, _ in hits]
         cosine = np.array([score for _, score in hits], dtype=np.float32)
-        sentences = reader.sentences(ids)
-        best = np.array([
-            float((sentences[i][1] @ query).max()) if i in sentences else c for i, c in zip(ids, cosine)
-        ], dtype=np.float32)
-        score = cosine - PENALTY * self._hubness.of(reader.vectors(ids)) + SENTENCE_WEIGHT * best
+        best = reader.best_sentences(query, ids)
+        best = np.where(np.isnan(best), cosine, best)
+        score = cosine - PENALTY * _hubness(reader, ids, self._hubness, aux=False) + SENTENCE_WEIGHT * best
         return _best(ids, score, depth)
 
     def _aux_hits(self, reader: IndexReader, text: str, allowed: np.ndarray | None) -> list[tuple[int, float]]:
@@ -239,18 +237,19 @@ class Retriever:
                              allowed=allowed)
         ids = [chunk_id for chunk_id, _ in hits]
         cosine = np.array([score for _, score in hits], dtype=np.float32)
-        return _best(ids, cosine - PENALTY * self._aux_hubness.of(reader.vectors(ids, aux=True)), CANDIDATES)
+        return _best(ids, cosine - PENALTY * _hubness(reader, ids, self._aux_hubness, aux=True), CANDIDATES)
 
     @cached_property
+    def _hubness_of(self) -> dict[str, Hubness]:
+        return hubness_for(self.settings, self.embedder, self.aux_embedder)
+
+    @property
     def _hubness(self) -> Hubness:
-        return Hubness.for_model(self.embedder.embed_queries, self.settings.models_dir,
-                                 self.settings.model, getattr(self.embedder, "backend", "torch"))
+        return self._hubness_of[VECTORS]
 
-    @cached_property
+    @property
     def _aux_hubness(self) -> Hubness:
-        assert self.aux_embedder is not None
-        return Hubness.for_model(self.aux_embedder.embed_queries, self.settings.models_dir,
-                                 self.aux_embedder.name)
+        return self._hubness_of[AUX_VECTORS]
 
 
 def _one_per_story(
@@ -266,11 +265,7 @@ def _one_per_story(
     for chunk_id, score in hits:
         article = rows[chunk_id].article_id
         if article not in story:
-            mine = signatures.get(article)
-            story[article] = next((
-                other for other in by_story
-                if mine is not None and other in signatures and similarity(mine, signatures[other]) >= SAME_STORY
-            ), article)
+            story[article] = _story_of(article, [a for a in by_story if a in signatures], signatures)
         if story[article] != article:
             copies = by_story[story[article]]
             if all(rows[c].article_id != article for c in copies):
@@ -279,6 +274,23 @@ def _one_per_story(
             copies = by_story.setdefault(article, [])
             kept.append((chunk_id, score, copies))
     return kept
+
+
+def _hubness(reader: IndexReader, ids: list[int], hubness: Hubness, aux: bool) -> np.ndarray:
+    """The chunks' hubness: stored by the segments that have it, computed for the rest."""
+    values = reader.hubness(ids, hubness.key, aux=aux)
+    missing = np.flatnonzero(np.isnan(values))
+    if len(missing):
+        values[missing] = hubness.of(reader.vectors([ids[n] for n in missing], aux=aux))
+    return values
+
+
+def _story_of(article: str, stories: list[str], signatures: dict[str, bytes]) -> str:
+    """The first of `stories` whose article `article` is a copy of, else itself."""
+    if article not in signatures or not stories:
+        return article
+    similar = similarities(signatures[article], [signatures[s] for s in stories])
+    return stories[int(np.argmax(similar >= SAME_STORY))] if (similar >= SAME_STORY).any() else article
 
 
 def _best(ids: list[int], scores: np.ndarray, k: int) -> list[tuple[int, float]]:

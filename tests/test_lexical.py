@@ -7,6 +7,7 @@ import shutil
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from index.errors import IndexCorruptError
@@ -174,3 +175,15 @@ def test_unreadable_index_is_reported(index: LexicalIndex, tmp_path: Path) -> No
 def test_build_rejects_bad_input(ids: list[int], token_lists: list[list[str]], method: str) -> None:
     with pytest.raises(ValueError):
         LexicalIndex.build(ids, token_lists, method=method)
+
+
+@pytest.mark.parametrize("ids", [sorted(IDS), IDS])  # ascending as segments number them, and not
+def test_contains_tells_which_chunks_hold_any_of_the_tokens(ids: list[int]) -> None:
+    tokens_of = dict(zip(IDS, TOKENS))
+    index = LexicalIndex.build(ids, [tokens_of[i] for i in ids])
+    asked = [*IDS, 999, -77]  # and ids that are not in this index
+    for words in (["كويت"], ["لافروف", "kuwait"], ["nowhere"], []):
+        expected = [i in tokens_of and bool(set(words) & set(tokens_of[i])) for i in asked]
+        assert index.contains(words, np.array(asked)).tolist() == expected
+    assert set(index.terms()) == {t for tokens in TOKENS for t in tokens}
+    assert not LexicalIndex.build([], []).contains(["كويت"], np.array([1])).any()
