@@ -1,20 +1,52 @@
 """`qa bench`: retrieval quality and latency of every configuration, side by side.
 
 Datasets:
-  --corpus DIR --questions FILE   articles + JSON-lines questions
-                                  ({"question", "gold_source", "gold_text": [...]}).
-  --xquad DIR                     XQuAD: the 240 Arabic paragraphs as 240 documents, every
-                                  question asked in English (xquad-en-ar) and Arabic (xquad-ar-ar).
+  --corpus DIR --questions FILE   articles + JSON-lines questions ({"question",
+                                  "gold_source", "gold_text": [...], "lang"}). `gold_source`
+                                  is an article id, or a list of ids when the same story is
+                                  in several articles (a wire story republished by several
+                                  outlets): any of them is a right answer, and so is a
+                                  passage that lists one among its copies (`also_in`).
+                                  --questions may be repeated (one index for all files) and
+                                  may ask about the haystack itself (without --corpus).
+  --xquad DIR                     XQuAD: the 240 Arabic paragraphs as 240 documents (no
+                                  titles), every question asked in each of
+                                  --xquad-languages (default en,ar; the folder's
+                                  xquad.<lang>.json files share question ids with
+                                  xquad.ar.json): datasets xquad-<lang>-ar, one index.
+  --haystack FILE                 archive scale: a seeded sample of --haystack-size articles
+                                  of FILE (.jsonl or .jsonl.gz, as `qa index` reads .jsonl)
+                                  is indexed together with each dataset's own documents.
+                                  The datasets become <name>-haystack and only they are
+                                  reported (omit --haystack for the plain ones). Articles of
+                                  FILE that questions name as right answers are indexed
+                                  too, sampled or not; every other haystack article is a
+                                  distraction.
+
+The sample: every article the `qa index` reader accepts from FILE, in file order, then
+`random.seed(S); random.sample(articles, N)` (a `random.Random(S)` instance gives the
+identical sample without touching the global generator; tests/test_bench.py checks it).
+
 Each dataset is indexed into a temporary directory with the configured model, so the
-numbers never depend on a user's own index.
+numbers never depend on a user's own index. With --index-cache DIR the index is kept in
+DIR/<key> and reused by later runs whose key matches: the key hashes everything that
+changes the index (article ids and content hashes, model, backend, second model, chunking,
+the source of the `index` package), so several runs over a 5,000-article haystack embed
+it once (17 minutes on a 2-core machine) while ranking code in `qa/` changes between them.
+
+Metrics are per document (qa/metrics.py: passages collapse to their article). When a
+dataset's questions carry more than one "lang", each config also reports `by_language`.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
+import hashlib
 import json
 import os
 import platform
+import random
 import sys
 import tempfile
 import time
@@ -25,9 +57,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from index.articles import Article, load_folder
+from index.articles import Article, load_file, load_folder
 from index.aux_embedder import AuxEmbedder
 from index.builder import update_index
+from index.chunking import SEPARATORS
 from index.config import Settings
 from index.embedder import Embedder
 from index.normalize import normalize_for_search
@@ -38,16 +71,31 @@ from qa.retriever import MODES, Passage, Retriever
 
 CUTOFF = 10
 
+#: Bump when the bench changes what it puts into an index, to orphan old cache entries.
+INDEX_CACHE_SALT = "qa-bench-index/1"
+
+#: /proc/cpuinfo flags that decide how fast the int8 model runs (VNNI has int8 dot products).
+SIMD_FLAGS = ("avx512_vnni", "avx512f", "avx_vnni", "avx2")
+
 
 @dataclass(frozen=True)
 class BenchQuestion:
     question: str
-    gold_source: str
+    #: The right article's id, or a tuple of ids that are each a right answer.
+    gold_source: str | tuple[str, ...]
     gold_text: tuple[str, ...] = ()
+    lang: str | None = None
+
+    @property
+    def gold_sources(self) -> tuple[str, ...]:
+        return (self.gold_source,) if isinstance(self.gold_source, str) else self.gold_source
 
     def is_relevant(self, passage: Passage) -> bool:
-        """Right article and, when gold text is given, the passage contains one of them."""
-        if passage.source != self.gold_source:
+        """A right article (or a copy of one folded into the passage, `also_in`) and, when
+        gold text is given, the passage contains one of them."""
+        if passage.source not in self.gold_sources and not any(
+            copy.source in self.gold_sources for copy in passage.also_in
+        ):
             return False
         if not self.gold_text:
             return True
@@ -64,6 +112,15 @@ class Dataset:
     results: dict[str, object] = field(default_factory=dict)
 
 
+def _gold_source(value: object) -> str | tuple[str, ...]:
+    """A question file's `gold_source`: one id, or a non-empty list of ids."""
+    if isinstance(value, list) and value and all(isinstance(v, str) and v for v in value):
+        return value[0] if len(value) == 1 else tuple(value)
+    if isinstance(value, str) and value:
+        return value
+    raise TypeError(f"gold_source must be an article id or a list of ids, not {value!r}")
+
+
 def read_questions(path: Path) -> list[BenchQuestion]:
     questions = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
@@ -72,7 +129,8 @@ def read_questions(path: Path) -> list[BenchQuestion]:
         try:
             record = json.loads(line)
             questions.append(BenchQuestion(
-                record["question"], record["gold_source"], tuple(record.get("gold_text") or ())
+                record["question"], _gold_source(record["gold_source"]),
+                tuple(record.get("gold_text") or ()), record.get("lang"),
             ))
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise SystemExit(f"error: {path} line {number} is not a benchmark question: {exc}")
@@ -81,33 +139,168 @@ def read_questions(path: Path) -> list[BenchQuestion]:
     return questions
 
 
-def xquad_datasets(folder: Path) -> list[Dataset]:
-    """The Arabic paragraphs as documents; English and Arabic questions by shared id."""
-    arabic = json.loads((folder / "xquad.ar.json").read_text(encoding="utf-8"))["data"]
-    english = json.loads((folder / "xquad.en.json").read_text(encoding="utf-8"))["data"]
-    english_by_id = {
-        qa["id"]: qa["question"]
-        for doc in english for paragraph in doc["paragraphs"] for qa in paragraph["qas"]
-    }
-    articles, en, ar = [], [], []
+def xquad_datasets(folder: Path, languages: Sequence[str] = ("en", "ar")) -> list[Dataset]:
+    """The Arabic paragraphs as documents; each language's questions matched to them by
+    XQuAD's shared question ids. The first dataset owns the index, the others share it."""
+
+    def read(lang: str) -> list[dict]:
+        path = folder / f"xquad.{lang}.json"
+        if not path.is_file():
+            raise SystemExit(f"error: no {path.name} in {folder} (for --xquad-languages {lang})")
+        return json.loads(path.read_text(encoding="utf-8"))["data"]
+
+    arabic = read("ar")
     paragraphs = [p for doc in arabic for p in doc["paragraphs"]]
-    for number, paragraph in enumerate(paragraphs):
-        doc_id = f"xquad-{number:03d}"
-        articles.append(Article(id=doc_id, title="", text=paragraph["context"]))
-        for qa in paragraph["qas"]:
-            ar.append(BenchQuestion(qa["question"], doc_id))
-            en.append(BenchQuestion(english_by_id[qa["id"]], doc_id))
+    articles = [Article(id=f"xquad-{n:03d}", title="", text=p["context"])
+                for n, p in enumerate(paragraphs)]
+    gold = [(qa["id"], a.id) for a, p in zip(articles, paragraphs) for qa in p["qas"]]
+    datasets: list[Dataset] = []
+    for lang in languages:
+        data = arabic if lang == "ar" else read(lang)
+        asked = {qa["id"]: qa["question"]
+                 for doc in data for paragraph in doc["paragraphs"] for qa in paragraph["qas"]}
+        if missing := [qid for qid, _ in gold if qid not in asked]:
+            raise SystemExit(f"error: xquad.{lang}.json lacks {len(missing)} question ids "
+                             f"of xquad.ar.json, e.g. {missing[0]}")
+        questions = [BenchQuestion(asked[qid], doc_id, lang=lang) for qid, doc_id in gold]
+        owner = datasets[0].name if datasets else None
+        datasets.append(Dataset(f"xquad-{lang}-ar", articles, questions, shares_index_with=owner))
+    return datasets
+
+
+def load_haystack(path: Path) -> list[Article]:
+    """Every article `qa index` would read from the .jsonl (or .jsonl.gz) file, in order.
+
+    A .gz file is decompressed into a temporary file of the same name minus ".gz" and read
+    with the project's own loader, so cleaning and default ids (`<stem>-<line>`) are
+    exactly what `qa index` gives the uncompressed file.
+    """
+    if not path.is_file():
+        raise SystemExit(f"error: haystack file {path} does not exist")
+    print(f"Reading haystack {path}", file=sys.stderr)
+    if path.suffix != ".gz":
+        loaded = load_file(path)
+    else:
+        with tempfile.TemporaryDirectory(prefix="qa-bench-haystack-") as tmp:
+            plain = Path(tmp) / path.name.removesuffix(".gz")
+            with gzip.open(path, "rb") as source, plain.open("wb") as target:
+                while chunk := source.read(1 << 20):
+                    target.write(chunk)
+            loaded = load_file(plain)
+    if loaded.skipped:
+        print(f"haystack: {len(loaded.skipped)} lines skipped by the reader "
+              f"(e.g. {loaded.skipped[0].reason})", file=sys.stderr)
+    if not loaded.articles:
+        raise SystemExit(f"error: no articles in haystack file {path}")
+    return loaded.articles
+
+
+def sample_haystack(articles: Sequence[Article], size: int, seed: int) -> list[Article]:
+    """`random.seed(seed); random.sample(articles, size)`, without the global generator."""
+    if not 0 < size <= len(articles):
+        raise SystemExit(f"error: --haystack-size must be 1..{len(articles)}, got {size}")
+    return random.Random(seed).sample(list(articles), size)
+
+
+def with_haystack(
+    datasets: Sequence[Dataset], sample: Sequence[Article], archive: Sequence[Article] = (),
+) -> list[Dataset]:
+    """Each dataset as `<name>-haystack`, its documents indexed together with `sample`,
+    plus the articles of `archive` (the whole haystack file) that its questions name as
+    right answers: questions about the archive itself stay answerable whatever the sample."""
+    ids = {a.id for d in datasets for a in d.articles}
+    if clash := sorted(ids & {a.id for a in sample}):
+        raise SystemExit(f"error: haystack ids clash with dataset ids, e.g. {clash[0]}")
+    named = {g for d in datasets for q in d.questions for g in q.gold_sources} - {a.id for a in sample} - ids
+    gold = [a for a in archive if a.id in named]  # the same for every dataset: they may share an index
     return [
-        Dataset("xquad-en-ar", articles, en),
-        Dataset("xquad-ar-ar", articles, ar, shares_index_with="xquad-en-ar"),
+        replace(d, name=f"{d.name}-haystack", articles=[*d.articles, *sample, *gold], results={},
+                shares_index_with=d.shares_index_with and f"{d.shares_index_with}-haystack")
+        for d in datasets
     ]
+
+
+def index_identity(articles: Sequence[Article], settings: Settings) -> dict[str, object]:
+    """Everything that changes a built index, for the --index-cache key (readable, too).
+
+    Besides the articles and settings, the key holds a hash of the `index` package's
+    source, the code that writes indexes: a change there (even a comment) orphans the
+    cache. Too cautious at times, but an index written by older code can still be read
+    by newer code that would write more (sentence vectors at index time, commit 9f7bf18),
+    and a reused one would then be measured silently as something else. Ranking code in
+    `qa/` is left out on purpose: re-ranking a cached index is what the cache is for.
+    """
+    digest = hashlib.sha256()
+    for article in articles:
+        digest.update(f"{article.id}\0{article.content_hash}\n".encode("utf-8"))
+    return {
+        "salt": INDEX_CACHE_SALT,
+        "index_code": index_code_hash(),
+        "articles": len(articles),
+        "articles_sha256": digest.hexdigest(),
+        "model": settings.model,
+        "backend": settings.backend,
+        "aux_model": settings.aux_model if settings.uses_aux_model else "none",
+        "chunk_tokens": settings.chunk_tokens,
+        "chunk_overlap_tokens": settings.chunk_overlap_tokens,
+        "separators": list(SEPARATORS),
+        "vector_index": settings.vector_index,
+    }
+
+
+def index_code_hash() -> str:
+    """SHA-256 of the `index` package's Python files (names and bytes), sorted by name."""
+    import index
+
+    digest = hashlib.sha256()
+    for path in sorted(Path(index.__file__).parent.glob("*.py")):
+        digest.update(path.name.encode("utf-8") + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def index_cache_key(identity: dict[str, object]) -> str:
+    text = json.dumps(identity, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+
+
+def build_or_reuse_index(
+    dataset: Dataset, settings: Settings, embedder: Embedder, aux_embedder: AuxEmbedder,
+    identity: dict[str, object] | None,
+) -> dict[str, object]:
+    """Index the dataset's articles in `settings.index_dir`; with the cache `identity`
+    given, reuse the index already there.
+
+    The cached index is handed to the normal incremental `update_index`: when every
+    article is already there with the same content hash nothing is embedded; anything
+    else (an interrupted build, a chunking change) is rebuilt as `qa index` would. A
+    sidecar `<key>.json` keeps the identity and the original build time.
+    """
+    started = time.perf_counter()
+    report = update_index(dataset.articles, settings, embedder=embedder, progress=True,
+                          aux_embedder=aux_embedder)
+    info: dict[str, object] = {"index_build_s": round(time.perf_counter() - started, 2),
+                               "chunks": report.chunk_count, "index_cached": False}
+    if identity is None:  # not cached
+        return info
+    sidecar = settings.index_dir.with_suffix(".json")
+    info.update(index_cache=str(settings.index_dir), index_cached=not report.changed)
+    if report.changed:
+        sidecar.write_text(json.dumps({**identity, **info, "built": _now()}, indent=1,
+                                      ensure_ascii=False), encoding="utf-8")
+        print(f"index cache: built {settings.index_dir}", file=sys.stderr)
+    else:
+        built = json.loads(sidecar.read_text(encoding="utf-8")) if sidecar.exists() else {}
+        info["index_build_s"] = built.get("index_build_s")  # of the run that built it
+        print(f"index cache: reused {settings.index_dir}", file=sys.stderr)
+    return info
 
 
 def evaluate(
     questions: Sequence[BenchQuestion],
     search: Callable[[str, int], list[Passage]],
     label: str,
-) -> dict[str, float]:
+) -> dict[str, object]:
+    """Aggregated metrics, plus `by_language` when the questions have several languages."""
     per_question, latencies = [], []
     for q in tqdm(questions, desc=label, unit="q", file=sys.stderr):
         start = time.perf_counter()
@@ -115,24 +308,43 @@ def evaluate(
         latencies.append((time.perf_counter() - start) * 1000)
         hits = [RankedHit(p.source, p.score, q.is_relevant(p)) for p in passages]
         per_question.append(question_metrics(hits))
-    return aggregate(per_question, latencies)
+    result: dict[str, object] = aggregate(per_question, latencies)
+    languages = sorted({q.lang for q in questions if q.lang})
+    if len(languages) > 1:
+        result["by_language"] = {}
+        for lang in languages:
+            picked = [i for i, q in enumerate(questions) if q.lang == lang]
+            result["by_language"][lang] = aggregate(
+                [per_question[i] for i in picked], [latencies[i] for i in picked])
+    return result
 
 
-def run(datasets: list[Dataset], settings: Settings, configs: Sequence[str]) -> dict[str, object]:
-    embedder, aux_embedder = Embedder(settings), AuxEmbedder()  # each model loads once
+def run(
+    datasets: list[Dataset],
+    settings: Settings,
+    configs: Sequence[str],
+    index_cache: Path | None = None,
+    embedder: Embedder | None = None,
+    aux_embedder: AuxEmbedder | None = None,
+) -> dict[str, object]:
+    """Index each dataset (or reuse its cached index) and measure every config on it."""
+    embedder = embedder or Embedder(settings)  # each model loads once
+    aux_embedder = aux_embedder or AuxEmbedder()
     with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
         retrievers: dict[str, Retriever] = {}
         for dataset in datasets:
             owner = dataset.shares_index_with or dataset.name
             if owner not in retrievers:
-                index_settings = replace(settings, index_dir=Path(tmp) / owner)
-                started = time.perf_counter()
-                report = update_index(dataset.articles, index_settings, embedder, progress=True,
-                                      aux_embedder=aux_embedder)
-                build_s = round(time.perf_counter() - started, 2)
+                if index_cache:
+                    identity = index_identity(dataset.articles, settings)
+                    index_dir = index_cache / index_cache_key(identity)
+                else:
+                    identity, index_dir = None, Path(tmp) / owner
+                index_settings = replace(settings, index_dir=index_dir)
+                dataset.results.update(build_or_reuse_index(
+                    dataset, index_settings, embedder, aux_embedder, identity))
                 retrievers[owner] = Retriever(index_settings, embedder, aux_embedder)
                 retrievers[owner].search("warm up", k=1)  # open the index before timing
-                dataset.results.update(index_build_s=build_s, chunks=report.chunk_count)
             else:
                 dataset.results.update(index_shared_with=owner)
             retriever = retrievers[owner]
@@ -146,57 +358,171 @@ def run(datasets: list[Dataset], settings: Settings, configs: Sequence[str]) -> 
                 for config in configs
             }
     return {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "date": _now(),
         "model": settings.model,
+        "backend": embedder.backend,  # what ran: "torch" after a fallback
+        "aux_model": settings.aux_model if settings.uses_aux_model else "none",
         "machine": f"{platform.machine()}, {platform.python_version()}, {_cpu_count()} cores",
+        "cpu": cpu_info(),
         "datasets": {d.name: d.results for d in datasets},
     }
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def _cpu_count() -> int:
     return len(os.sched_getaffinity(0))
 
 
-def format_table(results: dict[str, object]) -> str:
-    columns = ["dataset", "config", *METRIC_KEYS, *LATENCY_KEYS]
-    rows = [columns]
+def cpu_info(cpuinfo: Path = Path("/proc/cpuinfo")) -> dict[str, object]:
+    """CPU model and its vector extensions: int8 inference speed hinges on VNNI, so
+    numbers from an AVX2-only machine and an AVX-512 VNNI one are not comparable."""
+    try:
+        lines = cpuinfo.read_text().splitlines()
+    except OSError:
+        lines = []
+    fields: dict[str, str] = {}
+    for line in lines:  # one block per core, all alike: the first one counts
+        name, colon, value = line.partition(":")
+        if colon:
+            fields.setdefault(name.strip(), value.strip())
+    flags = set(fields.get("flags", "").split())
+    present = [f for f in SIMD_FLAGS if f in flags]
+    if "avx512_vnni" in flags:
+        simd = "AVX-512 VNNI"
+    elif "avx512f" in flags:
+        simd = "AVX-512 without VNNI"
+    elif "avx2" in flags:
+        simd = "AVX2 with AVX-VNNI" if "avx_vnni" in flags else "AVX2 only"
+    else:
+        simd = "no AVX2"
+    return {"model": fields.get("model name") or platform.processor() or "unknown",
+            "simd": simd, "flags": present}
+
+
+def format_header(results: dict[str, object]) -> str:
+    """What was measured where: model, CPU, haystack, and each index (cached or built)."""
+    cpu = results["cpu"]
+    lines = [
+        f"{results['date']}  model {results['model']} ({results['backend']}, "
+        f"second model {results['aux_model']})",
+        f"machine {results['machine']}; CPU {cpu['model']} ({cpu['simd']})",
+    ]
+    if haystack := results.get("haystack"):
+        lines.append(f"haystack {haystack['file']}: {haystack['size']} of "
+                     f"{haystack['articles_in_file']} articles, seed {haystack['seed']}")
     for name, dataset in results["datasets"].items():
-        for config, metrics in dataset["configs"].items():
-            rows.append([name, config, *(f"{metrics[key]}" for key in columns[2:])])
+        if "chunks" not in dataset:  # shares another dataset's index
+            continue
+        line = (f"index {name}: {dataset['documents']} documents, {dataset['chunks']} chunks, "
+                f"built in {dataset['index_build_s']} s")
+        if cache := dataset.get("index_cache"):
+            line += f", {'reused from' if dataset['index_cached'] else 'saved to'} cache {cache}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def format_table(results: dict[str, object]) -> str:
+    """One row per dataset and config, then `dataset[lang]` rows for each language."""
+    columns = ["dataset", "config", "n", *METRIC_KEYS, *LATENCY_KEYS]
+    rows = [columns]
+
+    def cells(label: str, config: str, metrics: dict[str, object]) -> list[str]:
+        return [label, config, str(metrics["n_questions"]), *(f"{metrics[k]}" for k in columns[3:])]
+
+    for name, dataset in results["datasets"].items():
+        configs = dataset["configs"]
+        rows.extend(cells(name, config, metrics) for config, metrics in configs.items())
+        for lang in _languages(dataset):
+            rows.extend(cells(f"{name}[{lang}]", config, metrics["by_language"][lang])
+                        for config, metrics in configs.items())
     widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
 
+def _languages(dataset: dict[str, object]) -> list[str]:
+    """The languages a dataset's results are broken down by (none for one language)."""
+    first = next(iter(dataset["configs"].values()), {})
+    return list(first.get("by_language", {}))
+
+
 def plot(results: dict[str, object], path: Path) -> None:
+    """A readable PNG: with several datasets, a full-width row of MRR@10 per dataset (for
+    XQuAD, the question languages side by side); then per dataset every metric of every
+    config, and per language (when a dataset has several) MRR@10. Three panels a row."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    quality = METRIC_KEYS
     datasets = results["datasets"]
-    fig, axes = plt.subplots(1, len(datasets), figsize=(6 * len(datasets), 4), squeeze=False)
-    for ax, (name, dataset) in zip(axes[0], datasets.items()):
-        configs = list(dataset["configs"])
-        width = 0.8 / len(configs)
-        for i, config in enumerate(configs):
-            values = [dataset["configs"][config][k] for k in quality]
-            ax.bar([x + i * width for x in range(len(quality))], values, width, label=config)
-        ax.set_xticks([x + width * (len(configs) - 1) / 2 for x in range(len(quality))], quality)
-        ax.set_ylim(0, 1)
-        ax.set_title(name)
-        ax.legend(loc="lower right")
+    panels = []  # (title, x labels, {config: values})
+    for name, dataset in datasets.items():
+        configs = dataset["configs"]
+        panels.append((f"{name} ({dataset['questions']} questions)", list(METRIC_KEYS),
+                       {c: [m[k] for k in METRIC_KEYS] for c, m in configs.items()}))
+        if languages := _languages(dataset):
+            counts = next(iter(configs.values()))["by_language"]
+            panels.append((f"{name}: mrr@10 by language",
+                           [f"{lang} ({counts[lang]['n_questions']})" for lang in languages],
+                           {c: [m["by_language"][lang]["mrr@10"] for lang in languages]
+                            for c, m in configs.items()}))
+    ncols = min(3, len(panels))
+    summary = len(datasets) > 1
+    nrows = summary + -(-len(panels) // ncols)
+    fig = plt.figure(figsize=(6.5 * ncols, 4.2 * nrows))
+    grid = fig.add_gridspec(nrows, ncols)
+    if summary:
+        configs = next(iter(datasets.values()))["configs"]
+        _bars(fig.add_subplot(grid[0, :]), "mrr@10 per dataset", list(datasets),
+              {c: [d["configs"][c]["mrr@10"] for d in datasets.values()] for c in configs})
+    for i, panel in enumerate(panels):
+        _bars(fig.add_subplot(grid[summary + i // ncols, i % ncols]), *panel)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def _bars(ax, title: str, labels: list[str], series: dict[str, list[float]]) -> None:
+    """Grouped bars, one group per label and one bar per config, each with its value."""
+    width = 0.8 / len(series)
+    for i, (config, values) in enumerate(series.items()):
+        bars = ax.bar([x + i * width for x in range(len(labels))], values, width, label=config)
+        ax.bar_label(bars, fmt="%.2f", fontsize=7, rotation=90, padding=2)
+    ax.set_xticks([x + width * (len(series) - 1) / 2 for x in range(len(labels))], labels)
+    ax.set_ylim(0, 1.3)  # room above the bars for their labels and the legend
+    ax.set_yticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
+    ax.set_title(title, fontsize=10)
+    ax.legend(loc="upper center", fontsize=8, ncols=len(series))
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="qa bench", description="Retrieval benchmark.")
+    parser = argparse.ArgumentParser(prog="qa bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, help="folder of articles")
-    parser.add_argument("--questions", type=Path, help="JSON-lines questions about --corpus")
-    parser.add_argument("--xquad", type=Path, help="folder with xquad.ar.json and xquad.en.json")
+    parser.add_argument("--questions", type=Path, action="append",
+                        help="JSON-lines questions about --corpus and/or --haystack; repeat it for "
+                             "several files, which share one index (their right answers taken from "
+                             "the haystack file are always indexed)")
+    parser.add_argument("--xquad", type=Path, help="folder with xquad.ar.json and xquad.<lang>.json")
+    parser.add_argument("--xquad-languages", default="en,ar",
+                        help="question languages for --xquad, e.g. en,ar,de,ru,zh,tr,hi "
+                             "(default: en,ar): one dataset xquad-<lang>-ar each, one index")
+    parser.add_argument("--haystack", type=Path,
+                        help=".jsonl or .jsonl.gz of articles; a sample of it is indexed with "
+                             "every dataset, which is then named <name>-haystack (only those are "
+                             "reported; omit --haystack for the plain datasets)")
+    parser.add_argument("--haystack-size", type=int, default=5000,
+                        help="articles sampled from --haystack (default 5000)")
+    parser.add_argument("--seed", type=int, default=1,
+                        help="random.seed of the haystack sample (default 1)")
+    parser.add_argument("--index-cache", type=Path,
+                        help="keep each built index in DIR/<key> and reuse it while the articles, "
+                             "model, backend, second model, chunking and index/ code are the same")
     parser.add_argument("--configs", default=",".join(MODES),
                         help=f"comma-separated, from {', '.join(MODES)}")
     parser.add_argument("--json", type=Path, help="write the results here")
@@ -204,22 +530,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _csv(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if bool(args.corpus) != bool(args.questions):
-        raise SystemExit("error: --corpus and --questions go together")
-    if not (args.corpus or args.xquad):
-        raise SystemExit("error: give --corpus DIR --questions FILE and/or --xquad DIR")
-    configs = [c.strip() for c in args.configs.split(",") if c.strip()]
+    if args.corpus and not args.questions:
+        raise SystemExit("error: --corpus needs --questions FILE")
+    if args.questions and not (args.corpus or args.haystack):
+        raise SystemExit("error: --questions needs the articles they ask about: --corpus DIR and/or --haystack FILE")
+    if not (args.questions or args.xquad):
+        raise SystemExit("error: give --questions FILE (with --corpus DIR and/or --haystack FILE) and/or --xquad DIR")
+    configs = _csv(args.configs)
     if unknown := [c for c in configs if c not in MODES]:
         raise SystemExit(f"error: unknown configs {unknown}; choose from {', '.join(MODES)}")
     datasets = []
-    if args.corpus:
-        loaded = load_folder(args.corpus)
-        datasets.append(Dataset(args.questions.stem, loaded.articles, read_questions(args.questions)))
+    corpus = load_folder(args.corpus).articles if args.corpus else []
+    for number, path in enumerate(args.questions or []):  # one index for all question files
+        datasets.append(Dataset(path.stem, corpus, read_questions(path),
+                                shares_index_with=args.questions[0].stem if number else None))
     if args.xquad:
-        datasets.extend(xquad_datasets(args.xquad))
-    results = run(datasets, Settings.from_env(), configs)
+        datasets.extend(xquad_datasets(args.xquad, _csv(args.xquad_languages)))
+    haystack = None
+    if args.haystack:
+        articles = load_haystack(args.haystack)
+        datasets = with_haystack(datasets, sample_haystack(articles, args.haystack_size, args.seed), articles)
+        haystack = {"file": str(args.haystack), "articles_in_file": len(articles),
+                    "size": args.haystack_size, "seed": args.seed}
+    results = run(datasets, Settings.from_env(), configs, index_cache=args.index_cache)
+    if haystack:
+        results["haystack"] = haystack
+    print(format_header(results))
     print(format_table(results))
     if args.json:
         args.json.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
+import random
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from qa.bench import LATENCY_KEYS, BenchQuestion, read_questions, xquad_datasets
+import qa.bench
+from index.aux_embedder import AuxEmbedder
+from index.config import Settings
+from index.embedder import Embedder
+from qa.bench import (
+    LATENCY_KEYS, BenchQuestion, cpu_info, index_cache_key, index_identity, load_haystack,
+    read_questions, sample_haystack, xquad_datasets,
+)
 from qa.metrics import METRIC_KEYS
 from qa.retriever import Passage
 
@@ -29,17 +39,21 @@ def test_relevance_needs_gold_article_and_normalised_gold_text():
     assert BenchQuestion("?", "a").is_relevant(passage("a", "anything"))
 
 
+def write_xquad(folder: Path, questions: dict[str, tuple[str, str]]) -> None:
+    """XQuAD files: Arabic paragraphs, and per language the questions q1 and q2."""
+    contexts = {"ar": ("نص عربي أول", "نص عربي ثان")}
+    for lang, (first, second) in questions.items():
+        one, two = contexts.get(lang, ("x", "y"))
+        data = {"data": [{"title": "Super Bowl", "paragraphs": [
+            {"context": one, "qas": [{"id": "q1", "question": first, "answers": []}]},
+            {"context": two, "qas": [{"id": "q2", "question": second, "answers": []}]},
+        ]}]}
+        (folder / f"xquad.{lang}.json").write_text(json.dumps(data, ensure_ascii=False),
+                                                  encoding="utf-8")
+
+
 def test_xquad_reader_builds_parallel_question_sets(tmp_path):
-    ar = {"data": [{"title": "Super Bowl", "paragraphs": [
-        {"context": "نص عربي أول", "qas": [{"id": "q1", "question": "سؤال؟", "answers": []}]},
-        {"context": "نص عربي ثان", "qas": [{"id": "q2", "question": "سؤال ٢؟", "answers": []}]},
-    ]}]}
-    en = {"data": [{"title": "Super Bowl", "paragraphs": [
-        {"context": "x", "qas": [{"id": "q1", "question": "Q one?", "answers": []}]},
-        {"context": "y", "qas": [{"id": "q2", "question": "Q two?", "answers": []}]},
-    ]}]}
-    (tmp_path / "xquad.ar.json").write_text(json.dumps(ar, ensure_ascii=False), encoding="utf-8")
-    (tmp_path / "xquad.en.json").write_text(json.dumps(en), encoding="utf-8")
+    write_xquad(tmp_path, {"ar": ("سؤال؟", "سؤال ٢؟"), "en": ("Q one?", "Q two?")})
     en_set, ar_set = xquad_datasets(tmp_path)
     assert [a.text for a in en_set.articles] == ["نص عربي أول", "نص عربي ثان"]
     assert all(a.title == "" for a in en_set.articles)  # English titles are not indexed
@@ -85,3 +99,196 @@ def test_default_meets_the_seed_target_and_never_loses_to_dense(seed_bench):
     configs = seed_bench["datasets"]["seed_questions"]["configs"]
     assert configs["default"]["recall@5"] >= 0.95
     assert configs["default"]["mrr@10"] >= configs["dense"]["mrr@10"]
+
+
+def test_xquad_reader_takes_any_language_and_shares_one_index(tmp_path):
+    write_xquad(tmp_path, {"ar": ("سؤال؟", "سؤال ٢؟"), "en": ("Q one?", "Q two?"),
+                           "de": ("Frage eins?", "Frage zwei?")})
+    datasets = xquad_datasets(tmp_path, ["de", "ar"])
+    assert [d.name for d in datasets] == ["xquad-de-ar", "xquad-ar-ar"]
+    assert [d.shares_index_with for d in datasets] == [None, "xquad-de-ar"]
+    assert [(q.question, q.gold_source, q.lang) for q in datasets[0].questions] == [
+        ("Frage eins?", "xquad-000", "de"), ("Frage zwei?", "xquad-001", "de")]
+    with pytest.raises(SystemExit, match="xquad.zh.json"):
+        xquad_datasets(tmp_path, ["zh"])
+
+
+def test_gold_source_may_list_several_articles(tmp_path):
+    path = tmp_path / "q.jsonl"
+    path.write_text(
+        '{"question": "old?", "gold_source": "a"}\n'
+        '{"question": "wire?", "gold_source": ["a", "b"], "gold_text": ["روسيا"], "lang": "ar"}\n',
+        encoding="utf-8")
+    old, wire = read_questions(path)
+    assert (old.gold_source, old.gold_sources, old.lang) == ("a", ("a",), None)
+    assert wire.gold_sources == ("a", "b") and wire.lang == "ar"
+    assert wire.is_relevant(passage("b", "زيارة الى روسيا"))
+    assert not wire.is_relevant(passage("c", "زيارة الى روسيا"))
+    path.write_text('{"question": "?", "gold_source": []}\n', encoding="utf-8")
+    with pytest.raises(SystemExit, match="line 1"):
+        read_questions(path)
+
+
+HAYSTACK = [
+    {"id": "snn-1", "title": "الأمطار في جدة", "date": "2015-07-21", "outlet": "okaz",
+     "text": "هطلت أمطار غزيرة على مدينة جدة أمس وأغلقت عدة طرق رئيسية في المدينة."},
+    {"id": "snn-2", "title": "سوق الأسهم", "outlet": "aleqt",
+     "text": "ارتفع مؤشر سوق الأسهم السعودية في ختام تعاملات اليوم بدعم من قطاع البنوك."},
+    {"id": "snn-3", "title": "", "text": ""},  # skipped by the reader, as `qa index` skips it
+    {"id": "snn-4", "title": "كرة القدم", "text": "فاز نادي الهلال على نادي النصر بهدفين مقابل هدف في الدوري."},
+    {"id": "snn-5", "title": "التعليم", "text": "أعلنت وزارة التعليم موعد بدء العام الدراسي الجديد في المدارس."},
+    {"id": "snn-6", "title": "الحج", "text": "استعدت مكة المكرمة لاستقبال ضيوف الرحمن في موسم الحج هذا العام."},
+    {"id": "snn-7", "title": "النفط", "text": "استقرت أسعار النفط في الأسواق العالمية بعد قرار أوبك الأخير."},
+]
+
+
+@pytest.fixture(scope="module")
+def haystack_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("haystack") / "news.jsonl.gz"
+    lines = "\n".join(json.dumps(a, ensure_ascii=False) for a in HAYSTACK) + "\n"
+    path.write_bytes(gzip.compress(lines.encode("utf-8")))
+    return path
+
+
+def test_haystack_is_read_in_file_order_and_sampled_like_random_sample(haystack_file):
+    articles = load_haystack(haystack_file)
+    assert [a.id for a in articles] == ["snn-1", "snn-2", "snn-4", "snn-5", "snn-6", "snn-7"]
+    assert articles[0].outlet == "okaz" and articles[0].date == "2015-07-21"
+    for seed in (1, 2, 12345):
+        random.seed(seed)
+        expected = random.sample(articles, 4)
+        assert sample_haystack(articles, 4, seed) == expected
+        assert sample_haystack(articles, 4, seed) == expected  # and again: deterministic
+    with pytest.raises(SystemExit, match="haystack-size"):
+        sample_haystack(articles, 7, 1)
+
+
+def test_cache_key_covers_everything_that_changes_the_index(haystack_file, monkeypatch):
+    articles = load_haystack(haystack_file)
+    settings = Settings()
+    key = index_cache_key(index_identity(articles, settings))
+    assert key == index_cache_key(index_identity(list(articles), replace(
+        settings, index_dir=Path("elsewhere"), max_question_chars=10)))  # not index inputs
+    changed = [
+        index_identity(articles, replace(settings, backend="torch")),
+        index_identity(articles, replace(settings, aux_model="none")),
+        index_identity(articles, replace(settings, model="intfloat/multilingual-e5-small")),
+        index_identity(articles, replace(settings, chunk_tokens=128)),
+        index_identity(articles, replace(settings, chunk_overlap_tokens=0)),
+        index_identity(articles[:-1], settings),
+        index_identity([replace(articles[0], text="نص آخر"), *articles[1:]], settings),
+    ]
+    monkeypatch.setattr(qa.bench, "index_code_hash", lambda: "edited index/ code")
+    changed.append(index_identity(articles, settings))
+    assert len({key, *map(index_cache_key, changed)}) == len(changed) + 1
+
+
+def test_cpu_info_tells_vnni_from_avx2_only(tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: fpu sse avx avx2 fma\n")
+    assert cpu_info(cpuinfo) == {"model": "AMD EPYC", "simd": "AVX2 only", "flags": ["avx2"]}
+    cpuinfo.write_text("model name\t: Xeon\nflags\t: avx2 avx512f avx512_vnni\n")
+    assert cpu_info(cpuinfo)["simd"] == "AVX-512 VNNI"
+
+
+@pytest.fixture(scope="module")
+def haystack_bench(tmp_path_factory, haystack_file):
+    """`qa bench --haystack --index-cache` run twice in-process on a tiny corpus; the
+    second run must not embed a single passage. Returns both JSON results, the second
+    run's stdout and its plot."""
+    tmp = tmp_path_factory.mktemp("haystack-bench")
+    corpus = tmp / "corpus"
+    corpus.mkdir()
+    (corpus / "lavrov.txt").write_text(
+        "لافروف في الكويت\n\nبحث وزير الخارجية الروسي سيرغي لافروف مع نظيره الكويتي "
+        "تطورات الأوضاع في المنطقة والتعاون في مجال الطاقة.\n", encoding="utf-8")
+    (corpus / "lavrov-wire.txt").write_text(
+        "لافروف يزور الكويت\n\nوصل وزير الخارجية الروسي سيرغي لافروف إلى الكويت في زيارة "
+        "رسمية يبحث خلالها العلاقات الثنائية.\n", encoding="utf-8")
+    questions = tmp / "questions.jsonl"
+    questions.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in [
+        {"question": "Who did Lavrov meet in Kuwait?", "gold_source": ["lavrov", "lavrov-wire"],
+         "lang": "en"},
+        {"question": "ماذا بحث لافروف في الكويت؟", "gold_source": "lavrov", "lang": "ar"},
+        {"question": "What did Lavrov discuss about energy?", "gold_source": "lavrov", "lang": "en"},
+    ]) + "\n", encoding="utf-8")
+    args = ["--corpus", str(corpus), "--questions", str(questions), "--haystack",
+            str(haystack_file), "--haystack-size", "4", "--seed", "3",
+            "--index-cache", str(tmp / "cache"), "--configs", "dense,default"]
+    return tmp, args
+
+
+def _bench(tmp: Path, args: list[str], name: str, *extra: str) -> dict:
+    out = tmp / f"{name}.json"
+    assert qa.bench.main([*args, "--json", str(out), *extra]) == 0
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+def test_haystack_bench_reports_languages_and_reuses_its_cached_index(
+    haystack_bench, haystack_file, embedder, monkeypatch, capsys
+):
+    tmp, args = haystack_bench
+    aux = AuxEmbedder()
+    monkeypatch.setattr(qa.bench, "Embedder", lambda settings: embedder)  # one model load
+    monkeypatch.setattr(qa.bench, "AuxEmbedder", lambda: aux)
+    first = _bench(tmp, args, "first")
+    dataset = first["datasets"]["questions-haystack"]
+    assert dataset["documents"] == 2 + 4 and dataset["questions"] == 3
+    assert dataset["index_cached"] is False and dataset["chunks"] >= 6
+    assert first["haystack"] == {"file": str(haystack_file), "articles_in_file": 6, "size": 4, "seed": 3}
+    assert first["cpu"]["simd"]
+    for metrics in dataset["configs"].values():
+        by_language = metrics["by_language"]
+        assert set(by_language) == {"ar", "en"}
+        assert [by_language[lang]["n_questions"] for lang in ("ar", "en")] == [1, 2]
+        assert set(METRIC_KEYS) | set(LATENCY_KEYS) <= set(by_language["en"])
+    capsys.readouterr()
+
+    def no_embedding(*_args, **_kwargs):
+        raise AssertionError("a cached index must not be embedded again")
+
+    monkeypatch.setattr(Embedder, "embed_passages", no_embedding)
+    monkeypatch.setattr(AuxEmbedder, "embed_passages", no_embedding)
+    plot = tmp / "second.png"
+    second = _bench(tmp, args, "second", "--plot", str(plot))
+    again = second["datasets"]["questions-haystack"]
+    assert again["index_cached"] is True and again["index_cache"] == dataset["index_cache"]
+    assert again["chunks"] == dataset["chunks"]
+    assert again["index_build_s"] == dataset["index_build_s"]  # of the run that built it
+    for config, metrics in again["configs"].items():
+        assert metrics["mrr@10"] == dataset["configs"][config]["mrr@10"]
+    stdout = capsys.readouterr().out
+    assert "questions-haystack[ar]" in stdout and "questions-haystack[en]" in stdout
+    assert "reused from cache" in stdout and "haystack" in stdout.splitlines()[2]
+    assert plot.stat().st_size > 10_000
+
+
+def test_a_copy_folded_into_a_passage_is_a_right_answer():
+    from qa.retriever import Copy
+
+    folded = replace(passage("okaz-1", "نص"), also_in=(Copy("riyadh-7", "t", None, "الرياض"),))
+    assert BenchQuestion("?", "riyadh-7").is_relevant(folded)
+    assert not BenchQuestion("?", "other").is_relevant(folded)
+
+
+def test_questions_about_the_archive_index_their_right_articles_and_share_one_index(
+    tmp_path, haystack_file, embedder, monkeypatch
+):
+    aux = AuxEmbedder()
+    monkeypatch.setattr(qa.bench, "Embedder", lambda settings: embedder)
+    monkeypatch.setattr(qa.bench, "AuxEmbedder", lambda: aux)
+    sampled = {a.id for a in sample_haystack(load_haystack(haystack_file), 2, 3)}
+    outside = next(i for i in ("snn-1", "snn-2", "snn-4", "snn-5", "snn-6", "snn-7") if i not in sampled)
+    first, second = tmp_path / "hajj.jsonl", tmp_path / "more.jsonl"
+    first.write_text(json.dumps({"question": "What did the article say?", "gold_source": [outside],
+                                 "lang": "en"}) + "\n", encoding="utf-8")
+    second.write_text(json.dumps({"question": "ماذا قال المقال؟", "gold_source": outside, "lang": "ar"})
+                      + "\n", encoding="utf-8")
+    results = _bench(tmp_path, ["--questions", str(first), "--questions", str(second), "--haystack",
+                                str(haystack_file), "--haystack-size", "2", "--seed", "3",
+                                "--configs", "dense"], "archive")
+    owner, other = results["datasets"]["hajj-haystack"], results["datasets"]["more-haystack"]
+    assert owner["documents"] == 3 and other["index_shared_with"] == "hajj-haystack"
+    assert owner["configs"]["dense"]["recall@10"] == 1.0  # its article was indexed, sampled or not
+    with pytest.raises(SystemExit, match="needs the articles"):
+        qa.bench.main(["--questions", str(first)])
