@@ -169,6 +169,7 @@ def remove_articles(article_ids: Sequence[str], settings: Settings) -> IndexRepo
                 model=previous.model, dimension=previous.dimension, chunking=previous.chunking,
                 aux_model=previous.aux_model,
                 aux_dimension=previous.aux_dimension, backend=previous.backend,
+                quantization=previous.quantization,
             )
             ids = list(dict.fromkeys(article_ids))
             writer = IndexWriter(settings.index_dir, manifest, start_fresh=False,
@@ -221,6 +222,8 @@ class _Update:
                 model=profile.model, dimension=embedder.dimension, chunking=profile.chunking,
                 aux_model=profile.aux_model, aux_dimension=aux.dimension if aux else 0,
                 backend=profile.backend,
+                quantization=sorted({*(previous.quantization if previous and not self.rebuild else ()),
+                                     *filter(None, [getattr(embedder, "quantization", None)])}),
             )
             writer = IndexWriter(self.index_dir, manifest, start_fresh=self.rebuild,
                                  vector_index=self.settings.vector_index,

@@ -95,6 +95,14 @@ class Embedder:
         return self.name
 
     @property
+    def quantization(self) -> str | None:
+        """The int8 recipe the model runs with (index.onnx_model.INT8_RECIPES), None if fp32."""
+        self.model  # noqa: B018 - loading may change the backend (fallback)
+        if self.backend != "onnx-int8":
+            return None
+        return (self.model.config.get("quantization") or {}).get("recipe")
+
+    @property
     def _onnx(self) -> bool:
         self.model  # noqa: B018 - loading may change the backend (fallback)
         return self.backend != "torch"

@@ -158,6 +158,10 @@ class ProcessEmbedder(_ProcessEmbeddings):
         return self.process.call("backend")
 
     @property
+    def quantization(self) -> str | None:
+        return self.process.call("quantization")
+
+    @property
     def dimension(self) -> int:
         return self.process.call("dimension")
 

@@ -6,21 +6,18 @@ into a cache folder next to the materialised models. `OnnxSentenceModel` then lo
 folder with `onnxruntime` and the `tokenizers` package only: the query path never
 imports torch, transformers or sentence-transformers (they cost seconds to import).
 
-What the export does, measured on multilingual-e5-small (see docs in the report of
-issue 5 and `bench/embed_throughput.py`):
+What the export does (the measurements behind each choice are in docs/benchmarks.md):
 
 - the transformer is traced with the TorchScript exporter (`dynamo=False`, still
   available in torch 2.13; the dynamo exporter is the fallback) with eager attention,
   because that graph is the one onnxruntime's BERT optimiser fuses completely
   (EmbedLayerNormalization, Attention); we leave out its SkipLayerNormalization, whose
   CPU kernel is slower than the ops it replaces;
-- int8: `quantize_dynamic` with per-channel int8 weights (`QUANTIZATION`): per-tensor
-  weights lose too much (min cosine to fp32 0.976 against 0.994 per channel). The few
-  matmuls whose input has outliers (`_outlier_nodes`; for e5 the FFN output
-  projections of layers 4, 0 and 5) are smoothed first (`_smooth`, SmoothQuant). Dense
-  MRR@10 on XQuAD en->ar below torch fp32: 0.012 with them plainly int8; 0.0054 with
-  them kept fp32 (what earlier exports did), which took 14% of a question's time;
-  0.0032 smoothed and int8, with questions 14% faster (docs/benchmarks.md);
+- int8: `quantize_dynamic` with per-channel int8 weights (per-tensor ones lose too
+  much), in the recipe for this machine's CPU (`INT8_RECIPES`: signed weights with
+  VNNI, unsigned ones without, where the signed kernels saturate). The few matmuls
+  whose input has outliers (`_outlier_nodes`; for e5 the FFN output projections of
+  layers 4, 0 and 5) are smoothed first (`_smooth`, SmoothQuant) rather than kept fp32;
 - the weights are saved beside the graph (`WEIGHTS_FILE`), where onnxruntime
   memory-maps them, so a session opens without copying them;
 - pooling (mean / cls / lasttoken / max) and L2 normalisation run in numpy on the
@@ -57,6 +54,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from index.cache_folder import move_into_place, remove_abandoned, temp_folder
+from index.cpu import CpuInfo, this_cpu
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -87,8 +85,6 @@ DISABLED_OPTIMIZERS = ("SkipLayerNormFusion",)
 #: Dynamic int8 quantisation settings (QuantType names), chosen by measurement.
 QUANTIZATION: dict[str, Any] = {
     "per_channel": True,
-    "reduce_range": False,
-    "weight_type": "QInt8",
     #: A matmul whose input's range (what one uint8 scale must span) exceeds this many
     #: times its RMS has outliers: they (the GELU outputs of e5's layers 4, 0 and 5)
     #: cost most of the int8 error, measured as dense MRR on XQuAD...
@@ -101,6 +97,26 @@ QUANTIZATION: dict[str, Any] = {
     #: ...and never more than this share of the matmuls is treated either way.
     "outlier_max_share": 0.25,
 }
+#: What differs by CPU (index.cpu). With VNNI, u8 x s8 products are summed in 32 bits:
+#: signed int8 weights are exact. Without it, onnxruntime sums u8 x s8 pairs in saturating
+#: 16 bits; unsigned weights take its u8 x u8 kernels, which widen first and do not
+#: saturate (7-bit signed weights, `reduce_range`, measured less exact: docs/benchmarks.md).
+INT8_RECIPES: dict[str, dict[str, Any]] = {
+    "vnni": {"reduce_range": False, "weight_type": "QInt8"},
+    "no-vnni": {"reduce_range": False, "weight_type": "QUInt8"},
+}
+
+
+def int8_recipe(cpu: CpuInfo | None = None) -> str:
+    """The INT8_RECIPES entry for `cpu` (this machine's by default)."""
+    return "no-vnni" if (cpu or this_cpu()).int8_saturates else "vnni"
+
+
+def quantization(recipe: str) -> dict[str, Any]:
+    """The full quantisation settings of an int8 recipe, as recorded in the export."""
+    return {**QUANTIZATION, **INT8_RECIPES[recipe], "recipe": recipe}
+
+
 #: Smallest cosine to torch's embedding an export must reach on the check texts.
 MIN_COSINE = {"onnx": 0.9999, "onnx-int8": 0.98}
 POOLING_MODES = ("mean", "cls", "lasttoken", "max")
@@ -356,14 +372,15 @@ def describe(model: "SentenceTransformer") -> dict[str, Any]:
 def export_onnx(
     st_folder_or_name: str | Path,
     out_dir: str | Path,
-    quantize: bool,
+    int8: str | None,
     model: "SentenceTransformer | None" = None,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Export a sentence-transformers model into `out_dir` (model.onnx, its weights file,
     tokenizer.json, the config JSON) and check it against torch; returns the config written.
 
-    `model` reuses an already loaded SentenceTransformer. Raises OnnxExportError
+    `int8` is the INT8_RECIPES entry to quantise with, None for fp32. `model` reuses an
+    already loaded SentenceTransformer. Raises OnnxExportError
     (carrying the loaded torch model) when the result cannot be trusted.
     """
     step = progress or (lambda _msg: None)
@@ -375,7 +392,7 @@ def export_onnx(
         step("loading the torch model")
         model = SentenceTransformer(str(st_folder_or_name), device="cpu")
     spec = describe(model)
-    backend = "onnx-int8" if quantize else "onnx"
+    backend = "onnx-int8" if int8 else "onnx"
     transformer = model[0]
     tokenizer = transformer.tokenizer
 
@@ -412,13 +429,14 @@ def export_onnx(
             }
             _save_mapped(graph, out)
             _write_json(out / CONFIG_FILE, config)
-            if quantize:
-                step("quantising to int8")
+            if int8:
+                step(f"quantising to int8 ({int8})")
                 outliers = _outlier_nodes(graph, OnnxSentenceModel(out, threads=1), work / "probe.onnx")
                 smooth = work / f"{graph.stem}.smooth.onnx"
                 smoothed, keep = _smooth(graph, outliers, smooth)
-                graph = _quantize(smooth, work / f"{graph.stem}.int8.onnx", keep)
-                config["quantization"] = {**QUANTIZATION, "smoothed_nodes": smoothed, "fp32_nodes": keep}
+                settings = quantization(int8)
+                graph = _quantize(smooth, work / f"{graph.stem}.int8.onnx", keep, settings)
+                config["quantization"] = {**settings, "smoothed_nodes": smoothed, "fp32_nodes": keep}
                 _save_mapped(graph, out)
                 _write_json(out / CONFIG_FILE, config)
             step("checking against torch")
@@ -618,16 +636,16 @@ def _save_with_weights_beside(model: Any, path: Path, weights_name: str) -> None
                     location=weights_name, size_threshold=1024)
 
 
-def _quantize(src: Path, dst: Path, keep_fp32: list[str]) -> Path:
+def _quantize(src: Path, dst: Path, keep_fp32: list[str], settings: dict[str, Any]) -> Path:
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     with _quiet("root"):
         quantize_dynamic(
             str(src), str(dst),
-            per_channel=QUANTIZATION["per_channel"],
-            reduce_range=QUANTIZATION["reduce_range"],
-            weight_type=getattr(QuantType, QUANTIZATION["weight_type"]),
+            per_channel=settings["per_channel"],
+            reduce_range=settings["reduce_range"],
+            weight_type=getattr(QuantType, settings["weight_type"]),
             nodes_to_exclude=list(keep_fp32),
             # Fused ops (Attention, ...) are in a domain shape inference cannot type.
             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT, "MatMulConstBOnly": True},
@@ -695,15 +713,17 @@ def _write_json(path: Path, content: object) -> None:
 # ----------------------------------------------------------------------------- cache
 
 
-def cache_folder(models_dir: Path, name: str, backend: str) -> Path:
-    """The folder for (model name, backend): readable slug plus a hash of the name."""
+def cache_folder(models_dir: Path, name: str, backend: str, recipe: str | None = None) -> Path:
+    """The folder for (model name, backend, int8 recipe): readable slug plus a hash of
+    the name. Each recipe has its own folder, so a models folder shared by machines of
+    both CPU classes keeps both exports."""
     key = str(Path(name).expanduser().resolve()) if Path(name).expanduser().exists() else name
     slug = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name).name or name).strip("._")[-60:] or "model"
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:10]
-    return Path(models_dir) / f"{slug}-{digest}-{backend}"
+    return Path(models_dir) / "-".join([slug, digest, backend, *([recipe] if recipe else [])])
 
 
-def source_stamp(name: str, source: str | Path, backend: str) -> dict[str, Any]:
+def source_stamp(name: str, source: str | Path, backend: str, recipe: str | None = None) -> dict[str, Any]:
     """What a cache folder was built from; any change means a new export.
 
     A local source folder is fingerprinted by its files' sizes and mtimes, so a
@@ -722,7 +742,7 @@ def source_stamp(name: str, source: str | Path, backend: str) -> dict[str, Any]:
         "name": name,
         "source": str(source),
         "files": files,
-        "quantization": QUANTIZATION if backend == "onnx-int8" else None,
+        "quantization": quantization(recipe) if recipe else None,
         "onnxruntime": _version("onnxruntime"),
     }
 
@@ -741,16 +761,22 @@ def ensure_onnx_model(
     backend: str,
     load_model: Callable[[], "SentenceTransformer"] | None = None,
     progress: bool = True,
+    recipe: str | None = None,
 ) -> Path:
     """The cache folder of `name` for `backend`, exporting it first if needed.
 
     `source` is what SentenceTransformer loads (a folder or hub name); `load_model`
-    loads it (so the caller can reuse the torch model if the export fails).
+    loads it (so the caller can reuse the torch model if the export fails). `recipe`
+    (int8 only) defaults to the one for this machine's CPU (`int8_recipe`).
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown ONNX backend {backend!r}")
-    final = cache_folder(models_dir, name, backend)
-    stamp = source_stamp(name, source, backend)
+    if backend == "onnx-int8":
+        recipe = recipe or int8_recipe()
+    elif recipe is not None:
+        raise ValueError(f"{backend} takes no int8 recipe")
+    final = cache_folder(models_dir, name, backend, recipe)
+    stamp = source_stamp(name, source, backend, recipe)
     if is_built(final, stamp):
         return final
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -760,12 +786,11 @@ def ensure_onnx_model(
         remove_abandoned(final)
         tmp = temp_folder(final)
         try:
-            quantize = backend == "onnx-int8"
             bar = None
             if progress:
                 from tqdm.auto import tqdm
 
-                steps = 4 + quantize  # load, export, fuse, [quantise,] check
+                steps = 4 + bool(recipe)  # load, export, fuse, [quantise,] check
                 bar = tqdm(total=steps, desc=f"Exporting {name} to ONNX ({backend}, once)",
                            bar_format="{desc}: {n_fmt}/{total_fmt} [{elapsed}]{postfix}")
             try:
@@ -778,7 +803,7 @@ def ensure_onnx_model(
                 if load_model is not None:
                     step("loading the torch model")
                     model = load_model()
-                export_onnx(source, tmp, quantize=quantize, model=model, progress=step)
+                export_onnx(source, tmp, int8=recipe, model=model, progress=step)
             finally:
                 if bar is not None:
                     bar.close()

@@ -158,6 +158,9 @@ def indexed_seeds(seed_copy, tmp_path, embedder, aux) -> Settings:
 
 def test_reindexing_a_folder_keeps_added_articles(indexed_seeds, seed_copy, tmp_path, embedder, aux):
     settings = indexed_seeds
+    # The index records the int8 recipe its vectors were made with (this CPU's).
+    assert read_manifest(settings.index_dir).quantization == [embedder.quantization]
+    assert embedder.quantization in ("vnni", "no-vnni")
     oman = write_article(tmp_path / "elsewhere", "oman.txt")
     added = update_index(load_file(oman).articles, settings, ADDED, embedder=embedder, aux_embedder=aux,
                          progress=False)
@@ -255,6 +258,7 @@ def test_rebuild_after_a_model_change_keeps_uploads_and_needs_no_files(tmp_path,
     assert report.rebuilt and len(report.unchanged) == 6
     manifest = read_manifest(settings.index_dir)
     assert (manifest.model, manifest.backend, manifest.article_count) == (other.model, "torch", 6)
+    assert manifest.quantization == []  # fp32 vectors only: a rebuild forgets the int8 ones
     assert origins(settings)["oman"] == UPLOADED
     top = Retriever(other, aux_embedder=aux).search("When did Oman open a new port in Duqm?", k=3)
     assert top[0].source == "oman"

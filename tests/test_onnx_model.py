@@ -200,7 +200,17 @@ def test_second_load_reuses_the_export(onnx_embedders, monkeypatch) -> None:
     config = json.loads((folder / onnx_model.CONFIG_FILE).read_text(encoding="utf-8"))
     quantization = dict(config["quantization"])
     smoothed, kept_fp32 = quantization.pop("smoothed_nodes"), quantization.pop("fp32_nodes")
-    assert quantization == onnx_model.QUANTIZATION and config["pooling"] == "mean"
+    assert quantization == onnx_model.quantization(onnx_model.int8_recipe()) and config["pooling"] == "mean"
+    assert embedder.quantization == onnx_model.int8_recipe()
+    # The graph's int8 weights are of the recipe's type (unsigned where VNNI is missing).
+    import onnx
+
+    graph = onnx.load(str(folder / onnx_model.MODEL_FILE), load_external_data=False)
+    weights = {i.data_type for i in graph.graph.initializer if i.name.endswith("_quantized")}
+    if quantization["weight_type"] == "QUInt8":
+        assert weights == {onnx.TensorProto.UINT8}
+    else:  # signed matmul weights (the fused attention's stay unsigned)
+        assert onnx.TensorProto.INT8 in weights
     # e5's outlier matmuls (FFN output projections of layers 4, 0, 5) are smoothed.
     assert 1 <= len(smoothed) <= 3 and all(n.endswith("output/dense/MatMul") for n in smoothed)
     assert kept_fp32 == []
@@ -261,7 +271,7 @@ def test_smoothing_leaves_the_fp32_result_unchanged_and_evens_the_input(tmp_path
 
 
 def _fake_export(calls: list[int], delay: float = 0.0):
-    def export(source, out_dir, quantize, model=None, progress=None):
+    def export(source, out_dir, int8, model=None, progress=None):
         calls.append(1)
         time.sleep(delay)
         (Path(out_dir) / onnx_model.CONFIG_FILE).write_text("{}", encoding="utf-8")
@@ -288,7 +298,8 @@ def test_concurrent_exports_build_once(tmp_path, monkeypatch) -> None:
         thread.join()
     assert len(results) == 3 and len(set(results)) == 1 and calls == [1]
     folder = results[0]
-    assert onnx_model.is_built(folder, onnx_model.source_stamp(str(source), source, "onnx-int8"))
+    assert onnx_model.is_built(folder, onnx_model.source_stamp(str(source), source, "onnx-int8",
+                                                               onnx_model.int8_recipe()))
     assert not [p for p in folder.parent.iterdir() if ".tmp-" in p.name]
     # A changed source means a new export; the fp32 backend has its own folder.
     (source / "modules.json").write_text("[ ]", encoding="utf-8")
@@ -297,6 +308,12 @@ def test_concurrent_exports_build_once(tmp_path, monkeypatch) -> None:
     assert calls == [1, 1]
     fp32 = onnx_model.ensure_onnx_model(str(source), source, tmp_path / "models", "onnx", progress=False)
     assert fp32 != folder and calls == [1, 1, 1]
+    # Each int8 recipe has its own folder: machines of both CPU classes can share one cache.
+    other = next(r for r in onnx_model.INT8_RECIPES if r != onnx_model.int8_recipe())
+    elsewhere = onnx_model.ensure_onnx_model(str(source), source, tmp_path / "models", "onnx-int8",
+                                            progress=False, recipe=other)
+    assert elsewhere not in (folder, fp32) and calls == [1, 1, 1, 1]
+    assert json.loads((elsewhere / onnx_model.MARKER).read_text())["quantization"]["recipe"] == other
 
 
 # ---------------------------------------------------------------------- fallback
