@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
+import numpy as np
+
 from index.embedder import Embedder
 from index.normalize import tokenize_for_search
 from qa.grounding import GroundingChecker
@@ -26,8 +28,13 @@ MAX_EVIDENCE = 3
 EVIDENCE_MARGIN = 0.02
 #: Weight of the share of question words a sentence contains, beside the cosine.
 OVERLAP_WEIGHT = 0.1
-#: Sentences scored per question: the embedding cost of an answer is bounded.
-MAX_CANDIDATES = 60
+#: Sentences embedded per question, for passages whose sentences the index does not hold
+#: (segments written before sentences were embedded): the cost of an answer is bounded.
+MAX_EMBEDDED = 60
+
+#: chunk ids -> each chunk's sentences as stored in the index: ([(start, end) in the
+#: article, ...], their vectors) (`IndexReader.sentences`).
+StoredSentences = Callable[[Sequence[int]], dict[int, tuple[list[tuple[int, int]], np.ndarray]]]
 
 
 @dataclass(frozen=True)
@@ -114,18 +121,40 @@ class ExtractiveAnswerer:
         embedder: Embedder,
         grounding: GroundingChecker | None = None,
         policy: AbstentionPolicy | None = None,
+        stored: StoredSentences | None = None,
     ) -> None:
         self.embedder = embedder
         self.grounding = grounding or GroundingChecker()
         self.policy = policy or AbstentionPolicy()
+        self.stored = stored
 
     def score_sentences(self, question: str, passages: Sequence[Passage]) -> list[Evidence]:
-        """Every sentence of the passages, scored against the question, best first."""
-        sentences = [s for p in passages for s in split_sentences(p)][:MAX_CANDIDATES]
+        """Every sentence of the passages, scored against the question, best first.
+
+        The index embedded each chunk's sentences when it was written (`stored`); only
+        passages without them are split and embedded here, MAX_EMBEDDED sentences at most.
+        """
+        chunk_ids = [p.chunk_id for p in passages if p.chunk_id is not None]
+        stored = self.stored(chunk_ids) if self.stored and chunk_ids else {}
+        sentences: list[Sentence] = []
+        vectors: list[np.ndarray] = []
+        unembedded: list[Sentence] = []
+        for passage in passages:
+            if passage.chunk_id in stored:
+                spans, found = stored[passage.chunk_id]
+                sentences += [Sentence(passage.text[start - passage.start:end - passage.start], passage.source,
+                                       start, end, passage.rank, position)
+                              for position, (start, end) in enumerate(spans)]
+                vectors.append(found)
+            else:
+                unembedded += split_sentences(passage)
+        unembedded = unembedded[:MAX_EMBEDDED]
+        if unembedded:
+            sentences += unembedded
+            vectors.append(self.embedder.embed_passages([s.text for s in unembedded]))
         if not sentences:
             return []
-        vectors = self.embedder.embed_passages([s.text for s in sentences])
-        cosines = vectors @ self.embedder.embed_query(question)
+        cosines = np.concatenate(vectors) @ self.embedder.embed_query(question)
         asked = set(tokenize_for_search(question))
         scored = [
             Evidence(s, float(cos) + OVERLAP_WEIGHT * _overlap(asked, s.text))

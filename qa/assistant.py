@@ -30,6 +30,9 @@ if TYPE_CHECKING:  # imported by `add_files` only: `qa serve` answers sooner wit
     from index.builder import IndexReport
 
 
+#: Passages an answer is composed from (and shown beside it), unless asked otherwise.
+PASSAGES = 5
+
 class Assistant:
     """Answers questions over one index, with or without a language model."""
 
@@ -82,18 +85,26 @@ class Assistant:
         is imported instead of after it.
         """
         main, second = (ProcessEmbedder, ProcessAuxEmbedder) if model_processes else (Embedder, AuxEmbedder)
-        embedder = main(settings)
         aux = second() if settings.uses_aux_model else None
-        retriever = Retriever(settings, embedder=embedder, aux_embedder=aux)
-        checker = GroundingChecker(aux.embed_passages if aux else None, retriever.idf)
-        llm = LLMClient(llm_config) if llm_config else None
-        return cls(retriever, ExtractiveAnswerer(embedder, checker), llm)
+        retriever = Retriever(settings, embedder=main(settings), aux_embedder=aux)
+        return cls.over(retriever, aux, LLMClient(llm_config) if llm_config else None)
+
+    @classmethod
+    def over(
+        cls, retriever: Retriever, aux_embedder: AuxEmbedder | None, llm: LLMClient | None = None,
+    ) -> "Assistant":
+        """Answers over `retriever`, sharing its models (`qa bench --answers` uses it too):
+        sentence vectors come from the index, word similarity from the second model.
+        Nothing is opened yet: the index may not exist when a server starts."""
+        checker = GroundingChecker(aux_embedder.embed_passages if aux_embedder else None, retriever.idf)
+        answerer = ExtractiveAnswerer(retriever.embedder, checker, stored=lambda ids: retriever.reader.sentences(ids))
+        return cls(retriever, answerer, llm)
 
     def ask(
         self,
         question: str,
         previous: Sequence[str] = (),
-        k: int = 5,
+        k: int = PASSAGES,
         where: PassageFilter | None = None,
         use_llm: bool = True,
     ) -> Iterator[Answer]:
@@ -125,7 +136,7 @@ class Assistant:
                       mode="llm", notes=tuple(notes))
         yield from self._ask_llm(base, extractive)
 
-    def answer(self, question: str, previous: Sequence[str] = (), k: int = 5) -> Answer:
+    def answer(self, question: str, previous: Sequence[str] = (), k: int = PASSAGES) -> Answer:
         """The final answer only (CLI, API): what `ask` streams last."""
         final = None
         for final in self.ask(question, previous, k=k):

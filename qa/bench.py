@@ -36,6 +36,12 @@ it once (17 minutes on a 2-core machine) while ranking code in `qa/` changes bet
 
 Metrics are per document (qa/metrics.py: passages collapse to their article). When a
 dataset's questions carry more than one "lang", each config also reports `by_language`.
+
+A question line without `gold_source` is unanswerable: nothing indexed answers it (hard
+negatives: the same people with another counterpart, place or event). Ranking metrics
+skip it; with --answers every question is also answered as the chat answers it and
+scored: answerable ones answered citing a right article, citing only wrong ones, or
+abstained on; unanswerable ones answered anyway (false answers).
 """
 
 from __future__ import annotations
@@ -55,6 +61,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
 from index.articles import Article, load_file, load_folder
@@ -62,40 +69,55 @@ from index.aux_embedder import AuxEmbedder
 from index.builder import update_index
 from index.chunking import SEPARATORS
 from index.config import Settings
+from index.cpu import this_cpu
 from index.embedder import Embedder
 from index.normalize import normalize_for_search
+from index.onnx_model import int8_recipe
+from qa.answer import Answer
+from qa.assistant import PASSAGES, Assistant
 from qa.metrics import METRIC_KEYS, RankedHit, aggregate, question_metrics
 
 LATENCY_KEYS = ("latency_ms_p50", "latency_ms_p95")
 from qa.retriever import MODES, Passage, Retriever
 
 CUTOFF = 10
+ANSWER_OUTCOMES = ("right", "wrong", "abstained", "refused", "false_answer")
+#: The answer metrics, in table order: shares of answerable (the first three) and of
+#: unanswerable questions (the last).
+ANSWER_KEYS = ("answered_right", "answered_wrong", "abstained", "false_answers")
 
 #: Bump when the bench changes what it puts into an index, to orphan old cache entries.
 INDEX_CACHE_SALT = "qa-bench-index/1"
-
-#: /proc/cpuinfo flags that decide how fast the int8 model runs (VNNI has int8 dot products).
-SIMD_FLAGS = ("avx512_vnni", "avx512f", "avx_vnni", "avx2")
 
 
 @dataclass(frozen=True)
 class BenchQuestion:
     question: str
-    #: The right article's id, or a tuple of ids that are each a right answer.
-    gold_source: str | tuple[str, ...]
+    #: The right article's id, or a tuple of ids that are each a right answer; None when
+    #: no indexed article answers it (it should be refused).
+    gold_source: str | tuple[str, ...] | None
     gold_text: tuple[str, ...] = ()
     lang: str | None = None
 
     @property
     def gold_sources(self) -> tuple[str, ...]:
+        if self.gold_source is None:
+            return ()
         return (self.gold_source,) if isinstance(self.gold_source, str) else self.gold_source
 
-    def is_relevant(self, passage: Passage) -> bool:
-        """A right article (or a copy of one folded into the passage, `also_in`) and, when
-        gold text is given, the passage contains one of them."""
-        if passage.source not in self.gold_sources and not any(
+    @property
+    def answerable(self) -> bool:
+        return self.gold_source is not None
+
+    def is_right_article(self, passage: Passage) -> bool:
+        """From a right article, or from a copy of one folded into it (`also_in`)."""
+        return passage.source in self.gold_sources or any(
             copy.source in self.gold_sources for copy in passage.also_in
-        ):
+        )
+
+    def is_relevant(self, passage: Passage) -> bool:
+        """A right article and, when gold text is given, the passage contains one of them."""
+        if not self.is_right_article(passage):
             return False
         if not self.gold_text:
             return True
@@ -128,8 +150,9 @@ def read_questions(path: Path) -> list[BenchQuestion]:
             continue
         try:
             record = json.loads(line)
+            gold = record.get("gold_source")
             questions.append(BenchQuestion(
-                record["question"], _gold_source(record["gold_source"]),
+                record["question"], None if gold is None else _gold_source(gold),
                 tuple(record.get("gold_text") or ()), record.get("lang"),
             ))
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
@@ -240,6 +263,7 @@ def index_identity(articles: Sequence[Article], settings: Settings) -> dict[str,
         "articles_sha256": digest.hexdigest(),
         "model": settings.model,
         "backend": settings.backend,
+        "int8_recipe": int8_recipe() if settings.backend == "onnx-int8" else None,
         "aux_model": settings.aux_model if settings.uses_aux_model else "none",
         "chunk_tokens": settings.chunk_tokens,
         "chunk_overlap_tokens": settings.chunk_overlap_tokens,
@@ -300,7 +324,9 @@ def evaluate(
     search: Callable[[str, int], list[Passage]],
     label: str,
 ) -> dict[str, object]:
-    """Aggregated metrics, plus `by_language` when the questions have several languages."""
+    """Aggregated metrics, plus `by_language` when the questions have several languages.
+    Only answerable questions count: a question nothing answers has no right rank."""
+    questions = [q for q in questions if q.answerable]
     per_question, latencies = [], []
     for q in tqdm(questions, desc=label, unit="q", file=sys.stderr):
         start = time.perf_counter()
@@ -319,6 +345,62 @@ def evaluate(
     return result
 
 
+def answer_outcome(question: BenchQuestion, answer: Answer) -> str:
+    """One of ANSWER_OUTCOMES: an answerable question is answered `right` (a cited
+    passage is from a right article), `wrong`, or `abstained` on; an unanswerable one
+    is `refused` or gets a `false_answer`."""
+    if not question.answerable:
+        return "refused" if answer.abstained else "false_answer"
+    if answer.abstained:
+        return "abstained"
+    cited = {c.n for c in answer.citations}
+    right = any(question.is_right_article(p) for p in answer.passages if p.rank in cited)
+    return "right" if right else "wrong"
+
+
+def answer_rates(outcomes: Sequence[str], latencies: Sequence[float]) -> dict[str, object]:
+    """Shares of the answerable questions answered right, wrong or abstained on, and of
+    the unanswerable ones answered (false answers); None where there were none."""
+    counts = {o: outcomes.count(o) for o in ANSWER_OUTCOMES}
+    answerable = counts["right"] + counts["wrong"] + counts["abstained"]
+    unanswerable = counts["false_answer"] + counts["refused"]
+
+    def share(n: int, of: int) -> float | None:
+        return round(n / of, 4) if of else None
+
+    return {
+        "answerable": answerable,
+        "answered_right": share(counts["right"], answerable),
+        "answered_wrong": share(counts["wrong"], answerable),
+        "abstained": share(counts["abstained"], answerable),
+        "unanswerable": unanswerable,
+        "false_answers": share(counts["false_answer"], unanswerable),
+        "answer_ms_p50": round(float(np.percentile(latencies, 50)), 2) if latencies else None,
+        "answer_ms_p95": round(float(np.percentile(latencies, 95)), 2) if latencies else None,
+    }
+
+
+def evaluate_answers(questions: Sequence[BenchQuestion], assistant: Assistant, label: str) -> dict[str, object]:
+    """Each question answered as `Assistant.ask` answers a first question without a
+    language model (retrieve PASSAGES, compose); the answer step alone is timed."""
+    outcomes, latencies = [], []
+    for q in tqdm(questions, desc=f"{label}/answers", unit="q", file=sys.stderr):
+        passages = assistant.retriever.search(q.question, k=PASSAGES)
+        start = time.perf_counter()
+        answer = assistant.answerer.answer(q.question, passages)
+        latencies.append((time.perf_counter() - start) * 1000)
+        outcomes.append(answer_outcome(q, answer))
+    result = answer_rates(outcomes, latencies)
+    languages = sorted({q.lang for q in questions if q.lang})
+    if len(languages) > 1:
+        result["by_language"] = {
+            lang: answer_rates([o for o, q in zip(outcomes, questions) if q.lang == lang],
+                               [t for t, q in zip(latencies, questions) if q.lang == lang])
+            for lang in languages
+        }
+    return result
+
+
 def run(
     datasets: list[Dataset],
     settings: Settings,
@@ -326,8 +408,10 @@ def run(
     index_cache: Path | None = None,
     embedder: Embedder | None = None,
     aux_embedder: AuxEmbedder | None = None,
+    answers: bool = False,
 ) -> dict[str, object]:
-    """Index each dataset (or reuse its cached index) and measure every config on it."""
+    """Index each dataset (or reuse its cached index) and measure every config on it;
+    with `answers`, score the answers too (`evaluate_answers`)."""
     embedder = embedder or Embedder(settings)  # each model loads once
     aux_embedder = aux_embedder or AuxEmbedder()
     with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
@@ -356,14 +440,18 @@ def run(
                     f"{dataset.name}/{config}",
                 )
                 for config in configs
-            }
+            } if any(q.answerable for q in dataset.questions) else {}
+            if answers:
+                dataset.results["answers"] = evaluate_answers(
+                    dataset.questions, Assistant.over(retriever, aux_embedder), dataset.name)
     return {
         "date": _now(),
         "model": settings.model,
         "backend": embedder.backend,  # what ran: "torch" after a fallback
+        "int8_recipe": embedder.quantization,
         "aux_model": settings.aux_model if settings.uses_aux_model else "none",
         "machine": f"{platform.machine()}, {platform.python_version()}, {_cpu_count()} cores",
-        "cpu": cpu_info(),
+        "cpu": this_cpu().as_dict(),
         "datasets": {d.name: d.results for d in datasets},
     }
 
@@ -376,37 +464,12 @@ def _cpu_count() -> int:
     return len(os.sched_getaffinity(0))
 
 
-def cpu_info(cpuinfo: Path = Path("/proc/cpuinfo")) -> dict[str, object]:
-    """CPU model and its vector extensions: int8 inference speed hinges on VNNI, so
-    numbers from an AVX2-only machine and an AVX-512 VNNI one are not comparable."""
-    try:
-        lines = cpuinfo.read_text().splitlines()
-    except OSError:
-        lines = []
-    fields: dict[str, str] = {}
-    for line in lines:  # one block per core, all alike: the first one counts
-        name, colon, value = line.partition(":")
-        if colon:
-            fields.setdefault(name.strip(), value.strip())
-    flags = set(fields.get("flags", "").split())
-    present = [f for f in SIMD_FLAGS if f in flags]
-    if "avx512_vnni" in flags:
-        simd = "AVX-512 VNNI"
-    elif "avx512f" in flags:
-        simd = "AVX-512 without VNNI"
-    elif "avx2" in flags:
-        simd = "AVX2 with AVX-VNNI" if "avx_vnni" in flags else "AVX2 only"
-    else:
-        simd = "no AVX2"
-    return {"model": fields.get("model name") or platform.processor() or "unknown",
-            "simd": simd, "flags": present}
-
-
 def format_header(results: dict[str, object]) -> str:
     """What was measured where: model, CPU, haystack, and each index (cached or built)."""
     cpu = results["cpu"]
+    recipe = f" recipe {results['int8_recipe']}" if results.get("int8_recipe") else ""
     lines = [
-        f"{results['date']}  model {results['model']} ({results['backend']}, "
+        f"{results['date']}  model {results['model']} ({results['backend']}{recipe}, "
         f"second model {results['aux_model']})",
         f"machine {results['machine']}; CPU {cpu['model']} ({cpu['simd']})",
     ]
@@ -438,7 +501,27 @@ def format_table(results: dict[str, object]) -> str:
         for lang in _languages(dataset):
             rows.extend(cells(f"{name}[{lang}]", config, metrics["by_language"][lang])
                         for config, metrics in configs.items())
-    widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
+    return _aligned(rows)
+
+
+def format_answers(results: dict[str, object]) -> str:
+    """One row per dataset (then per language) of `evaluate_answers`' rates."""
+    columns = ["dataset", "answerable", *ANSWER_KEYS[:3], "unanswerable", ANSWER_KEYS[3],
+               "answer_ms_p50", "answer_ms_p95"]
+    rows = [columns]
+    for name, dataset in results["datasets"].items():
+        if not (answers := dataset.get("answers")):
+            continue
+        parts = [(name, answers), *((f"{name}[{lang}]", rates)
+                                    for lang, rates in answers.get("by_language", {}).items())]
+        rows.extend([label, *(f"{rates[k]}" if rates[k] is not None else "-" for k in columns[1:])]
+                    for label, rates in parts)
+    return _aligned(rows)
+
+
+def _aligned(rows: list[list[str]]) -> str:
+    """Rows as text columns, the first row a header underlined with dashes."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
@@ -463,8 +546,13 @@ def plot(results: dict[str, object], path: Path) -> None:
     panels = []  # (title, x labels, {config: values})
     for name, dataset in datasets.items():
         configs = dataset["configs"]
-        panels.append((f"{name} ({dataset['questions']} questions)", list(METRIC_KEYS),
-                       {c: [m[k] for k in METRIC_KEYS] for c, m in configs.items()}))
+        if configs:
+            panels.append((f"{name} ({dataset['questions']} questions)", list(METRIC_KEYS),
+                           {c: [m[k] for k in METRIC_KEYS] for c, m in configs.items()}))
+        if answers := dataset.get("answers"):
+            panels.append((f"{name}: answers ({answers['answerable']} answerable, "
+                           f"{answers['unanswerable']} not)", list(ANSWER_KEYS),
+                           {"default": [answers[k] or 0.0 for k in ANSWER_KEYS]}))
         if languages := _languages(dataset):
             counts = next(iter(configs.values()))["by_language"]
             panels.append((f"{name}: mrr@10 by language",
@@ -477,9 +565,10 @@ def plot(results: dict[str, object], path: Path) -> None:
     fig = plt.figure(figsize=(6.5 * ncols, 4.2 * nrows))
     grid = fig.add_gridspec(nrows, ncols)
     if summary:
-        configs = next(iter(datasets.values()))["configs"]
-        _bars(fig.add_subplot(grid[0, :]), "mrr@10 per dataset", list(datasets),
-              {c: [d["configs"][c]["mrr@10"] for d in datasets.values()] for c in configs})
+        ranked = {n: d for n, d in datasets.items() if d["configs"]}
+        configs = next(iter(ranked.values()), {"configs": {}})["configs"]
+        _bars(fig.add_subplot(grid[0, :]), "mrr@10 per dataset", list(ranked),
+              {c: [d["configs"][c]["mrr@10"] for d in ranked.values()] for c in configs})
     for i, panel in enumerate(panels):
         _bars(fig.add_subplot(grid[summary + i // ncols, i % ncols]), *panel)
     fig.tight_layout()
@@ -525,6 +614,11 @@ def build_parser() -> argparse.ArgumentParser:
                              "model, backend, second model, chunking and index/ code are the same")
     parser.add_argument("--configs", default=",".join(MODES),
                         help=f"comma-separated, from {', '.join(MODES)}")
+    parser.add_argument("--answers", action="store_true",
+                        help="also answer every question as the chat does (extractive) and report "
+                             "how many were answered from a right article, from a wrong one, or "
+                             "abstained on, and how many unanswerable ones (no gold_source) were "
+                             "answered anyway")
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--plot", type=Path, help="write a bar chart (PNG) here")
     return parser
@@ -558,11 +652,14 @@ def main(argv: list[str] | None = None) -> int:
         datasets = with_haystack(datasets, sample_haystack(articles, args.haystack_size, args.seed), articles)
         haystack = {"file": str(args.haystack), "articles_in_file": len(articles),
                     "size": args.haystack_size, "seed": args.seed}
-    results = run(datasets, Settings.from_env(), configs, index_cache=args.index_cache)
+    results = run(datasets, Settings.from_env(), configs, index_cache=args.index_cache,
+                  answers=args.answers)
     if haystack:
         results["haystack"] = haystack
     print(format_header(results))
     print(format_table(results))
+    if args.answers:
+        print(format_answers(results))
     if args.json:
         args.json.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
     if args.plot:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -65,9 +65,13 @@ class Passage:
     outlet: str | None = None
     #: Other articles with the same story, found further down and folded into this one.
     also_in: tuple[Copy, ...] = ()
+    #: The chunk it is, in the index it was read from (its sentence vectors are there).
+    chunk_id: int | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, object]:
-        return asdict(self)
+        data = asdict(self)
+        del data["chunk_id"]  # internal: valid only in one index
+        return data
 
 
 @dataclass(frozen=True)
@@ -197,6 +201,7 @@ class Retriever:
                 end=rows[chunk_id].end,
                 outlet=rows[chunk_id].outlet,
                 also_in=tuple(Copy(rows[c].article_id, rows[c].title, rows[c].date, rows[c].outlet) for c in copies),
+                chunk_id=chunk_id,
             )
             for rank, (chunk_id, score, copies) in enumerate(_one_per_story(reader, hits, rows, k), start=1)
         ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from qa.answer import (
     abstention_text,
     select_evidence,
 )
-from qa.grounding import GroundingChecker
+from qa.assistant import Assistant
 from qa.language import phrases_for
 from qa.retriever import Retriever
 from qa.sentences import Sentence
@@ -48,9 +49,46 @@ def retriever(seed_settings, embedder) -> Retriever:
 
 
 @pytest.fixture(scope="module")
-def answerer(retriever, embedder) -> ExtractiveAnswerer:
-    """Grounding falls back on the second model's word similarity, as shipped."""
-    return ExtractiveAnswerer(embedder, GroundingChecker(retriever.aux_embedder.embed_passages))
+def answerer(retriever) -> ExtractiveAnswerer:
+    """Wired as shipped: sentence vectors read from the index, grounding with the second
+    model's word similarity and the index's word rarity."""
+    return Assistant.over(retriever, retriever.aux_embedder).answerer
+
+
+class CountingEmbedder:
+    """The real model, counting the passages it is asked to embed."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.passages = inner, 0
+
+    def embed_passages(self, texts, progress=False):
+        self.passages += len(texts)
+        return self.inner.embed_passages(texts)
+
+    def embed_query(self, text):
+        return self.inner.embed_query(text)
+
+
+def test_sentences_come_from_the_index_not_from_the_model(retriever, answerer, embedder):
+    question = "What did Lavrov discuss with Kuwait?"
+    passages = retriever.search(question, k=5)
+    counting = CountingEmbedder(embedder)
+    from_index = ExtractiveAnswerer(counting, answerer.grounding, stored=answerer.stored)
+    scored = from_index.score_sentences(question, passages)
+    assert counting.passages == 0
+    # The same sentences, spans and (within float16 storage) scores as embedding them now.
+    embedded = ExtractiveAnswerer(counting).score_sentences(question, passages)
+    assert counting.passages == len(embedded) > 0
+    now = {(e.sentence.article_id, e.sentence.start, e.sentence.end, e.sentence.text,
+            e.sentence.source_rank, e.sentence.position): e.score for e in embedded}
+    stored = {(e.sentence.article_id, e.sentence.start, e.sentence.end, e.sentence.text,
+               e.sentence.source_rank, e.sentence.position): e.score for e in scored}
+    assert set(now) <= set(stored)
+    assert max(abs(now[key] - stored[key]) for key in now) < 0.005
+    # A passage the index has no sentences for is embedded, as before.
+    unknown = [replace(p, chunk_id=None) for p in passages]
+    counting.passages = 0
+    assert len(from_index.score_sentences(question, unknown)) == len(embedded) == counting.passages
 
 
 @pytest.fixture(scope="module")

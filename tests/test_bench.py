@@ -17,8 +17,9 @@ import qa.bench
 from index.aux_embedder import AuxEmbedder
 from index.config import Settings
 from index.embedder import Embedder
+from qa.answer import Answer, Citation
 from qa.bench import (
-    LATENCY_KEYS, BenchQuestion, cpu_info, index_cache_key, index_identity, load_haystack,
+    LATENCY_KEYS, BenchQuestion, answer_outcome, answer_rates, index_cache_key, index_identity, load_haystack,
     read_questions, sample_haystack, xquad_datasets,
 )
 from qa.metrics import METRIC_KEYS
@@ -76,6 +77,7 @@ def seed_bench(tmp_path_factory) -> dict:
     result = subprocess.run(
         [sys.executable, "-m", "qa.cli", "bench", "--corpus", str(ROOT / "seeds"),
          "--questions", str(ROOT / "tests/data/seed_questions.jsonl"),
+         "--questions", str(ROOT / "tests/data/unanswerable_questions.jsonl"), "--answers",
          "--json", str(out), "--plot", str(plot)],
         capture_output=True, text=True, timeout=900, env={**os.environ, "HF_HUB_OFFLINE": "1"},
     )
@@ -93,6 +95,40 @@ def test_bench_json_has_every_metric_for_every_config(seed_bench):
         assert all(0 <= metrics[k] <= 1 for k in METRIC_KEYS)
         assert 0 < metrics["latency_ms_p50"] <= metrics["latency_ms_p95"]
     assert seed_bench["datasets"]["seed_questions"]["index_build_s"] > 0
+
+
+def test_answers_are_scored_beside_retrieval(seed_bench):
+    seeds = seed_bench["datasets"]["seed_questions"]["answers"]
+    negatives = seed_bench["datasets"]["unanswerable_questions"]
+    assert (seeds["answerable"], seeds["unanswerable"]) == (56, 0) and seeds["false_answers"] is None
+    assert seeds["answered_right"] + seeds["answered_wrong"] + seeds["abstained"] == pytest.approx(1)
+    assert seeds["answered_right"] >= 0.5  # the seed questions are mostly answered right
+    assert set(seeds["by_language"]) >= {"en", "ar"}
+    assert 0 < seeds["answer_ms_p50"] <= seeds["answer_ms_p95"]
+    # Questions nothing answers are not ranked, only answered (or, rightly, refused).
+    assert negatives["configs"] == {} and negatives["index_shared_with"] == "seed_questions"
+    assert (negatives["answers"]["answerable"], negatives["answers"]["unanswerable"]) == (0, 19)
+    assert 0 <= negatives["answers"]["false_answers"] <= 1
+
+
+def _answer(passages: list[Passage], cited: list[int], abstained: bool = False) -> Answer:
+    citations = tuple(Citation.of(p) for p in passages if p.rank in cited)
+    return Answer("q?", "q?", "" if abstained else "text [1]", abstained, tuple(passages), citations, "en")
+
+
+def test_an_answer_is_right_when_it_cites_a_right_article():
+    right, wrong = passage("gold", "نص"), passage("other", "نص")
+    right, wrong = replace(right, rank=2), replace(wrong, rank=1)
+    answerable = BenchQuestion("q?", ("gold", "gold-copy"))
+    unanswerable = BenchQuestion("q?", None)
+    assert answer_outcome(answerable, _answer([wrong, right], [1, 2])) == "right"
+    assert answer_outcome(answerable, _answer([wrong, right], [1])) == "wrong"
+    assert answer_outcome(answerable, _answer([wrong, right], [], abstained=True)) == "abstained"
+    assert answer_outcome(unanswerable, _answer([wrong], [1])) == "false_answer"
+    assert answer_outcome(unanswerable, _answer([wrong], [], abstained=True)) == "refused"
+    rates = answer_rates(["right", "right", "wrong", "abstained", "refused", "false_answer"], [1.0] * 6)
+    assert (rates["answerable"], rates["answered_right"], rates["answered_wrong"]) == (4, 0.5, 0.25)
+    assert (rates["unanswerable"], rates["false_answers"]) == (2, 0.5)
 
 
 def test_default_meets_the_seed_target_and_never_loses_to_dense(seed_bench):
@@ -181,14 +217,6 @@ def test_cache_key_covers_everything_that_changes_the_index(haystack_file, monke
     monkeypatch.setattr(qa.bench, "index_code_hash", lambda: "edited index/ code")
     changed.append(index_identity(articles, settings))
     assert len({key, *map(index_cache_key, changed)}) == len(changed) + 1
-
-
-def test_cpu_info_tells_vnni_from_avx2_only(tmp_path):
-    cpuinfo = tmp_path / "cpuinfo"
-    cpuinfo.write_text("processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: fpu sse avx avx2 fma\n")
-    assert cpu_info(cpuinfo) == {"model": "AMD EPYC", "simd": "AVX2 only", "flags": ["avx2"]}
-    cpuinfo.write_text("model name\t: Xeon\nflags\t: avx2 avx512f avx512_vnni\n")
-    assert cpu_info(cpuinfo)["simd"] == "AVX-512 VNNI"
 
 
 @pytest.fixture(scope="module")
