@@ -122,11 +122,14 @@ class ExtractiveAnswerer:
         grounding: GroundingChecker | None = None,
         policy: AbstentionPolicy | None = None,
         stored: StoredSentences | None = None,
+        question_vector: Callable[[str], np.ndarray] | None = None,
     ) -> None:
         self.embedder = embedder
         self.grounding = grounding or GroundingChecker()
         self.policy = policy or AbstentionPolicy()
         self.stored = stored
+        #: The question's vector; the retriever's remembers the one its search just made.
+        self.question_vector = question_vector or embedder.embed_query
 
     def score_sentences(self, question: str, passages: Sequence[Passage]) -> list[Evidence]:
         """Every sentence of the passages, scored against the question, best first.
@@ -154,7 +157,7 @@ class ExtractiveAnswerer:
             vectors.append(self.embedder.embed_passages([s.text for s in unembedded]))
         if not sentences:
             return []
-        cosines = np.concatenate(vectors) @ self.embedder.embed_query(question)
+        cosines = np.concatenate(vectors) @ self.question_vector(question)
         asked = set(tokenize_for_search(question))
         scored = [
             Evidence(s, float(cos) + OVERLAP_WEIGHT * _overlap(asked, s.text))

@@ -97,7 +97,8 @@ class Assistant:
         sentence vectors come from the index, word similarity from the second model.
         Nothing is opened yet: the index may not exist when a server starts."""
         checker = GroundingChecker(aux_embedder.embed_passages if aux_embedder else None, retriever.idf)
-        answerer = ExtractiveAnswerer(retriever.embedder, checker, stored=lambda ids: retriever.reader.sentences(ids))
+        answerer = ExtractiveAnswerer(retriever.embedder, checker, stored=lambda ids: retriever.reader.sentences(ids),
+                                      question_vector=retriever.question_vector)
         return cls(retriever, answerer, llm)
 
     def ask(

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import itertools
 import re
+import threading
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -33,6 +35,8 @@ _POSSESSIVE = re.compile(r"[’']s$", re.IGNORECASE)
 #: Word-level cosine (second model) above which a term counts as present in translation.
 #: USE puts a name and its Arabic form at 0.72-0.91 and unrelated names at 0.45-0.69.
 WORD_SIMILARITY = 0.75
+#: Word vectors remembered between answers (512 float32 each: 2 KB a word).
+WORD_MEMORY = 50_000
 
 _CYRILLIC = dict(zip(
     "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
@@ -145,6 +149,36 @@ def skeletons_match(a: str, b: str) -> bool:
     return len(shorter) >= 3 and longer.startswith(shorter)
 
 
+class WordVectors:
+    """The second model's word vectors, remembered (least recently used go first).
+
+    An answer compares the question's missing terms with every word of its passages;
+    the words of news passages recur from question to question, and embedding each again
+    cost most of an answer's time. Safe to share between threads.
+    """
+
+    def __init__(self, embed: Callable[[list[str]], np.ndarray], capacity: int = WORD_MEMORY) -> None:
+        self._embed = embed
+        self._capacity = capacity
+        self._known: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, words: list[str]) -> np.ndarray:
+        distinct = list(dict.fromkeys(words))
+        with self._lock:
+            found = {w: self._known[w] for w in distinct if w in self._known}
+        new = [w for w in distinct if w not in found]
+        if new:
+            found.update(zip(new, self._embed(new)))
+        with self._lock:
+            for word in distinct:
+                self._known[word] = found[word]
+                self._known.move_to_end(word)
+            while len(self._known) > self._capacity:
+                self._known.popitem(last=False)
+        return np.stack([found[w] for w in words])
+
+
 class GroundingChecker:
     """Checks salient question terms against the words of the evidence passages.
 
@@ -160,7 +194,7 @@ class GroundingChecker:
         embed_words: Callable[[list[str]], np.ndarray] | None = None,
         term_weight: Callable[[str], float] | None = None,
     ) -> None:
-        self._embed_words = embed_words
+        self._embed_words = WordVectors(embed_words) if embed_words else None
         self._term_weight = term_weight
 
     def check(self, question: str, texts: Sequence[str], words: bool = True) -> Grounding:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -34,6 +35,8 @@ SENTENCE_WEIGHT = 0.5
 #: Rankings are read this many times deeper than the passages asked for, so that k
 #: different stories remain once copies of one story are folded together.
 STORY_DEPTH = 4
+#: Question vectors remembered (`Retriever.question_vector`).
+RECENT_QUESTIONS = 64
 
 
 class QuestionError(QAError):
@@ -147,6 +150,15 @@ class Retriever:
     def embedder(self) -> Embedder:
         return self._embedder or Embedder(self.settings)
 
+    def question_vector(self, text: str) -> np.ndarray:
+        """The main model's vector of a question. The last few are remembered: the answer
+        composed after a search scores sentences against the same vector."""
+        return self._recent_questions(text).copy()
+
+    @cached_property
+    def _recent_questions(self) -> Callable[[str], np.ndarray]:
+        return lru_cache(maxsize=RECENT_QUESTIONS)(self.embedder.embed_query)
+
     @cached_property
     def aux_embedder(self) -> AuxEmbedder | None:
         """The second model the index was built with, if any (the index decides)."""
@@ -215,7 +227,7 @@ class Retriever:
         second = None
         if mode == "default" and self.aux_embedder:
             second = self._aux_worker.submit(self._aux_hits, reader, text, allowed)
-        dense = self._dense_hits(reader, self.embedder.embed_query(text), max(k, CANDIDATES), allowed)
+        dense = self._dense_hits(reader, self.question_vector(text), max(k, CANDIDATES), allowed)
         if mode == "dense":
             return dense[:k]
         lexical = reader.lexical.search(tokenize_for_search(text), CANDIDATES, allowed)

@@ -287,3 +287,21 @@ def test_a_sentence_naming_less_of_the_question_is_left_out_even_when_it_scores_
     # ...but a better-covering sentence beyond the margin does not pull the answer away
     far = Evidence(kuwait.sentence, 0.9002 - EVIDENCE_MARGIN - 0.001)
     assert select_evidence([jordan, far], lambda e: coverage[e.sentence.text]) == [jordan]
+
+
+def test_the_answer_reuses_the_question_vector_of_the_search(seed_settings, embedder, monkeypatch):
+    calls: list[str] = []
+    embed_query = embedder.embed_query
+
+    def counted(text: str):
+        calls.append(text)
+        return embed_query(text)
+
+    monkeypatch.setattr(embedder, "embed_query", counted)
+    retriever = Retriever(seed_settings, embedder=embedder)
+    assistant = Assistant.over(retriever, retriever.aux_embedder)
+    answer = assistant.answer("What did Lavrov discuss with Kuwait?")
+    assert not answer.abstained and calls == ["What did Lavrov discuss with Kuwait?"]
+    vector = retriever.question_vector("What did Lavrov discuss with Kuwait?")
+    vector[:] = 0  # a caller's changes never reach the remembered vector
+    assert retriever.question_vector("What did Lavrov discuss with Kuwait?").any() and len(calls) == 1

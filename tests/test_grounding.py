@@ -9,7 +9,7 @@ import pytest
 
 from index.articles import Article, load_folder
 from qa.grounding import (
-    WORD_SIMILARITY, GroundingChecker, names_match, salient_terms, skeleton, skeletons, skeletons_match,
+    WORD_SIMILARITY, GroundingChecker, WordVectors, names_match, salient_terms, skeleton, skeletons, skeletons_match,
 )
 from qa.retriever import Retriever
 
@@ -195,3 +195,21 @@ def test_word_model_does_not_invent_an_absent_name(articles, aux):
         assert grounding.missing == ("Brazil",)
     grounding = checker.check("What did Lavrov discuss with Jordan?", [text_of(articles[KUWAIT])])
     assert grounding.missing == ("Jordan",)
+
+
+def test_word_vectors_are_remembered_and_the_oldest_forgotten(aux):
+    asked: list[list[str]] = []
+
+    def embed(words: list[str]) -> np.ndarray:
+        asked.append(list(words))
+        return aux.embed_passages(words)
+
+    memory = WordVectors(embed, capacity=3)
+    first = memory(["Jordan", "الأردن", "Jordan"])
+    assert asked == [["Jordan", "الأردن"]] and first.shape == (3, 512)
+    np.testing.assert_allclose(first[0], first[2])
+    np.testing.assert_allclose(memory(["الأردن", "Brazil"]), aux.embed_passages(["الأردن", "Brazil"]), atol=1e-6)
+    assert asked[1] == ["Brazil"]  # only the new word is embedded
+    memory(["الكويت"])  # a fourth word: "Jordan", the least recently used, is forgotten
+    memory(["Jordan", "Brazil"])
+    assert asked[-1] == ["Jordan"]
