@@ -34,7 +34,7 @@ from index.builder import build_index, update_index  # noqa: E402
 from index.config import Settings  # noqa: E402
 from index.embedder import Embedder  # noqa: E402
 from qa.answer import AbstentionPolicy, ExtractiveAnswerer, same_script  # noqa: E402
-from qa.grounding import GroundingChecker  # noqa: E402
+from qa.assistant import Assistant  # noqa: E402
 from qa.retriever import Retriever  # noqa: E402
 
 K = 5
@@ -57,8 +57,7 @@ def observe(
     gold: list[str] | None = None,
 ) -> Observation:
     passages = retriever.search(question, k=K)
-    evidence = answerer.score_sentences(question, passages)
-    grounding = answerer.grounding.check(question, [f"{p.title}\n{p.text}" for p in passages])
+    evidence, grounding = answerer.weigh(question, passages)
     hit = None
     if gold and evidence:
         best = evidence[0].sentence.text
@@ -156,9 +155,8 @@ def xquad_observations(
 
 
 def answerer_for(retriever: Retriever, aux: AuxEmbedder | None) -> ExtractiveAnswerer:
-    """Wired as `Assistant.from_settings` wires it, over this retriever's index."""
-    checker = GroundingChecker(aux.embed_passages if aux else None, retriever.idf)
-    return ExtractiveAnswerer(retriever.embedder, checker)
+    """Wired as the product wires it, over this retriever's index."""
+    return Assistant.over(retriever, aux).answerer
 
 
 def collect(xquad: Path, per_side: int) -> dict[str, list[Observation]]:

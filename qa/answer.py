@@ -18,7 +18,7 @@ import numpy as np
 
 from index.embedder import Embedder
 from index.normalize import tokenize_for_search
-from qa.grounding import GroundingChecker
+from qa.grounding import Grounding, GroundingChecker
 from qa.language import Phrases, detect_language, dominant_script, join_list, phrases_for
 from qa.retriever import Passage
 from qa.sentences import Sentence, split_sentences
@@ -166,19 +166,26 @@ class ExtractiveAnswerer:
         ]
         return sorted(scored, key=lambda e: -e.score)
 
+    def weigh(self, question: str, passages: Sequence[Passage]) -> tuple[list[Evidence], Grounding]:
+        """The scored sentences of the article an answer would quote, best first, and how
+        much of what the question names that article holds: what the policy decides on.
+
+        Only the best passage's article is quoted: the retriever's order weighs every
+        model, the question's names and the best sentence, and picks the right article more
+        often than the best-scoring sentence alone does; and the names asked about must
+        hold together in that one article, not be scattered over several.
+        """
+        own = [p for p in passages if p.source == passages[0].source] if passages else []
+        grounding = self.grounding.check(question, [f"{p.title}\n{p.text}" for p in own])
+        return self.score_sentences(question, own), grounding
+
     def answer(self, question: str, passages: Sequence[Passage], searched: str | None = None) -> Answer:
         """The cited answer, or an abstention that still shows the nearest passages."""
         searched = searched or question
         language = detect_language(question)
         phrases = phrases_for(language)
         passages = tuple(passages)
-        # Quote only the best passage's article: the retriever's order weighs every model,
-        # the question's names and the best sentence, and picks the right article more
-        # often than the best-scoring sentence alone does; and the names asked about must
-        # hold together in that one article, not be scattered over several.
-        own = [p for p in passages if p.source == passages[0].source]
-        evidence = self.score_sentences(searched, own)
-        grounding = self.grounding.check(searched, [f"{p.title}\n{p.text}" for p in own])
+        evidence, grounding = self.weigh(searched, passages)
         if not evidence or self.policy.abstains(
             evidence[0].score, grounding.coverage, same_script(searched, evidence[0].sentence.text)
         ):
