@@ -43,6 +43,19 @@ class Assistant:
         self.answerer = answerer
         self.llm = llm
 
+    @property
+    def settings(self) -> Settings:
+        return self.retriever.settings
+
+    def articles(self) -> list[tuple[str, str, str | None]]:
+        """(id, title, date) of every indexed article, newest first (the page's picker).
+        Raises IndexMissingError when there is no index yet."""
+        return self.retriever.reader.articles()
+
+    def check_index(self) -> None:
+        """Open the index now, so a missing or unusable one fails with a clear message."""
+        self.retriever.reader  # noqa: B018
+
     def warm_up(self) -> None:
         """Load the models before the first reader asks (seconds of imports and weights)."""
         self.retriever.search("warm up", k=1)

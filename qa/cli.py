@@ -133,7 +133,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     assistant = Assistant.from_settings(_settings(args), LLMConfig.from_env(), model_processes=True)
-    assistant.retriever.reader  # fail now, with a clear message, if there is no index
+    assistant.check_index()  # fail now, with a clear message, if there is no index
     # The models load in their own processes while Gradio is imported (seconds each).
     threading.Thread(target=assistant.warm_up, daemon=True).start()
     from ui.app import serve

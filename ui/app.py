@@ -78,7 +78,7 @@ class ChatSession:
 
     def article_picker(self) -> gr.Dropdown:
         try:
-            rows = self.assistant.retriever.reader.articles()
+            rows = self.assistant.articles()
         except QAError:
             rows = []
         choices = [(f"{title or article_id} ({date or 'no date'})", article_id) for article_id, title, date in rows]
@@ -162,7 +162,7 @@ def serve(
     auth: tuple[str, str] | None = None,
 ) -> None:
     """Serve the chat; start `assistant.warm_up` first (see `qa.cli.cmd_serve`)."""
-    settings = assistant.retriever.settings
+    settings = assistant.settings
     # Gradio imports matplotlib when it handles its first event (0.2 s): import it beside
     # building the page rather than inside the first answer.
     threading.Thread(target=importlib.import_module, args=("matplotlib",), daemon=True).start()
