@@ -171,7 +171,6 @@ class Phrases:
     code: str
     #: English name of the language, for instructions to a language model.
     name: str
-    direction: str  # "rtl" or "ltr"
     #: Lead line of an answer; `{sources}` is filled with `join_list` of the sources.
     according_to: str
     #: What joins the last two list items; Arabic "و" attaches to the next word.
@@ -189,7 +188,7 @@ _PHRASES: Mapping[str, Phrases] = {
     p.code: p
     for p in (
         Phrases(
-            code="en", name="English", direction="ltr",
+            code="en", name="English",
             according_to="According to {sources}:", list_and=" and ", list_sep=", ",
             abstain="I could not find this in the indexed articles.",
             nearest="Nearest passages, not an answer",
@@ -200,7 +199,7 @@ _PHRASES: Mapping[str, Phrases] = {
             searched="Searched for",
         ),
         Phrases(
-            code="ar", name="Arabic", direction="rtl",
+            code="ar", name="Arabic",
             according_to="بحسب {sources}:", list_and=" و", list_sep="، ",
             abstain="لم أجد هذا في المقالات المفهرسة.",
             nearest="أقرب المقاطع، وليست إجابة",
@@ -211,7 +210,7 @@ _PHRASES: Mapping[str, Phrases] = {
             searched="تم البحث عن",
         ),
         Phrases(
-            code="fr", name="French", direction="ltr",
+            code="fr", name="French",
             according_to="Selon {sources} :", list_and=" et ", list_sep=", ",
             abstain="Je n'ai pas trouvé cette information dans les articles indexés.",
             nearest="Passages les plus proches, pas une réponse",
@@ -222,7 +221,7 @@ _PHRASES: Mapping[str, Phrases] = {
             searched="Recherche effectuée",
         ),
         Phrases(
-            code="es", name="Spanish", direction="ltr",
+            code="es", name="Spanish",
             according_to="Según {sources}:", list_and=" y ", list_sep=", ",
             abstain="No encontré esto en los artículos indexados.",
             nearest="Pasajes más cercanos, no una respuesta",
@@ -233,7 +232,7 @@ _PHRASES: Mapping[str, Phrases] = {
             searched="Se buscó",
         ),
         Phrases(
-            code="de", name="German", direction="ltr",
+            code="de", name="German",
             according_to="Laut {sources}:", list_and=" und ", list_sep=", ",
             abstain="Dazu habe ich in den indexierten Artikeln nichts gefunden.",
             nearest="Ähnlichste Textstellen, keine Antwort",
@@ -244,7 +243,7 @@ _PHRASES: Mapping[str, Phrases] = {
             searched="Gesucht wurde nach",
         ),
         Phrases(
-            code="ru", name="Russian", direction="ltr",
+            code="ru", name="Russian",
             according_to="Согласно {sources}:", list_and=" и ", list_sep=", ",
             abstain="В проиндексированных статьях этого не найдено.",
             nearest="Ближайшие фрагменты, а не ответ",
@@ -255,7 +254,7 @@ _PHRASES: Mapping[str, Phrases] = {
             searched="Поисковый запрос",
         ),
         Phrases(
-            code="tr", name="Turkish", direction="ltr",
+            code="tr", name="Turkish",
             # "göre" needs a case suffix on the source name; this form needs none.
             according_to="{sources} tarafından bildirildiğine göre:",
             list_and=" ve ", list_sep=", ",
@@ -268,7 +267,7 @@ _PHRASES: Mapping[str, Phrases] = {
             searched="Aranan",
         ),
         Phrases(
-            code="fa", name="Persian", direction="rtl",
+            code="fa", name="Persian",
             according_to="به گزارش {sources}:", list_and=" و ", list_sep="، ",
             abstain="این مورد را در مقاله‌های نمایه‌شده پیدا نکردم.",
             nearest="نزدیک‌ترین بخش‌ها، نه یک پاسخ",
@@ -279,7 +278,7 @@ _PHRASES: Mapping[str, Phrases] = {
             searched="جست‌وجو برای",
         ),
         Phrases(
-            code="ur", name="Urdu", direction="rtl",
+            code="ur", name="Urdu",
             according_to="{sources} کے مطابق:", list_and=" اور ", list_sep="، ",
             abstain="مجھے یہ بات انڈیکس کیے گئے مضامین میں نہیں ملی۔",
             nearest="قریب ترین اقتباسات، جواب نہیں",

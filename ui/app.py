@@ -32,8 +32,8 @@ EXTRACTIVE, LLM = "extractive", "LLM"
 UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".jsonl"]
 
 
-class ChatSession:
-    """The handlers behind the page; per-user conversation state lives in gr.State."""
+class ChatHandlers:
+    """The handlers behind the page; they hold no per-user state (that lives in gr.State)."""
 
     def __init__(self, assistant: Assistant) -> None:
         self.assistant = assistant
@@ -108,7 +108,7 @@ def _iso_date(text: str | None) -> str | None:
 
 
 def build_app(assistant: Assistant) -> gr.Blocks:
-    session = ChatSession(assistant)
+    handlers = ChatHandlers(assistant)
     llm_ready = assistant.llm is not None
     with gr.Blocks(title="News QA") as app:
         gr.Markdown(
@@ -148,12 +148,12 @@ def build_app(assistant: Assistant) -> gr.Blocks:
 
         inputs = [question, chatbot, searched, sources, k, articles, date_from, date_to, mode]
         outputs = [chatbot, sources, searched, question]
-        ask.click(session.respond, inputs, outputs, api_visibility="private")
-        question.submit(session.respond, inputs, outputs, api_visibility="private")
+        ask.click(handlers.respond, inputs, outputs, api_visibility="private")
+        question.submit(handlers.respond, inputs, outputs, api_visibility="private")
         clear.click(lambda: ([], "", [], ""), None, outputs, api_visibility="private")
-        add.click(session.add_files, files, [report, articles], api_name="add_articles")
-        app.load(session.article_picker, None, articles, api_visibility="private")
-        gr.api(session.answer_api, api_name="answer")
+        add.click(handlers.add_files, files, [report, articles], api_name="add_articles")
+        app.load(handlers.article_picker, None, articles, api_visibility="private")
+        gr.api(handlers.answer_api, api_name="answer")
     return app
 
 
