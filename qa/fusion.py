@@ -40,16 +40,18 @@ def relative_to_best(hits: Hits) -> dict[int, float]:
 
 def fuse(
     dense: Hits, lexical: Hits, aux: Hits = (), coverage: Mapping[int, float] | None = None,
+    aux_weight: float = AUX_WEIGHT, lexical_weight: float = LEXICAL_WEIGHT,
 ) -> list[tuple[int, float]]:
     """Chunk ids by weighted normalised score, best first; ties keep dense order.
 
-    `coverage` (0-1 per chunk) counts for the chunks that some ranking found.
+    `coverage` (0-1 per chunk) counts for the chunks that some ranking found. The two
+    weights are the shipped ones unless given: bench/fusion_variants.py sweeps them.
     """
     scores: dict[int, float] = {}
     for part, weight in (
         (min_max(dense), DENSE_WEIGHT),
-        (min_max(aux), AUX_WEIGHT),
-        (relative_to_best(lexical), LEXICAL_WEIGHT),
+        (min_max(aux), aux_weight),
+        (relative_to_best(lexical), lexical_weight),
     ):
         for chunk_id, score in part.items():
             scores[chunk_id] = scores.get(chunk_id, 0.0) + weight * score

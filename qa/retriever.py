@@ -224,16 +224,23 @@ class Retriever:
         """(chunk id, score) best first for one configuration."""
         if mode == "bm25":
             return reader.lexical.search(tokenize_for_search(text), k, allowed)
-        second = None
-        if mode == "default" and self.aux_embedder:
-            second = self._aux_worker.submit(self._aux_hits, reader, text, allowed)
-        dense = self._dense_hits(reader, self.question_vector(text), max(k, CANDIDATES), allowed)
         if mode == "dense":
-            return dense[:k]
+            return self._dense_hits(reader, self.question_vector(text), max(k, CANDIDATES), allowed)[:k]
+        return fuse(*self.candidates(reader, text, max(k, CANDIDATES), allowed))[:k]
+
+    def candidates(
+        self, reader: IndexReader, text: str, depth: int = CANDIDATES, allowed: np.ndarray | None = None,
+    ) -> tuple[list[tuple[int, float]], list[tuple[int, float]], list[tuple[int, float]], dict[int, float]]:
+        """What `fuse` combines for one question: the main model's `depth` best chunks,
+        BM25's and the second model's CANDIDATES best, and the coverage of the names the
+        question holds. Public so that bench/ re-ranks and times the very lists a search
+        fuses rather than a copy of how they are made."""
+        second = self._aux_worker.submit(self._aux_hits, reader, text, allowed) if self.aux_embedder else None
+        dense = self._dense_hits(reader, self.question_vector(text), depth, allowed)
         lexical = reader.lexical.search(tokenize_for_search(text), CANDIDATES, allowed)
         aux = second.result() if second else []
         found = sorted({chunk_id for hits in (dense, lexical, aux) for chunk_id, _ in hits})
-        return fuse(dense, lexical, aux, coverage(named_in(text, reader.lexical), found, reader.lexical))[:k]
+        return dense, lexical, aux, coverage(named_in(text, reader.lexical), found, reader.lexical)
 
     def _dense_hits(
         self, reader: IndexReader, query: np.ndarray, depth: int, allowed: np.ndarray | None,
