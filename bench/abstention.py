@@ -5,7 +5,7 @@ unanswerable ones (tests/data/unanswerable_questions.jsonl), over the seed index
 Held-out check: XQuAD, half of its Wikipedia articles indexed; questions about the
 indexed half are answerable, questions about the other half are not.
 
-    .venv/bin/python bench/abstention.py --json docs/abstention.json
+    .venv/bin/python -m bench.abstention --json docs/abstention.json
 
 For each question it records the best evidence-sentence score and the share of salient
 question terms found in the passages, then grid-searches the two thresholds that
@@ -25,17 +25,15 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from index.aux_embedder import AuxEmbedder  # noqa: E402
-from index.articles import Article  # noqa: E402
-from index.builder import build_index, update_index  # noqa: E402
-from index.config import Settings  # noqa: E402
-from index.embedder import Embedder  # noqa: E402
-from qa.answer import AbstentionPolicy, ExtractiveAnswerer, same_script  # noqa: E402
-from qa.assistant import Assistant  # noqa: E402
-from qa.retriever import Retriever  # noqa: E402
+from bench.common import DEFAULT_XQUAD, ROOT
+from index.aux_embedder import AuxEmbedder
+from index.articles import Article
+from index.builder import build_index, update_index
+from index.config import Settings
+from index.embedder import Embedder
+from qa.answer import AbstentionPolicy, ExtractiveAnswerer, same_script
+from qa.assistant import Assistant
+from qa.retriever import Retriever
 
 K = 5
 
@@ -193,7 +191,7 @@ def summarize(observations: dict[str, list[Observation]]) -> dict[str, object]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--xquad", type=Path, default=ROOT.parent / "shared" / "data" / "xquad")
+    parser.add_argument("--xquad", type=Path, default=DEFAULT_XQUAD)
     parser.add_argument("--per-side", type=int, default=100, help="XQuAD questions per side and language")
     parser.add_argument("--json", type=Path, help="write the report here")
     parser.add_argument("--observations", type=Path, help="write every question's features here")

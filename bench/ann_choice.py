@@ -1,7 +1,7 @@
 """Which FAISS index at which size: exact vs IVF/HNSW, on synthetic chunks and real questions.
 
-    .venv/bin/python bench/ann_choice.py --sizes 100000,300000 --json /tmp/ann-300k.json
-    .venv/bin/python bench/ann_choice.py --sizes 1000000 --json /tmp/ann-1m.json
+    .venv/bin/python -m bench.ann_choice --sizes 100000,300000 --json /tmp/ann-300k.json
+    .venv/bin/python -m bench.ann_choice --sizes 1000000 --json /tmp/ann-1m.json
 
 Data: the first N chunks of `bench.synthetic.synthetic_chunks(N, seed=0)` (real sentences,
 real e5 and USE sentence vectors mixed plus calibrated noise; see that module), both
@@ -13,7 +13,8 @@ index size (`faiss.serialize_index`), recall@10 against exact search (`IndexFlat
 on the same vectors, and p50/p95 single-query search latency (one query per `search`
 call, k=10) with `faiss.omp_set_num_threads(1)` and with 2.
 
-Configurations (nlist = the power of two nearest 4*sqrt(N)):
+Configurations (nlist = index.ann.nlist_for(N), as `qa index` picks it: the power of two
+nearest 4*sqrt(N), at most N/39 so each list has FAISS's 39 training points):
   Flat                 exact; also "Flat/BLAS": the same with single queries routed
                        through BLAS (faiss.cvar.distance_compute_blas_threshold = 1)
   build_s              train + add with 2 threads; for IVF the coarse k-means is run once
@@ -47,18 +48,16 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+import faiss
 import numpy as np
+from tqdm import tqdm
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import faiss  # noqa: E402
-from tqdm import tqdm  # noqa: E402
-
-from bench.synthetic import (  # noqa: E402
+from bench.common import percentile, status_kb, xquad_questions
+from bench.synthetic import (
     DEFAULT_XQUAD, DIMENSIONS, NOISE, RECIPE_VERSION, cache_dir, load_models, load_pool,
     synthetic_chunks,
 )
+from index.ann import nlist_for
 
 K = 10
 TRAIN_MAX = 200_000
@@ -103,9 +102,7 @@ def open_vectors(path: Path, n: int, model: str) -> np.ndarray:
 def questions(xquad: Path, count: int, seed: int = 0) -> list[str]:
     """count/2 English and count/2 Arabic XQuAD questions, a fixed random sample."""
     out = []
-    for lang in ("en", "ar"):
-        data = json.loads((xquad / f"xquad.{lang}.json").read_text(encoding="utf-8"))["data"]
-        qs = [qa["question"] for d in data for p in d["paragraphs"] for qa in p["qas"]]
+    for qs in xquad_questions(xquad).values():
         order = np.random.default_rng(seed).permutation(len(qs))[: count // 2]
         out += [qs[i] for i in sorted(order)]
     return out
@@ -132,10 +129,6 @@ def query_vectors(texts: list[str]) -> dict[str, np.ndarray]:
 
 
 # --- measurement ---------------------------------------------------------------------------
-
-def nlist_for(n: int) -> int:
-    return 2 ** round(math.log2(4 * math.sqrt(n)))
-
 
 def recall_at_k(found: np.ndarray, truth: np.ndarray) -> float:
     hits = [len(set(f[f >= 0]) & set(t)) for f, t in zip(found[:, :K], truth[:, :K])]
@@ -171,16 +164,12 @@ def latency(search, xq: np.ndarray, threads: int) -> dict[str, float]:
         start = time.perf_counter()
         search(q)
         times.append((time.perf_counter() - start) * 1000)
-    p50, p95 = np.percentile(times, [50, 95])
-    return {f"p50_ms_t{threads}": round(float(p50), 3), f"p95_ms_t{threads}": round(float(p95), 3)}
+    return {f"p50_ms_t{threads}": round(percentile(times, 50), 3),
+            f"p95_ms_t{threads}": round(percentile(times, 95), 3)}
 
 
 def rss_mb() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    return 0.0
+    return round(status_kb() / 1024, 1)
 
 
 class Bench:

@@ -1,6 +1,6 @@
 """Single-user answer latency, warm: wall and CPU time of `Assistant.answer`.
 
-    .venv/bin/python bench/answer_latency.py --index-dir .qa [--repeat 3]
+    .venv/bin/python -m bench.answer_latency --index-dir .qa [--repeat 3]
 
 Extractive answers (no LLM) for the chat's example questions plus an unanswerable one,
 each asked `--repeat` times after one warm-up answer.
@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from index.config import Settings  # noqa: E402
-from qa.assistant import Assistant  # noqa: E402
-from ui.app import EXAMPLES  # noqa: E402
+from index.config import Settings
+from qa.assistant import Assistant
+from ui.app import EXAMPLES
 
 QUESTIONS = [*EXAMPLES, "How much did Russia–Iran trade grow?", "What did Lavrov discuss with Brazil?"]
 

@@ -1,6 +1,6 @@
 """Embedding throughput and question latency of every backend, side by side in one run.
 
-    .venv/bin/python bench/embed_throughput.py --xquad ../shared/data/xquad \\
+    .venv/bin/python -m bench.embed_throughput --xquad ../shared/data/xquad \\
         [--json out.json] [--plot out.png] [--rounds 2] [--questions 200]
 
 Texts: the XQuAD Arabic paragraphs (all 240 by default), embedded as the indexer does
@@ -30,33 +30,26 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import numpy as np
+from tqdm import tqdm
 
-import numpy as np  # noqa: E402
-from tqdm import tqdm  # noqa: E402
-
-from index.config import Settings  # noqa: E402
-from index.embedder import Embedder  # noqa: E402
-from index.onnx_model import usable_cores  # noqa: E402
+from bench.common import percentile, pyplot, save, xquad_paragraphs, xquad_questions
+from index.config import Settings
+from index.embedder import Embedder
+from index.onnx_model import usable_cores
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
 BASELINE = "torch"
 
 
 def load_texts(xquad: Path, n_paragraphs: int, n_questions: int) -> tuple[list[str], list[str]]:
-    ar = json.loads((xquad / "xquad.ar.json").read_text(encoding="utf-8"))["data"]
-    en = json.loads((xquad / "xquad.en.json").read_text(encoding="utf-8"))["data"]
-    paragraphs = [p["context"] for d in ar for p in d["paragraphs"]][:n_paragraphs]
-    q_en = [q["question"] for d in en for p in d["paragraphs"] for q in p["qas"]]
-    q_ar = [q["question"] for d in ar for p in d["paragraphs"] for q in p["qas"]]
+    paragraphs = xquad_paragraphs(xquad)[:n_paragraphs]
+    asked = xquad_questions(xquad)
+    q_en, q_ar = asked["en"], asked["ar"]
     half = n_questions // 2
     step = max(1, len(q_en) // max(half, 1))
     questions = q_en[::step][:half] + q_ar[::step][: n_questions - half]
     return paragraphs, questions
-
-
-def percentile(values: list[float], q: float) -> float:
-    return float(np.percentile(np.asarray(values), q))
 
 
 def main() -> None:
@@ -187,11 +180,7 @@ def format_table(report: dict[str, object]) -> str:
 
 
 def plot(report: dict[str, object], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     results = report["backends"]
     names = list(results)
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
@@ -209,8 +198,7 @@ def plot(report: dict[str, object], path: Path) -> None:
     right.set_title(f"One question ({report['questions']} XQuAD en+ar)")
     right.legend()
     fig.suptitle(f"{report['model']}, {report['machine']}", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    save(fig, path)
 
 
 if __name__ == "__main__":

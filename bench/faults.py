@@ -1,7 +1,7 @@
 """Fault injection: SIGKILL `qa index` mid-run, damage index files, run two writers at once.
 
-    .venv/bin/python bench/faults.py                       # defaults: 10 kills, 64 paragraphs
-    .venv/bin/python bench/faults.py --kills 10 --paragraphs 64 --seed 1 --json /tmp/faults.json
+    .venv/bin/python -m bench.faults                       # defaults: 10 kills, 64 paragraphs
+    .venv/bin/python -m bench.faults --kills 10 --paragraphs 64 --seed 1 --json /tmp/faults.json
 
 What it does, all with the real `qa` command in subprocesses (as a user runs it):
 
@@ -46,16 +46,13 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from index.store import (  # noqa: E402  (after the path fix, so it runs from anywhere)
+from bench.common import DEFAULT_XQUAD, ROOT
+from index.store import (
     CURRENT,
     IndexReader,
     current_generation,
 )
 
-DEFAULT_XQUAD = ROOT.parent / "shared" / "data" / "xquad"
 #: About 45 s for one full `qa index` run of 64 paragraphs on the 2-core, busy test machine.
 DEFAULT_PARAGRAPHS = 64
 COMPARE_QUESTIONS = 5

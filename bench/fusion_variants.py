@@ -1,12 +1,14 @@
 """Compare ways of fusing the retriever's candidate lists, on the `qa bench` datasets.
 
-    .venv/bin/python bench/fusion_variants.py --xquad ../shared/data/xquad \
+    .venv/bin/python -m bench.fusion_variants --xquad ../shared/data/xquad \
         --corpus seeds/ --questions tests/data/seed_questions.jsonl
 
-Each question's three candidate lists (e5 top 100, USE top 100, BM25 top 100) are
-computed once with the shipped index code; every variant then re-ranks the same lists,
-so differences come from fusion alone. Prints R@1 / MRR@10 per dataset and variant.
-The shipped choice is `qa.fusion.fuse`; the alternatives live only here.
+Each question's three candidate lists (e5 top 100, USE top 100, BM25 top 100) and the
+coverage of its names are computed once by `Retriever.candidates`, as a search makes
+them; every variant then re-ranks the same lists, so differences come from fusion alone.
+Prints R@1 / MRR@10 per dataset and variant. The shipped choice is `qa.fusion.fuse`
+with its weights; the weighted variants are `fuse` with other weights and no coverage,
+the reciprocal-rank ones live only here.
 """
 
 from __future__ import annotations
@@ -20,22 +22,21 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tqdm import tqdm  # noqa: E402
+from tqdm import tqdm
 
-from index.articles import load_folder  # noqa: E402
-from index.aux_embedder import AuxEmbedder  # noqa: E402
-from index.builder import update_index  # noqa: E402
-from index.config import Settings  # noqa: E402
-from index.embedder import Embedder  # noqa: E402
-from index.normalize import tokenize_for_search  # noqa: E402
-from qa.bench import BenchQuestion, Dataset, read_questions, xquad_datasets  # noqa: E402
-from qa.fusion import Hits, fuse, min_max, relative_to_best  # noqa: E402
-from qa.metrics import RankedHit, aggregate, question_metrics  # noqa: E402
-from qa.retriever import CANDIDATES, Passage, Retriever  # noqa: E402
+from index.articles import load_folder
+from index.aux_embedder import AuxEmbedder
+from index.builder import update_index
+from index.config import Settings
+from index.embedder import Embedder
+from qa.bench import BenchQuestion, Dataset, read_questions, xquad_datasets
+from qa.fusion import Hits, fuse
+from qa.metrics import RankedHit, aggregate, question_metrics
+from qa.retriever import CANDIDATES, Passage, Retriever
 
-Fusion = Callable[[Hits, Hits, Hits, list[int]], list[tuple[int, float]]]
+#: (dense, lexical, aux, pseudo-relevance feedback hits, coverage) -> ranking
+Fusion = Callable[[Hits, Hits, Hits, Hits, dict[int, float]], list[tuple[int, float]]]
 
 
 def rrf(lists: list[Hits], weights: list[float], k: int = 60) -> list[tuple[int, float]]:
@@ -46,28 +47,20 @@ def rrf(lists: list[Hits], weights: list[float], k: int = 60) -> list[tuple[int,
     return scores.most_common()
 
 
-def weighted(dense: Hits, lexical: Hits, aux: Hits, w_lex: float, w_aux: float) -> list[tuple[int, float]]:
-    scores: Counter[int] = Counter()
-    for part, weight in ((min_max(dense), 1.0), (min_max(aux), w_aux), (relative_to_best(lexical), w_lex)):
-        for chunk_id, score in part.items():
-            scores[chunk_id] += weight * score
-    return scores.most_common()
-
-
 def run(datasets: list[Dataset]) -> None:
     settings = Settings.from_env()
     embedder, aux = Embedder(settings), AuxEmbedder()
     variants: dict[str, Fusion] = {
-        "e5 dense only": lambda d, l, a, prf: list(d),
-        "RRF(e5, BM25) k=60": lambda d, l, a, prf: rrf([d, l], [1, 1]),
-        "RRF, BM25 weight 0.5": lambda d, l, a, prf: rrf([d, l], [1, 0.5]),
-        "score e5 + 0.3 BM25": lambda d, l, a, prf: weighted(d, l, [], 0.3, 0),
-        "score e5 + 1.0 BM25": lambda d, l, a, prf: weighted(d, l, [], 1.0, 0),
-        "RRF(e5, BM25, PRF top-3 x 20 terms)": lambda d, l, a, prf: rrf([d, l, prf], [1, 1, 1]),
+        "e5 dense only": lambda d, l, a, prf, cover: list(d),
+        "RRF(e5, BM25) k=60": lambda d, l, a, prf, cover: rrf([d, l], [1, 1]),
+        "RRF, BM25 weight 0.5": lambda d, l, a, prf, cover: rrf([d, l], [1, 0.5]),
+        "score e5 + 0.3 BM25": lambda d, l, a, prf, cover: fuse(d, l, lexical_weight=0.3),
+        "score e5 + 1.0 BM25": lambda d, l, a, prf, cover: fuse(d, l, lexical_weight=1.0),
+        "RRF(e5, BM25, PRF top-3 x 20 terms)": lambda d, l, a, prf, cover: rrf([d, l, prf], [1, 1, 1]),
         **{f"score e5 + {wa} USE + {wl} BM25": (
-            lambda d, l, a, prf, wa=wa, wl=wl: weighted(d, l, a, wl, wa))
+            lambda d, l, a, prf, cover, wa=wa, wl=wl: fuse(d, l, a, aux_weight=wa, lexical_weight=wl))
            for wa in (0.5, 0.6, 0.7) for wl in (0.7, 1.0, 1.3)},
-        "shipped qa.fusion.fuse": lambda d, l, a, prf: fuse(d, l, a),
+        "shipped qa.fusion.fuse": lambda d, l, a, prf, cover: fuse(d, l, a, cover),
     }
     with tempfile.TemporaryDirectory() as tmp:
         for dataset in datasets:
@@ -80,11 +73,9 @@ def run(datasets: list[Dataset]) -> None:
             idf = _idf(tokens)
             candidates = []
             for q in tqdm(dataset.questions, desc=dataset.name, file=sys.stderr):
-                d = reader.search(embedder.embed_query(q.question), CANDIDATES)
-                l = reader.lexical.search(tokenize_for_search(q.question), CANDIDATES)
-                a = reader.search(aux.embed_query(q.question), CANDIDATES, aux=True)
+                d, l, a, cover = retriever.candidates(reader, q.question)
                 prf = reader.lexical.search(_feedback_terms(d[:3], tokens, idf, 20), CANDIDATES)
-                candidates.append((q, d, l, a, prf))
+                candidates.append((q, d, l, a, prf, cover))
             for name, fusion in variants.items():
                 r1, mrr = _score(candidates, fusion, rows)
                 print(f"{dataset.name:16s} {name:36s} R@1 {r1:.4f}  MRR@10 {mrr:.4f}")
@@ -104,9 +95,9 @@ def _feedback_terms(top: Hits, tokens: dict[int, list[str]], idf: dict[str, floa
 
 def _score(candidates, fusion: Fusion, rows) -> tuple[float, float]:
     per_question = []
-    for q, d, l, a, prf in candidates:
+    for q, d, l, a, prf, cover in candidates:
         hits = []
-        for chunk_id, score in fusion(d, l, a, prf)[:10]:
+        for chunk_id, score in fusion(d, l, a, prf, cover)[:10]:
             row = rows[chunk_id]
             p = Passage(0, score, row.text, row.article_id, row.title, row.date, row.start, row.end)
             hits.append(RankedHit(p.source, score, BenchQuestion.is_relevant(q, p)))

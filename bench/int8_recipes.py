@@ -1,6 +1,6 @@
 """Dense retrieval of each int8 recipe against the fp32 export, on this machine's CPU.
 
-    .venv/bin/python bench/int8_recipes.py --xquad ../shared/data/xquad \\
+    .venv/bin/python -m bench.int8_recipes --xquad ../shared/data/xquad \\
         --haystack ../shared/data/saudinewsnet/articles.jsonl.gz --haystack-size 1000 --json out.json
 
 onnxruntime's int8 kernels differ by CPU (index/cpu.py), so which recipe is exact enough
@@ -24,13 +24,11 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from index import onnx_model  # noqa: E402
-from index.config import DEFAULT_MODEL, Settings  # noqa: E402
-from index.cpu import this_cpu  # noqa: E402
-from index.e5_convert import ensure_default_model  # noqa: E402
-from qa.bench import load_haystack, sample_haystack, xquad_datasets  # noqa: E402
+from index import onnx_model
+from index.config import DEFAULT_MODEL, Settings
+from index.cpu import this_cpu
+from index.e5_convert import ensure_default_model
+from qa.bench import load_haystack, sample_haystack, xquad_datasets
 
 #: Signed weights kept to 7 bits: products cannot saturate 16-bit pairs either.
 REDUCE_RANGE = {"reduce_range": True, "weight_type": "QInt8"}

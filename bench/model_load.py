@@ -1,6 +1,6 @@
 """Model loading: seconds and memory to open each model a question needs, cold process.
 
-    .venv/bin/python bench/model_load.py [--rounds 5] [--json out.json] [--plot out.png]
+    .venv/bin/python -m bench.model_load [--rounds 5] [--json out.json] [--plot out.png]
 
 Each figure is one fresh interpreter doing one thing (so nothing is shared or already
 imported), timed inside it:
@@ -28,15 +28,15 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from tqdm import tqdm
 
-from tqdm import tqdm  # noqa: E402
+from bench.common import ROOT, pyplot, save
 
 PRELUDE = """
 import json, sys, time
+from bench.common import status_kb
 def rss_mb():
-    return int(open("/proc/self/statm").read().split()[1]) * 4096 / 1e6
+    return status_kb() * 1024 / 1e6
 import numpy
 base = rss_mb()
 started = time.perf_counter()
@@ -134,11 +134,7 @@ def main() -> None:
 
 
 def plot(report: dict[str, object], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     results = report["results"]
     names = list(results)
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
@@ -152,8 +148,7 @@ def plot(report: dict[str, object], path: Path) -> None:
     right.set_yticks([])
     fig.suptitle(f"Loading the models: {report['model']} ({report['backend']}), {report['machine']}",
                  fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    save(fig, path)
 
 
 if __name__ == "__main__":

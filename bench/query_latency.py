@@ -1,6 +1,6 @@
 """Question-embedding latency of e5 and USE, alone and interleaved as `qa ask` runs them.
 
-    .venv/bin/python bench/query_latency.py --xquad ../shared/data/xquad [--use-threads N]
+    .venv/bin/python -m bench.query_latency --xquad ../shared/data/xquad [--use-threads N]
 
 Interleaving matters: two thread pools (torch's and numpy's BLAS) on a 2-core machine
 can slow each other down far more than either model costs alone.
@@ -9,18 +9,15 @@ can slow each other down far more than either model costs alone.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from index.aux_embedder import AuxEmbedder  # noqa: E402
-from index.config import Settings  # noqa: E402
-from index.embedder import Embedder  # noqa: E402
+from bench.common import xquad_questions
+from index.aux_embedder import AuxEmbedder
+from index.config import Settings
+from index.embedder import Embedder
 
 
 def timed(fn: Callable[[str], object], text: str) -> float:
@@ -36,8 +33,7 @@ def main() -> None:
     parser.add_argument("--use-threads", type=int, default=None,
                         help="override USE's BLAS threads (default: the shipped setting)")
     args = parser.parse_args()
-    data = json.loads((args.xquad / "xquad.en.json").read_text(encoding="utf-8"))["data"]
-    questions = [qa["question"] for d in data for p in d["paragraphs"] for qa in p["qas"]][: args.n]
+    questions = xquad_questions(args.xquad, ["en"])["en"][: args.n]
 
     e5, use = Embedder(Settings.from_env()), AuxEmbedder()
     if args.use_threads:

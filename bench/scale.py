@@ -1,6 +1,6 @@
 """Scale: a 1,000,000-chunk index, its answer latency, vector recall, memory, add and delete.
 
-    .venv/bin/python bench/scale.py --chunks 1000000 --json docs/scale.json --plot docs/scale.png
+    .venv/bin/python -m bench.scale --chunks 1000000 --json docs/scale.json --plot docs/scale.png
 
 The chunks are synthetic, made by `bench/synthetic.py` from real sentences and their
 real embeddings (its docstring says exactly how). Steps, each in its own process so
@@ -42,13 +42,10 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-
-from index.articles import Article  # noqa: E402
-from index.chunking import Chunk  # noqa: E402
-from index.config import Settings  # noqa: E402
+from bench.common import DEFAULT_XQUAD, ROOT, percentile, pyplot, save, status_kb, xquad_questions
+from index.articles import Article
+from index.chunking import Chunk
+from index.config import Settings
 
 TARGETS = {"latency_ms_p95": 50.0, "recall_at_10": 0.98, "peak_rss_gb": 3.0, "add_s": 2.0, "remove_s": 2.0}
 K = 10
@@ -65,9 +62,7 @@ NEW_ARTICLE = (
 def questions(xquad: Path, count: int) -> list[str]:
     """`count` XQuAD questions, half English and half Arabic, spread over the paragraphs."""
     picked = []
-    for lang in ("en", "ar"):
-        data = json.loads((xquad / f"xquad.{lang}.json").read_text(encoding="utf-8"))["data"]
-        asked = [qa["question"] for d in data for p in d["paragraphs"] for qa in p["qas"]]
+    for asked in xquad_questions(xquad).values():
         picked += asked[:: max(1, len(asked) // (count // 2))][: count // 2]
     return picked
 
@@ -84,7 +79,7 @@ def build(args: argparse.Namespace) -> dict[str, object]:
     from index.builder import chunker_for, chunking_signature
     from index.embedder import Embedder
     from index.store import IndexWriter, Manifest, read_manifest, writer_lock
-    from synthetic import load_pool, synthetic_chunks
+    from bench.synthetic import load_pool, synthetic_chunks
 
     settings = index_settings(args.work, args.chunks)
     existing = read_manifest(settings.index_dir) if (settings.index_dir / "CURRENT").exists() else None
@@ -153,7 +148,7 @@ def truth(args: argparse.Namespace) -> dict[str, object]:
 
     from index.aux_embedder import AuxEmbedder
     from index.embedder import Embedder
-    from synthetic import load_pool, synthetic_chunks
+    from bench.synthetic import load_pool, synthetic_chunks
 
     settings = index_settings(args.work, args.chunks)
     asked = questions(args.xquad, args.questions)
@@ -184,7 +179,7 @@ def truth(args: argparse.Namespace) -> dict[str, object]:
             started = time.perf_counter()
             index.search(q.reshape(1, -1), K)
             times.append((time.perf_counter() - started) * 1000)
-        exact_ms[model] = {"p50": round(statistics.median(times), 1), "p95": round(_p95(times), 1)}
+        exact_ms[model] = {"p50": round(statistics.median(times), 1), "p95": round(percentile(times, 95), 1)}
     np.savez(args.work / f"truth-{args.chunks}.npz", **{f"{m}_ids": best[m][1] for m in best},
              **{f"{m}_queries": queries[m] for m in queries})
     (args.work / f"questions-{args.chunks}.json").write_text(json.dumps(asked, ensure_ascii=False), encoding="utf-8")
@@ -222,7 +217,7 @@ def measure(args: argparse.Namespace) -> dict[str, object]:
         ann.NPROBE_SHARE, ann.RERANK = share, rerank
         sweep.append({"nprobe_share": round(share, 5), "rerank": rerank, **vector_recall(reader, truth_data, timed=True)})
     ann.NPROBE_SHARE, ann.RERANK = shipped
-    rss_before_add = _peak_rss_gb()
+    rss_before_add = status_kb("VmHWM") * 1024 / 1e9
     adds, removes, first_searches, found_new, gone = [], [], [], True, True
     for n in range(args.updates):  # add one article, search it, delete it; a new id each time
         article_id = f"zanzibar_cloves_{n}"
@@ -242,8 +237,8 @@ def measure(args: argparse.Namespace) -> dict[str, object]:
     manifest = read_manifest(settings.index_dir)
     return {
         "open_s": round(open_s, 2), "hashes_verified_s": round(verified_s, 2), "hashes_ok": hashed,
-        "latency_ms_p50": round(statistics.median(latencies), 1), "latency_ms_p95": round(_p95(latencies), 1),
-        "recall_at_10": recall, "peak_rss_gb": round(_peak_rss_gb(), 2),
+        "latency_ms_p50": round(statistics.median(latencies), 1), "latency_ms_p95": round(percentile(latencies, 95), 1),
+        "recall_at_10": recall, "peak_rss_gb": round(status_kb("VmHWM") * 1024 / 1e9, 2),
         "peak_rss_gb_before_add": round(rss_before_add, 2),
         "add_s": round(statistics.median(adds), 2), "add_s_runs": [round(x, 2) for x in adds],
         "chunks_after_add": report.chunk_count,
@@ -271,17 +266,6 @@ def vector_recall(reader, truth_data, timed: bool = False) -> dict[str, float]:
     return result
 
 
-def _peak_rss_gb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) * 1024 / 1e9
-    return float("nan")
-
-
-def _p95(values: list[float]) -> float:
-    return float(np.percentile(values, 95))
-
-
 # --- step 4: the same with the CLI ----------------------------------------------------------
 
 
@@ -307,7 +291,7 @@ STEPS = {"build": build, "truth": truth, "measure": measure, "cli": cli}
 def run_step(step: str, args: argparse.Namespace) -> dict[str, object]:
     """Run one step in a fresh interpreter and return its JSON result."""
     out = args.work / f"step-{step}.json"
-    command = [sys.executable, __file__, "--step", step, "--chunks", str(args.chunks),
+    command = [sys.executable, "-m", "bench.scale", "--step", step, "--chunks", str(args.chunks),
                "--work", str(args.work), "--xquad", str(args.xquad), "--questions", str(args.questions),
                "--seed", str(args.seed), "--updates", str(args.updates), "--out", str(out)]
     subprocess.run(command, check=True, cwd=ROOT)
@@ -337,11 +321,7 @@ def report(results: dict[str, dict[str, object]]) -> str:
 
 
 def plot(results: dict[str, dict[str, object]], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     m = results["measure"]
     measured = [m["latency_ms_p95"] / TARGETS["latency_ms_p95"], min(m["recall_at_10"].values()) / TARGETS["recall_at_10"],
                 m["peak_rss_gb"] / TARGETS["peak_rss_gb"], m["add_s"] / TARGETS["add_s"], m["remove_s"] / TARGETS["remove_s"]]
@@ -352,15 +332,14 @@ def plot(results: dict[str, dict[str, object]], path: Path) -> None:
     ax.set_xlabel("measured / target (recall: higher is better, others: lower)")
     ax.set_title(f"{results['build'].get('chunks', 'cached')} chunks")
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    save(fig, path)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chunks", type=int, default=1_000_000)
     parser.add_argument("--work", type=Path, default=Settings.from_env().cache_dir / "bench" / "scale")
-    parser.add_argument("--xquad", type=Path, default=ROOT.parent / "shared" / "data" / "xquad")
+    parser.add_argument("--xquad", type=Path, default=DEFAULT_XQUAD)
     parser.add_argument("--questions", type=int, default=300)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--updates", type=int, default=5, help="add/delete cycles to time (median reported)")

@@ -1,6 +1,6 @@
 """Start-up: seconds from launching `qa serve` until it answers a question.
 
-    .venv/bin/python bench/serve_ready.py --index-dir .qa [--runs 3] [--json out.json] [--plot out.png]
+    .venv/bin/python -m bench.serve_ready --index-dir .qa [--runs 3] [--json out.json] [--plot out.png]
 
 Each run starts a real `qa serve` on a free loopback port and asks `/answer` (through
 `gradio_client`, as an API user would) until an answer comes back; the clock starts
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -27,11 +26,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-
-from proctree import tree_memory_mb  # noqa: E402
-from server import free_port  # noqa: E402
+from bench.common import ROOT, launch_serve, pyplot, save, stop, tree_memory_mb
 
 TARGET_S = 5.0
 QUESTION = "ماذا ناقش لافروف مع الكويت؟"
@@ -40,15 +35,9 @@ QUESTION = "ماذا ناقش لافروف مع الكويت؟"
 def one_start(index_dir: Path, timeout: float) -> dict[str, float]:
     from gradio_client import Client
 
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/"
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
     with tempfile.TemporaryFile() as log:
         started = time.perf_counter()
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "qa.cli", "serve", "--port", str(port), "--index-dir", str(index_dir)],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
+        proc, url = launch_serve(index_dir, log)
         page = None
         try:
             while time.perf_counter() - started < timeout:
@@ -72,8 +61,7 @@ def one_start(index_dir: Path, timeout: float) -> dict[str, float]:
                             "rss_mb": round(tree_memory_mb(proc.pid))}
             raise SystemExit(f"no answer within {timeout} s")
         finally:
-            proc.terminate()
-            proc.wait(30)
+            stop(proc)
 
 
 #: Fresh-interpreter imports timed beside the starts: plain Gradio, and Gradio as the
@@ -117,11 +105,7 @@ def main() -> None:
 
 
 def plot(result: dict[str, object], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     bars = {
         "first answer": result["answered_s_median"], "page up": result["page_s_median"],
         "import gradio": result["import_gradio_s_median"],
@@ -132,8 +116,7 @@ def plot(result: dict[str, object], path: Path) -> None:
     ax.axhline(TARGET_S, color="black", linestyle="--", linewidth=1, label=f"target {TARGET_S} s")
     ax.set_ylabel("seconds, median (imports: fresh interpreter)")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    save(fig, path)
 
 
 if __name__ == "__main__":

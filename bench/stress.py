@@ -1,6 +1,6 @@
 """Load test: many concurrent chat users against a real `qa serve`, with indexing mid-run.
 
-    .venv/bin/python bench/stress.py --users 20 --questions 10 --json docs/stress.json
+    .venv/bin/python -m bench.stress --users 20 --questions 10 --json docs/stress.json
 
 Starts `qa serve` on loopback over a fresh index of `seeds/`, then drives it with
 `--users` concurrent `gradio_client` users, each asking `--questions` questions (English
@@ -18,26 +18,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tqdm import tqdm
 
-from proctree import tree_memory_mb
-
-ROOT = Path(__file__).resolve().parent.parent
+from bench.common import ROOT, percentile, serve, tree_memory_mb
 
 #: (question, follow-up, what the follow-up must be rewritten to)
 CONVERSATIONS = [
@@ -64,31 +59,6 @@ class Outcome:
     seconds: float
     error: str | None = None
     problems: list[str] = field(default_factory=list)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(index_dir: Path, log: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
-    command = [sys.executable, "-m", "qa.cli", "serve", "--port", str(port), "--index-dir", str(index_dir)]
-    proc = subprocess.Popen(command, stdout=log.open("w"), stderr=subprocess.STDOUT, env=env, cwd=ROOT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"qa serve exited: {log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return proc, url
-        except OSError:
-            time.sleep(0.5)
-    proc.kill()
-    raise SystemExit("qa serve did not start within 180 s")
 
 
 def plan(user: int, count: int, rng: random.Random) -> list[tuple[str, str | None]]:
@@ -159,11 +129,6 @@ def index_midway(folder: Path, index_dir: Path, start: threading.Event, done: th
     done.set()
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=20)
@@ -182,8 +147,7 @@ def main(argv: list[str] | None = None) -> int:
             [sys.executable, "-m", "qa.cli", "index", str(folder), "--index-dir", str(index_dir), "--quiet"],
             check=True, cwd=ROOT,
         )
-        proc, url = start_server(index_dir, Path(tmp) / "serve.log")
-        try:
+        with serve(index_dir, Path(tmp) / "serve.log") as (proc, url):
             from gradio_client import Client
 
             Client(url, verbose=False).predict("warm up", 1, [], api_name="/answer")
@@ -206,9 +170,6 @@ def main(argv: list[str] | None = None) -> int:
             wall = time.perf_counter() - began
             indexer.join(timeout=60)
             memory = tree_memory_mb(proc.pid, "VmHWM")
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
 
     outcomes = stress.outcomes
     latencies = [o.seconds for o in outcomes if o.error is None]
@@ -221,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         "asked_about_new_article": sum(o.question == NEW_QUESTION for o in outcomes),
         "index_while_serving_seconds": round(timings.get("index_seconds", float("nan")), 1),
         "latency_p50_s": round(statistics.median(latencies), 2) if latencies else None,
-        "latency_p95_s": round(percentile(latencies, 0.95), 2) if latencies else None,
+        "latency_p95_s": round(percentile(latencies, 95), 2) if latencies else None,
         "latency_max_s": round(max(latencies), 2) if latencies else None,
         "throughput_per_s": round(len(latencies) / wall, 2),
         "wall_seconds": round(wall, 1),

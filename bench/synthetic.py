@@ -1,8 +1,8 @@
 """Synthetic chunks at any scale, built from real sentences and their real embeddings.
 
-    .venv/bin/python bench/synthetic.py pool                 # build (or load) the sentence pool
-    .venv/bin/python bench/synthetic.py calibrate            # real vs synthetic neighbour similarity
-    .venv/bin/python bench/synthetic.py sample -n 3          # print a few synthetic chunks
+    .venv/bin/python -m bench.synthetic pool                 # build (or load) the sentence pool
+    .venv/bin/python -m bench.synthetic calibrate            # real vs synthetic neighbour similarity
+    .venv/bin/python -m bench.synthetic sample -n 3          # print a few synthetic chunks
 
 How the data is made
 --------------------
@@ -90,13 +90,9 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from bench.common import DEFAULT_XQUAD, ROOT, xquad_paragraphs
+from index.config import Settings
 
-from index.config import Settings  # noqa: E402
-
-DEFAULT_XQUAD = ROOT.parent / "shared" / "data" / "xquad"
 DEFAULT_SEEDS = ROOT / "seeds"
 MODELS = ("e5", "use")
 DIMENSIONS = {"e5": 384, "use": 512}
@@ -117,11 +113,6 @@ def split_sentences(text: str) -> list[str]:
     """Sentences of `text` cut at . ؟ ! ? (before white space) and newlines, >= 4 words."""
     parts = (" ".join(p.split()) for p in _SPLIT.split(text))
     return [p for p in parts if len(p.split()) >= MIN_WORDS]
-
-
-def xquad_paragraphs(xquad_dir: Path = DEFAULT_XQUAD) -> list[str]:
-    data = json.loads((Path(xquad_dir) / "xquad.ar.json").read_text(encoding="utf-8"))["data"]
-    return [p["context"] for doc in data for p in doc["paragraphs"]]
 
 
 def seed_texts(seeds_dir: Path = DEFAULT_SEEDS) -> list[str]:

@@ -2,12 +2,14 @@
 
 Skipped when Playwright or Chromium is missing, unless QA_REQUIRE_BROWSER=1 (CI sets it),
 then missing tools fail the run instead. Each test leaves a full-page screenshot in
-tests/artifacts/<test name>.png (gitignored). The screenshot helper is bench/screenshot.py,
-which also makes docs/screenshot.png: the README shows what these tests check.
+tests/artifacts/<test name>.png (gitignored). The browser driver is ui/browser.py, which
+bench/screenshot.py also uses to make docs/screenshot.png: the README shows what these
+tests check.
 """
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import os
 import re
@@ -18,24 +20,21 @@ import pytest
 
 from server import served  # noqa: F401  (module-scoped `qa serve` over a copy of the seeds)
 
-ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 REQUIRE_BROWSER = os.environ.get("QA_REQUIRE_BROWSER") == "1"
 
 
-def _load_screenshot_helper():
-    """bench/screenshot.py as a module, or (None, why the browser tests cannot run)."""
+def _load_browser_driver():
+    """ui/browser.py, or (None, why the browser tests cannot run)."""
     if importlib.util.find_spec("playwright") is None:
         return None, "playwright is not installed (pip install -e '.[test]')"
-    spec = importlib.util.spec_from_file_location("bench_screenshot", ROOT / "bench" / "screenshot.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = importlib.import_module("ui.browser")
     if module.chromium_path() is None:
         return None, "Chromium not found (/usr/bin/chromium, `chromium` on PATH or $QA_CHROMIUM)"
     return module, None
 
 
-shot, _missing = _load_screenshot_helper()
+shot, _missing = _load_browser_driver()
 if _missing:
     if REQUIRE_BROWSER:
         pytest.fail(f"QA_REQUIRE_BROWSER=1 but {_missing}", pytrace=False)
