@@ -35,8 +35,10 @@ SENTENCE_WEIGHT = 0.5
 #: Rankings are read this many times deeper than the passages asked for, so that k
 #: different stories remain once copies of one story are folded together.
 STORY_DEPTH = 4
-#: Question vectors remembered (`Retriever.question_vector`).
-RECENT_QUESTIONS = 64
+#: Question vectors remembered (`Retriever.question_vector`): enough for the answers
+#: composed right after their searches, few enough that a benchmark asking the same
+#: questions again under another configuration embeds them again.
+RECENT_QUESTIONS = 8
 
 
 class QuestionError(QAError):
