@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 7860
 
-.PHONY: install run index test bench clean
+.PHONY: install run index test lint bench clean
 
 install: $(STAMP)
 
@@ -26,6 +26,9 @@ run: index
 
 test: install
 	$(BIN)/python -m pytest -q -ra
+
+lint: install
+	$(BIN)/ruff check .
 
 clean:
 	rm -rf .qa .pytest_cache

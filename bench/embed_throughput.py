@@ -134,7 +134,7 @@ def main() -> None:
             )
         results[backend] = row
     base_row = results[BASELINE]
-    for backend, row in results.items():
+    for row in results.values():
         row["throughput_ratio"] = round(row["passages_per_s"] / base_row["passages_per_s"], 2)
         row["query_p50_ratio"] = round(base_row["query_ms_p50"] / row["query_ms_p50"], 2)
 

@@ -388,7 +388,8 @@ def format_results(results: dict[str, object]) -> str:
         ask_record = k["ask"]
         rows.append([
             k["kill"], k["at_s"], k["outcome"], k["phase"], k["live_after"], k["tmp_dirs"],
-            round(k["tmp_bytes"] / 1024), f"{k['stale_tmp_removed']}/{k['stale_tmp_before']}", "yes" if k["index"]["ok"] else f"NO {k['index'].get('error')}",
+            round(k["tmp_bytes"] / 1024), f"{k['stale_tmp_removed']}/{k['stale_tmp_before']}",
+            "yes" if k["index"]["ok"] else f"NO {k['index'].get('error')}",
             f"rc {ask_record['rc']} ({ask_record['seconds']} s)",
             ask_record.get("from_live_index", ask_record.get("error")),
         ])

@@ -51,16 +51,16 @@ def run(datasets: list[Dataset]) -> None:
     settings = Settings.from_env()
     embedder, aux = Embedder(settings), AuxEmbedder()
     variants: dict[str, Fusion] = {
-        "e5 dense only": lambda d, l, a, prf, cover: list(d),
-        "RRF(e5, BM25) k=60": lambda d, l, a, prf, cover: rrf([d, l], [1, 1]),
-        "RRF, BM25 weight 0.5": lambda d, l, a, prf, cover: rrf([d, l], [1, 0.5]),
-        "score e5 + 0.3 BM25": lambda d, l, a, prf, cover: fuse(d, l, lexical_weight=0.3),
-        "score e5 + 1.0 BM25": lambda d, l, a, prf, cover: fuse(d, l, lexical_weight=1.0),
-        "RRF(e5, BM25, PRF top-3 x 20 terms)": lambda d, l, a, prf, cover: rrf([d, l, prf], [1, 1, 1]),
+        "e5 dense only": lambda d, lex, a, prf, cover: list(d),
+        "RRF(e5, BM25) k=60": lambda d, lex, a, prf, cover: rrf([d, lex], [1, 1]),
+        "RRF, BM25 weight 0.5": lambda d, lex, a, prf, cover: rrf([d, lex], [1, 0.5]),
+        "score e5 + 0.3 BM25": lambda d, lex, a, prf, cover: fuse(d, lex, lexical_weight=0.3),
+        "score e5 + 1.0 BM25": lambda d, lex, a, prf, cover: fuse(d, lex, lexical_weight=1.0),
+        "RRF(e5, BM25, PRF top-3 x 20 terms)": lambda d, lex, a, prf, cover: rrf([d, lex, prf], [1, 1, 1]),
         **{f"score e5 + {wa} USE + {wl} BM25": (
-            lambda d, l, a, prf, cover, wa=wa, wl=wl: fuse(d, l, a, aux_weight=wa, lexical_weight=wl))
+            lambda d, lex, a, prf, cover, wa=wa, wl=wl: fuse(d, lex, a, aux_weight=wa, lexical_weight=wl))
            for wa in (0.5, 0.6, 0.7) for wl in (0.7, 1.0, 1.3)},
-        "shipped qa.fusion.fuse": lambda d, l, a, prf, cover: fuse(d, l, a, cover),
+        "shipped qa.fusion.fuse": lambda d, lex, a, prf, cover: fuse(d, lex, a, cover),
     }
     with tempfile.TemporaryDirectory() as tmp:
         for dataset in datasets:
@@ -73,9 +73,9 @@ def run(datasets: list[Dataset]) -> None:
             idf = _idf(tokens)
             candidates = []
             for q in tqdm(dataset.questions, desc=dataset.name, file=sys.stderr):
-                d, l, a, cover = retriever.candidates(reader, q.question)
+                d, lex, a, cover = retriever.candidates(reader, q.question)
                 prf = reader.lexical.search(_feedback_terms(d[:3], tokens, idf, 20), CANDIDATES)
-                candidates.append((q, d, l, a, prf, cover))
+                candidates.append((q, d, lex, a, prf, cover))
             for name, fusion in variants.items():
                 r1, mrr = _score(candidates, fusion, rows)
                 print(f"{dataset.name:16s} {name:36s} R@1 {r1:.4f}  MRR@10 {mrr:.4f}")
@@ -95,9 +95,9 @@ def _feedback_terms(top: Hits, tokens: dict[int, list[str]], idf: dict[str, floa
 
 def _score(candidates, fusion: Fusion, rows) -> tuple[float, float]:
     per_question = []
-    for q, d, l, a, prf, cover in candidates:
+    for q, d, lex, a, prf, cover in candidates:
         hits = []
-        for chunk_id, score in fusion(d, l, a, prf, cover)[:10]:
+        for chunk_id, score in fusion(d, lex, a, prf, cover)[:10]:
             row = rows[chunk_id]
             p = Passage(0, score, row.text, row.article_id, row.title, row.date, row.start, row.end)
             hits.append(RankedHit(p.source, score, BenchQuestion.is_relevant(q, p)))

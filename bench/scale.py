@@ -215,7 +215,8 @@ def measure(args: argparse.Namespace) -> dict[str, object]:
     shipped = (ann.NPROBE_SHARE, ann.RERANK)
     for share, rerank in ((1 / 128, 3), (1 / 64, 1), (1 / 64, 3), (1 / 32, 1), (1 / 32, 3), (1 / 16, 3)):
         ann.NPROBE_SHARE, ann.RERANK = share, rerank
-        sweep.append({"nprobe_share": round(share, 5), "rerank": rerank, **vector_recall(reader, truth_data, timed=True)})
+        sweep.append({"nprobe_share": round(share, 5), "rerank": rerank,
+                      **vector_recall(reader, truth_data, timed=True)})
     ann.NPROBE_SHARE, ann.RERANK = shipped
     rss_before_add = status_kb("VmHWM") * 1024 / 1e9
     adds, removes, first_searches, found_new, gone = [], [], [], True, True
@@ -323,8 +324,10 @@ def report(results: dict[str, dict[str, object]]) -> str:
 def plot(results: dict[str, dict[str, object]], path: Path) -> None:
     plt = pyplot()
     m = results["measure"]
-    measured = [m["latency_ms_p95"] / TARGETS["latency_ms_p95"], min(m["recall_at_10"].values()) / TARGETS["recall_at_10"],
-                m["peak_rss_gb"] / TARGETS["peak_rss_gb"], m["add_s"] / TARGETS["add_s"], m["remove_s"] / TARGETS["remove_s"]]
+    measured = [m["latency_ms_p95"] / TARGETS["latency_ms_p95"],
+                min(m["recall_at_10"].values()) / TARGETS["recall_at_10"],
+                m["peak_rss_gb"] / TARGETS["peak_rss_gb"], m["add_s"] / TARGETS["add_s"],
+                m["remove_s"] / TARGETS["remove_s"]]
     labels = ["p95 latency", "recall@10 (min)", "peak memory", "add one", "remove one"]
     fig, ax = plt.subplots(figsize=(7, 3.5))
     ax.barh(labels, measured, color=["tab:blue"] * 5)

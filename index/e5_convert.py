@@ -443,7 +443,8 @@ def sentence_transformers_files(model: E5Bin) -> dict[str, object]:
                 "path": "1_Pooling",
                 "type": "sentence_transformers.sentence_transformer.modules.pooling.Pooling",
             },
-            {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.base.modules.normalize.Normalize"},
+            {"idx": 2, "name": "2", "path": "2_Normalize",
+             "type": "sentence_transformers.base.modules.normalize.Normalize"},
         ],
         "sentence_bert_config.json": {
             "max_seq_length": model.header.max_positions,

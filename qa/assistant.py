@@ -152,10 +152,7 @@ class Assistant:
 
     def answer(self, question: str, previous: Sequence[str] = (), k: int = PASSAGES) -> Answer:
         """The final answer only (CLI, API): what `ask` streams last."""
-        final = None
-        for final in self.ask(question, previous, k=k):
-            pass
-        assert final is not None  # `ask` always ends with a final answer or raises
+        *_, final = self.ask(question, previous, k=k)  # `ask` always ends with a final answer or raises
         return final
 
     def _ask_llm(self, base: Answer, extractive: Callable[[], Answer]) -> Iterator[Answer]:

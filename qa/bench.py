@@ -76,9 +76,9 @@ from index.onnx_model import int8_recipe
 from qa.answer import Answer
 from qa.assistant import PASSAGES, Assistant
 from qa.metrics import METRIC_KEYS, RankedHit, aggregate, question_metrics
+from qa.retriever import MODES, Passage, Retriever
 
 LATENCY_KEYS = ("latency_ms_p50", "latency_ms_p95")
-from qa.retriever import MODES, Passage, Retriever
 
 CUTOFF = 10
 ANSWER_OUTCOMES = ("right", "wrong", "abstained", "refused", "false_answer")
@@ -156,7 +156,7 @@ def read_questions(path: Path) -> list[BenchQuestion]:
                 tuple(record.get("gold_text") or ()), record.get("lang"),
             ))
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise SystemExit(f"error: {path} line {number} is not a benchmark question: {exc}")
+            raise SystemExit(f"error: {path} line {number} is not a benchmark question: {exc}") from None
     if not questions:
         raise SystemExit(f"error: {path} holds no questions")
     return questions
@@ -436,7 +436,7 @@ def run(
             dataset.results["configs"] = {
                 config: evaluate(
                     dataset.questions,
-                    lambda text, k, c=config: retriever.search(text, k=k, mode=c),
+                    lambda text, k, c=config, r=retriever: r.search(text, k=k, mode=c),
                     f"{dataset.name}/{config}",
                 )
                 for config in configs

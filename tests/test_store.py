@@ -213,9 +213,12 @@ def test_bm25_scores_of_segments_rank_as_one_index_would(tmp_path):
     write(tmp_path / "two", articles[4:])
     one, two = IndexReader(tmp_path / "one"), IndexReader(tmp_path / "two")
     assert len(two.manifest.segments) == 2
+    def ranked(reader: IndexReader, query: list[str]) -> list[tuple[str, int]]:
+        hits = reader.lexical.search(query, 10)
+        return [(c.article_id, c.ordinal) for c in (reader.chunks([i])[i] for i, _ in hits)]
+
     for query in (["part0"], ["part2", "d5"], ["d1", "part1", "part0"]):
-        ranked = lambda r: [(c.article_id, c.ordinal) for c in (r.chunks([i])[i] for i, _ in r.lexical.search(query, 10))]
-        assert ranked(two) == ranked(one)
+        assert ranked(two, query) == ranked(one, query)
         assert two.lexical.idf(query[0]) == pytest.approx(one.lexical.idf(query[0]))
 
 
