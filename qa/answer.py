@@ -18,7 +18,7 @@ import numpy as np
 
 from index.embedder import Embedder
 from index.normalize import tokenize_for_search
-from qa.grounding import Grounding, GroundingChecker
+from qa.grounding import Grounding, GroundingChecker, as_written
 from qa.language import Phrases, detect_language, dominant_script, join_list, phrases_for
 from qa.retriever import Passage
 from qa.sentences import Sentence, split_sentences
@@ -190,7 +190,7 @@ class ExtractiveAnswerer:
             evidence[0].score, grounding.coverage, same_script(searched, evidence[0].sentence.text)
         ):
             return Answer(
-                question, searched, abstention_text(phrases), True, passages, (), language,
+                question, searched, abstention_text(phrases, searched, grounding), True, passages, (), language,
                 missing=grounding.missing,
             )
         chosen = select_evidence(
@@ -243,8 +243,16 @@ def compose(phrases: Phrases, sources: Sequence[Passage], chosen: Sequence[Evide
     return "\n".join([lead, *lines])
 
 
-def abstention_text(phrases: Phrases) -> str:
-    return f"{phrases.abstain}\n{phrases.nearest}:"
+def abstention_text(phrases: Phrases, question: str = "", grounding: Grounding | None = None) -> str:
+    """The refusal, then what the nearest article lacks of what was asked (in the
+    question's language and words), then the heading of the nearest passages."""
+    lines = [phrases.abstain]
+    if grounding is not None and grounding.missing:
+        missing = join_list([_isolate(t) for t in as_written(question, grounding.missing)], phrases)
+        found = [_isolate(t) for t in as_written(question, grounding.found)]
+        lines.append(phrases.found_but_not.format(found=join_list(found, phrases), missing=missing)
+                     if found else phrases.not_found.format(missing=missing))
+    return "\n".join([*lines, f"{phrases.nearest}:"])
 
 
 def _source_name(passage: Passage) -> str:

@@ -72,6 +72,10 @@ class Grounding:
     weights: tuple[float, ...] = ()  # one per term; empty means all equal
 
     @property
+    def found(self) -> tuple[str, ...]:
+        return tuple(t for t in self.terms if t not in self.missing)
+
+    @property
     def coverage(self) -> float:
         """Weighted share of salient terms found; 1.0 when nothing is checkable."""
         if not self.terms:
@@ -79,6 +83,17 @@ class Grounding:
         weights = dict(zip(self.terms, self.weights or (1.0,) * len(self.terms)))
         total = sum(weights.values())
         return 1 - sum(weights[t] for t in self.missing) / total if total else 1.0
+
+
+def as_written(question: str, terms: Sequence[str]) -> list[str]:
+    """Salient terms as the question wrote them: an Arabic term is a search token (folded,
+    stemmed), shown as the question's word it came from."""
+    words = _WORD.findall(question)
+    shown = [
+        next((w for w in words if term in tokenize_for_search(w)), term) if ARABIC_SCRIPT.search(term) else term
+        for term in terms
+    ]
+    return list(dict.fromkeys(shown))
 
 
 def salient_terms(question: str) -> list[str]:

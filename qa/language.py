@@ -177,6 +177,10 @@ class Phrases:
     list_and: str
     list_sep: str
     abstain: str
+    #: Why, when the nearest article lacks some of what was asked: `{found}` and
+    #: `{missing}` are `join_list`s of the question's own words.
+    found_but_not: str
+    not_found: str
     nearest: str
     llm_unavailable: str
     llm_uncited: str
@@ -191,6 +195,8 @@ _PHRASES: Mapping[str, Phrases] = {
             code="en", name="English",
             according_to="According to {sources}:", list_and=" and ", list_sep=", ",
             abstain="I could not find this in the indexed articles.",
+            found_but_not="The nearest article mentions {found}, but not {missing}.",
+            not_found="The nearest article does not mention {missing}.",
             nearest="Nearest passages, not an answer",
             llm_unavailable="The language model could not be reached, so the answer "
             "below is extracted from the articles.",
@@ -202,6 +208,8 @@ _PHRASES: Mapping[str, Phrases] = {
             code="ar", name="Arabic",
             according_to="بحسب {sources}:", list_and=" و", list_sep="، ",
             abstain="لم أجد هذا في المقالات المفهرسة.",
+            found_but_not="أقرب مقال يذكر {found}، لكنه لا يذكر {missing}.",
+            not_found="أقرب مقال لا يذكر {missing}.",
             nearest="أقرب المقاطع، وليست إجابة",
             llm_unavailable="تعذّر الوصول إلى النموذج اللغوي، لذا فالإجابة أدناه "
             "مستخرجة من المقالات.",
@@ -213,6 +221,8 @@ _PHRASES: Mapping[str, Phrases] = {
             code="fr", name="French",
             according_to="Selon {sources} :", list_and=" et ", list_sep=", ",
             abstain="Je n'ai pas trouvé cette information dans les articles indexés.",
+            found_but_not="L'article le plus proche mentionne {found}, mais pas {missing}.",
+            not_found="L'article le plus proche ne mentionne pas {missing}.",
             nearest="Passages les plus proches, pas une réponse",
             llm_unavailable="Le modèle de langue n'a pas pu être joint ; la réponse "
             "ci-dessous est donc extraite des articles.",
@@ -224,6 +234,8 @@ _PHRASES: Mapping[str, Phrases] = {
             code="es", name="Spanish",
             according_to="Según {sources}:", list_and=" y ", list_sep=", ",
             abstain="No encontré esto en los artículos indexados.",
+            found_but_not="El artículo más cercano menciona {found}, pero no {missing}.",
+            not_found="El artículo más cercano no menciona {missing}.",
             nearest="Pasajes más cercanos, no una respuesta",
             llm_unavailable="No se pudo contactar con el modelo de lenguaje, así que la "
             "respuesta siguiente se ha extraído de los artículos.",
@@ -235,6 +247,8 @@ _PHRASES: Mapping[str, Phrases] = {
             code="de", name="German",
             according_to="Laut {sources}:", list_and=" und ", list_sep=", ",
             abstain="Dazu habe ich in den indexierten Artikeln nichts gefunden.",
+            found_but_not="Der nächstliegende Artikel nennt {found}, aber nicht {missing}.",
+            not_found="Der nächstliegende Artikel nennt {missing} nicht.",
             nearest="Ähnlichste Textstellen, keine Antwort",
             llm_unavailable="Das Sprachmodell war nicht erreichbar, daher ist die folgende "
             "Antwort aus den Artikeln entnommen.",
@@ -246,6 +260,8 @@ _PHRASES: Mapping[str, Phrases] = {
             code="ru", name="Russian",
             according_to="Согласно {sources}:", list_and=" и ", list_sep=", ",
             abstain="В проиндексированных статьях этого не найдено.",
+            found_but_not="В ближайшей статье упоминается {found}, но не {missing}.",
+            not_found="В ближайшей статье не упоминается {missing}.",
             nearest="Ближайшие фрагменты, а не ответ",
             llm_unavailable="Не удалось связаться с языковой моделью, поэтому ответ ниже "
             "извлечён из статей.",
@@ -259,6 +275,8 @@ _PHRASES: Mapping[str, Phrases] = {
             according_to="{sources} tarafından bildirildiğine göre:",
             list_and=" ve ", list_sep=", ",
             abstain="Bunu dizine eklenmiş makalelerde bulamadım.",
+            found_but_not="En yakın makalede {found} geçiyor, ancak {missing} geçmiyor.",
+            not_found="En yakın makalede {missing} geçmiyor.",
             nearest="En yakın pasajlar, bir yanıt değil",
             llm_unavailable="Dil modeline ulaşılamadı, bu nedenle aşağıdaki yanıt "
             "makalelerden çıkarıldı.",
@@ -270,6 +288,8 @@ _PHRASES: Mapping[str, Phrases] = {
             code="fa", name="Persian",
             according_to="به گزارش {sources}:", list_and=" و ", list_sep="، ",
             abstain="این مورد را در مقاله‌های نمایه‌شده پیدا نکردم.",
+            found_but_not="نزدیک‌ترین مقاله از {found} نام می‌برد، اما نه از {missing}.",
+            not_found="نزدیک‌ترین مقاله از {missing} نامی نمی‌برد.",
             nearest="نزدیک‌ترین بخش‌ها، نه یک پاسخ",
             llm_unavailable="دسترسی به مدل زبانی ممکن نشد، بنابراین پاسخ زیر از "
             "مقاله‌ها استخراج شده است.",
@@ -281,6 +301,8 @@ _PHRASES: Mapping[str, Phrases] = {
             code="ur", name="Urdu",
             according_to="{sources} کے مطابق:", list_and=" اور ", list_sep="، ",
             abstain="مجھے یہ بات انڈیکس کیے گئے مضامین میں نہیں ملی۔",
+            found_but_not="قریب ترین مضمون میں {found} کا ذکر ہے، لیکن {missing} کا نہیں۔",
+            not_found="قریب ترین مضمون میں {missing} کا ذکر نہیں۔",
             nearest="قریب ترین اقتباسات، جواب نہیں",
             llm_unavailable="لسانی ماڈل سے رابطہ نہیں ہو سکا، اس لیے نیچے دیا گیا جواب "
             "مضامین سے اخذ کیا گیا ہے۔",

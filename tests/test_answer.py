@@ -164,13 +164,33 @@ def test_nonsense_abstains_but_keeps_the_nearest_passages(ask, question, languag
     answer = ask(question)
     phrases = phrases_for(language)
     assert answer.abstained and answer.language == language
-    assert answer.text == abstention_text(phrases)
-    assert answer.text.startswith(phrases.abstain)
+    assert answer.text.startswith(phrases.abstain) and answer.text.endswith(f"\n{phrases.nearest}:")
+    assert answer.text.count("\n") <= 2  # at most one line on what was not found
     assert answer.citations == ()
     assert len(answer.passages) == 5 and [p.rank for p in answer.passages] == [1, 2, 3, 4, 5]
     payload = json.loads(json.dumps(answer.to_dict(), ensure_ascii=False))
     assert payload["abstained"] is True and payload["citations"] == []
     assert len(payload["passages"]) == 5
+
+
+def test_an_abstention_says_what_the_nearest_article_lacks(ask):
+    answer = ask("What did Lavrov discuss with Brazil?")
+    assert answer.abstained and answer.missing == ("Brazil",)
+    refusal, why, nearest = visible(answer.text).split("\n")
+    assert (refusal, nearest) == (phrases_for("en").abstain, phrases_for("en").nearest + ":")
+    assert why == "The nearest article mentions Lavrov, but not Brazil."
+
+
+def test_the_reason_is_in_the_question_language_and_words():
+    from qa.grounding import Grounding
+
+    question = "ماذا ناقش لافروف مع البرازيل؟"
+    grounding = Grounding(("ناقش", "لافروف", "برازيل"), ("برازيل",))
+    why = visible(abstention_text(phrases_for("ar"), question, grounding).split("\n")[1])
+    assert why == "أقرب مقال يذكر ناقش ولافروف، لكنه لا يذكر البرازيل."
+    nothing = Grounding(("برازيل",), ("برازيل",))
+    assert visible(abstention_text(phrases_for("ar"), question, nothing).split("\n")[1]) == "أقرب مقال لا يذكر البرازيل."
+    assert abstention_text(phrases_for("ar"), question, Grounding(("لافروف",), ())).count("\n") == 1
 
 
 def test_no_passages_abstains(answerer):

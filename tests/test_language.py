@@ -92,6 +92,8 @@ def test_phrases_are_complete_and_in_their_own_language(code: str) -> None:
     assert phrases.code == code
     assert all(getattr(phrases, f.name) for f in fields(Phrases))
     assert phrases.according_to.count("{sources}") == 1
+    assert phrases.found_but_not.count("{found}") == phrases.found_but_not.count("{missing}") == 1
+    assert phrases.not_found.count("{missing}") == 1 and "{found}" not in phrases.not_found
     for sentence in (phrases.abstain, phrases.llm_unavailable, phrases.llm_uncited):
         assert detect_language(sentence) == code, sentence
 
