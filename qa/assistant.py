@@ -8,7 +8,7 @@ write the answer instead, keeping it only if its citations check out.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,7 +20,7 @@ from index.model_process import ProcessAuxEmbedder, ProcessEmbedder
 from qa.answer import Answer, Citation, ExtractiveAnswerer
 from qa.citations import check_citations
 from qa.followup import resolve_followup
-from qa.grounding import GroundingChecker
+from qa.grounding import GroundingChecker, as_written
 from qa.language import detect_language, phrases_for
 from qa.llm import LLMClient, LLMConfig, LLMError, build_messages
 from qa.retriever import PassageFilter, Question, Retriever
@@ -139,42 +139,40 @@ class Assistant:
         if query.rewritten and query.rule:
             notes.append(query.rule)
 
-        def extractive() -> Answer:
-            answer = self.answerer.answer(asked.text, passages, searched=query.text)
-            return replace(answer, notes=tuple(notes))
-
+        extracted = replace(self.answerer.answer(asked.text, passages, searched=query.text), notes=tuple(notes))
         if self.llm is None or not use_llm or not passages:
-            yield from _stream_lines(extractive())
+            yield from _stream_lines(extracted)
             return
         base = Answer(asked.text, query.text, "", False, passages, (), detect_language(asked.text),
                       mode="llm", notes=tuple(notes))
-        yield from self._ask_llm(base, extractive)
+        yield from self._ask_llm(base, extracted)
 
     def answer(self, question: str, previous: Sequence[str] = (), k: int = PASSAGES) -> Answer:
         """The final answer only (CLI, API): what `ask` streams last."""
         *_, final = self.ask(question, previous, k=k)  # `ask` always ends with a final answer or raises
         return final
 
-    def _ask_llm(self, base: Answer, extractive: Callable[[], Answer]) -> Iterator[Answer]:
+    def _ask_llm(self, base: Answer, extracted: Answer) -> Iterator[Answer]:
         """Stream the model's answer; fall back to the extractive one if it fails its checks.
 
-        The extractive answer embeds every candidate sentence, so it is only composed
-        when it is needed: when the model fails.
+        The same evidence gate holds: where the extractive answer abstained, the model is
+        told that the passages hold too little (and which names they lack).
         """
         assert self.llm is not None
         phrases = phrases_for(base.language)
-        messages = build_messages(base.searched, base.passages, phrases.name)
+        unsupported = as_written(base.searched, extracted.missing) if extracted.abstained else None
+        messages = build_messages(base.searched, base.passages, phrases.name, unsupported)
         text = ""
         try:
             for token in self.llm.stream_chat(messages):
                 text += token
                 yield replace(base, text=text, done=False)
         except LLMError as exc:
-            yield _with_note(extractive(), f"{phrases.llm_unavailable} ({exc})")
+            yield _with_note(extracted, f"{phrases.llm_unavailable} ({exc})")
             return
         checked = check_citations(text, len(base.passages))
         if not checked.has_citations:
-            yield _with_note(extractive(), phrases.llm_uncited)
+            yield _with_note(extracted, phrases.llm_uncited)
             return
         by_rank = {p.rank: p for p in base.passages}
         notes = base.notes

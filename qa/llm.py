@@ -192,9 +192,13 @@ def _excerpt(body: bytes | str) -> str:
     return text if len(text) <= _EXCERPT_CHARS else text[:_EXCERPT_CHARS] + "…"
 
 
-def build_messages(question: str, passages: Sequence[Passage],
-                   language_name: str) -> list[dict[str, str]]:
+def build_messages(question: str, passages: Sequence[Passage], language_name: str,
+                   unsupported: Sequence[str] | None = None) -> list[dict[str, str]]:
     """System and user messages that keep article text inside a nonce-delimited section.
+
+    `unsupported` is given when the extractive answerer found too little evidence (the
+    names it lists are missing from the nearest article): the model is told so, rather
+    than asked to answer as if the passages held the answer.
 
     The system message holds only our instructions. Passages go in the user message
     between delimiters carrying a fresh random nonce, which an article written in
@@ -215,6 +219,12 @@ def build_messages(question: str, passages: Sequence[Passage],
         "If the passages do not contain the answer, say that you cannot find it in the "
         "articles. Do not guess and do not use outside knowledge."
     )
+    if unsupported is not None:
+        lacking = f" (the nearest article does not mention {', '.join(unsupported)})" if unsupported else ""
+        system += (
+            f"\nAn automatic check found too little support for this question in the passages{lacking}. "
+            "Unless a passage states the answer outright, say that you cannot find it in the articles."
+        )
     data = "\n\n".join(_format_passage(p) for p in passages)
     user = f"{begin}\n{data}\n{end}\n\nQuestion: {question}"
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]

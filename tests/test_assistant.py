@@ -170,6 +170,18 @@ def test_llm_tokens_stream_as_partials_and_citations_check_out(retriever, answer
         answer.passages[0].start, answer.passages[0].end)
 
 
+def test_the_llm_is_told_when_the_evidence_does_not_hold(retriever, answerer, server):
+    """The extractive answerer's gate holds for the model too: asked about Brazil over the
+    Lavrov articles, the model hears that the nearest article does not mention Brazil."""
+    server.script = Script(pieces=reply("The articles do not say [1]."))
+    final(list(with_llm(retriever, answerer, server.base_url()).ask("What did Lavrov discuss with Brazil?")))
+    system = server.requests[0].body["messages"][0]["content"]
+    assert "too little support" in system and "does not mention Brazil" in system
+    server.requests.clear()
+    final(list(with_llm(retriever, answerer, server.base_url()).ask(KUWAIT_QUESTION, k=2)))
+    assert "too little support" not in server.requests[0].body["messages"][0]["content"]
+
+
 def test_llm_citation_of_a_passage_not_shown_is_removed(retriever, answerer, server):
     server.script = Script(pieces=reply("Lavrov discussed Gaza [1] and trade [9]."))
     answer = final(list(with_llm(retriever, answerer, server.base_url()).ask(KUWAIT_QUESTION, k=5)))
