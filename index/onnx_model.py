@@ -29,9 +29,8 @@ set of texts. An unfused graph is tried when the fused one fails the check; when
 fail, or the model has modules we cannot export, `OnnxExportError` is raised and the
 caller (`index.embedder`) falls back to torch.
 
-Cache folders are written into a temp dir and renamed into place with the marker
-written last; a lock file makes a second process wait for the first one's export
-instead of doing it again, and the rename keeps it safe even without the lock.
+Cache folders are built once by `index.cache_folder.build_once` (marker last, atomic
+rename, a lock so a second process waits for the first one's export).
 """
 
 from __future__ import annotations
@@ -53,7 +52,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from index.cache_folder import move_into_place, remove_abandoned, temp_folder
+from index.cache_folder import build_once, write_json
 from index.cpu import CpuInfo, this_cpu
 
 if TYPE_CHECKING:
@@ -428,7 +427,7 @@ def export_onnx(
                 "versions": _versions(),
             }
             _save_mapped(graph, out)
-            _write_json(out / CONFIG_FILE, config)
+            write_json(out / CONFIG_FILE, config)
             if int8:
                 step(f"quantising to int8 ({int8})")
                 outliers = _outlier_nodes(graph, OnnxSentenceModel(out, threads=1), work / "probe.onnx")
@@ -438,12 +437,12 @@ def export_onnx(
                 graph = _quantize(smooth, work / f"{graph.stem}.int8.onnx", keep, settings)
                 config["quantization"] = {**settings, "smoothed_nodes": smoothed, "fp32_nodes": keep}
                 _save_mapped(graph, out)
-                _write_json(out / CONFIG_FILE, config)
+                write_json(out / CONFIG_FILE, config)
             step("checking against torch")
             problem, cosine = _check(out, model, torch_vectors, MIN_COSINE[backend])
             if problem is None:
                 config["check_min_cosine"] = round(cosine, 6)
-                _write_json(out / CONFIG_FILE, config)
+                write_json(out / CONFIG_FILE, config)
                 return config
             failures.append(f"{'fused' if fused_ops else 'plain'} graph: {problem}")
         raise OnnxExportError("; ".join(failures), model)
@@ -706,14 +705,10 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _write_json(path: Path, content: object) -> None:
-    path.write_text(json.dumps(content, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
 # ----------------------------------------------------------------------------- cache
 
 
-def cache_folder(models_dir: Path, name: str, backend: str, recipe: str | None = None) -> Path:
+def export_folder(models_dir: Path, name: str, backend: str, recipe: str | None = None) -> Path:
     """The folder for (model name, backend, int8 recipe): readable slug plus a hash of
     the name. Each recipe has its own folder, so a models folder shared by machines of
     both CPU classes keeps both exports."""
@@ -747,13 +742,6 @@ def source_stamp(name: str, source: str | Path, backend: str, recipe: str | None
     }
 
 
-def is_built(folder: Path, stamp: dict[str, Any]) -> bool:
-    try:
-        return json.loads((folder / MARKER).read_text(encoding="utf-8")) == stamp
-    except (OSError, ValueError):
-        return False
-
-
 def ensure_onnx_model(
     name: str,
     source: str | Path,
@@ -775,56 +763,29 @@ def ensure_onnx_model(
         recipe = recipe or int8_recipe()
     elif recipe is not None:
         raise ValueError(f"{backend} takes no int8 recipe")
-    final = cache_folder(models_dir, name, backend, recipe)
-    stamp = source_stamp(name, source, backend, recipe)
-    if is_built(final, stamp):
-        return final
-    final.parent.mkdir(parents=True, exist_ok=True)
-    with _build_lock(final):
-        if is_built(final, stamp):  # another process exported it while we waited
-            return final
-        remove_abandoned(final)
-        tmp = temp_folder(final)
+    final = export_folder(models_dir, name, backend, recipe)
+
+    def export(tmp: Path) -> None:
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            steps = 4 + bool(recipe)  # load, export, fuse, [quantise,] check
+            bar = tqdm(total=steps, desc=f"Exporting {name} to ONNX ({backend}, once)",
+                       bar_format="{desc}: {n_fmt}/{total_fmt} [{elapsed}]{postfix}")
         try:
-            bar = None
-            if progress:
-                from tqdm.auto import tqdm
-
-                steps = 4 + bool(recipe)  # load, export, fuse, [quantise,] check
-                bar = tqdm(total=steps, desc=f"Exporting {name} to ONNX ({backend}, once)",
-                           bar_format="{desc}: {n_fmt}/{total_fmt} [{elapsed}]{postfix}")
-            try:
-                def step(message: str) -> None:
-                    if bar is not None:
-                        bar.set_postfix_str(message, refresh=False)
-                        bar.update(1)
-
-                model = None
-                if load_model is not None:
-                    step("loading the torch model")
-                    model = load_model()
-                export_onnx(source, tmp, int8=recipe, model=model, progress=step)
-            finally:
+            def step(message: str) -> None:
                 if bar is not None:
-                    bar.close()
-            _write_json(tmp / MARKER, stamp)
-            move_into_place(tmp, final, lambda folder: is_built(folder, stamp))
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    return final
+                    bar.set_postfix_str(message, refresh=False)
+                    bar.update(1)
 
-
-@contextlib.contextmanager
-def _build_lock(final: Path):
-    """Exclusive lock next to the folder; released by the OS if the holder dies."""
-    try:
-        import fcntl
-    except ImportError:  # no flock: the atomic rename alone keeps it correct
-        yield
-        return
-    with open(final.parent / f".{final.name}.lock", "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
+            model = None
+            if load_model is not None:
+                step("loading the torch model")
+                model = load_model()
+            export_onnx(source, tmp, int8=recipe, model=model, progress=step)
         finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            if bar is not None:
+                bar.close()
+
+    return build_once(final, MARKER, source_stamp(name, source, backend, recipe), export, lock=True)

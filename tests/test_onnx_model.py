@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import onnx_model
+from index import cache_folder, onnx_model
 from index.articles import load_folder
 from index.builder import chunker_for
 from index.config import Settings
@@ -298,8 +298,8 @@ def test_concurrent_exports_build_once(tmp_path, monkeypatch) -> None:
         thread.join()
     assert len(results) == 3 and len(set(results)) == 1 and calls == [1]
     folder = results[0]
-    assert onnx_model.is_built(folder, onnx_model.source_stamp(str(source), source, "onnx-int8",
-                                                               onnx_model.int8_recipe()))
+    stamp = onnx_model.source_stamp(str(source), source, "onnx-int8", onnx_model.int8_recipe())
+    assert cache_folder.is_built(folder, onnx_model.MARKER, stamp)
     assert not [p for p in folder.parent.iterdir() if ".tmp-" in p.name]
     # A changed source means a new export; the fp32 backend has its own folder.
     (source / "modules.json").write_text("[ ]", encoding="utf-8")
