@@ -34,11 +34,10 @@ import numpy as np
 from tqdm import tqdm
 
 from bench.common import percentile, pyplot, save, xquad_paragraphs, xquad_questions
-from index.config import Settings
+from index.config import BACKENDS, Settings
 from index.embedder import Embedder
 from index.onnx_model import usable_cores
 
-BACKENDS = ("torch", "onnx", "onnx-int8")
 BASELINE = "torch"
 
 

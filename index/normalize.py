@@ -80,7 +80,7 @@ ENGLISH_STOPWORDS = _normalized(
 )
 _STOPWORDS = ARABIC_STOPWORDS | ENGLISH_STOPWORDS
 
-_WORD = re.compile(r"[^\W_]+")  # runs of Unicode letters and digits
+_LETTERS_OR_DIGITS = re.compile(r"[^\W_]+")  # runs of Unicode letters and digits
 #: A letter of the Arabic script (Arabic, Supplement and Extended-A blocks).
 ARABIC_SCRIPT = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff]")
 _LATIN = re.compile("[a-z\u00e0-\u024f]")
@@ -138,7 +138,7 @@ def _stem(token: str) -> str:
 def tokenize_for_search(text: str) -> list[str]:
     """BM25 tokens of `text`: normalised words, no stopwords or 1-letter words, stemmed."""
     tokens = []
-    for word in _WORD.findall(normalize_for_search(text)):
+    for word in _LETTERS_OR_DIGITS.findall(normalize_for_search(text)):
         if len(word) < 2 or _is_stopword(word):
             continue
         stem = _stem(word)

@@ -61,7 +61,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 #: Backends this module provides (the torch one lives in index.embedder).
-BACKENDS = ("onnx", "onnx-int8")
+ONNX_BACKENDS = ("onnx", "onnx-int8")
 #: Bump when the exported folder changes, so older caches get rebuilt.
 FORMAT_VERSION = 3
 MODEL_FILE = "model.onnx"
@@ -71,7 +71,7 @@ WEIGHTS_FILE = "model.onnx.data"
 TOKENIZER_FILE = "tokenizer.json"
 CONFIG_FILE = "qa_onnx_config.json"
 #: Written last inside a complete folder; a folder without it is not a model.
-MARKER = "qa-onnx-source.json"
+MARKER_FILE = "qa-onnx-source.json"
 #: Most texts per onnxruntime call. One measured fastest (batches of 2 to 32 gave 2% to
 #: 30% fewer passages/s per thread: activations fall out of cache) and makes an int8
 #: vector independent of its batch (dynamic quantisation scales each call's input).
@@ -757,7 +757,7 @@ def ensure_onnx_model(
     loads it (so the caller can reuse the torch model if the export fails). `recipe`
     (int8 only) defaults to the one for this machine's CPU (`int8_recipe`).
     """
-    if backend not in BACKENDS:
+    if backend not in ONNX_BACKENDS:
         raise ValueError(f"unknown ONNX backend {backend!r}")
     if backend == "onnx-int8":
         recipe = recipe or int8_recipe()
@@ -788,4 +788,4 @@ def ensure_onnx_model(
             if bar is not None:
                 bar.close()
 
-    return build_once(final, MARKER, source_stamp(name, source, backend, recipe), export, lock=True)
+    return build_once(final, MARKER_FILE, source_stamp(name, source, backend, recipe), export, lock=True)

@@ -15,11 +15,11 @@ _NUMBER = f"{_DIGIT}+"
 
 #: One bracketed group of source numbers: `[3]`, `[1, 2]`, `[١]`, `[1،2]`. Not `[a]` or
 #: `[2023 report]`. After `check_citations` every marker is `[n]`, one number each.
-MARKER = re.compile(rf"\[\s*({_NUMBER}(?:\s*[,\u060c]\s*{_NUMBER})*)\s*\]")
+CITATION_MARKER = re.compile(rf"\[\s*({_NUMBER}(?:\s*[,\u060c]\s*{_NUMBER})*)\s*\]")
 
 # Markers written back to back (`[1][2]`) are rewritten as one unit, so dropping an
 # invalid one in the middle of a run does not eat the space before the whole run.
-_RUN = re.compile(rf"(?:{MARKER.pattern})+")
+_RUN = re.compile(rf"(?:{CITATION_MARKER.pattern})+")
 _NUMBER_RE = re.compile(_NUMBER)
 
 
@@ -48,7 +48,7 @@ def check_citations(text: str, source_count: int) -> CheckedCitations:
         if rewritten == text:
             break
         text = rewritten
-    cited = (int(n) for marker in MARKER.finditer(text) for n in _numbers(marker[1]))
+    cited = (int(n) for marker in CITATION_MARKER.finditer(text) for n in _numbers(marker[1]))
     return CheckedCitations(text, tuple(dict.fromkeys(cited)), tuple(dict.fromkeys(removed)))
 
 
@@ -57,7 +57,7 @@ def _rewrite_once(text: str, source_count: int, removed: list[int]) -> str:
     parts: list[str] = []
     end = 0
     for run in _RUN.finditer(text):
-        numbers = [n for marker in MARKER.finditer(run[0]) for n in _numbers(marker[1])]
+        numbers = [n for marker in CITATION_MARKER.finditer(run[0]) for n in _numbers(marker[1])]
         valid = [n for n in numbers if 1 <= n <= source_count]
         removed.extend(n for n in numbers if not 1 <= n <= source_count)
         before = text[end:run.start()]

@@ -30,7 +30,7 @@ import numpy as np
 
 from index.normalize import ARABIC_SCRIPT, normalize_for_search, tokenize_for_search
 
-_WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
+_HYPHENATED_WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 _POSSESSIVE = re.compile(r"[’']s$", re.IGNORECASE)
 #: Word-level cosine (second model) above which a term counts as present in translation.
 #: USE puts a name and its Arabic form at 0.72-0.91 and unrelated names at 0.45-0.69.
@@ -88,7 +88,7 @@ class Grounding:
 def as_written(question: str, terms: Sequence[str]) -> list[str]:
     """Salient terms as the question wrote them: an Arabic term is a search token (folded,
     stemmed), shown as the question's word it came from."""
-    words = _WORD.findall(question)
+    words = _HYPHENATED_WORD.findall(question)
     shown = [
         next((w for w in words if term in tokenize_for_search(w)), term) if ARABIC_SCRIPT.search(term) else term
         for term in terms
@@ -98,7 +98,7 @@ def as_written(question: str, terms: Sequence[str]) -> list[str]:
 
 def salient_terms(question: str) -> list[str]:
     """The words a passage must contain for it to be about what was asked."""
-    words = _WORD.findall(question)
+    words = _HYPHENATED_WORD.findall(question)
     if not words:
         return []
     if sum(bool(ARABIC_SCRIPT.search(w)) for w in words) * 2 >= len(words):
@@ -220,7 +220,7 @@ class GroundingChecker:
         terms = salient_terms(question)
         if not terms:
             return Grounding((), ())
-        vocabulary = list(dict.fromkeys(w for text in texts for w in _WORD.findall(text)))
+        vocabulary = list(dict.fromkeys(w for text in texts for w in _HYPHENATED_WORD.findall(text)))
         weights: tuple[float, ...] = ()
         if ARABIC_SCRIPT.search(" ".join(terms)):
             present = {token for text in texts for token in tokenize_for_search(text)}

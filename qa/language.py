@@ -89,7 +89,7 @@ _PERSIAN_LETTERS = frozenset("پچژگکی")
 #: Arabic spellings that Persian and Urdu write differently (ی for ي, ک for ك) or never.
 _ARABIC_LETTERS = frozenset("يكةى")
 
-_WORD = re.compile(r"[^\W\d_]+")
+_LETTERS = re.compile(r"[^\W\d_]+")
 
 
 def _script(char: str) -> str | None:
@@ -108,7 +108,7 @@ def _count_words(words: Iterable[str], code: str) -> int:
 
 def _latin_language(text: str) -> str:
     """Function words plus telltale letters; English when nothing speaks for another."""
-    words = _WORD.findall(text.lower())
+    words = _LETTERS.findall(text.lower())
     scores = Counter({code: _count_words(words, code) for code in _LATIN_LANGUAGES})
     for char in text:
         scores.update(_LATIN_MARKS.get(char.lower()) or _LATIN_MARKS.get(char, ()))

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qa.citations import MARKER, CheckedCitations, check_citations
+from qa.citations import CITATION_MARKER, CheckedCitations, check_citations
 
 
 @pytest.mark.parametrize(
@@ -91,7 +91,7 @@ def test_removal_that_forms_a_new_marker_is_checked_again() -> None:
 
 def test_marker_regex_finds_each_canonical_marker() -> None:
     text = check_citations("a [1, 2] b [٣]", 3).text
-    assert [m[0] for m in MARKER.finditer(text)] == ["[1]", "[2]", "[3]"]
+    assert [m[0] for m in CITATION_MARKER.finditer(text)] == ["[1]", "[2]", "[3]"]
 
 
 _ANSWER_PIECES = st.sampled_from(
@@ -111,7 +111,7 @@ def test_checking_twice_changes_nothing(text: str, count: int) -> None:
 @given(text=_ANSWERS, count=st.integers(min_value=0, max_value=5))
 def test_only_canonical_in_range_markers_survive(text: str, count: int) -> None:
     checked = check_citations(text, count)
-    markers = list(MARKER.finditer(checked.text))
+    markers = list(CITATION_MARKER.finditer(checked.text))
     assert all(m[0] == f"[{int(m[1])}]" for m in markers)
     numbers = [int(m[1]) for m in markers]
     assert all(1 <= n <= count for n in numbers)

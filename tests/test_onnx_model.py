@@ -187,7 +187,7 @@ def test_second_load_reuses_the_export(onnx_embedders, monkeypatch) -> None:
     embedder = onnx_embedders["onnx-int8"]
     folder = embedder.model.folder
     model_file = folder / onnx_model.MODEL_FILE
-    before = (model_file.stat().st_mtime_ns, (folder / onnx_model.MARKER).stat().st_mtime_ns)
+    before = (model_file.stat().st_mtime_ns, (folder / onnx_model.MARKER_FILE).stat().st_mtime_ns)
 
     def no_export(*args, **kwargs):
         raise AssertionError("re-exported although the cache is valid")
@@ -196,7 +196,7 @@ def test_second_load_reuses_the_export(onnx_embedders, monkeypatch) -> None:
     again = Embedder(replace(Settings.from_env(), backend="onnx-int8"))
     np.testing.assert_allclose(again.embed_query("hello"), embedder.embed_query("hello"), atol=1e-6)
     assert again.backend == "onnx-int8" and again.model.folder == folder
-    assert (model_file.stat().st_mtime_ns, (folder / onnx_model.MARKER).stat().st_mtime_ns) == before
+    assert (model_file.stat().st_mtime_ns, (folder / onnx_model.MARKER_FILE).stat().st_mtime_ns) == before
     config = json.loads((folder / onnx_model.CONFIG_FILE).read_text(encoding="utf-8"))
     quantization = dict(config["quantization"])
     smoothed, kept_fp32 = quantization.pop("smoothed_nodes"), quantization.pop("fp32_nodes")
@@ -299,7 +299,7 @@ def test_concurrent_exports_build_once(tmp_path, monkeypatch) -> None:
     assert len(results) == 3 and len(set(results)) == 1 and calls == [1]
     folder = results[0]
     stamp = onnx_model.source_stamp(str(source), source, "onnx-int8", onnx_model.int8_recipe())
-    assert cache_folder.is_built(folder, onnx_model.MARKER, stamp)
+    assert cache_folder.is_built(folder, onnx_model.MARKER_FILE, stamp)
     assert not [p for p in folder.parent.iterdir() if ".tmp-" in p.name]
     # A changed source means a new export; the fp32 backend has its own folder.
     (source / "modules.json").write_text("[ ]", encoding="utf-8")
@@ -313,7 +313,7 @@ def test_concurrent_exports_build_once(tmp_path, monkeypatch) -> None:
     elsewhere = onnx_model.ensure_onnx_model(str(source), source, tmp_path / "models", "onnx-int8",
                                             progress=False, recipe=other)
     assert elsewhere not in (folder, fp32) and calls == [1, 1, 1, 1]
-    assert json.loads((elsewhere / onnx_model.MARKER).read_text())["quantization"]["recipe"] == other
+    assert json.loads((elsewhere / onnx_model.MARKER_FILE).read_text())["quantization"]["recipe"] == other
 
 
 # ---------------------------------------------------------------------- fallback

@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Sequence
 
 from qa.answer import Answer
-from qa.citations import MARKER
+from qa.citations import CITATION_MARKER
 from qa.language import phrases_for
 from qa.retriever import Passage
 
@@ -51,7 +51,7 @@ def block(text: str, css_class: str = "qa-block", inner_html: str | None = None)
 def link_markers(text: str, anchor_prefix: str) -> str:
     """Escaped text whose [n] markers link to source n in the sources panel."""
     out, cursor = [], 0
-    for match in MARKER.finditer(text):
+    for match in CITATION_MARKER.finditer(text):
         out.append(html.escape(text[cursor:match.start()]))
         for number in match.group(1).replace("،", ",").split(","):
             n = number.strip()
