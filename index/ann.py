@@ -109,17 +109,6 @@ def is_exact(index: faiss.Index) -> bool:
     return isinstance(faiss.downcast_index(inner), faiss.IndexFlat)
 
 
-def describe(index: faiss.Index) -> str:
-    """A short name for reports: Flat, IVF4096,SQ8 (nprobe 128), HNSW (efSearch 128)."""
-    ivf = _ivf(index)
-    if ivf is not None:
-        return f"IVF{ivf.nlist} (nprobe {nprobe_for(ivf.nlist)})"
-    hnsw = _hnsw(index)
-    if hnsw is not None:
-        return f"HNSW (efSearch {max(EF_SEARCH, hnsw.hnsw.efSearch)})"
-    return "Flat" if is_exact(index) else type(faiss.downcast_index(index)).__name__
-
-
 def search(
     index: faiss.Index, queries: np.ndarray, k: int, selector: faiss.IDSelector | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:

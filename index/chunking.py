@@ -88,9 +88,6 @@ class Chunker:
         pieces = [piece for piece in pieces if piece.strip()]
         return list(_locate(article, pieces))
 
-    def split_all(self, articles: Iterable[Article]) -> list[Chunk]:
-        return [chunk for article in articles for chunk in self.split(article)]
-
 
 def _locate(article: Article, pieces: list[str]) -> Iterable[Chunk]:
     """Turn split strings back into offsets.

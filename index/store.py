@@ -58,15 +58,13 @@ from index.errors import REBUILD_HINT, IndexCorruptError, IndexLockedError, Inde
 from index.hubness import Hubness
 from index.lexical import LexicalIndex, lucene_idf
 from index.segment import (
-    ARTICLE_COLUMNS, AUX_VECTORS, CHUNK_COLUMNS, CHUNKS_DB, LEXICAL, VECTORS,
+    ARTICLE_COLUMNS, AUX_VECTORS, CHUNK_COLUMNS, CHUNKS_DB, VECTORS,
     Segment, SegmentData, StoredChunk, write_segment,
 )
 
 if TYPE_CHECKING:  # not imported at run time: readers (`qa serve`) need neither
     from index.articles import Article
     from index.chunking import Chunk
-
-__all__ = ["AUX_VECTORS", "CHUNKS_DB", "LEXICAL", "VECTORS", "StoredChunk"]
 
 FORMAT_VERSION = 3
 #: Format 2 kept the article catalog inside the manifest; it is still read (and a write

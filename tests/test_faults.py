@@ -25,13 +25,10 @@ from index.builder import build_index
 from index.errors import IndexCorruptError, IndexLockedError
 from index.catalog import CATALOG
 from index.sources import SOURCES, SourceStore
+from index.segment import AUX_VECTORS, CHUNKS_DB, LEXICAL, VECTORS
 from index.store import (
-    AUX_VECTORS,
-    CHUNKS_DB,
     CURRENT,
-    LEXICAL,
     MANIFEST,
-    VECTORS,
     IndexReader,
     current_generation,
     writer_lock,

@@ -12,11 +12,10 @@ from index.chunking import Chunk
 from index.errors import IndexCorruptError, IndexLockedError, IndexMissingError
 from index.catalog import CATALOG
 from index.duplicates import signature
+from index.segment import CHUNKS_DB, VECTORS
 from index.store import (
-    CHUNKS_DB,
     CURRENT,
     MANIFEST,
-    VECTORS,
     IndexReader,
     IndexWriter,
     Manifest,
