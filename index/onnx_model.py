@@ -166,8 +166,7 @@ class OnnxSentenceModel:
     batch each, which scales better than splitting every op (and copes with a busy
     machine); a question runs on one core, leaving the other to the second model
     (`qa.retriever`). Splitting a question's ops over two cores measured no faster
-    without spinning threads (7.4 against 7.2 ms p50, one-off timing), and spinning ones
-    take the core the second model needs.
+    without spinning threads, and spinning ones take the core the second model needs.
     """
 
     def __init__(self, folder: str | Path, threads: int | None = None) -> None:

@@ -2,8 +2,8 @@
 
 An index is a list of segments plus a set of deleted chunk ids (see index/store.py).
 Adding an article writes a new small segment instead of rewriting the big ones, so it
-costs the same on a 1,000-chunk and a 1,000,000-chunk index; segments are merged in the
-background of later writes when there are too many.
+costs the same on a 1,000-chunk and a 1,000,000-chunk index; when a write leaves too many
+segments, that write merges the smallest ones before it publishes (synchronously).
 
 A segment's chunk ids are one contiguous range [lo, hi): a chunk's position inside the
 segment is `id - lo`, so routing an id to its segment and masking deleted chunks in a

@@ -173,9 +173,8 @@ class Retriever:
         """The thread that embeds and searches with the second model while the main
         model embeds the question: each runs on its own core (both release the GIL in
         their matrix code; with `model_processes` each model has a process of its own
-        and this thread waits on its pipe). The two embeddings took 7.2 ms p50 side by
-        side against 9.1 one after the other on 2 idle cores, and 9.8 against 10.0 with
-        one core taken by another process (a one-off timing); bench/retrieval_latency.py
+        and this thread waits on its pipe). Side by side measured faster than one after
+        the other, even with one core taken by another process; bench/retrieval_latency.py
         reports e5, USE and both side by side on every run."""
         return ThreadPoolExecutor(max_workers=1, thread_name_prefix="second-model")
 

@@ -6,8 +6,7 @@ For every component class it defines, Gradio's `ComponentMeta` calls
 `component_meta.create_or_modify_pyi`, which reads the class's module source, parses it
 with `ast` and rewrites the `.pyi` stub beside it when it differs: a step for Gradio's
 own developers (editor hints), with no effect on what runs. It is half the cost of
-`import gradio` (2.3-2.5 -> 1.3-1.45 s here, timed back to back once; bench/serve_ready.py
-times both imports), and `qa serve` cannot answer before Gradio is imported. Gradio
+`import gradio` (bench/serve_ready.py times both imports; docs/benchmarks.md), and `qa serve` cannot answer before Gradio is imported. Gradio
 imports its components from its own `__init__`, so the function cannot be replaced from
 outside before it runs; an import hook replaces it the moment `gradio.component_meta`
 has executed. If a Gradio release
@@ -15,7 +14,7 @@ moves or renames it, the hook changes nothing and Gradio just imports at full co
 
 2. Matplotlib's backend chosen up front. Gradio selects matplotlib's "agg" backend
 around every event it handles; unless a backend is named, matplotlib first resolves its
-default one, which imports pyplot: 0.4 s in the first answer. A server draws no windows,
+default one, which imports pyplot, inside the first answer. A server draws no windows,
 so `MPLBACKEND=agg` is set unless the user set it.
 """
 
