@@ -6,7 +6,8 @@ For every component class it defines, Gradio's `ComponentMeta` calls
 `component_meta.create_or_modify_pyi`, which reads the class's module source, parses it
 with `ast` and rewrites the `.pyi` stub beside it when it differs: a step for Gradio's
 own developers (editor hints), with no effect on what runs. It is half the cost of
-`import gradio` (bench/serve_ready.py times both imports; docs/benchmarks.md), and `qa serve` cannot answer before Gradio is imported. Gradio
+`import gradio` (bench/serve_ready.py times both imports; docs/benchmarks.md), and
+`qa serve` cannot answer before Gradio is imported. Gradio
 imports its components from its own `__init__`, so the function cannot be replaced from
 outside before it runs; an import hook replaces it the moment `gradio.component_meta`
 has executed. If a Gradio release
