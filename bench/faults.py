@@ -47,7 +47,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bench.common import DEFAULT_XQUAD, ROOT
-from index.store import (
+from index.store.writer import (
     CURRENT,
     IndexReader,
     current_generation,

@@ -78,7 +78,7 @@ def build(args: argparse.Namespace) -> dict[str, object]:
     from index.aux_embedder import USE_MODEL
     from index.builder import chunker_for, chunking_signature
     from index.embedder import Embedder
-    from index.store import IndexWriter, Manifest, read_manifest, writer_lock
+    from index.store.writer import IndexWriter, Manifest, read_manifest, writer_lock
     from bench.synthetic import load_pool, synthetic_chunks
 
     settings = index_settings(args.work, args.chunks)
@@ -192,7 +192,7 @@ def truth(args: argparse.Namespace) -> dict[str, object]:
 def measure(args: argparse.Namespace) -> dict[str, object]:
     from index import ann
     from index.builder import remove_articles, update_index
-    from index.store import read_manifest
+    from index.store.writer import read_manifest
     from qa.retriever import Retriever
 
     settings = index_settings(args.work, args.chunks)

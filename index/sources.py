@@ -234,7 +234,7 @@ class ListedArticle(NamedTuple):
 
 def list_articles(index_dir: Path) -> list[ListedArticle]:
     """Every indexed article with its origin, newest first."""
-    from index.store import IndexReader
+    from index.store.writer import IndexReader
 
     reader = IndexReader(index_dir)
     try:

@@ -26,7 +26,7 @@ from index.errors import IndexCorruptError, IndexLockedError
 from index.catalog import CATALOG
 from index.sources import SOURCES, SourceStore
 from index.segment import AUX_VECTORS, CHUNKS_DB, LEXICAL, VECTORS
-from index.store import (
+from index.store.writer import (
     CURRENT,
     MANIFEST,
     IndexReader,
@@ -162,7 +162,7 @@ def test_missing_file_in_generation_is_named(seed_settings, tmp_path):
 
 
 def test_index_of_an_older_format_asks_for_a_rebuild(seed_settings, tmp_path):
-    from index.store import _checksum
+    from index.store.writer import _checksum
 
     index_dir = copy_index(seed_settings, tmp_path)
     path = current_generation(index_dir) / MANIFEST
@@ -207,7 +207,7 @@ def test_cli_reports_damage_in_one_line_exit_2(seed_settings, tmp_path, kind):
 HOLD_LOCK = """
 import sys, time
 from pathlib import Path
-from index.store import writer_lock
+from index.store.writer import writer_lock
 with writer_lock(Path(sys.argv[1])):
     print("locked", flush=True)
     time.sleep(float(sys.argv[2]))

@@ -13,7 +13,7 @@ from index.errors import IndexCorruptError, IndexLockedError, IndexMissingError
 from index.catalog import CATALOG
 from index.duplicates import signature
 from index.segment import CHUNKS_DB, VECTORS
-from index.store import (
+from index.store.writer import (
     CURRENT,
     MANIFEST,
     IndexReader,
@@ -182,7 +182,7 @@ def test_deleted_article_is_a_tombstone_until_its_segment_empties(tmp_path):
 
 
 def test_many_small_writes_are_merged_and_nothing_is_lost(tmp_path):
-    from index.store import MAX_SEGMENTS
+    from index.store.writer import MAX_SEGMENTS
 
     written = {}
     for i in range(MAX_SEGMENTS * 2 + 1):
@@ -336,7 +336,7 @@ def test_index_of_format_2_is_read_and_moved_to_a_catalog_on_the_next_write(tmp_
     """Format 2 kept articles and placement in manifest.json: nothing indexed is lost."""
     import json
 
-    from index.store import _checksum
+    from index.store.writer import _checksum
 
     generation = write(tmp_path, [article("a", 2), article("b", 1)])
     data = json.loads((generation / MANIFEST).read_text())

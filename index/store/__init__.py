@@ -1,0 +1,1 @@
+"""The index on disk: generations of immutable segments, published atomically (writer.py)."""
