@@ -30,8 +30,9 @@ from index.hubness import hubness_for
 from index.normalize import tokenize_for_search
 from index.sentences import sentence_spans
 from index.sources import ADDED, UPLOADED, SourceStore, folder_origin, is_folder_origin
+from index.store.manifest import Manifest
 from index.store.writer import (
-    IndexWriter, Manifest, article_rows, current_generation, open_catalog, read_manifest,
+    IndexWriter, article_rows, current_generation, open_catalog, read_manifest,
     verify_generation, writer_lock,
 )
 

