@@ -34,7 +34,6 @@ meanwhile fails every later search with the file's name, never wrong answers aft
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import heapq
 import json
 import os
@@ -61,6 +60,7 @@ from index.segment import (
     ARTICLE_COLUMNS, AUX_VECTORS, CHUNK_COLUMNS, CHUNKS_DB, VECTORS,
     Segment, SegmentData, StoredChunk, write_segment,
 )
+from index.store.integrity import HASH, file_digest, file_records, verify_file, verify_generation
 from index.store.manifest import MANIFEST, Manifest
 
 if TYPE_CHECKING:  # not imported at run time: readers (`qa serve`) need neither
@@ -71,7 +71,6 @@ DELETED = "deleted.npy"
 CURRENT = "CURRENT"
 GENERATION_NAME = re.compile(r"gen-[0-9]{6,}")
 TEMP_PREFIX = ".tmp-gen-"
-HASH = "sha256"  # with SHA-NI (x86 since 2017) it measured faster than blake2b here
 #: Above this many segments, a write merges the smallest ones.
 MAX_SEGMENTS = 8
 #: Files at least this large are hashed in the background when a reader opens them.
@@ -107,75 +106,6 @@ def _manifest_of(generation: Path) -> Manifest:
         return Manifest.from_json(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, TypeError) as exc:
         raise IndexCorruptError(f"index file {path} is unreadable ({exc}); {REBUILD_HINT}") from exc
-
-
-def verify_generation(
-    generation: Path, files: dict[str, dict[str, object]], hashes: bool = True,
-) -> list[Path]:
-    """Raise IndexCorruptError naming the first file whose size or hash is not recorded.
-
-    `files` is a manifest's `files` (or part of it). Sizes are checked on every call (a
-    stat each). Hashes are checked once per process per file version (device, inode,
-    size, mtime): hard-linked segments of a newer generation, or a server reopening
-    one, are not read again. With `hashes=False` nothing is read; the files whose hash
-    this process has not checked yet are returned, for a later check.
-    """
-    unchecked = []
-    for name, record in sorted(files.items()):
-        path = generation / name
-        try:
-            stat = path.stat()
-        except OSError as exc:
-            raise IndexCorruptError(f"index file {path} is missing ({exc.strerror}); {REBUILD_HINT}") from exc
-        if stat.st_size != record["size"]:
-            raise IndexCorruptError(
-                f"index file {path} has {stat.st_size} bytes, the manifest says "
-                f"{record['size']}; {REBUILD_HINT}"
-            )
-        if _version_key(stat, record) not in _VERIFIED:
-            unchecked.append(path)
-    if hashes:
-        for path in unchecked:
-            verify_file(path, files[path.relative_to(generation).as_posix()])
-        return []
-    return unchecked
-
-
-def verify_file(path: Path, record: dict[str, object]) -> None:
-    """Hash one file against its manifest record (remembered once it matched)."""
-    try:
-        stat = path.stat()
-        digest = _file_digest(path)
-    except OSError as exc:
-        raise IndexCorruptError(f"index file {path} is unreadable ({exc.strerror}); {REBUILD_HINT}") from exc
-    if digest != record[HASH]:
-        raise IndexCorruptError(
-            f"index file {path} is damaged (its {HASH} is not the one recorded at "
-            f"indexing); {REBUILD_HINT}"
-        )
-    _VERIFIED.add(_version_key(stat, record))
-
-
-def _version_key(stat: os.stat_result, record: dict[str, object]) -> tuple[object, ...]:
-    return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, record[HASH])
-
-
-#: File versions whose hash this process has checked, see `verify_generation`.
-_VERIFIED: set[tuple[object, ...]] = set()
-
-
-def _file_digest(path: Path) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, HASH).hexdigest()
-
-
-def _file_records(folder: Path, prefix: str = "") -> dict[str, dict[str, object]]:
-    """Size and hash of every file under `folder` except the manifest, by relative path."""
-    return {
-        prefix + path.relative_to(folder).as_posix(): {"size": path.stat().st_size, HASH: _file_digest(path)}
-        for path in sorted(folder.rglob("*"))
-        if path.is_file() and path.name != MANIFEST
-    }
 
 
 def open_catalog(generation: Path, manifest: Manifest) -> Catalog:
@@ -663,14 +593,14 @@ class IndexWriter:
         if len(deleted):
             np.save(self._work / DELETED, deleted)
             records[DELETED] = {"size": (self._work / DELETED).stat().st_size,
-                                HASH: _file_digest(self._work / DELETED)}
+                                HASH: file_digest(self._work / DELETED)}
         self.manifest.deleted_count = len(deleted)
         stored = sum(int(e["hi"]) - int(e["lo"]) for e in self.manifest.segments)
         self.manifest.chunk_count = stored - len(deleted)
         self.manifest.article_count = len(self.catalog)
         self.catalog.save()
         records[CATALOG] = {"size": (self._work / CATALOG).stat().st_size,
-                            HASH: _file_digest(self._work / CATALOG)}
+                            HASH: file_digest(self._work / CATALOG)}
         self.manifest.files = dict(sorted(records.items()))
         (self._work / MANIFEST).write_text(self.manifest.to_json(), encoding="utf-8")
         written = [n for n in records if n not in fresh_before]  # linked files are durable already
@@ -726,7 +656,7 @@ class IndexWriter:
         entry = write_segment(self._work / name, data, self.vector_index)
         self.manifest.segments.append(entry)
         self.catalog.put((row[0], row[5], name) for row in data.articles)  # ARTICLE_COLUMNS order
-        self._records.update(_file_records(self._work / name, prefix=f"{name}/"))
+        self._records.update(file_records(self._work / name, prefix=f"{name}/"))
 
     def _live_rows(self, entry: dict[str, object]) -> int:
         lo, hi = int(entry["lo"]), int(entry["hi"])
