@@ -47,11 +47,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bench.common import DEFAULT_XQUAD, ROOT
-from index.store.writer import (
-    CURRENT,
-    IndexReader,
-    current_generation,
-)
+from index.store.generation import CURRENT, current_generation
+from index.store.writer import IndexReader
 
 #: About 45 s for one full `qa index` run of 64 paragraphs on the 2-core, busy test machine.
 DEFAULT_PARAGRAPHS = 64

@@ -79,7 +79,8 @@ def build(args: argparse.Namespace) -> dict[str, object]:
     from index.builder import chunker_for, chunking_signature
     from index.embedder import Embedder
     from index.store.manifest import Manifest
-    from index.store.writer import IndexWriter, read_manifest, writer_lock
+    from index.store.generation import read_manifest
+    from index.store.writer import IndexWriter, writer_lock
     from bench.synthetic import load_pool, synthetic_chunks
 
     settings = index_settings(args.work, args.chunks)
@@ -193,7 +194,7 @@ def truth(args: argparse.Namespace) -> dict[str, object]:
 def measure(args: argparse.Namespace) -> dict[str, object]:
     from index import ann
     from index.builder import remove_articles, update_index
-    from index.store.writer import read_manifest
+    from index.store.generation import read_manifest
     from qa.retriever import Retriever
 
     settings = index_settings(args.work, args.chunks)

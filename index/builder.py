@@ -30,11 +30,10 @@ from index.hubness import hubness_for
 from index.normalize import tokenize_for_search
 from index.sentences import sentence_spans
 from index.sources import ADDED, UPLOADED, SourceStore, folder_origin, is_folder_origin
+from index.store.generation import article_rows, current_generation, open_catalog, read_manifest
 from index.store.integrity import verify_generation
 from index.store.manifest import Manifest
-from index.store.writer import (
-    IndexWriter, article_rows, current_generation, open_catalog, read_manifest, writer_lock,
-)
+from index.store.writer import IndexWriter, writer_lock
 
 
 @dataclass

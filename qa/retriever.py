@@ -19,7 +19,8 @@ from index.errors import QAError
 from index.hubness import PENALTY, Hubness, hubness_for
 from index.normalize import tokenize_for_search
 from index.segment import AUX_VECTORS, VECTORS, StoredChunk
-from index.store.writer import IndexReader, current_generation
+from index.store.generation import current_generation
+from index.store.writer import IndexReader
 from qa.coverage import coverage, named_in
 from qa.fusion import fuse
 

@@ -16,7 +16,8 @@ from index.config import Settings
 from index.embedder import Embedder
 from index.errors import ModelMismatchError, NoArticlesError
 from index.sources import ADDED, SOURCES, UPLOADED, SourceStore
-from index.store.writer import IndexReader, read_manifest
+from index.store.generation import read_manifest
+from index.store.writer import IndexReader
 from qa.retriever import Retriever
 
 

@@ -27,12 +27,8 @@ from index.catalog import CATALOG
 from index.sources import SOURCES, SourceStore
 from index.segment import AUX_VECTORS, CHUNKS_DB, LEXICAL, VECTORS
 from index.store.manifest import MANIFEST
-from index.store.writer import (
-    CURRENT,
-    IndexReader,
-    current_generation,
-    writer_lock,
-)
+from index.store.generation import CURRENT, current_generation
+from index.store.writer import IndexReader, writer_lock
 from qa.retriever import Retriever
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -23,7 +23,8 @@ from index.articles import load_file
 from index.builder import build_index, rebuild_index, remove_articles, update_index
 from index.config import Settings
 from index.sources import ADDED, UPLOADED, SourceStore, folder_origin
-from index.store.writer import IndexReader, read_manifest
+from index.store.generation import read_manifest
+from index.store.writer import IndexReader
 from qa.answer import ExtractiveAnswerer
 from qa.assistant import Assistant
 from qa.retriever import Retriever

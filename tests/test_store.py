@@ -14,13 +14,8 @@ from index.catalog import CATALOG
 from index.duplicates import signature
 from index.segment import CHUNKS_DB, VECTORS
 from index.store.manifest import MANIFEST, Manifest
-from index.store.writer import (
-    CURRENT,
-    IndexReader,
-    IndexWriter,
-    read_manifest,
-    writer_lock,
-)
+from index.store.generation import CURRENT, read_manifest
+from index.store.writer import IndexReader, IndexWriter, writer_lock
 
 DIM = 8
 

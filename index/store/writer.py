@@ -35,11 +35,8 @@ from __future__ import annotations
 
 import fcntl
 import heapq
-import json
 import os
-import re
 import shutil
-import sqlite3
 import tempfile
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -53,12 +50,15 @@ import numpy as np
 
 from index.catalog import CATALOG, Catalog
 from index.duplicates import signature
-from index.errors import REBUILD_HINT, IndexCorruptError, IndexLockedError, IndexMissingError
+from index.errors import IndexCorruptError, IndexLockedError, IndexMissingError
 from index.hubness import Hubness
 from index.lexical import LexicalIndex, lucene_idf
 from index.segment import (
-    ARTICLE_COLUMNS, AUX_VECTORS, CHUNK_COLUMNS, CHUNKS_DB, VECTORS,
+    AUX_VECTORS, CHUNK_COLUMNS, VECTORS,
     Segment, SegmentData, StoredChunk, write_segment,
+)
+from index.store.generation import (
+    CURRENT, DELETED, current_generation, load_deleted, manifest_of, open_catalog,
 )
 from index.store.integrity import HASH, file_digest, file_records, verify_file, verify_generation
 from index.store.manifest import MANIFEST, Manifest
@@ -67,94 +67,11 @@ if TYPE_CHECKING:  # not imported at run time: readers (`qa serve`) need neither
     from index.articles import Article
     from index.chunking import Chunk
 
-DELETED = "deleted.npy"
-CURRENT = "CURRENT"
-GENERATION_NAME = re.compile(r"gen-[0-9]{6,}")
 TEMP_PREFIX = ".tmp-gen-"
 #: Above this many segments, a write merges the smallest ones.
 MAX_SEGMENTS = 8
 #: Files at least this large are hashed in the background when a reader opens them.
 BACKGROUND_HASH_BYTES = 64 * 2**20
-
-
-def current_generation(index_dir: Path) -> Path | None:
-    """The live generation folder (what CURRENT names), or None before the first build."""
-    pointer = index_dir / CURRENT
-    try:
-        name = pointer.read_bytes().decode("ascii").strip()
-    except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise IndexCorruptError(f"index file {pointer} is unreadable ({exc}); {REBUILD_HINT}") from exc
-    generation = index_dir / name
-    if not GENERATION_NAME.fullmatch(name) or not generation.is_dir():
-        raise IndexCorruptError(
-            f"index file {pointer} names a missing generation {name!r}; {REBUILD_HINT}"
-        )
-    return generation
-
-
-def read_manifest(index_dir: Path) -> Manifest | None:
-    """The live manifest, or None when no index has been built here yet."""
-    generation = current_generation(index_dir)
-    return None if generation is None else _manifest_of(generation)
-
-
-def _manifest_of(generation: Path) -> Manifest:
-    path = generation / MANIFEST
-    try:
-        return Manifest.from_json(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, TypeError) as exc:
-        raise IndexCorruptError(f"index file {path} is unreadable ({exc}); {REBUILD_HINT}") from exc
-
-
-def open_catalog(generation: Path, manifest: Manifest) -> Catalog:
-    """The generation's article catalog, read-only (checked against the manifest first)."""
-    if manifest.legacy_catalog is not None:
-        return Catalog.in_memory(manifest.legacy_catalog)
-    if CATALOG not in manifest.files:
-        raise IndexCorruptError(f"index {generation} has no article catalog; {REBUILD_HINT}")
-    verify_generation(generation, {CATALOG: manifest.files[CATALOG]})
-    return Catalog.open(generation / CATALOG)
-
-
-def article_rows(generation: Path, manifest: Manifest, ids: Sequence[str]) -> list[tuple]:
-    """Rows (ARTICLE_COLUMNS) of the live version of each of `ids`, read only from the
-    SQLite file of the segment that holds it, after checking that file's hash."""
-    catalog = open_catalog(generation, manifest)
-    try:
-        placement = catalog.segments(ids)
-    finally:
-        catalog.close()
-    by_segment: dict[str, list[str]] = {}
-    for article_id, segment in placement.items():
-        by_segment.setdefault(segment, []).append(article_id)
-    rows = []
-    for segment, wanted in sorted(by_segment.items()):
-        name = f"{segment}/{CHUNKS_DB}"
-        verify_generation(generation, {name: manifest.files[name]})
-        db = sqlite3.connect(f"file:{generation / name}?mode=ro", uri=True)
-        try:
-            rows += db.execute(
-                f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE id IN (SELECT value FROM json_each(?))",
-                (json.dumps(wanted, ensure_ascii=False),),
-            ).fetchall()
-        finally:
-            db.close()
-    return rows
-
-
-def _load_deleted(generation: Path, manifest: Manifest) -> np.ndarray:
-    if not manifest.deleted_count:
-        return np.zeros(0, dtype=np.int64)
-    path = generation / DELETED
-    try:
-        deleted = np.load(path)
-    except (OSError, ValueError) as exc:
-        raise IndexCorruptError(f"index file {path} is unreadable ({exc}); {REBUILD_HINT}") from exc
-    if len(deleted) != manifest.deleted_count:
-        raise IndexCorruptError(f"index file {path} does not match its manifest; {REBUILD_HINT}")
-    return deleted.astype(np.int64)
 
 
 class IndexReader:
@@ -176,7 +93,7 @@ class IndexReader:
                 "(e.g. `qa index seeds/`)"
             )
         self.generation = generation
-        self.manifest = _manifest_of(generation)
+        self.manifest = manifest_of(generation)
         self._damage: IndexCorruptError | None = None
         unchecked = verify_generation(generation, self.manifest.files, hashes=False)
         later = [p for p in unchecked if p.stat().st_size >= background_hash_bytes]
@@ -188,7 +105,7 @@ class IndexReader:
             threading.Thread(target=self._verify_later, args=(later,), daemon=True).start()
         else:
             self.verified.set()
-        self.deleted = _load_deleted(generation, self.manifest)
+        self.deleted = load_deleted(generation, self.manifest)
         opened = {reuse._segment_key(s.name): s for s in reuse.segments} if reuse else {}
         self.segments = [
             opened.get(self._segment_key(str(entry["name"])))
@@ -503,7 +420,7 @@ class IndexWriter:
         self._live = None if start_fresh else current_generation(index_dir)
         self._previous = None
         if self._live is not None:
-            self._previous = live_manifest or _manifest_of(self._live)
+            self._previous = live_manifest or manifest_of(self._live)
         if self._previous is not None:
             # Sizes only: linked segments keep the hashes recorded when they were written,
             # so damage stays detectable by every reader; what this write reads (the
@@ -511,7 +428,7 @@ class IndexWriter:
             verify_generation(self._live, self._previous.files, hashes=False)
             for name in ("segments", "next_chunk_id", "next_segment"):
                 setattr(manifest, name, _copied(getattr(self._previous, name)))
-            self._deleted = set(_load_deleted(self._live, self._previous).tolist())
+            self._deleted = set(load_deleted(self._live, self._previous).tolist())
         else:
             manifest.segments, self._deleted = [], set()
             manifest.next_chunk_id = manifest.next_segment = 1
