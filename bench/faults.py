@@ -48,7 +48,7 @@ from pathlib import Path
 
 from bench.common import DEFAULT_XQUAD, ROOT
 from index.store.generation import CURRENT, current_generation
-from index.store.writer import IndexReader
+from index.store.reader import IndexReader
 
 #: About 45 s for one full `qa index` run of 64 paragraphs on the 2-core, busy test machine.
 DEFAULT_PARAGRAPHS = 64

@@ -78,8 +78,8 @@ def build(args: argparse.Namespace) -> dict[str, object]:
     from index.aux_embedder import USE_MODEL
     from index.builder import chunker_for, chunking_signature
     from index.embedder import Embedder
-    from index.store.manifest import Manifest
     from index.store.generation import read_manifest
+    from index.store.manifest import Manifest
     from index.store.writer import IndexWriter, writer_lock
     from bench.synthetic import load_pool, synthetic_chunks
 

@@ -1,6 +1,6 @@
 """One immutable segment of an index: chunks, their vectors and their BM25 index.
 
-An index is a list of segments plus a set of deleted chunk ids (see index/store.py).
+An index is a list of segments plus a set of deleted chunk ids (see index/store/).
 Adding an article writes a new small segment instead of rewriting the big ones, so it
 costs the same on a 1,000-chunk and a 1,000,000-chunk index; when a write leaves too many
 segments, that write merges the smallest ones before it publishes (synchronously).

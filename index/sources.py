@@ -1,6 +1,6 @@
 """What the index has accepted, kept beside it: each article's source text and origin.
 
-The generations (index/store.py) hold vectors, chunks and clean text; a rebuild with a
+The generations (index/store/) hold vectors, chunks and clean text; a rebuild with a
 new model or chunking, or after damage, must not need the files they came from, which
 may be gone (an upload lived in a temp folder) or may have changed. So every write
 keeps, in `sources.sqlite` next to the generations, what each article was read from
@@ -234,7 +234,7 @@ class ListedArticle(NamedTuple):
 
 def list_articles(index_dir: Path) -> list[ListedArticle]:
     """Every indexed article with its origin, newest first."""
-    from index.store.writer import IndexReader
+    from index.store.reader import IndexReader
 
     reader = IndexReader(index_dir)
     try:

@@ -27,7 +27,7 @@ import numpy as np
 
 from index.lexical import LexicalIndex
 from index.normalize import ARABIC_SCRIPT, tokenize_for_search
-from index.store.writer import SegmentedLexical
+from index.store.reader import SegmentedLexical
 from qa.grounding import salient_terms, skeleton, skeletons
 
 

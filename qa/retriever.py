@@ -20,7 +20,7 @@ from index.hubness import PENALTY, Hubness, hubness_for
 from index.normalize import tokenize_for_search
 from index.segment import AUX_VECTORS, VECTORS, StoredChunk
 from index.store.generation import current_generation
-from index.store.writer import IndexReader
+from index.store.reader import IndexReader
 from qa.coverage import coverage, named_in
 from qa.fusion import fuse
 

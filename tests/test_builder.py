@@ -17,7 +17,7 @@ from index.embedder import Embedder
 from index.errors import ModelMismatchError, NoArticlesError
 from index.sources import ADDED, SOURCES, UPLOADED, SourceStore
 from index.store.generation import read_manifest
-from index.store.writer import IndexReader
+from index.store.reader import IndexReader
 from qa.retriever import Retriever
 
 

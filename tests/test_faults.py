@@ -26,9 +26,10 @@ from index.errors import IndexCorruptError, IndexLockedError
 from index.catalog import CATALOG
 from index.sources import SOURCES, SourceStore
 from index.segment import AUX_VECTORS, CHUNKS_DB, LEXICAL, VECTORS
-from index.store.manifest import MANIFEST
 from index.store.generation import CURRENT, current_generation
-from index.store.writer import IndexReader, writer_lock
+from index.store.manifest import MANIFEST
+from index.store.reader import IndexReader
+from index.store.writer import writer_lock
 from qa.retriever import Retriever
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -24,7 +24,7 @@ from index.builder import build_index, rebuild_index, remove_articles, update_in
 from index.config import Settings
 from index.sources import ADDED, UPLOADED, SourceStore, folder_origin
 from index.store.generation import read_manifest
-from index.store.writer import IndexReader
+from index.store.reader import IndexReader
 from qa.answer import ExtractiveAnswerer
 from qa.assistant import Assistant
 from qa.retriever import Retriever

@@ -16,7 +16,7 @@ import pytest
 from index.builder import build_index, rebuild_index
 from index.config import Settings
 from index.sources import SourceStore
-from index.store.writer import IndexReader
+from index.store.reader import IndexReader
 from qa.retriever import Retriever
 
 DATA = Path(__file__).resolve().parent / "data"

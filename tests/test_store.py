@@ -13,9 +13,10 @@ from index.errors import IndexCorruptError, IndexLockedError, IndexMissingError
 from index.catalog import CATALOG
 from index.duplicates import signature
 from index.segment import CHUNKS_DB, VECTORS
-from index.store.manifest import MANIFEST, Manifest
 from index.store.generation import CURRENT, read_manifest
-from index.store.writer import IndexReader, IndexWriter, writer_lock
+from index.store.manifest import MANIFEST, Manifest
+from index.store.reader import IndexReader
+from index.store.writer import IndexWriter, writer_lock
 
 DIM = 8
 
