@@ -37,6 +37,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import NotRequired, TypedDict
 
 import faiss
 import numpy as np
@@ -80,6 +81,19 @@ CHUNK_COLUMNS = "id, article_id, ordinal, start, end, text, tokens"
 SENTENCE_COLUMNS = "chunk_id, start, end"
 
 
+class SegmentEntry(TypedDict):
+    """A segment as its generation's manifest lists it."""
+
+    name: str
+    lo: int  # its first chunk id
+    hi: int  # one past its last chunk id
+    vector_index: str  # the FAISS factory string (index/ann.py)
+    #: sentences with vectors; absent in a segment written before they were embedded
+    sentences: NotRequired[int]
+    #: vector file name -> the reference key its column of hubness.npy was measured under
+    hubness: NotRequired[dict[str, str]]
+
+
 @dataclass(frozen=True)
 class StoredChunk:
     """A chunk row joined with its article's metadata: everything a citation needs."""
@@ -114,7 +128,7 @@ class SegmentData:
         return self.lo + len(self.chunks)
 
 
-def write_segment(folder: Path, data: SegmentData, vector_index: str = "auto") -> dict[str, object]:
+def write_segment(folder: Path, data: SegmentData, vector_index: str = "auto") -> SegmentEntry:
     """Write `data` as a segment folder; returns its manifest entry (without file records)."""
     folder.mkdir(parents=True)
     db = sqlite3.connect(folder / CHUNKS_DB)
@@ -128,7 +142,7 @@ def write_segment(folder: Path, data: SegmentData, vector_index: str = "auto") -
     if data.sentence_vectors is not None and len(data.sentences):
         np.save(folder / SENTENCE_VECTORS, np.asarray(data.sentence_vectors, dtype=np.float16))
     ids = np.arange(data.lo, data.hi, dtype=np.int64)
-    LexicalIndex.build(ids, (row[6].split() for row in data.chunks)).save(folder / LEXICAL)
+    LexicalIndex.build(range(data.lo, data.hi), (row[6].split() for row in data.chunks)).save(folder / LEXICAL)
     spec = ann.choose_spec(len(ids), vector_index)
     for name, vectors in ((VECTORS, data.vectors), (AUX_VECTORS, data.aux_vectors)):
         if vectors is None:
@@ -137,7 +151,7 @@ def write_segment(folder: Path, data: SegmentData, vector_index: str = "auto") -
         faiss.write_index(index, str(folder / name))
         if not ann.is_exact(index):
             np.save(folder / RAW_VECTORS[name], vectors.astype(np.float16))
-    entry: dict[str, object] = {"name": folder.name, "lo": data.lo, "hi": data.hi, "vector_index": spec}
+    entry: SegmentEntry = {"name": folder.name, "lo": data.lo, "hi": data.hi, "vector_index": spec}
     if data.sentence_vectors is not None:
         entry["sentences"] = len(data.sentences)
     if data.hubness:
@@ -150,13 +164,13 @@ def write_segment(folder: Path, data: SegmentData, vector_index: str = "auto") -
 class Segment:
     """A read-only view of one segment folder."""
 
-    def __init__(self, folder: Path, entry: dict[str, object], dimensions: dict[str, int]) -> None:
+    def __init__(self, folder: Path, entry: SegmentEntry, dimensions: dict[str, int]) -> None:
         self.folder = folder
-        self.name = str(entry["name"])
+        self.name = entry["name"]
         self.entry = entry
-        self.lo, self.hi = int(entry["lo"]), int(entry["hi"])
+        self.lo, self.hi = entry["lo"], entry["hi"]
         #: sentences with vectors; None for a segment written before they were embedded
-        self.sentence_count = int(entry["sentences"]) if "sentences" in entry else None
+        self.sentence_count = entry.get("sentences")
         self.db = self._open_db()
         self.vectors = {name: self._open_vectors(name, d) for name, d in dimensions.items()}
         #: float16 copies beside approximate indexes, for exact re-scoring
@@ -217,7 +231,8 @@ class Segment:
         them becomes a FAISS selector, so the filter is applied inside the search.
         """
         gone = self.own(deleted)
-        selector = keep = None
+        selector: faiss.IDSelector | None = None
+        keep: faiss.IDSelectorBatch | None = None
         if allowed is not None:
             mine = np.setdiff1d(self.own(allowed), gone, assume_unique=True)
             if not len(mine):
@@ -257,6 +272,9 @@ class Segment:
         if raw.exists():
             return np.load(raw).astype(np.float32)
         index = self.vectors[name]
+        # Only an exact index has no float16 copies, and index/ann.py wraps an exact one
+        # in an IndexIDMap2 (read back as one: faiss downcasts what it reads).
+        assert isinstance(index, faiss.IndexIDMap)
         inner = faiss.downcast_index(index.index)
         order = np.argsort(faiss.vector_to_array(index.id_map))
         return inner.reconstruct_n(0, index.ntotal)[order]
@@ -304,7 +322,7 @@ class Segment:
     def _hubness_table(self) -> np.ndarray:
         return np.load(self.folder / HUBNESS, mmap_mode="r")
 
-    def sentences(self, chunk_ids: Sequence[int]) -> list[tuple[int, int, int, int]]:
+    def sentences(self, chunk_ids: Sequence[int] | np.ndarray) -> list[tuple[int, int, int, int]]:
         """(sentence id, chunk id, start, end) of the given chunks' sentences, in order."""
         if not len(chunk_ids) or not self.sentence_count:
             return []

@@ -7,7 +7,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
-from index.segment import AUX_VECTORS, VECTORS
+from index.segment import AUX_VECTORS, VECTORS, SegmentEntry
 
 FORMAT_VERSION = 3
 #: Format 2 kept the article catalog inside the manifest; it is still read (and a write
@@ -40,8 +40,8 @@ class Manifest:
     format: int = FORMAT_VERSION
     #: path inside the generation -> {"size": bytes, "sha256": hex}, filled by `publish`.
     files: dict[str, dict[str, object]] = field(default_factory=dict)
-    #: {"name", "lo", "hi", "vector_index"} of each segment, oldest first.
-    segments: list[dict[str, object]] = field(default_factory=list)
+    #: each segment, oldest first
+    segments: list[SegmentEntry] = field(default_factory=list)
     deleted_count: int = 0
     next_chunk_id: int = 1
     next_segment: int = 1

@@ -62,9 +62,9 @@ class IndexReader:
             self.verified.set()
         self.deleted = load_deleted(generation, self.manifest)
         opened = {reuse._segment_key(s.name): s for s in reuse.segments} if reuse else {}
-        self.segments = [
-            opened.get(self._segment_key(str(entry["name"])))
-            or Segment(generation / str(entry["name"]), entry, self.manifest.dimensions)
+        self.segments: list[Segment] = [
+            opened.get(self._segment_key(entry["name"]))
+            or Segment(generation / entry["name"], entry, self.manifest.dimensions)
             for entry in self.manifest.segments
         ]
 
@@ -131,7 +131,8 @@ class IndexReader:
 
         Dates are ISO `YYYY-MM-DD`; an article without a date never matches a date range.
         """
-        clauses, params = [], []
+        clauses: list[str] = []
+        params: list[str] = []
         if sources:
             clauses.append(f"a.id IN ({','.join('?' * len(sources))})")
             params.extend(sources)
@@ -301,7 +302,7 @@ class SegmentedLexical:
         deleted = self._reader.deleted
         if allowed is not None:
             allowed = np.unique(np.asarray(allowed, dtype=np.int64))
-        hits = []
+        hits: list[tuple[int, float]] = []
         for segment in self._segments:
             weights = None
             if len(self._segments) > 1:

@@ -20,7 +20,7 @@ import fcntl
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +32,7 @@ from index.catalog import CATALOG, Catalog
 from index.duplicates import signature
 from index.errors import IndexLockedError
 from index.hubness import Hubness
-from index.segment import AUX_VECTORS, CHUNK_COLUMNS, VECTORS, Segment, SegmentData, write_segment
+from index.segment import AUX_VECTORS, CHUNK_COLUMNS, VECTORS, Segment, SegmentData, SegmentEntry, write_segment
 from index.store.generation import CURRENT, DELETED, current_generation, load_deleted, manifest_of, open_catalog
 from index.store.integrity import HASH, file_digest, file_records, verify_generation
 from index.store.manifest import MANIFEST, Manifest
@@ -105,31 +105,31 @@ class IndexWriter:
         self.vector_index = vector_index
         self.hubness = dict(hubness or {})
         self._live = None if start_fresh else current_generation(index_dir)
-        self._previous = None
-        if self._live is not None:
-            self._previous = live_manifest or manifest_of(self._live)
-        if self._previous is not None:
+        previous: Manifest | None = None
+        #: ids of the deleted chunks (tombstones) the new generation keeps
+        self._deleted: set[int] = set()
+        if self._live is None:
+            manifest.segments = []
+            manifest.next_chunk_id = manifest.next_segment = 1
+        else:
+            previous = live_manifest or manifest_of(self._live)
             # Sizes only: linked segments keep the hashes recorded when they were written,
             # so damage stays detectable by every reader; what this write reads (the
             # catalog it copies, segments it merges) is hashed before it is read.
-            verify_generation(self._live, self._previous.files, hashes=False)
+            verify_generation(self._live, previous.files, hashes=False)
             for name in ("segments", "next_chunk_id", "next_segment"):
-                setattr(manifest, name, _copied(getattr(self._previous, name)))
-            self._deleted = set(load_deleted(self._live, self._previous).tolist())
-        else:
-            manifest.segments, self._deleted = [], set()
-            manifest.next_chunk_id = manifest.next_segment = 1
+                setattr(manifest, name, _copied(getattr(previous, name)))
+            self._deleted = set(load_deleted(self._live, previous).tolist())
         self._work = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=index_dir))
         try:
-            self.catalog = (self._copied_catalog(self._previous) if self._previous is not None
-                            else Catalog.writable(self._work / CATALOG))
+            self.catalog = (Catalog.writable(self._work / CATALOG) if previous is None
+                            else self._copied_catalog(previous))
         except BaseException:
             shutil.rmtree(self._work, ignore_errors=True)
             raise
         self._opened: dict[str, Segment] = {}
         #: file records of every segment this generation may hold: linked ones keep theirs
-        self._records = {n: r for n, r in (self._previous.files if self._previous else {}).items()
-                         if n != CATALOG}
+        self._records = {n: r for n, r in (previous.files if previous else {}).items() if n != CATALOG}
         self._pending: dict[str, _Staged] = {}
 
     def _copied_catalog(self, previous: Manifest) -> Catalog:
@@ -139,14 +139,20 @@ class IndexWriter:
             catalog = Catalog.writable(path)
             catalog.put(previous.legacy_catalog)
             return catalog
-        open_catalog(self._live, previous).close()  # hashed: a damaged copy must not be laundered
-        return Catalog.writable(path, copy_of=self._live / CATALOG)
+        live = self._live_folder()
+        open_catalog(live, previous).close()  # hashed: a damaged copy must not be laundered
+        return Catalog.writable(path, copy_of=live / CATALOG)
+
+    def _live_folder(self) -> Path:
+        """The live generation's folder, read only for what this writer took over from it."""
+        assert self._live is not None, "a writer that starts fresh takes nothing over"
+        return self._live
 
     def _segment(self, name: str) -> Segment:
         """A live segment, opened on first use (only deletions and merges need one)."""
         if name not in self._opened:
             entry = next(e for e in self.manifest.segments if e["name"] == name)
-            self._opened[name] = Segment(self._live / name, entry, self.manifest.dimensions)
+            self._opened[name] = Segment(self._live_folder() / name, entry, self.manifest.dimensions)
         return self._opened[name]
 
     def remove_articles(self, article_ids: Sequence[str]) -> None:
@@ -191,7 +197,7 @@ class IndexWriter:
         self._link_kept_segments()
         if len(self.manifest.segments) > MAX_SEGMENTS:
             self._merge_smallest()
-        names = {str(e["name"]) for e in self.manifest.segments}
+        names = {e["name"] for e in self.manifest.segments}
         records = {n: r for n, r in self._records.items() if n.split("/", 1)[0] in names}
         deleted = np.array(sorted(self._deleted), dtype=np.int64)
         if len(deleted):
@@ -199,7 +205,7 @@ class IndexWriter:
             records[DELETED] = {"size": (self._work / DELETED).stat().st_size,
                                 HASH: file_digest(self._work / DELETED)}
         self.manifest.deleted_count = len(deleted)
-        stored = sum(int(e["hi"]) - int(e["lo"]) for e in self.manifest.segments)
+        stored = sum(e["hi"] - e["lo"] for e in self.manifest.segments)
         self.manifest.chunk_count = stored - len(deleted)
         self.manifest.article_count = len(self.catalog)
         self.catalog.save()
@@ -223,7 +229,12 @@ class IndexWriter:
     def _staged_data(self) -> SegmentData:
         """The staged articles as one segment's rows, numbered from the next free chunk id."""
         lo = self.manifest.next_chunk_id
-        articles, chunk_rows, vectors, aux, sentence_rows, sentence_vectors = [], [], [], [], [], []
+        articles: list[tuple] = []
+        chunk_rows: list[tuple] = []
+        vectors: list[np.ndarray] = []
+        aux: list[np.ndarray] = []
+        sentence_rows: list[tuple] = []
+        sentence_vectors: list[np.ndarray] = []
         embeds_sentences = all(s.sentence_vectors is not None for s in self._pending.values())
         for staged in self._pending.values():
             article = staged.article
@@ -262,27 +273,27 @@ class IndexWriter:
         self.catalog.put((row[0], row[5], name) for row in data.articles)  # ARTICLE_COLUMNS order
         self._records.update(file_records(self._work / name, prefix=f"{name}/"))
 
-    def _live_rows(self, entry: dict[str, object]) -> int:
-        lo, hi = int(entry["lo"]), int(entry["hi"])
+    def _live_rows(self, entry: SegmentEntry) -> int:
+        lo, hi = entry["lo"], entry["hi"]
         return hi - lo - sum(1 for i in self._deleted if lo <= i < hi)
 
     def _link_kept_segments(self) -> None:
         """Hard-link every live segment still holding something; forget emptied ones."""
         holders = self.catalog.holders()
-        kept: list[dict[str, object]] = []
+        kept: list[SegmentEntry] = []
         for entry in self.manifest.segments:
-            name = str(entry["name"])
+            name = entry["name"]
             if (self._work / name).exists():  # written by this writer
                 kept.append(entry)
             elif self._live_rows(entry) > 0 or name in holders:
-                _link_tree(self._live / name, self._work / name)
+                _link_tree(self._live_folder() / name, self._work / name)
                 kept.append(entry)
             else:  # every chunk deleted: drop it and its tombstones
                 self._forget_ids(entry)
         self.manifest.segments = kept
 
-    def _forget_ids(self, entry: dict[str, object]) -> None:
-        lo, hi = int(entry["lo"]), int(entry["hi"])
+    def _forget_ids(self, entry: SegmentEntry) -> None:
+        lo, hi = entry["lo"], entry["hi"]
         self._deleted = {i for i in self._deleted if not lo <= i < hi}
 
     def _merge_smallest(self) -> None:
@@ -293,23 +304,28 @@ class IndexWriter:
         """
         by_size = sorted(self.manifest.segments, key=self._live_rows)
         victims = by_size[: len(by_size) - MAX_SEGMENTS // 2]
-        names = {str(e["name"]) for e in victims}
+        names = {e["name"] for e in victims}
         verify_generation(self._work, {  # what is merged is read: check it first
             n: r for n, r in self._records.items() if n.split("/", 1)[0] in names
         })
         merged = self._merged_data(victims)
         for entry in victims:
             self._forget_ids(entry)
-            shutil.rmtree(self._work / str(entry["name"]))
+            shutil.rmtree(self._work / entry["name"])
         self.manifest.segments = [e for e in self.manifest.segments if e["name"] not in names]
         self._write_segment(merged)
 
-    def _merged_data(self, victims: list[dict[str, object]]) -> SegmentData:
+    def _merged_data(self, victims: list[SegmentEntry]) -> SegmentData:
         lo = self.manifest.next_chunk_id
-        articles, chunk_rows, vectors, aux, sentence_rows, sentence_vectors = [], [], [], [], [], []
+        articles: list[tuple] = []
+        chunk_rows: list[tuple] = []
+        vectors: list[np.ndarray] = []
+        aux: list[np.ndarray] = []
+        sentence_rows: list[tuple] = []
+        sentence_vectors: list[np.ndarray] = []
         embeds_sentences = all("sentences" in entry for entry in victims)
         for entry in victims:
-            segment = Segment(self._work / str(entry["name"]), entry, self.manifest.dimensions)
+            segment = Segment(self._work / entry["name"], entry, self.manifest.dimensions)
             name = segment.name
             articles += [  # articles kept before signatures were get theirs now
                 (*row[:-1], row[-1] if row[-1] is not None else signature(row[6]))
@@ -371,9 +387,8 @@ def _link_or_copy(source: str, target: str) -> None:
         shutil.copy2(source, target)
 
 
-def _fsync_files(paths) -> None:
+def _fsync_files(paths: Iterable[Path]) -> None:
     for path in paths:
-        path = Path(path)
         files = sorted(path.rglob("*")) if path.is_dir() else [path]
         for file in files:
             if file.is_file():
