@@ -128,17 +128,19 @@ def _search(
 ) -> tuple[np.ndarray, np.ndarray]:
     queries = np.ascontiguousarray(queries.reshape(-1, index.d), dtype=np.float32)
     ivf, hnsw = _ivf(index), _hnsw(index)
+    params: faiss.SearchParameters
     if ivf is not None:
-        params = faiss.SearchParametersIVF(nprobe=nprobe_for(ivf.nlist))
-        if selector is not None:
-            params.sel = selector
-        return index.search(queries, k, params=params)
-    if hnsw is not None:
-        params = faiss.SearchParametersHNSW(efSearch=max(EF_SEARCH, k))
-        if selector is not None:
-            params.sel = selector
-        return index.search(queries, k, params=params)
-    params = faiss.SearchParameters(sel=selector) if selector is not None else None
+        params = faiss.SearchParametersIVF()
+        params.nprobe = nprobe_for(ivf.nlist)
+    elif hnsw is not None:
+        # The stub faiss ships leaves SearchParametersHNSW out; faiss itself has it.
+        params = faiss.SearchParametersHNSW(efSearch=max(EF_SEARCH, k))  # type: ignore[attr-defined]
+    elif selector is not None:
+        params = faiss.SearchParameters()
+    else:
+        return index.search(queries, k)
+    if selector is not None:
+        params.sel = selector
     return index.search(queries, k, params=params)
 
 

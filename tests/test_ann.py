@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from typing import TypeVar
 
 import faiss
 import numpy as np
 
 from index import ann
+
+T = TypeVar("T")
 
 
 def vectors(n: int, seed: int) -> np.ndarray:
@@ -15,8 +19,9 @@ def vectors(n: int, seed: int) -> np.ndarray:
     return data / np.linalg.norm(data, axis=1, keepdims=True)
 
 
-def in_thread(work) -> object:
-    result: list[object] = []
+def in_thread(work: Callable[[], T]) -> T:
+    """What `work` returns when run in a thread of its own."""
+    result: list[T] = []
     thread = threading.Thread(target=lambda: result.append(work()))
     thread.start()
     thread.join()
@@ -54,7 +59,8 @@ def test_a_search_beside_a_build_keeps_one_thread_and_its_results() -> None:
         assert building.wait(60)
 
         def search_all() -> tuple[list[list[int]], set[int]]:
-            seen, counts = [], set()
+            seen: list[list[int]] = []
+            counts: set[int] = set()
             for query in queries:
                 seen.append(ann.search(index, query, 10)[1].tolist())
                 counts.add(faiss.omp_get_max_threads())
