@@ -214,7 +214,7 @@ class _Update:
             todo, owners, adopted = self._plan(articles, sources, previous, live)
             if not (todo or self.report.removed or self.rebuild) and previous is not None:
                 # Nothing to write, but never report success over a damaged index.
-                verify_generation(current_generation(self.index_dir), previous.files)
+                verify_generation(_live_generation(self.index_dir), previous.files)
                 sources.put(((a, self.origin) for a in adopted), ahead=False)
                 self.report.chunk_count = previous.chunk_count
                 return self.report
@@ -347,7 +347,7 @@ def _reconcile(
     hash) when it had to be read, or `full` asks for it, else {}."""
     if previous is None:
         return {}
-    generation = current_generation(index_dir)
+    generation = _live_generation(index_dir)
     if sources.synced == generation.name and not full:
         return {}
     live = _known_hashes(index_dir, previous, None)
@@ -361,11 +361,18 @@ def _reconcile(
 
 def _known_hashes(index_dir: Path, live: Manifest, ids: Sequence[str] | None) -> dict[str, str]:
     """Content hash of each indexed article among `ids` (of every one without `ids`)."""
-    catalog = open_catalog(current_generation(index_dir), live)
+    catalog = open_catalog(_live_generation(index_dir), live)
     try:
         return catalog.hashes(ids)
     finally:
         catalog.close()
+
+
+def _live_generation(index_dir: Path) -> Path:
+    """The live generation's folder, for a caller that has read its manifest under the lock."""
+    generation = current_generation(index_dir)
+    assert generation is not None, "its manifest was read under the writer lock"
+    return generation
 
 
 def _inside(path: str, folder: Path) -> bool:
@@ -413,7 +420,8 @@ def _embed_into(
     text_of = {a.id: a.text for a in articles}
     if progress and texts:
         print(f"Embedding {len(texts)} chunks and {len(unique)} sentences", file=sys.stderr)
-    vectors = embedder.embed_passages(texts, progress=progress) if texts else None
+    vectors = embedder.embed_passages(texts, progress=progress) if texts else np.zeros(
+        (0, embedder.dimension), dtype=np.float32)
     sentence_vectors = embedder.embed_passages(
         [text_of[a][start:end] for a, start, end in unique], progress=progress
     ) if unique else np.zeros((0, embedder.dimension), dtype=np.float32)
@@ -423,7 +431,7 @@ def _embed_into(
         end = offset + len(chunks)
         writer.add_article(
             article, chunks,
-            vectors[offset:end] if chunks else [],
+            vectors[offset:end],
             tokens[offset:end],
             aux_vectors[offset:end] if aux_vectors is not None and chunks else None,
             rows,
