@@ -80,9 +80,9 @@ class SourceStore:
         except sqlite3.Error as exc:
             raise self._damaged(exc) from exc
 
-    def _damaged(self, exc: Exception) -> IndexCorruptError:
+    def _damaged(self, reason: Exception | str) -> IndexCorruptError:
         return IndexCorruptError(
-            f"index file {self.path} is unreadable ({exc}); it keeps the articles' source "
+            f"index file {self.path} is unreadable ({reason}); it keeps the articles' source "
             "texts: move it aside and run `qa index --rebuild FOLDER` for each folder, then "
             "add uploads again"
         )
