@@ -133,7 +133,8 @@ class IndexSequences(RuleBasedStateMachine):
 @pytest.mark.slow
 def test_random_sequences_keep_exactly_what_the_rules_say(embedder, tmp_path) -> None:
     run_state_machine_as_test(
-        lambda: IndexSequences(embedder, tmp_path),
+        # hypothesis documents any factory of a machine; its hint asks for the class only
+        lambda: IndexSequences(embedder, tmp_path),  # type: ignore[arg-type]
         settings=settings(max_examples=12, stateful_step_count=8, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow]),
     )

@@ -271,7 +271,7 @@ def test_reader_of_a_new_generation_reuses_unchanged_segments(tmp_path):
     assert third.chunks([1])[1].article_id == "c"
 
 
-def test_random_adds_replacements_and_deletes_match_a_reference(tmp_path):
+def test_random_adds_replacements_and_deletes_match_a_reference(tmp_path: Path) -> None:
     """Against a plain dict of what should be live: contents, counts and exact search."""
     rng = np.random.default_rng(7)
     live: dict[str, tuple] = {}
