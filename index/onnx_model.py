@@ -53,6 +53,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from index.cache_folder import build_once, write_json
+from index.config import ONNX_BACKENDS
 from index.cpu import CpuInfo, this_cpu
 
 if TYPE_CHECKING:
@@ -60,8 +61,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-#: Backends this module provides (the torch one lives in index.embedder).
-ONNX_BACKENDS = ("onnx", "onnx-int8")
 #: Bump when the exported folder changes, so older caches get rebuilt.
 FORMAT_VERSION = 3
 MODEL_FILE = "model.onnx"

@@ -23,7 +23,7 @@ import pytest
 from index import cache_folder, onnx_model
 from index.articles import load_folder
 from index.builder import chunker_for
-from index.config import Settings
+from index.config import ONNX_BACKENDS, Settings
 from index.embedder import Embedder
 from index.errors import QAError
 
@@ -31,7 +31,6 @@ ROOT = Path(__file__).resolve().parent.parent
 XQUAD = Path(os.environ.get("QA_XQUAD_DIR", ROOT.parent / "shared" / "data" / "xquad"))
 MIN_COSINE = {"onnx": 0.99999, "onnx-int8": 0.99}
 MIN_MEAN_COSINE = {"onnx": 0.99999, "onnx-int8": 0.995}
-ONNX_BACKENDS = ("onnx", "onnx-int8")
 
 
 # ------------------------------------------------------------------------ fixtures
