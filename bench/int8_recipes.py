@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index import onnx_model
+from index.onnx import export as onnx_model
 from index.config import DEFAULT_MODEL, Settings
 from index.cpu import this_cpu
 from index.e5_convert import ensure_default_model

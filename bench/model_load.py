@@ -46,7 +46,7 @@ print(json.dumps({"s": time.perf_counter() - started, "rss_mb": rss_mb() - base}
 """
 SESSION = """
 import numpy as np
-from index.onnx_model import _session
+from index.onnx.export import _session
 import onnxruntime as ort
 session = _session(ort, {model!r})
 ids = np.array([[0, 1294, 2]], dtype=np.int64)
@@ -75,7 +75,7 @@ def single_file_copy(folder: Path, into: Path) -> Path:
     """The export's graph with its weights inside one model.onnx (the older layout)."""
     import onnx
 
-    from index.onnx_model import MODEL_FILE
+    from index.onnx.export import MODEL_FILE
 
     path = into / MODEL_FILE
     onnx.save_model(onnx.load(str(folder / MODEL_FILE)), str(path))
@@ -91,7 +91,7 @@ def main() -> None:
 
     from index.config import Settings
     from index.embedder import Embedder
-    from index.onnx_model import MODEL_FILE, TOKENIZER_FILE
+    from index.onnx.export import MODEL_FILE, TOKENIZER_FILE
 
     settings = Settings.from_env()
     embedder = Embedder(settings)

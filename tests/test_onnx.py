@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import cache_folder, onnx_model
+from index import cache_folder
+from index.onnx import export as onnx_model
 from index.articles import load_folder
 from index.builder import chunker_for
 from index.config import ONNX_BACKENDS, Settings
