@@ -36,7 +36,7 @@ from tqdm import tqdm
 from bench.common import percentile, pyplot, save, xquad_paragraphs, xquad_questions
 from index.config import BACKENDS, Settings
 from index.embedder import Embedder
-from index.onnx.export import usable_cores
+from index.onnx.runtime import usable_cores
 
 BASELINE = "torch"
 
@@ -82,7 +82,7 @@ def main() -> None:
         if embedder.backend != backend:
             raise SystemExit(f"error: {backend} fell back to {embedder.backend}; see the warning above")
         if backend != "torch" and embedder.model.threads != cores:
-            from index.onnx.export import OnnxSentenceModel
+            from index.onnx.runtime import OnnxSentenceModel
 
             embedder.__dict__["model"] = OnnxSentenceModel(embedder.model.folder, threads=cores)
         embedders[backend] = embedder

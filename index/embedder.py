@@ -3,7 +3,7 @@
 Three backends run it (`Settings.backend`, env `QA_BACKEND`):
 
 - `onnx-int8` (default): onnxruntime with int8 weights, exported from the
-  sentence-transformers model once per machine (index/onnx/export.py);
+  sentence-transformers model once per machine (index/onnx/);
 - `onnx`: the same export in fp32;
 - `torch`: the sentence-transformers model itself, fp32.
 
@@ -27,7 +27,7 @@ from index.errors import ModelLoadError
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-    from index.onnx.export import OnnxSentenceModel
+    from index.onnx.runtime import OnnxSentenceModel
 
 #: Prompts for e5-family models that were saved without them in their config.
 E5_PROMPTS = {"query": "query: ", "passage": "passage: "}
@@ -59,7 +59,8 @@ class Embedder:
             return loaded[0]
 
         try:
-            from index.onnx.export import OnnxSentenceModel, ensure_onnx_model
+            from index.onnx.cache import ensure_onnx_model
+            from index.onnx.runtime import OnnxSentenceModel
 
             folder = ensure_onnx_model(
                 self.name, source, self.settings.models_dir, self.backend, load_model=load_torch
@@ -96,7 +97,7 @@ class Embedder:
 
     @property
     def quantization(self) -> str | None:
-        """The int8 recipe the model runs with (index.onnx.export.INT8_RECIPES), None if fp32."""
+        """The int8 recipe the model runs with (index.onnx.quantize.INT8_RECIPES), None if fp32."""
         self.model  # noqa: B018 - loading may change the backend (fallback)
         if self.backend != "onnx-int8":
             return None
