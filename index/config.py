@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from index.errors import QAError
 
@@ -94,9 +95,10 @@ class Settings:
     vector_index: str = "auto"
 
     @classmethod
-    def from_env(cls, **overrides: object) -> "Settings":
+    def from_env(cls, **overrides: Any) -> "Settings":
         """Settings from `QA_*` environment variables; explicit overrides win."""
-        env: dict[str, object] = {}
+        # Field name -> value, each of its own field's type: `replace` checks the names.
+        env: dict[str, Any] = {}
         if os.environ.get("QA_MODEL"):
             env["model"] = os.environ["QA_MODEL"]
         if os.environ.get("QA_BACKEND"):

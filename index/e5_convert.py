@@ -385,9 +385,9 @@ def build_tokenizer(model: E5Bin) -> Tokenizer:
             normalizers.Replace(Regex(" {2,}"), " "),
         ]
     )
-    metaspace = {"replacement": "\u2581", "prepend_scheme": "always", "split": False}
-    tok.pre_tokenizer = pre_tokenizers.Metaspace(**metaspace)
-    tok.decoder = decoders.Metaspace(**metaspace)
+    # The decoder undoes exactly what the pre-tokenizer does.
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="always", split=False)
+    tok.decoder = decoders.Metaspace(replacement="\u2581", prepend_scheme="always", split=False)
     bos, eos = v.pieces[v.bos], v.pieces[v.eos]
     tok.post_processor = processors.TemplateProcessing(
         single=f"{bos} $A {eos}",
@@ -484,7 +484,7 @@ def write_folder(source: Path, dest: Path, progress: bool = True) -> None:
         bar.update(1)
         build_tokenizer(model).save(str(dest / "tokenizer.json"))
         bar.update(1)
-        files = {"config.json": bert_config(model), "tokenizer_config.json": tokenizer_config(model)}
+        files: dict[str, object] = {"config.json": bert_config(model), "tokenizer_config.json": tokenizer_config(model)}
         files.update(sentence_transformers_files(model))
         for rel, content in files.items():
             cache_folder.write_json(dest / rel, content)
