@@ -37,9 +37,9 @@ REDUCE_RANGE = {"reduce_range": True, "weight_type": "QInt8"}
 CUTOFF = 10
 
 
-def mrr(questions: np.ndarray, documents: np.ndarray, ids: list[str], gold: list[str]) -> float:
+def mrr(questions: np.ndarray, documents: np.ndarray, ids: list[str], gold: list[tuple[str, ...]]) -> float:
     top = np.argsort(-(questions @ documents.T), axis=1)[:, :CUTOFF]
-    ranks = [next((r for r, j in enumerate(row) if ids[j] == g), None) for row, g in zip(top, gold)]
+    ranks = [next((r for r, j in enumerate(row) if ids[j] in g), None) for row, g in zip(top, gold)]
     return round(float(np.mean([1 / (r + 1) if r is not None else 0.0 for r in ranks])), 4)
 
 
@@ -74,7 +74,7 @@ def main() -> None:
         row = results.setdefault(name, {})
         for dataset in datasets:
             questions = model.encode([f"query: {q.question}" for q in dataset.questions])
-            gold = [q.gold_source for q in dataset.questions]
+            gold = [q.gold_sources for q in dataset.questions]
             row[f"{dataset.name} alone"] = mrr(questions, documents[: len(paragraphs)], ids, gold)
             row[f"{dataset.name} haystack"] = mrr(questions, documents, ids, gold)
     speed_texts, queries = texts[: len(paragraphs)], [f"query: {q.question}" for q in datasets[0].questions[:300]]

@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
@@ -132,7 +133,7 @@ def main() -> None:
         plot(report, args.plot)
 
 
-def plot(report: dict[str, object], path: Path) -> None:
+def plot(report: dict[str, Any], path: Path) -> None:
     plt = pyplot()
     results = report["results"]
     names = list(results)
