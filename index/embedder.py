@@ -3,7 +3,7 @@
 Three backends run it (`Settings.backend`, env `QA_BACKEND`):
 
 - `onnx-int8` (default): onnxruntime with int8 weights, exported from the
-  sentence-transformers model once per machine (index/onnx_model.py);
+  sentence-transformers model once per machine (index/onnx/);
 - `onnx`: the same export in fp32;
 - `torch`: the sentence-transformers model itself, fp32.
 
@@ -23,11 +23,10 @@ import numpy as np
 
 from index.config import DEFAULT_MODEL, Settings, check_backend
 from index.errors import ModelLoadError
+from index.onnx.runtime import OnnxSentenceModel
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
-
-    from index.onnx_model import OnnxSentenceModel
 
 #: Prompts for e5-family models that were saved without them in their config.
 E5_PROMPTS = {"query": "query: ", "passage": "passage: "}
@@ -59,7 +58,7 @@ class Embedder:
             return loaded[0]
 
         try:
-            from index.onnx_model import OnnxSentenceModel, ensure_onnx_model
+            from index.onnx.cache import ensure_onnx_model
 
             folder = ensure_onnx_model(
                 self.name, source, self.settings.models_dir, self.backend, load_model=load_torch
@@ -96,16 +95,11 @@ class Embedder:
 
     @property
     def quantization(self) -> str | None:
-        """The int8 recipe the model runs with (index.onnx_model.INT8_RECIPES), None if fp32."""
-        self.model  # noqa: B018 - loading may change the backend (fallback)
-        if self.backend != "onnx-int8":
-            return None
-        return (self.model.config.get("quantization") or {}).get("recipe")
-
-    @property
-    def _onnx(self) -> bool:
-        self.model  # noqa: B018 - loading may change the backend (fallback)
-        return self.backend != "torch"
+        """The int8 recipe the model runs with (index.onnx.quantize.INT8_RECIPES), None if fp32."""
+        model = self.model
+        if isinstance(model, OnnxSentenceModel):
+            return (model.config.get("quantization") or {}).get("recipe")
+        return None
 
     @cached_property
     def prompts(self) -> dict[str, str]:
@@ -119,9 +113,10 @@ class Embedder:
 
     @property
     def dimension(self) -> int:
-        if self._onnx:
-            return int(self.model.dimension)
-        return int(self.model.get_embedding_dimension())
+        model = self.model
+        if isinstance(model, OnnxSentenceModel):
+            return model.dimension
+        return int(model.get_embedding_dimension())
 
     @property
     def max_tokens(self) -> int:
@@ -130,30 +125,33 @@ class Embedder:
 
     def count_tokens(self, text: str) -> int:
         """Length in the model's own tokens, without special tokens or prompt."""
-        if self._onnx:
-            return self.model.count_tokens(text, add_special_tokens=False)
-        return len(self.model.tokenizer(text, add_special_tokens=False)["input_ids"])
+        model = self.model
+        if isinstance(model, OnnxSentenceModel):
+            return model.count_tokens(text, add_special_tokens=False)
+        return len(model.tokenizer(text, add_special_tokens=False)["input_ids"])
 
     def prompt_tokens(self, kind: str) -> int:
         """Tokens the prompt plus the special tokens add to every text of this kind."""
-        if self._onnx:
-            return self.model.count_tokens(self.prompts[kind], add_special_tokens=True)
-        return len(self.model.tokenizer(self.prompts[kind])["input_ids"])
+        model = self.model
+        if isinstance(model, OnnxSentenceModel):
+            return model.count_tokens(self.prompts[kind], add_special_tokens=True)
+        return len(model.tokenizer(self.prompts[kind])["input_ids"])
 
     def _encode(self, texts: list[str], kind: str, progress: bool) -> np.ndarray:
         prompt = self.prompts[kind]
         # The prompt is added exactly once, even if a caller already wrote it.
         texts = [t[len(prompt):] if prompt and t.startswith(prompt) else t for t in texts]
+        model = self.model
         vectors: Any
-        if self._onnx:
-            vectors = self.model.encode(
+        if isinstance(model, OnnxSentenceModel):
+            vectors = model.encode(
                 [prompt + t for t in texts],
                 batch_size=self.settings.onnx_batch_size,
                 normalize=True,
                 progress=progress,
             )
         else:
-            vectors = self.model.encode(
+            vectors = model.encode(
                 texts,
                 prompt=prompt,
                 batch_size=self.settings.batch_size,

@@ -72,7 +72,7 @@ from index.config import Settings
 from index.cpu import this_cpu
 from index.embedder import Embedder
 from index.normalize import normalize_for_search
-from index.onnx_model import int8_recipe
+from index.onnx.quantize import int8_recipe
 from qa.answer import Answer
 from qa.assistant import PASSAGES, Assistant
 from qa.metrics import METRIC_KEYS, RankedHit, aggregate, question_metrics

@@ -38,7 +38,7 @@ def test_unreadable_cpuinfo_gives_an_unknown_cpu(tmp_path):
 
 
 def test_the_int8_recipe_follows_the_cpu(tmp_path):
-    from index.onnx_model import INT8_RECIPES, int8_recipe, quantization
+    from index.onnx.quantize import INT8_RECIPES, int8_recipe, quantization
 
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text(AVX2_ONLY)

