@@ -14,7 +14,7 @@ How the data is made
    sentence is embedded for real with both models of the product: e5 through
    `Embedder.embed_passages` (384-d, "passage: " prompt, normalised) and USE multilingual
    v3 through `AuxEmbedder.embed_passages` (512-d, normalised), and tokenised with
-   `index.normalize.tokenize_for_search` (the BM25 tokens). The pool is cached under
+   `index.text.search.tokenize_for_search` (the BM25 tokens). The pool is cached under
    `<QA_CACHE_DIR or ~/.cache/qa>/bench/pool-<hash>.{npz,json}`, keyed by a hash of the
    sentence list and the two model names, so a second run embeds nothing.
 2. Sentence neighbourhoods. Pool similarity is the mean of the two models' cosines, each
@@ -192,7 +192,7 @@ def load_pool(
         info = json.loads(meta.read_text(encoding="utf-8"))
         return Pool(info["sentences"], info["tokens"], vectors, key)
 
-    from index.normalize import tokenize_for_search
+    from index.text.search import tokenize_for_search
 
     e5, use = models or load_models()
     if progress:

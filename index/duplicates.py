@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from index.normalize import tokenize_for_search
+from index.text.search import tokenize_for_search
 
 #: Estimated Jaccard similarity of shingles from which two articles are one story.
 SAME_STORY = 0.6

@@ -6,7 +6,7 @@ name) yields no hits instead of an arbitrary order that a fusion step would trus
 Hence `search` returns only chunks whose score is positive, i.e. that contain at least
 one query term; Lucene's idf is positive for every term, so score > 0 means exactly that.
 
-Tokens come from the caller (`index.normalize.tokenize_for_search`), never from
+Tokens come from the caller (`index.text.search.tokenize_for_search`), never from
 bm25s's own tokenizer, so index and question are processed identically.
 """
 

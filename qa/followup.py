@@ -19,7 +19,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from index.normalize import ARABIC_SCRIPT, normalize_for_search
+from index.text.folding import normalize_for_search
+from index.text.scripts import ARABIC_SCRIPT
 from qa.language import STOPWORDS, detect_language
 
 

@@ -28,7 +28,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.normalize import ARABIC_SCRIPT, normalize_for_search, tokenize_for_search
+from index.text.folding import normalize_for_search
+from index.text.scripts import ARABIC_SCRIPT
+from index.text.search import tokenize_for_search
 
 _HYPHENATED_WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 _POSSESSIVE = re.compile(r"[’']s$", re.IGNORECASE)

@@ -14,22 +14,15 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-#: Scripts that, among the languages a news reader asks in, are written by one language.
-#: "cjk" (Han and kana together) is split into Chinese and Japanese afterwards.
-_SCRIPT_RANGES: tuple[tuple[int, int, str], ...] = (
-    (0x0370, 0x03FF, "el"), (0x1F00, 0x1FFF, "el"),
-    (0x0400, 0x052F, "cyrillic"),
-    (0x0530, 0x058F, "hy"),
-    (0x0590, 0x05FF, "he"),
-    (0x0600, 0x06FF, "arabic"), (0x0750, 0x077F, "arabic"), (0x08A0, 0x08FF, "arabic"),
-    (0xFB50, 0xFDFF, "arabic"), (0xFE70, 0xFEFF, "arabic"),
-    (0x0900, 0x097F, "hi"),
-    (0x0E00, 0x0E7F, "th"),
-    (0x10A0, 0x10FF, "ka"),
-    (0x1100, 0x11FF, "ko"), (0x3130, 0x318F, "ko"), (0xAC00, 0xD7AF, "ko"),
-    (0x3040, 0x30FF, "kana"), (0x31F0, 0x31FF, "kana"),
-    (0x3400, 0x4DBF, "han"), (0x4E00, 0x9FFF, "han"), (0xF900, 0xFAFF, "han"),
-)  # fmt: skip
+from index.text.scripts import script_counts
+
+#: Languages that are the only ones, among those a news reader asks in, to write their
+#: script. Latin and Arabic are shared and looked at closer; "han" and "kana" together are
+#: Chinese or Japanese.
+_LANGUAGE_OF_SCRIPT: Mapping[str, str] = {
+    "greek": "el", "cyrillic": "ru", "armenian": "hy", "hebrew": "he", "devanagari": "hi",
+    "thai": "th", "georgian": "ka", "hangul": "ko",
+}  # fmt: skip
 
 #: Short, frequent function and question words. They are signals for detection and,
 #: for other modules, words that are never the topic of a question.
@@ -92,16 +85,6 @@ _ARABIC_LETTERS = frozenset("يكةى")
 _LETTERS = re.compile(r"[^\W\d_]+")
 
 
-def _script(char: str) -> str | None:
-    code = ord(char)
-    if code < 0x0250 or 0x1E00 <= code <= 0x1EFF:
-        return "latin"
-    for low, high, script in _SCRIPT_RANGES:
-        if low <= code <= high:
-            return script
-    return None
-
-
 def _count_words(words: Iterable[str], code: str) -> int:
     return sum(word in STOPWORDS[code] for word in words)
 
@@ -134,21 +117,9 @@ def _arabic_script_language(text: str) -> str:
     return "ur" if urdu > persian_words else "fa"
 
 
-def _script_counts(text: str) -> Counter:
-    scripts = Counter(_script(char) for char in text if char.isalpha())
-    scripts.pop(None, None)
-    return scripts
-
-
-def dominant_script(text: str) -> str | None:
-    """The writing system with the most letters in `text` ("latin", "arabic", ...)."""
-    scripts = _script_counts(text)
-    return max(scripts, key=lambda name: scripts[name]) if scripts else None
-
-
 def detect_language(text: str) -> str:
     """ISO 639-1 code of the language `text` is written in; "en" when there is no signal."""
-    scripts = _script_counts(text)
+    scripts = script_counts(text)
     if not scripts:
         return "en"
     cjk = scripts.pop("han", 0) + scripts.get("kana", 0)
@@ -159,9 +130,7 @@ def detect_language(text: str) -> str:
         return _latin_language(text)
     if script == "arabic":
         return _arabic_script_language(text)
-    if script == "cyrillic":
-        return "ru"
-    return script
+    return _LANGUAGE_OF_SCRIPT.get(script, script)
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.normalize import (
-    ARABIC_STOPWORDS,
-    ENGLISH_STOPWORDS,
-    normalize_for_search,
-    tokenize_for_search,
-)
+from index.text.folding import normalize_for_search
+from index.text.search import ARABIC_STOPWORDS, ENGLISH_STOPWORDS, tokenize_for_search
 
 
 @pytest.mark.parametrize(

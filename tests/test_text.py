@@ -1,0 +1,122 @@
+"""index/text: scripts and the fold; and that every user agrees with them.
+
+The agreement tests put the same strings through each module that compares words
+(search tokens, follow-up and grounding word rules, language detection) and check that
+they fold and classify them alike.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+
+from index.text.folding import DELETED, DIGIT_FOLDS, LETTER_FOLDS, folded_words, normalize_for_search
+from index.text.scripts import ARABIC, ARABIC_MARKS, ARABIC_SCRIPT, LATIN_SCRIPT, dominant_script, script_of
+from index.text.search import tokenize_for_search
+from qa import followup, grounding
+from qa.language import detect_language
+
+# ------------------------------------------------------------------------------ scripts
+
+#: (character, its script). Letters of every Arabic block, Persian/Urdu letters,
+#: presentation forms, and the neighbours of the Arabic ranges.
+SCRIPT_TABLE = [
+    ("ب", "arabic"), ("ء", "arabic"), ("ی", "arabic"), ("ک", "arabic"), ("ے", "arabic"),
+    ("ݐ", "arabic"),  # Arabic Supplement
+    ("ࢠ", "arabic"),  # Extended-A
+    ("ࡰ", "arabic"),  # Extended-B
+    ("ﭐ", "arabic"), ("ﷲ", "arabic"),  # Presentation Forms-A
+    ("ﻻ", "arabic"), ("ﺏ", "arabic"),  # Presentation Forms-B
+    ("a", "latin"), ("Z", "latin"), ("é", "latin"), ("ğ", "latin"), ("ạ", "latin"),
+    ("ж", "cyrillic"), ("א", "hebrew"), ("α", "greek"), ("क", "devanagari"),
+    ("한", "hangul"), ("カ", "kana"), ("漢", "han"),
+    ("\ufeff", None),  # byte order mark: not Arabic although it ends Presentation Forms-B
+    ("1", None), ("_", None), ("×", None), ("ܐ", None),  # Syriac, right before Arabic Supplement
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("char", "script"), SCRIPT_TABLE)
+def test_script_of_each_character(char: str, script: str | None) -> None:
+    assert script_of(char) == script
+
+
+def test_script_regexes_agree_with_script_of_on_every_character() -> None:
+    for code in range(0x10000):
+        char = chr(code)
+        assert bool(ARABIC_SCRIPT.match(char)) == (script_of(char) == "arabic"), hex(code)
+        assert bool(LATIN_SCRIPT.match(char)) == (script_of(char) == "latin"), hex(code)
+
+
+def test_latin_is_exactly_the_latin_letters() -> None:
+    for code in list(range(0x0250)) + list(range(0x1E00, 0x1F00)):
+        char = chr(code)
+        assert (script_of(char) == "latin") == char.isalpha(), hex(code)
+
+
+def test_arabic_marks_are_every_mark_of_the_arabic_blocks() -> None:
+    """The hand-written list of mark ranges cannot drift from Unicode."""
+    in_blocks = {c for low, high in ARABIC for c in range(low, high + 1)}
+    marks = {c for low, high in ARABIC_MARKS for c in range(low, high + 1)}
+    assert marks == {c for c in in_blocks if unicodedata.category(chr(c)).startswith("M")}
+
+
+def test_dominant_script_counts_letters() -> None:
+    assert dominant_script("Lavrov لافروف الكويت 2023") == "arabic"
+    assert dominant_script("What did لافروف discuss?") == "latin"
+    assert dominant_script("2023 ؟!") is None
+
+
+# ------------------------------------------------------------------------------ folding
+
+
+def test_the_fold_deletes_every_arabic_mark() -> None:
+    for low, high in ARABIC_MARKS:
+        for code in range(low, high + 1):
+            assert normalize_for_search("ب" + chr(code) + "ت") == "بت", hex(code)
+
+
+def test_digits() -> None:
+    assert all(normalize_for_search(digit) == value for digit, value in DIGIT_FOLDS.items())
+
+
+def test_folded_words_accepts_a_string_or_words() -> None:
+    assert folded_words("إلى أين") == folded_words(["إلى", "أين"]) == {"الي", "اين"}
+
+
+# ------------------------------------------------------------------------------ users agree
+
+#: A character of each fold rule inside a word: every letter fold, every digit fold, and
+#: each kind of deleted character after a letter.
+_DELETED_SAMPLES = [chr(low) for low, _ in DELETED] + [chr(high) for _, high in DELETED]
+FOLD_CASES = (
+    [f"ب{raw}ت" for raw in LETTER_FOLDS]
+    + [f"ب{digit}ت" for digit in DIGIT_FOLDS]
+    + [f"ب{deleted}ت" for deleted in _DELETED_SAMPLES]
+)
+
+
+@pytest.mark.parametrize("raw", FOLD_CASES, ids=[ascii(c) for c in FOLD_CASES])
+def test_every_user_folds_alike(raw: str) -> None:
+    """The raw spelling and its folded form are the same word to every module."""
+    folded = normalize_for_search(raw)
+    assert folded != raw
+    assert tokenize_for_search(raw) == tokenize_for_search(folded)  # BM25
+    assert followup._key(raw) == followup._key(folded)  # follow-up word lists
+
+
+#: Characters whose script decides: Arabic-script letters of every block, and others.
+_LETTER_TABLE = [char for char, _ in SCRIPT_TABLE if char.isalpha()]
+
+
+@pytest.mark.parametrize("char", _LETTER_TABLE)
+def test_every_user_sees_the_same_script(char: str) -> None:
+    arabic = script_of(char) == "arabic"
+    word = char * 3
+    question = f"{word} {word}"
+    assert bool(ARABIC_SCRIPT.search(char)) == arabic
+    assert dominant_script(word) == script_of(char)
+    assert (detect_language(word) in {"ar", "fa", "ur"}) == arabic  # qa/language.py
+    assert followup._is_attached_and("و" + word) == arabic  # "و" glued to an Arabic word
+    # grounding: the salient terms of an Arabic-script question are its search tokens
+    assert (grounding.salient_terms(question) == list(dict.fromkeys(tokenize_for_search(question)))) == arabic
