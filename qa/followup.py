@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from index.text.folding import normalize_for_search
 from index.text.scripts import ARABIC_SCRIPT
+from index.text.words import HYPHENATED_WORD
 from qa.language import STOPWORDS, detect_language
 
 
@@ -140,8 +141,6 @@ _WAW_WORDS = _keys(
 
 _EDGE_PUNCTUATION = "?؟!.,،;؛:¿¡\"'«»“”()[]…"
 _END_PUNCTUATION = " ?؟!.…"
-#: A word, with Arabic marks and hyphenated parts; an apostrophe splits (l'Iran, Jordan's).
-_WORD_WITH_MARKS = re.compile(r"[\w\u064B-\u065F\u0670]+(?:-[\w\u064B-\u065F\u0670]+)*")
 #: Where the phrase after a preposition ends: punctuation, a sentence stop, a dash.
 _PHRASE_END = re.compile(r"[,;:?!،؛؟…()«»\"“”]|\.(?:\s|$)|\s[-–—]\s")
 _SENTENCE_STOP = re.compile(r"[.!?؟¿¡:]")
@@ -234,7 +233,7 @@ def _phrase_stop(context: str, start: int, language: str) -> int:
     m = _PHRASE_END.search(context, start)
     stop = m.start() if m else len(context)
     prepositions = _PREPOSITIONS.get(language, _ALL_PREPOSITIONS) - _GENITIVES
-    words = list(_WORD_WITH_MARKS.finditer(context, start, stop))
+    words = list(HYPHENATED_WORD.finditer(context, start, stop))
     for i, w in enumerate(words[1:], start=1):
         if normalize_for_search(w[0]) in prepositions:
             words = words[:i]
@@ -249,7 +248,7 @@ def _substitute_after_preposition(remainder: str, context: str) -> SearchQuery |
     tokens = remainder.split()
     if not tokens:
         return None
-    words = list(_WORD_WITH_MARKS.finditer(context))
+    words = list(HYPHENATED_WORD.finditer(context))
     preposition = _key(tokens[0])
     language = detect_language(context)
     if preposition in _PREPOSITIONS.get(language, _ALL_PREPOSITIONS):
@@ -281,7 +280,7 @@ def _last_capitalised_name(context: str, language: str) -> tuple[int, int] | Non
     last: tuple[int, int] | None = None
     run_start: int | None = None
     previous_end = 0
-    for i, w in enumerate(_WORD_WITH_MARKS.finditer(context)):
+    for i, w in enumerate(HYPHENATED_WORD.finditer(context)):
         word, gap = w[0], context[previous_end : w.start()]
         previous_end = w.end()
         joined = not gap or gap.isspace()
@@ -300,7 +299,7 @@ def _last_capitalised_name(context: str, language: str) -> tuple[int, int] | Non
 
 def _last_arabic_content_word(context: str) -> tuple[int, int, str] | None:
     """Span and proclitic of the last Arabic word that can name something."""
-    for w in reversed(list(_WORD_WITH_MARKS.finditer(context))):
+    for w in reversed(list(HYPHENATED_WORD.finditer(context))):
         proclitic, core = _split_proclitics(w[0])
         keys = {normalize_for_search(w[0]), normalize_for_search(core)}
         if not core.isdigit() and not keys & _ARABIC_NON_ENTITIES:
@@ -329,7 +328,7 @@ def _substitute_entity(remainder: str, context: str) -> SearchQuery | None:
     start, stop = span
     articles = _ARTICLES.get(language, frozenset())
     if _key(re.split(r"[\s'’]", new)[0]) in articles:  # the new name brings its article
-        prior = list(_WORD_WITH_MARKS.finditer(context[:start]))
+        prior = list(HYPHENATED_WORD.finditer(context[:start]))
         if prior and normalize_for_search(prior[-1][0]) in articles:
             if not context[prior[-1].end() : start].strip(" '’"):
                 start = prior[-1].start()

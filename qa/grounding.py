@@ -31,8 +31,8 @@ import numpy as np
 from index.text.folding import normalize_for_search
 from index.text.scripts import ARABIC_SCRIPT
 from index.text.search import tokenize_for_search
+from index.text.words import NAME_WORD
 
-_HYPHENATED_WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 _POSSESSIVE = re.compile(r"[’']s$", re.IGNORECASE)
 #: Word-level cosine (second model) above which a term counts as present in translation.
 #: USE puts a name and its Arabic form at 0.72-0.91 and unrelated names at 0.45-0.69.
@@ -90,7 +90,7 @@ class Grounding:
 def as_written(question: str, terms: Sequence[str]) -> list[str]:
     """Salient terms as the question wrote them: an Arabic term is a search token (folded,
     stemmed), shown as the question's word it came from."""
-    words = _HYPHENATED_WORD.findall(question)
+    words = NAME_WORD.findall(question)
     shown = [
         next((w for w in words if term in tokenize_for_search(w)), term) if ARABIC_SCRIPT.search(term) else term
         for term in terms
@@ -100,7 +100,7 @@ def as_written(question: str, terms: Sequence[str]) -> list[str]:
 
 def salient_terms(question: str) -> list[str]:
     """The words a passage must contain for it to be about what was asked."""
-    words = _HYPHENATED_WORD.findall(question)
+    words = NAME_WORD.findall(question)
     if not words:
         return []
     if sum(bool(ARABIC_SCRIPT.search(w)) for w in words) * 2 >= len(words):
@@ -222,7 +222,7 @@ class GroundingChecker:
         terms = salient_terms(question)
         if not terms:
             return Grounding((), ())
-        vocabulary = list(dict.fromkeys(w for text in texts for w in _HYPHENATED_WORD.findall(text)))
+        vocabulary = list(dict.fromkeys(w for text in texts for w in NAME_WORD.findall(text)))
         weights: tuple[float, ...] = ()
         if ARABIC_SCRIPT.search(" ".join(terms)):
             present = {token for text in texts for token in tokenize_for_search(text)}

@@ -9,12 +9,12 @@ English question about "لافروف") belongs to the script with the most lette
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from index.text.scripts import script_counts
+from index.text.words import WORD
 
 #: Languages that are the only ones, among those a news reader asks in, to write their
 #: script. Latin and Arabic are shared and looked at closer; "han" and "kana" together are
@@ -82,8 +82,6 @@ _PERSIAN_LETTERS = frozenset("پچژگکی")
 #: Arabic spellings that Persian and Urdu write differently (ی for ي, ک for ك) or never.
 _ARABIC_LETTERS = frozenset("يكةى")
 
-_LETTERS = re.compile(r"[^\W\d_]+")
-
 
 def _count_words(words: Iterable[str], code: str) -> int:
     return sum(word in STOPWORDS[code] for word in words)
@@ -91,7 +89,7 @@ def _count_words(words: Iterable[str], code: str) -> int:
 
 def _latin_language(text: str) -> str:
     """Function words plus telltale letters; English when nothing speaks for another."""
-    words = _LETTERS.findall(text.lower())
+    words = WORD.findall(text.lower())
     scores = Counter({code: _count_words(words, code) for code in _LATIN_LANGUAGES})
     for char in text:
         scores.update(_LATIN_MARKS.get(char.lower()) or _LATIN_MARKS.get(char, ()))
@@ -106,7 +104,7 @@ def _arabic_script_language(text: str) -> str:
     shares the Persian letters, so Urdu against Persian is decided by Urdu-only letters
     and words against Persian-only words.
     """
-    words = text.split()
+    words = WORD.findall(text)
     letters = Counter(text)
     arabic = sum(letters[c] for c in _ARABIC_LETTERS) + 2 * _count_words(words, "ar")
     persian_words = 2 * _count_words(words, "fa")

@@ -1,8 +1,8 @@
-"""index/text: scripts and the fold; and that every user agrees with them.
+"""index/text: scripts, the fold and words; and that every user agrees with them.
 
 The agreement tests put the same strings through each module that compares words
 (search tokens, follow-up and grounding word rules, language detection) and check that
-they fold and classify them alike.
+they fold, split and classify them alike.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import pytest
 from index.text.folding import DELETED, DIGIT_FOLDS, LETTER_FOLDS, folded_words, normalize_for_search
 from index.text.scripts import ARABIC, ARABIC_MARKS, ARABIC_SCRIPT, LATIN_SCRIPT, dominant_script, script_of
 from index.text.search import tokenize_for_search
+from index.text.words import HYPHENATED_WORD, NAME_WORD, WORD
 from qa import followup, grounding
 from qa.language import detect_language
 
@@ -84,6 +85,27 @@ def test_folded_words_accepts_a_string_or_words() -> None:
     assert folded_words("إلى أين") == folded_words(["إلى", "أين"]) == {"الي", "اين"}
 
 
+# ------------------------------------------------------------------------------ words
+
+
+@pytest.mark.parametrize(
+    ("text", "words", "hyphenated", "names"),
+    [
+        ("مُحَمَّدٌ رَسُولُ", ["مُحَمَّدٌ", "رَسُولُ"], ["مُحَمَّدٌ", "رَسُولُ"], ["مُحَمَّدٌ", "رَسُولُ"]),
+        ("al-Assad", ["al", "Assad"], ["al-Assad"], ["al-Assad"]),
+        ("l'Iran O'Brien", ["l", "Iran", "O", "Brien"], ["l", "Iran", "O", "Brien"], ["l'Iran", "O'Brien"]),
+        ("kuwait_lavrov 2023", ["kuwait", "lavrov", "2023"], ["kuwait", "lavrov", "2023"],
+         ["kuwait", "lavrov", "2023"]),
+        ("ماذا؟ ومع قطر،", ["ماذا", "ومع", "قطر"], ["ماذا", "ومع", "قطر"], ["ماذا", "ومع", "قطر"]),
+        ("\u064e", [], [], []),  # a mark alone is no word
+    ],
+)
+def test_word_regexes(text: str, words: list[str], hyphenated: list[str], names: list[str]) -> None:
+    assert WORD.findall(text) == words
+    assert HYPHENATED_WORD.findall(text) == hyphenated
+    assert NAME_WORD.findall(text) == names
+
+
 # ------------------------------------------------------------------------------ users agree
 
 #: A character of each fold rule inside a word: every letter fold, every digit fold, and
@@ -120,3 +142,11 @@ def test_every_user_sees_the_same_script(char: str) -> None:
     assert followup._is_attached_and("و" + word) == arabic  # "و" glued to an Arabic word
     # grounding: the salient terms of an Arabic-script question are its search tokens
     assert (grounding.salient_terms(question) == list(dict.fromkeys(tokenize_for_search(question)))) == arabic
+
+
+def test_vowelled_words_are_whole_words_everywhere() -> None:
+    vowelled, bare = "مَاذَا نَاقَشَ لَافْرُوف مَعَ الكُوَيْتِ؟", "ماذا ناقش لافروف مع الكويت؟"
+    assert tokenize_for_search(vowelled) == tokenize_for_search(bare)
+    assert len(WORD.findall(vowelled)) == len(HYPHENATED_WORD.findall(vowelled)) == 5
+    assert grounding.as_written(vowelled, grounding.salient_terms(vowelled)) == ["نَاقَشَ", "لَافْرُوف", "الكُوَيْتِ"]
+    assert detect_language(vowelled) == "ar"

@@ -1,9 +1,9 @@
 """The tokens the BM25 index sees: folded words minus stopwords, stemmed.
 
-`tokenize_for_search` turns text into BM25 tokens: the words of its folded spelling
-(`index.text.folding.normalize_for_search`) minus stopwords and one-letter tokens,
-stemmed with Snowball (Arabic or English by script). It is a pure function of its
-input, so documents and questions meet only when their words do.
+`tokenize_for_search` turns text into BM25 tokens: the words (`index.text.words.WORD`) of
+its folded spelling (`index.text.folding.normalize_for_search`) minus stopwords and
+one-letter tokens, stemmed with Snowball (Arabic or English by script). It is a pure
+function of its input, so documents and questions meet only when their words do.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import Stemmer
 
 from index.text.folding import folded_words, normalize_for_search
 from index.text.scripts import ARABIC_SCRIPT, LATIN_SCRIPT
+from index.text.words import WORD
 
 #: Function words and question words: they match nearly every chunk, so they only
 #: add noise to BM25 (questions are full of them: "ماذا ناقش لافروف مع الكويت؟").
@@ -32,7 +33,6 @@ ENGLISH_STOPWORDS = folded_words(
 )
 _STOPWORDS = ARABIC_STOPWORDS | ENGLISH_STOPWORDS
 
-_LETTERS_OR_DIGITS = re.compile(r"[^\W_]+")  # runs of Unicode letters and digits
 #: A conjunction in front of an article cluster (وال, فال, وبال, وكال, ولل, ...).
 #: Snowball strips ال, بال, كال, لل itself but not after و/ف: والكويت -> والكوي.
 _CONJUNCTION_BEFORE_ARTICLE = re.compile("^[وف](?=ال|بال|كال|لل)")
@@ -86,7 +86,7 @@ def _stem(token: str) -> str:
 def tokenize_for_search(text: str) -> list[str]:
     """BM25 tokens of `text`: folded words, no stopwords or 1-letter words, stemmed."""
     tokens = []
-    for word in _LETTERS_OR_DIGITS.findall(normalize_for_search(text)):
+    for word in WORD.findall(normalize_for_search(text)):
         if len(word) < 2 or _is_stopword(word):
             continue
         stem = _stem(word)
