@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from index.text.scripts import script_counts
-from index.text.words import WORD
+from index.text.words import STOPWORDS, WORD
 
 #: Languages that are the only ones, among those a news reader asks in, to write their
 #: script. Latin and Arabic are shared and looked at closer; "han" and "kana" together are
@@ -23,43 +23,6 @@ _LANGUAGE_OF_SCRIPT: Mapping[str, str] = {
     "greek": "el", "cyrillic": "ru", "armenian": "hy", "hebrew": "he", "devanagari": "hi",
     "thai": "th", "georgian": "ka", "hangul": "ko",
 }  # fmt: skip
-
-#: Short, frequent function and question words. They are signals for detection and,
-#: for other modules, words that are never the topic of a question.
-STOPWORDS: Mapping[str, frozenset[str]] = {
-    code: frozenset(words.split())
-    for code, words in {
-        "en": "the a an of to in on at by for from with about and or but what who whom "
-        "whose which when where why how did does do is are was were be been has have had "
-        "this that these those it its he she they their his her said say says between",
-        "fr": "le la les l un une des du de d et ou est sont été a ont que qu qui quoi "
-        "quel quelle quels quelles où quand comment pourquoi combien avec pour dans sur "
-        "par au aux ce cette ces il elle ils elles leur son sa ses entre contre vers chez",
-        "es": "el la los las un una unos unas de del y o es son fue era ha han que qué "
-        "quién quiénes cuál cuáles cuándo dónde cómo por para con en sobre al su sus se lo "
-        "entre contra hacia desde",
-        "de": "der die das den dem des ein eine einer einen und oder ist sind war waren "
-        "hat haben wurde was wer wen wem welche welcher welches wann wo warum wie mit von "
-        "vom zu zum zur im in auf über für bei nach nicht auch sich zwischen gegen",
-        "tr": "ve veya bir bu şu ne neden niçin nasıl kim kime nerede hangi ile için mi mı "
-        "mu mü da de ki hakkında arasında olan olarak gibi daha çok ya peki",
-        "it": "il lo la i gli le un una uno di del della dello dei degli delle e ed è sono "
-        "era che chi cosa quando dove perché come quale quali con per tra fra su sul sulla "
-        "nel nella al alla dal dalla non anche",
-        "pt": "o a os as um uma de do da dos das e é são foi era que quem qual quais "
-        "quando onde como porque por para com em no na nos nas ao aos sobre entre não "
-        "também",
-        "id": "yang dan di ke dari apa siapa kapan mengapa bagaimana dengan untuk tentang "
-        "adalah ini itu dalam pada tidak akan oleh sudah atau juga",
-        # Arabic-script words are kept as typed: normalising would fold away exactly the
-        # Persian letters (ی ک) that tell Persian from Arabic.
-        "ar": "في من على إلى الى عن مع ما ماذا متى أين كيف لماذا هل كم الذي التي هذا "
-        "هذه ذلك كان كانت قد لم لن أن إن بين حول",
-        "fa": "است را از با این آن که در برای چه چرا چگونه کجا کی آیا های می شد شده بود "
-        "یک درباره",
-        "ur": "کے کی کا ہے ہیں میں نے سے کیا اور یہ وہ",
-    }.items()
-}
 
 #: Latin languages in tie-break order: English wins a tie, so signal-free text is English.
 _LATIN_LANGUAGES = ("en", "fr", "es", "de", "tr", "it", "pt", "id")

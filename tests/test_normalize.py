@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from index.text.folding import normalize_for_search
-from index.text.search import ARABIC_STOPWORDS, ENGLISH_STOPWORDS, tokenize_for_search
+from index.text.search import tokenize_for_search
+from index.text.words import SEARCH_STOPWORDS
 
 
 @pytest.mark.parametrize(
@@ -83,8 +84,8 @@ def test_tokens_are_normalised_and_survive_prenormalisation(text: str) -> None:
 
 
 def test_stopword_lists_are_in_normalised_form() -> None:
-    assert "الي" in ARABIC_STOPWORDS and "ان" in ARABIC_STOPWORDS  # إلى, أن/إن
-    assert all(normalize_for_search(w) == w for w in ARABIC_STOPWORDS | ENGLISH_STOPWORDS)
+    assert "الي" in SEARCH_STOPWORDS["ar"] and "ان" in SEARCH_STOPWORDS["ar"]  # إلى, أن/إن
+    assert all(normalize_for_search(w) == w for words in SEARCH_STOPWORDS.values() for w in words)
 
 
 def test_stopwords_and_one_letter_tokens_are_dropped() -> None:

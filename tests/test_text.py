@@ -14,7 +14,7 @@ import pytest
 from index.text.folding import DELETED, DIGIT_FOLDS, LETTER_FOLDS, folded_words, normalize_for_search
 from index.text.scripts import ARABIC, ARABIC_MARKS, ARABIC_SCRIPT, LATIN_SCRIPT, dominant_script, script_of
 from index.text.search import tokenize_for_search
-from index.text.words import HYPHENATED_WORD, NAME_WORD, WORD
+from index.text.words import HYPHENATED_WORD, NAME_WORD, QUESTION_WORDS, SEARCH_STOPWORDS, STOPWORDS, WORD
 from qa import followup, grounding
 from qa.language import detect_language
 
@@ -106,6 +106,15 @@ def test_word_regexes(text: str, words: list[str], hyphenated: list[str], names:
     assert NAME_WORD.findall(text) == names
 
 
+def test_word_lists() -> None:
+    for code, words in QUESTION_WORDS.items():
+        assert words <= STOPWORDS[code], code
+    for code in SEARCH_STOPWORDS:
+        assert folded_words(QUESTION_WORDS[code]) <= SEARCH_STOPWORDS[code]
+        assert all(normalize_for_search(w) == w for w in SEARCH_STOPWORDS[code])
+    assert "بين" in STOPWORDS["ar"] and "بين" not in SEARCH_STOPWORDS["ar"]  # content for BM25
+
+
 # ------------------------------------------------------------------------------ users agree
 
 #: A character of each fold rule inside a word: every letter fold, every digit fold, and
@@ -150,3 +159,13 @@ def test_vowelled_words_are_whole_words_everywhere() -> None:
     assert len(WORD.findall(vowelled)) == len(HYPHENATED_WORD.findall(vowelled)) == 5
     assert grounding.as_written(vowelled, grounding.salient_terms(vowelled)) == ["نَاقَشَ", "لَافْرُوف", "الكُوَيْتِ"]
     assert detect_language(vowelled) == "ar"
+
+
+@pytest.mark.parametrize("word", sorted(QUESTION_WORDS["ar"] | QUESTION_WORDS["en"]))
+def test_a_question_word_is_one_to_every_user(word: str) -> None:
+    assert tokenize_for_search(word) == []  # a BM25 stopword
+    assert normalize_for_search(word) in followup._QUESTION_WORDS
+    code = "ar" if ARABIC_SCRIPT.search(word) else "en"
+    assert word in STOPWORDS[code]  # a language signal
+    if code == "ar":
+        assert normalize_for_search(word) in followup._ARABIC_NON_ENTITIES

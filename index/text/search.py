@@ -14,25 +14,11 @@ from functools import lru_cache
 
 import Stemmer
 
-from index.text.folding import folded_words, normalize_for_search
+from index.text.folding import normalize_for_search
 from index.text.scripts import ARABIC_SCRIPT, LATIN_SCRIPT
-from index.text.words import WORD
+from index.text.words import SEARCH_STOPWORDS, WORD
 
-#: Function words and question words: they match nearly every chunk, so they only
-#: add noise to BM25 (questions are full of them: "ماذا ناقش لافروف مع الكويت؟").
-#: Kept short on purpose: anything with content (بعد, قبل, بين, not) stays searchable.
-#: Note على folds to علي, the name Ali; both are swamped by the preposition anyway.
-ARABIC_STOPWORDS = folded_words(
-    "في من على إلى عن مع أن إن أو ثم التي الذي الذين ما لا لم لن هذا هذه ذلك تلك "
-    "هو هي كان كانت قد هل ماذا متى أين كيف لماذا كم أي و"
-)
-ENGLISH_STOPWORDS = folded_words(
-    "the a an of to in on with what did does do is are was were be been who whom when "
-    "where which how why and or for by at from as it its this that these those has have "
-    "had about into"
-)
-_STOPWORDS = ARABIC_STOPWORDS | ENGLISH_STOPWORDS
-
+_STOPWORDS = frozenset().union(*SEARCH_STOPWORDS.values())
 #: A conjunction in front of an article cluster (وال, فال, وبال, وكال, ولل, ...).
 #: Snowball strips ال, بال, كال, لل itself but not after و/ف: والكويت -> والكوي.
 _CONJUNCTION_BEFORE_ARTICLE = re.compile("^[وف](?=ال|بال|كال|لل)")
@@ -46,7 +32,7 @@ def _is_stopword(token: str) -> bool:
     """A stopword, also with the conjunction و/ف glued on (وفي, وقد, فهل)."""
     if token in _STOPWORDS:
         return True
-    return token[0] in "وف" and token[1:] in ARABIC_STOPWORDS
+    return token[0] in "وف" and token[1:] in SEARCH_STOPWORDS["ar"]
 
 
 @lru_cache(maxsize=1 << 18)
