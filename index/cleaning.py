@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from enum import Enum, auto
 
 from index.dates import DateLine, date_line, publication_date
+from index.text.folding import normalize_for_search
 
 #: Longest fallback title, in characters; cut at a word boundary.
 FALLBACK_TITLE_CHARS = 120
@@ -28,8 +29,8 @@ HEADLINE_MAX_WORDS = 20
 #: A line this long is prose even without final punctuation.
 PROSE_MIN_WORDS = 25
 
-#: Whole lines that are site furniture (compared after `_key`, so spelling
-#: variants of hamza/alef, diacritics, bullets and a trailing colon don't matter).
+#: Whole lines that are site furniture (compared after `_key`, so spelling variants
+#: the fold merges, diacritics, bullets and a trailing colon don't matter).
 CHROME_LINES = (
     "انشر مقالك", "آخر الأخبار", "الصفحة الرئيسية", "الرئيسية",
     "تم نسخ عنوان المقال إلى الحافظة", "تم نسخ الرابط", "نسخ الرابط", "انسخ الرابط",
@@ -47,8 +48,6 @@ READ_ALSO = (
 
 _SPACES = re.compile(r"[\s\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 _EDGE_PUNCT = " -–—•*|·:：.،,"
-_TASHKEEL = re.compile("[\u064b-\u0652\u0670]")
-_SPELLING = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ی": "ي", "ک": "ك"})
 _SENTENCE_END = re.compile(r"[.!?؟…:؛]['\"»”’)\]]*$")
 _CLAUSE_END = re.compile(r"[.!…:؛،,]['\"»”’)\]]*$")
 _HAS_PUNCT = re.compile(r"[.!?؟…:؛،,]")
@@ -124,9 +123,9 @@ def normalise_space(line: str) -> str:
 
 
 def _key(text: str) -> str:
-    """Comparison key for phrase lists and repeats. Never used for output text."""
-    text = _TASHKEEL.sub("", text).translate(_SPELLING).casefold()
-    return normalise_space(text).strip(_EDGE_PUNCT)
+    """Comparison key for phrase lists and repeats: the folded spelling without edge
+    punctuation (`index.text.folding`). Never used for output text."""
+    return normalize_for_search(text).strip(_EDGE_PUNCT)
 
 
 _CHROME_KEYS = frozenset(_key(p) for p in CHROME_LINES)

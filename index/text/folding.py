@@ -4,16 +4,21 @@
 ask about it produce (diacritics, tatweel, hamza seats, alef forms, alef maqsura, ta
 marbuta, Persian letter shapes, Arabic-Indic digits, invisible bidi marks), so that two
 strings a reader calls "the same words" compare equal. Search tokens, the benchmark's
-gold-text comparison, and the follow-up and grounding word lists all compare through
-it, so they agree on what "the same" means.
+gold-text comparison, follow-up and grounding word lists, the page-furniture keys of
+index/cleaning.py and the date words of index/dates.py all compare through it, so they
+agree on what "the same" means.
+
+`spelling_pattern` is the same fold as a regex, for text that must be searched as
+written because its offsets matter (dates.py finds a date's span in the page).
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 
-from index.text.scripts import ARABIC_MARKS
+from index.text.scripts import ARABIC_MARKS, char_class
 
 #: Characters deleted outright: every Arabic combining mark (harakat, superscript alef,
 #: honorific and Quranic marks), the rest of the Quranic annotation signs (U+06D6-U+06ED,
@@ -44,6 +49,7 @@ ARABIC_DIGITS = "٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹"
 DIGIT_FOLDS = {digit: str(i % 10) for i, digit in enumerate(ARABIC_DIGITS)}
 
 _TABLE = str.maketrans({**dict.fromkeys(_DELETED_CHARS), **LETTER_FOLDS, **DIGIT_FOLDS})
+_ASCII_DIGITS = str.maketrans(DIGIT_FOLDS)
 
 
 def normalize_for_search(text: str) -> str:
@@ -62,3 +68,41 @@ def folded_words(words: str | Iterable[str]) -> frozenset[str]:
     """A word list written as people spell it (one string, or words), folded for comparison."""
     text = words if isinstance(words, str) else " ".join(words)
     return frozenset(normalize_for_search(text).split())
+
+
+def to_ascii_digits(text: str) -> str:
+    """`text` with Arabic-Indic and Persian digits written as ASCII digits, nothing else."""
+    return text.translate(_ASCII_DIGITS)
+
+
+def _spellings() -> dict[str, str]:
+    """Each folded character and every character the fold turns into it (ا: اأإآٱ)."""
+    spellings: dict[str, str] = {}
+    for raw, folded in {**LETTER_FOLDS, **DIGIT_FOLDS}.items():
+        spellings[folded] = spellings.get(folded, folded) + raw
+    return spellings
+
+
+_SPELLINGS = _spellings()
+_OPTIONAL_DELETED = f"[{char_class(DELETED)}]*"
+
+
+def spelling_pattern(text: str) -> str:
+    """A regex that matches `text` in every spelling the fold makes equal to it.
+
+    Each letter may be written as any letter that folds to the same one (أ إ آ ٱ for ا,
+    ة for ه, ٣ for 3), any character the fold deletes (harakat, tatweel, invisible marks)
+    may follow a letter, and words are separated by any run of white space. Compile it
+    with re.IGNORECASE: the fold lowers case. Not matched: what only NFKC would fold
+    (presentation forms, ligatures). For finding words in text that must keep its
+    offsets; to compare two strings, compare their `normalize_for_search`.
+    """
+    parts = []
+    for char in normalize_for_search(text):
+        if char == " ":
+            parts.append(r"\s+")
+            continue
+        spellings = _SPELLINGS.get(char, char)
+        letter = re.escape(char) if len(spellings) == 1 else f"[{re.escape(spellings)}]"
+        parts.append(letter + _OPTIONAL_DELETED)
+    return "".join(parts)
