@@ -499,7 +499,7 @@ class _HtmlText(HTMLParser):
         try:
             return super().parse_marked_section(i, report)
         except AssertionError:
-            return self.parse_bogus_comment(i, report)
+            return self.parse_bogus_comment(i, bool(report))
 
     def _flush(self) -> None:
         text = normalise_space("".join(self._buffer))

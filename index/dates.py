@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
-from dateparser.date import DateDataParser
-from dateparser.languages.loader import default_loader
+# dateparser ships no annotations and types-dateparser is not installed.
+from dateparser.date import DateDataParser  # type: ignore[import-untyped]
+from dateparser.languages.loader import default_loader  # type: ignore[import-untyped]
 
 from index.text.folding import normalize_for_search, spelling_pattern, to_ascii_digits
 

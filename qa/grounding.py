@@ -238,10 +238,12 @@ class GroundingChecker:
                 and not any(skeletons_match(mine, s) for mine in skeletons(t) for s in known)
             ]
         if missing and words and self._embed_words and vocabulary:
-            missing = self._not_similar(missing, vocabulary)
+            missing = _not_similar(self._embed_words, missing, vocabulary)
         return Grounding(tuple(terms), tuple(missing), weights)
 
-    def _not_similar(self, terms: list[str], words: list[str]) -> list[str]:
-        vectors = self._embed_words(terms + words)
-        best = (vectors[: len(terms)] @ vectors[len(terms):].T).max(axis=1)
-        return [t for t, score in zip(terms, best) if score < WORD_SIMILARITY]
+
+def _not_similar(embed_words: WordVectors, terms: list[str], words: list[str]) -> list[str]:
+    """The terms no word comes close to in the second model's word vectors."""
+    vectors = embed_words(terms + words)
+    best = (vectors[: len(terms)] @ vectors[len(terms):].T).max(axis=1)
+    return [t for t, score in zip(terms, best) if score < WORD_SIMILARITY]
