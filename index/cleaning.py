@@ -8,7 +8,7 @@ relative to the headline), never with knowledge of a particular site, because th
 product meets pages from sites nobody has seen yet.
 
 The clean text keeps the article's characters exactly as written (citations quote it):
-only whitespace is normalised, and paragraphs are separated by a blank line.
+only whitespace is normalized, and paragraphs are separated by a blank line.
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ class _Kind(Enum):
 
 @dataclass(frozen=True)
 class _Line:
-    """One non-blank line of a page, whitespace normalised, with its classification."""
+    """One non-blank line of a page, whitespace normalized, with its classification."""
 
     text: str
     kind: _Kind
@@ -117,7 +117,7 @@ class CleanPage:
     date: str | None  # ISO "YYYY-MM-DD"
 
 
-def normalise_space(line: str) -> str:
+def normalize_space(line: str) -> str:
     """Tabs, nbsp and other Unicode spaces become one plain space; ends trimmed."""
     return _SPACES.sub(" ", line).strip()
 
@@ -175,7 +175,7 @@ def _line_kind(text: str) -> _Kind:
 
 
 def _classify(text: str) -> _Line:
-    """One whitespace-normalised, non-blank line, classified."""
+    """One whitespace-normalized, non-blank line, classified."""
     kind = _line_kind(text)
     if kind is _Kind.TEXT and (found := date_line(text)):
         return _Line(text, _Kind.DATE, found)
@@ -184,7 +184,7 @@ def _classify(text: str) -> _Line:
 
 def _lines(raw: str) -> list[_Line]:
     """Non-blank lines (a line of only spaces or punctuation is blank), classified."""
-    texts = (normalise_space(raw_line) for raw_line in raw.splitlines())
+    texts = (normalize_space(raw_line) for raw_line in raw.splitlines())
     return [_classify(text) for text in texts if re.search(r"\w", text)]
 
 
@@ -328,7 +328,7 @@ def clean_page(raw: str, title: str | None = None) -> CleanPage:
 
     title_at: int | None
     if title is not None:
-        title = normalise_space(title)
+        title = normalize_space(title)
         title_at = next((i for i, line in enumerate(lines) if line.key == _key(title)), None)
     else:
         title_at = _find_title_line(lines)

@@ -20,7 +20,7 @@ What the export does (the measurements behind each choice are in docs/benchmarks
   layers 4, 0 and 5) are smoothed first (`_smooth`, SmoothQuant) rather than kept fp32;
 - the weights are saved beside the graph (`WEIGHTS_FILE`), where onnxruntime
   memory-maps them, so a session opens without copying them;
-- pooling (mean / cls / lasttoken / max) and L2 normalisation run in numpy on the
+- pooling (mean / cls / lasttoken / max) and L2 normalization run in numpy on the
   transformer's `last_hidden_state`, as sentence-transformers does.
 
 Every export is checked against the torch model before it is used: token ids equal to

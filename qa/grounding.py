@@ -8,7 +8,7 @@ against the words of the retrieved passages, across scripts:
 - names in a cased script (Latin, Cyrillic, Greek): capitalised words after the first
   word, and numbers; matched against Arabic words by their consonant skeleton
   (Lavrov ~ لافروف, Kuwaiti ~ الكويتي), or by exact spelling when the scripts agree;
-- a word in Arabic script: any content word, matched by its normalised, stemmed form;
+- a word in Arabic script: any content word, matched by its normalized, stemmed form;
 - what neither catches (translated rather than transliterated names, "Jordan" ~ "الأردن")
   is matched by word-level similarity of the second embedding model, when there is one.
 
@@ -200,7 +200,7 @@ class GroundingChecker:
     """Checks salient question terms against the words of the evidence passages.
 
     `embed_words` (optional) embeds words with a multilingual model whose vectors are
-    normalised; it catches names that are translated rather than transliterated.
+    normalized; it catches names that are translated rather than transliterated.
     `term_weight` (optional) weighs a search token, e.g. by its IDF in the index, so a
     missing rare name counts more than a missing common verb (Arabic-script questions,
     whose terms are the index's own tokens).
