@@ -12,9 +12,9 @@ How the data is made
    `.`, `؟`, `!`, `?` (when followed by white space or the end) and at newlines;
    fragments of fewer than 4 words are dropped and exact duplicates removed. Every
    sentence is embedded for real with both models of the product: e5 through
-   `Embedder.embed_passages` (384-d, "passage: " prompt, normalised) and USE multilingual
-   v3 through `AuxEmbedder.embed_passages` (512-d, normalised), and tokenised with
-   `index.normalize.tokenize_for_search` (the BM25 tokens). The pool is cached under
+   `Embedder.embed_passages` (384-d, "passage: " prompt, normalized) and USE multilingual
+   v3 through `AuxEmbedder.embed_passages` (512-d, normalized), and tokenised with
+   `index.text.search.tokenize_for_search` (the BM25 tokens). The pool is cached under
    `<QA_CACHE_DIR or ~/.cache/qa>/bench/pool-<hash>.{npz,json}`, keyed by a hash of the
    sentence list and the two model names, so a second run embeds nothing.
 2. Sentence neighbourhoods. Pool similarity is the mean of the two models' cosines, each
@@ -32,8 +32,8 @@ How the data is made
    makes their neighbour structure unlike real chunks. The chunk's text is its
    sentences joined by a space (topic sentence first), its search tokens the
    concatenation of theirs.
-4. Vectors. For each model, `normalise(u + sigma * g / sqrt(d))` where
-   `u = normalise(sum_i w_i s_i)` over the chunk's sentence vectors `s_i`,
+4. Vectors. For each model, `normalize(u + sigma * g / sqrt(d))` where
+   `u = normalize(sum_i w_i s_i)` over the chunk's sentence vectors `s_i`,
    `w_i = words_i * U(0.5, 1.5)` (mean pooling weights a sentence by its length, the
    uniform factor varies the mix) and `g` is standard gaussian noise in `d`
    dimensions, so `sigma` is the noise norm relative to the unit signal. Both models
@@ -154,7 +154,7 @@ class Pool:
 
     sentences: list[str]
     tokens: list[list[str]]
-    vectors: dict[str, np.ndarray]  # model -> (n, d) float32, normalised
+    vectors: dict[str, np.ndarray]  # model -> (n, d) float32, normalized
     key: str
 
     @cached_property
@@ -192,7 +192,7 @@ def load_pool(
         info = json.loads(meta.read_text(encoding="utf-8"))
         return Pool(info["sentences"], info["tokens"], vectors, key)
 
-    from index.normalize import tokenize_for_search
+    from index.text.search import tokenize_for_search
 
     e5, use = models or load_models()
     if progress:
@@ -219,7 +219,7 @@ class SyntheticBatch:
     article_ids: list[str]
     ordinals: np.ndarray  # position of the chunk in its article
     sentences: np.ndarray  # (b, 6) pool indices, -1 padded
-    vectors: dict[str, np.ndarray]  # model -> (b, d) float32, normalised
+    vectors: dict[str, np.ndarray]  # model -> (b, d) float32, normalized
     texts: list[str] | None = None
     tokens: list[list[str]] | None = None
 
@@ -392,7 +392,7 @@ def _summary(values: np.ndarray) -> dict[str, float]:
 def recipe_check(pool: Pool, xquad_dir: Path, real: dict[str, np.ndarray]) -> dict[str, object]:
     """How well the recipe without noise reproduces each real paragraph from its own sentences.
 
-    cos(real paragraph vector, normalised word-weighted mean of its sentences' vectors);
+    cos(real paragraph vector, normalized word-weighted mean of its sentences' vectors);
     the residual relative to the mean, sqrt(1 - c^2) / c, is the noise norm that would
     turn the recipe into the real vector (if the residual were pure noise).
     """

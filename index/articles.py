@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
 from pathlib import Path
 
-from index.cleaning import CleanPage, clean_page, normalise_space
+from index.cleaning import CleanPage, clean_page, normalize_space
 from index.dates import parse_date
 from index.errors import QAError
 
@@ -222,7 +222,7 @@ def _article(
         text=page.text,
         date=date or page.date,
         # Metadata is free text: `outlet: ' '` or a name wrapped over lines.
-        outlet=normalise_space(outlet or "") or page.outlet,
+        outlet=normalize_space(outlet or "") or page.outlet,
         path=str(path),
         source=source,
     )
@@ -473,7 +473,7 @@ class _HtmlText(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         if tag == self._capture:
-            self.first_text[tag] = normalise_space("".join(self._captured))
+            self.first_text[tag] = normalize_space("".join(self._captured))
             self._captured.clear()
             self._capture = None
         if tag in _HTML_BLOCKS:
@@ -499,10 +499,10 @@ class _HtmlText(HTMLParser):
         try:
             return super().parse_marked_section(i, report)
         except AssertionError:
-            return self.parse_bogus_comment(i, report)
+            return self.parse_bogus_comment(i, bool(report))
 
     def _flush(self) -> None:
-        text = normalise_space("".join(self._buffer))
+        text = normalize_space("".join(self._buffer))
         if text:
             self.blocks.append(text)
         self._buffer.clear()

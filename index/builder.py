@@ -27,7 +27,7 @@ from index.config import Settings
 from index.embedder import Embedder
 from index.errors import IndexCorruptError, NoArticlesError, QAError
 from index.hubness import hubness_for
-from index.normalize import tokenize_for_search
+from index.text.search import tokenize_for_search
 from index.sentences import sentence_spans
 from index.sources import ADDED, UPLOADED, SourceStore, folder_origin, is_folder_origin
 from index.store.generation import article_rows, current_generation, open_catalog, read_manifest

@@ -8,7 +8,7 @@ relative to the headline), never with knowledge of a particular site, because th
 product meets pages from sites nobody has seen yet.
 
 The clean text keeps the article's characters exactly as written (citations quote it):
-only whitespace is normalised, and paragraphs are separated by a blank line.
+only whitespace is normalized, and paragraphs are separated by a blank line.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from enum import Enum, auto
 
 from index.dates import DateLine, date_line, publication_date
+from index.text.folding import normalize_for_search
 
 #: Longest fallback title, in characters; cut at a word boundary.
 FALLBACK_TITLE_CHARS = 120
@@ -28,8 +29,8 @@ HEADLINE_MAX_WORDS = 20
 #: A line this long is prose even without final punctuation.
 PROSE_MIN_WORDS = 25
 
-#: Whole lines that are site furniture (compared after `_key`, so spelling
-#: variants of hamza/alef, diacritics, bullets and a trailing colon don't matter).
+#: Whole lines that are site furniture (compared after `_key`, so spelling variants
+#: the fold merges, diacritics, bullets and a trailing colon don't matter).
 CHROME_LINES = (
     "انشر مقالك", "آخر الأخبار", "الصفحة الرئيسية", "الرئيسية",
     "تم نسخ عنوان المقال إلى الحافظة", "تم نسخ الرابط", "نسخ الرابط", "انسخ الرابط",
@@ -47,8 +48,6 @@ READ_ALSO = (
 
 _SPACES = re.compile(r"[\s\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 _EDGE_PUNCT = " -–—•*|·:：.،,"
-_TASHKEEL = re.compile("[\u064b-\u0652\u0670]")
-_SPELLING = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ی": "ي", "ک": "ك"})
 _SENTENCE_END = re.compile(r"[.!?؟…:؛]['\"»”’)\]]*$")
 _CLAUSE_END = re.compile(r"[.!…:؛،,]['\"»”’)\]]*$")
 _HAS_PUNCT = re.compile(r"[.!?؟…:؛،,]")
@@ -93,7 +92,7 @@ class _Kind(Enum):
 
 @dataclass(frozen=True)
 class _Line:
-    """One non-blank line of a page, whitespace normalised, with its classification."""
+    """One non-blank line of a page, whitespace normalized, with its classification."""
 
     text: str
     kind: _Kind
@@ -118,15 +117,15 @@ class CleanPage:
     date: str | None  # ISO "YYYY-MM-DD"
 
 
-def normalise_space(line: str) -> str:
+def normalize_space(line: str) -> str:
     """Tabs, nbsp and other Unicode spaces become one plain space; ends trimmed."""
     return _SPACES.sub(" ", line).strip()
 
 
 def _key(text: str) -> str:
-    """Comparison key for phrase lists and repeats. Never used for output text."""
-    text = _TASHKEEL.sub("", text).translate(_SPELLING).casefold()
-    return normalise_space(text).strip(_EDGE_PUNCT)
+    """Comparison key for phrase lists and repeats: the folded spelling without edge
+    punctuation (`index.text.folding`). Never used for output text."""
+    return normalize_for_search(text).strip(_EDGE_PUNCT)
 
 
 _CHROME_KEYS = frozenset(_key(p) for p in CHROME_LINES)
@@ -176,7 +175,7 @@ def _line_kind(text: str) -> _Kind:
 
 
 def _classify(text: str) -> _Line:
-    """One whitespace-normalised, non-blank line, classified."""
+    """One whitespace-normalized, non-blank line, classified."""
     kind = _line_kind(text)
     if kind is _Kind.TEXT and (found := date_line(text)):
         return _Line(text, _Kind.DATE, found)
@@ -185,7 +184,7 @@ def _classify(text: str) -> _Line:
 
 def _lines(raw: str) -> list[_Line]:
     """Non-blank lines (a line of only spaces or punctuation is blank), classified."""
-    texts = (normalise_space(raw_line) for raw_line in raw.splitlines())
+    texts = (normalize_space(raw_line) for raw_line in raw.splitlines())
     return [_classify(text) for text in texts if re.search(r"\w", text)]
 
 
@@ -329,7 +328,7 @@ def clean_page(raw: str, title: str | None = None) -> CleanPage:
 
     title_at: int | None
     if title is not None:
-        title = normalise_space(title)
+        title = normalize_space(title)
         title_at = next((i for i, line in enumerate(lines) if line.key == _key(title)), None)
     else:
         title_at = _find_title_line(lines)

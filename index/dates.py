@@ -18,8 +18,11 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
-from dateparser.date import DateDataParser
-from dateparser.languages.loader import default_loader
+# dateparser ships no annotations and types-dateparser is not installed.
+from dateparser.date import DateDataParser  # type: ignore[import-untyped]
+from dateparser.languages.loader import default_loader  # type: ignore[import-untyped]
+
+from index.text.folding import normalize_for_search, spelling_pattern, to_ascii_digits
 
 LANGUAGES = ("ar", "en")
 
@@ -63,20 +66,11 @@ _MONTH_ALIASES = {
     "أوت": "أغسطس",
 }
 
-_ALEFS = "اأإآ"
-_ALEF_CLASS = f"[{_ALEFS}]"
-_TO_ASCII_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
-
-
-def _unify_alef(word: str) -> str:
-    """Spelling key for lookups only: sites write أكتوبر, اكتوبر, إبريل, ابريل..."""
-    return re.sub(_ALEF_CLASS, "ا", word)
-
-
 def _alternation(names: set[str]) -> str:
-    """Regex matching any of `names`, longest first, alef spelling ignored."""
-    ordered = sorted(names, key=len, reverse=True)
-    return "|".join(re.sub(_ALEF_CLASS, _ALEF_CLASS, re.escape(n)) for n in ordered)
+    """Regex matching any of `names` in any spelling the fold merges (sites write أكتوبر,
+    اكتوبر, إبريل, ابريل, with harakat or tatweel), longest first."""
+    ordered = sorted({normalize_for_search(n) for n in names}, key=len, reverse=True)
+    return "|".join(spelling_pattern(n) for n in ordered)
 
 
 def _locale_words(keys: Sequence[str], min_len: int = 1) -> set[str]:
@@ -89,7 +83,10 @@ def _locale_words(keys: Sequence[str], min_len: int = 1) -> set[str]:
     return words
 
 
-_ALIAS_BY_KEY = {_unify_alef(k): v for k, v in _MONTH_ALIASES.items()}
+#: Every month name the scan finds, folded, to the spelling dateparser knows.
+_MONTH_BY_KEY = {normalize_for_search(w): w for w in _locale_words(_MONTH_KEYS)} | {
+    normalize_for_search(k): v for k, v in _MONTH_ALIASES.items()
+}
 _MONTH = rf"(?<!\w)(?:{_alternation(_locale_words(_MONTH_KEYS) | set(_MONTH_ALIASES))})(?!\w)"
 # A second name for the same month: "فبراير/شباط", "نوفمبر/تشرين الثاني", "يونيو (حزيران)".
 _PAIRED = rf"(?:\s*/\s*{_MONTH}|\s*\(\s*{_MONTH}\s*\))?"
@@ -126,13 +123,15 @@ UPDATED_LABELS = (
 _LABEL = re.compile(
     rf"(?P<label>{_alternation(set(PUBLISHED_LABELS + UPDATED_LABELS))})\s*[:：]?", re.I
 )
+#: Words around a date on a date line that say nothing else (besides weekday names).
+_FILLER_WORDS = {"الساعة", "at", "GMT", "UTC", "بتوقيت غرينتش"}
 _TIME = re.compile(r"(?<!\d)\d{1,2}:\d{2}(?::\d{2})?(?:\s*(?:[صم]|[ap]\.?m\.?)(?!\w))?", re.I)
 _FILLER = re.compile(
-    rf"(?<!\w)(?:{_alternation(_locale_words(_WEEKDAY_KEYS, min_len=3))}"
-    r"|الساعة|at|GMT|UTC|بتوقيت غرينتش)(?!\w)(?:\s*[+-]\s*\d{1,2})?",
+    rf"(?<!\w)(?:{_alternation(_locale_words(_WEEKDAY_KEYS, min_len=3) | _FILLER_WORDS)})"
+    r"(?!\w)(?:\s*[+-]\s*\d{1,2})?",
     re.I,
 )
-_TASHKEEL = re.compile("[\u064b-\u0652]")
+_PUBLISHED_KEYS = frozenset(normalize_for_search(p) for p in PUBLISHED_LABELS)
 
 
 @dataclass(frozen=True)
@@ -163,16 +162,16 @@ def _parser() -> DateDataParser:
 
 
 def _canonical(match: re.Match[str]) -> str:
-    """The candidate as dateparser should see it: first month name of a pair, known
-    spelling for Levantine/Maghrebi names, ASCII digits."""
+    """The candidate as dateparser should see it: first month name of a pair, in a
+    spelling it knows (Levantine/Maghrebi names as the Egyptian/Gulf one), ASCII digits."""
     groups = match.groupdict()
     if "month" in groups:
         month = groups["month"]
-        month = _ALIAS_BY_KEY.get(_unify_alef(month), month)
+        month = _MONTH_BY_KEY.get(normalize_for_search(month), month)
         text = f"{groups['day']} {month} {groups['year']}"
     else:
         text = match.group(0)
-    return text.translate(_TO_ASCII_DIGITS)
+    return to_ascii_digits(text)
 
 
 def _parse_candidate(text: str) -> str | None:
@@ -210,9 +209,7 @@ def parse_date(text: str) -> str | None:
 
 
 def _label_kind(label: str) -> Literal["published", "updated"]:
-    key = _unify_alef(label).casefold()
-    published = {_unify_alef(p).casefold() for p in PUBLISHED_LABELS}
-    return "published" if key in published else "updated"
+    return "published" if normalize_for_search(label) in _PUBLISHED_KEYS else "updated"
 
 
 def date_line(line: str) -> DateLine | None:
@@ -225,9 +222,9 @@ def date_line(line: str) -> DateLine | None:
     if len(dates) != 1:
         return None
     rest = line[: dates[0].start] + " " + line[dates[0].end :]
-    label = _LABEL.search(_TASHKEEL.sub("", rest))
+    label = _LABEL.search(rest)
     if label:
-        rest = _LABEL.sub(" ", _TASHKEEL.sub("", rest), count=1)
+        rest = _LABEL.sub(" ", rest, count=1)
     rest = _FILLER.sub(" ", _TIME.sub(" ", rest))
     if re.search(r"\w", rest):
         return None

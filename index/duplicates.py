@@ -5,7 +5,7 @@ a closing line). Each article gets a MinHash signature (datasketch) of the shing
 its search tokens, kept in its segment; ranking compares the signatures of the articles
 it found and shows one passage per story, naming the other outlets (qa/retriever.py).
 
-Three-token shingles of `tokenize_for_search` tokens (normalised, stemmed, stopwords
+Three-token shingles of `tokenize_for_search` tokens (normalized, stemmed, stopwords
 out) make copies with edited datelines and titles score 0.6 to 1.0; two reports of
 different events that share a boilerplate paragraph (the fifth and the sixth relief
 plane) stay near 0.5 (docs/benchmarks.md). Hence `SAME_STORY`.
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from index.normalize import tokenize_for_search
+from index.text.search import tokenize_for_search
 
 #: Estimated Jaccard similarity of shingles from which two articles are one story.
 SAME_STORY = 0.6

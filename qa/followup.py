@@ -19,8 +19,10 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from index.normalize import ARABIC_SCRIPT, normalize_for_search
-from qa.language import STOPWORDS, detect_language
+from index.text.folding import folded_words, normalize_for_search
+from index.text.scripts import ARABIC_SCRIPT
+from index.text.words import HYPHENATED_WORD, QUESTION_WORDS, STOPWORDS
+from qa.language import detect_language
 
 
 @dataclass(frozen=True)
@@ -31,11 +33,6 @@ class SearchQuery:
     rewritten: bool
     #: Short English explanation shown to the user; None when not rewritten.
     rule: str | None
-
-
-def _keys(words: str) -> frozenset[str]:
-    """Word lists are written as people spell them and compared in search spelling."""
-    return frozenset(normalize_for_search(words).split())
 
 
 #: Openers of an elliptical follow-up, longest first. Several can chain ("and" + "what
@@ -64,19 +61,9 @@ _CONNECTORS: tuple[tuple[str, ...], ...] = tuple(
 )  # fmt: skip
 
 #: Words that open a question (and so, followed by more words, a self-contained one).
-_QUESTION_WORDS = _keys(
-    "what who whom whose which when where why how "
-    "que quoi qui quel quelle quels quelles quand où comment pourquoi combien "
-    "qué quién quiénes cuál cuáles cuándo dónde cómo cuánto cuánta "
-    "was wer wen wem wessen welche welcher welches wann wo warum wieso weshalb wie "
-    "что кто когда где почему зачем как какой какая какие сколько "
-    "ne neden niçin niye nasıl kim nerede hangi "
-    "cosa che chi quando dove perché come quale quanto quem qual onde porque "
-    "apa siapa kapan mengapa bagaimana "
-    "ما ماذا من متى أين كيف لماذا هل كم أي لمن چه چرا کجا چگونه آیا کدام کیا کون کب کہاں کیوں"
-)  # fmt: skip
+_QUESTION_WORDS = folded_words(word for words in QUESTION_WORDS.values() for word in words)
 #: Auxiliaries and copulas: "who is X?" and "did X ...?" are whole questions.
-_AUXILIARIES = _keys(
+_AUXILIARIES = folded_words(
     "is are was were did does do has have had can could will would should "
     "est sont était es son fue fueron era está están ha han ist sind war waren hat haben "
     "wird wurde è sono hanno é são foi foram adalah هو هي هم هما كان كانت تم"
@@ -84,18 +71,18 @@ _AUXILIARIES = _keys(
 #: Prepositions by language of the previous query: the one a follow-up starts with must
 #: be a preposition there, so an article elsewhere ("a" in English) is never taken for one.
 _PREPOSITIONS: Mapping[str, frozenset[str]] = {
-    "en": _keys("with in about for to from on at by against between regarding into "
-                "over after before during near toward towards"),
-    "fr": _keys("avec en sur pour à au aux de du des dans contre chez entre vers par "
-                "sans concernant"),
-    "es": _keys("con en sobre para por a al de del desde hacia entre contra sin"),
-    "de": _keys("mit in im über für zu zum zur von vom aus an am auf bei nach gegen "
-                "zwischen ohne"),
-    "ru": _keys("с со в во на о об обо про для к ко от из у по между против"),
-    "it": _keys("con in su per a da di tra fra nel sul al dal contro"),
-    "pt": _keys("com em sobre para por a de no na do da ao entre contra"),
-    "id": _keys("dengan di ke dari tentang untuk pada dalam"),
-    "ar": _keys("مع في عن إلى الى من على حول بين ضد لدى عند بشأن تجاه نحو"),
+    "en": folded_words("with in about for to from on at by against between regarding into "
+                       "over after before during near toward towards"),
+    "fr": folded_words("avec en sur pour à au aux de du des dans contre chez entre vers par "
+                       "sans concernant"),
+    "es": folded_words("con en sobre para por a al de del desde hacia entre contra sin"),
+    "de": folded_words("mit in im über für zu zum zur von vom aus an am auf bei nach gegen "
+                       "zwischen ohne"),
+    "ru": folded_words("с со в во на о об обо про для к ко от из у по между против"),
+    "it": folded_words("con in su per a da di tra fra nel sul al dal contro"),
+    "pt": folded_words("com em sobre para por a de no na do da ao entre contra"),
+    "id": folded_words("dengan di ke dari tentang untuk pada dalam"),
+    "ar": folded_words("مع في عن إلى الى من على حول بين ضد لدى عند بشأن تجاه نحو"),
     # Verb-final languages: the phrase after a preposition runs on into the verb
     # ("با کویت ... گفتگو کرد") and nothing marks where it ends; Turkish and Urdu have
     # postpositions.
@@ -110,27 +97,26 @@ _SHORT_WORDS = 3
 _MAX_NAME_WORDS = 4
 #: Prepositions that continue a noun phrase ("the minister of Kuwait") rather than
 #: start the next one ("with Kuwait | in Moscow").
-_GENITIVES = _keys("de du des d di da del della do dos das von vom")
+_GENITIVES = folded_words("de du des d di da del della do dos das von vom")
 #: Articles that go with the name they precede: "avec le Koweït" + "et l'Iran ?" must
 #: give "avec l'Iran", not "avec le l'Iran". English keeps its "the" (no entry).
 _ARTICLES: Mapping[str, frozenset[str]] = {
-    "fr": _keys("le la les l"), "es": _keys("el la los las"),
-    "it": _keys("il lo la i gli le l"), "pt": _keys("o a os as"),
-    "de": _keys("der die das den dem des"),
+    "fr": folded_words("le la les l"), "es": folded_words("el la los las"),
+    "it": folded_words("il lo la i gli le l"), "pt": folded_words("o a os as"),
+    "de": folded_words("der die das den dem des"),
 }  # fmt: skip
 #: Lower-case words inside names: "Tamim bin Hamad Al Thani" is one name.
-_NAME_PARTICLES = _keys("bin ibn bint al el abu ben de da del der van von du dos")
+_NAME_PARTICLES = folded_words("bin ibn bint al el abu ben de da del der van von du dos")
 
 #: Arabic words that are never the entity of a question: function and question words,
 #: pronouns, and time words that often end one ("ماذا قال بوتين عن الصين أمس؟").
-_ARABIC_NON_ENTITIES = _keys(
-    " ".join(STOPWORDS["ar"]) + " ما ماذا من متى أين كيف لماذا هل كم أي لمن "
+_ARABIC_NON_ENTITIES = folded_words(STOPWORDS["ar"]) | folded_words(
     "أمس اليوم غدا الآن حاليا مؤخرا أيضا فقط جدا بعد قبل خلال حول بين ضد لدى عند بشأن "
     "تجاه نحو هو هي هم هما ذلك تلك هناك هنا كل بعض لا لكن لأن"
 )
 #: Common news words that begin with و as a root letter: their و is not "and"
 #: (وزير is "minister", not "and" + زير).
-_WAW_WORDS = _keys(
+_WAW_WORDS = folded_words(
     "وزير وزيرة وزراء وزارة وزارات وفد وفود وقت وضع وصل وصول وكالة وكالات ولاية "
     "ولايات واشنطن وطن وطني وطنية وسط وسائل وسيلة وقف وقع واقع ورقة وحدة وحدات "
     "وثيقة وثائق ولي وعد وجود وجه وجهة وراء وفاة واجب وارد وكيل ورد وفق وفقا وافق "
@@ -139,8 +125,6 @@ _WAW_WORDS = _keys(
 
 _EDGE_PUNCTUATION = "?؟!.,،;؛:¿¡\"'«»“”()[]…"
 _END_PUNCTUATION = " ?؟!.…"
-#: A word, with Arabic marks and hyphenated parts; an apostrophe splits (l'Iran, Jordan's).
-_WORD_WITH_MARKS = re.compile(r"[\w\u064B-\u065F\u0670]+(?:-[\w\u064B-\u065F\u0670]+)*")
 #: Where the phrase after a preposition ends: punctuation, a sentence stop, a dash.
 _PHRASE_END = re.compile(r"[,;:?!،؛؟…()«»\"“”]|\.(?:\s|$)|\s[-–—]\s")
 _SENTENCE_STOP = re.compile(r"[.!?؟¿¡:]")
@@ -233,7 +217,7 @@ def _phrase_stop(context: str, start: int, language: str) -> int:
     m = _PHRASE_END.search(context, start)
     stop = m.start() if m else len(context)
     prepositions = _PREPOSITIONS.get(language, _ALL_PREPOSITIONS) - _GENITIVES
-    words = list(_WORD_WITH_MARKS.finditer(context, start, stop))
+    words = list(HYPHENATED_WORD.finditer(context, start, stop))
     for i, w in enumerate(words[1:], start=1):
         if normalize_for_search(w[0]) in prepositions:
             words = words[:i]
@@ -248,7 +232,7 @@ def _substitute_after_preposition(remainder: str, context: str) -> SearchQuery |
     tokens = remainder.split()
     if not tokens:
         return None
-    words = list(_WORD_WITH_MARKS.finditer(context))
+    words = list(HYPHENATED_WORD.finditer(context))
     preposition = _key(tokens[0])
     language = detect_language(context)
     if preposition in _PREPOSITIONS.get(language, _ALL_PREPOSITIONS):
@@ -280,7 +264,7 @@ def _last_capitalised_name(context: str, language: str) -> tuple[int, int] | Non
     last: tuple[int, int] | None = None
     run_start: int | None = None
     previous_end = 0
-    for i, w in enumerate(_WORD_WITH_MARKS.finditer(context)):
+    for i, w in enumerate(HYPHENATED_WORD.finditer(context)):
         word, gap = w[0], context[previous_end : w.start()]
         previous_end = w.end()
         joined = not gap or gap.isspace()
@@ -299,7 +283,7 @@ def _last_capitalised_name(context: str, language: str) -> tuple[int, int] | Non
 
 def _last_arabic_content_word(context: str) -> tuple[int, int, str] | None:
     """Span and proclitic of the last Arabic word that can name something."""
-    for w in reversed(list(_WORD_WITH_MARKS.finditer(context))):
+    for w in reversed(list(HYPHENATED_WORD.finditer(context))):
         proclitic, core = _split_proclitics(w[0])
         keys = {normalize_for_search(w[0]), normalize_for_search(core)}
         if not core.isdigit() and not keys & _ARABIC_NON_ENTITIES:
@@ -328,7 +312,7 @@ def _substitute_entity(remainder: str, context: str) -> SearchQuery | None:
     start, stop = span
     articles = _ARTICLES.get(language, frozenset())
     if _key(re.split(r"[\s'’]", new)[0]) in articles:  # the new name brings its article
-        prior = list(_WORD_WITH_MARKS.finditer(context[:start]))
+        prior = list(HYPHENATED_WORD.finditer(context[:start]))
         if prior and normalize_for_search(prior[-1][0]) in articles:
             if not context[prior[-1].end() : start].strip(" '’"):
                 start = prior[-1].start()

@@ -1,4 +1,4 @@
-"""Combining rankings: a weighted sum of normalised scores over the lists that matched,
+"""Combining rankings: a weighted sum of normalized scores over the lists that matched,
 plus the coverage of what the question names (qa/coverage.py).
 
 A convex combination of scores beat reciprocal rank fusion, which throws away how far
@@ -42,7 +42,7 @@ def fuse(
     dense: Hits, lexical: Hits, aux: Hits = (), coverage: Mapping[int, float] | None = None,
     aux_weight: float = AUX_WEIGHT, lexical_weight: float = LEXICAL_WEIGHT,
 ) -> list[tuple[int, float]]:
-    """Chunk ids by weighted normalised score, best first; ties keep dense order.
+    """Chunk ids by weighted normalized score, best first; ties keep dense order.
 
     `coverage` (0-1 per chunk) counts for the chunks that some ranking found. The two
     weights are the shipped ones unless given: bench/fusion_variants.py sweeps them.

@@ -8,7 +8,7 @@ against the words of the retrieved passages, across scripts:
 - names in a cased script (Latin, Cyrillic, Greek): capitalised words after the first
   word, and numbers; matched against Arabic words by their consonant skeleton
   (Lavrov ~ لافروف, Kuwaiti ~ الكويتي), or by exact spelling when the scripts agree;
-- a word in Arabic script: any content word, matched by its normalised, stemmed form;
+- a word in Arabic script: any content word, matched by its normalized, stemmed form;
 - what neither catches (translated rather than transliterated names, "Jordan" ~ "الأردن")
   is matched by word-level similarity of the second embedding model, when there is one.
 
@@ -28,9 +28,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.normalize import ARABIC_SCRIPT, normalize_for_search, tokenize_for_search
+from index.text.folding import normalize_for_search
+from index.text.scripts import ARABIC_SCRIPT
+from index.text.search import tokenize_for_search
+from index.text.words import NAME_WORD
 
-_HYPHENATED_WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 _POSSESSIVE = re.compile(r"[’']s$", re.IGNORECASE)
 #: Word-level cosine (second model) above which a term counts as present in translation.
 #: USE puts a name and its Arabic form at 0.72-0.91 and unrelated names at 0.45-0.69.
@@ -88,7 +90,7 @@ class Grounding:
 def as_written(question: str, terms: Sequence[str]) -> list[str]:
     """Salient terms as the question wrote them: an Arabic term is a search token (folded,
     stemmed), shown as the question's word it came from."""
-    words = _HYPHENATED_WORD.findall(question)
+    words = NAME_WORD.findall(question)
     shown = [
         next((w for w in words if term in tokenize_for_search(w)), term) if ARABIC_SCRIPT.search(term) else term
         for term in terms
@@ -98,7 +100,7 @@ def as_written(question: str, terms: Sequence[str]) -> list[str]:
 
 def salient_terms(question: str) -> list[str]:
     """The words a passage must contain for it to be about what was asked."""
-    words = _HYPHENATED_WORD.findall(question)
+    words = NAME_WORD.findall(question)
     if not words:
         return []
     if sum(bool(ARABIC_SCRIPT.search(w)) for w in words) * 2 >= len(words):
@@ -198,7 +200,7 @@ class GroundingChecker:
     """Checks salient question terms against the words of the evidence passages.
 
     `embed_words` (optional) embeds words with a multilingual model whose vectors are
-    normalised; it catches names that are translated rather than transliterated.
+    normalized; it catches names that are translated rather than transliterated.
     `term_weight` (optional) weighs a search token, e.g. by its IDF in the index, so a
     missing rare name counts more than a missing common verb (Arabic-script questions,
     whose terms are the index's own tokens).
@@ -220,7 +222,7 @@ class GroundingChecker:
         terms = salient_terms(question)
         if not terms:
             return Grounding((), ())
-        vocabulary = list(dict.fromkeys(w for text in texts for w in _HYPHENATED_WORD.findall(text)))
+        vocabulary = list(dict.fromkeys(w for text in texts for w in NAME_WORD.findall(text)))
         weights: tuple[float, ...] = ()
         if ARABIC_SCRIPT.search(" ".join(terms)):
             present = {token for text in texts for token in tokenize_for_search(text)}
@@ -236,10 +238,12 @@ class GroundingChecker:
                 and not any(skeletons_match(mine, s) for mine in skeletons(t) for s in known)
             ]
         if missing and words and self._embed_words and vocabulary:
-            missing = self._not_similar(missing, vocabulary)
+            missing = _not_similar(self._embed_words, missing, vocabulary)
         return Grounding(tuple(terms), tuple(missing), weights)
 
-    def _not_similar(self, terms: list[str], words: list[str]) -> list[str]:
-        vectors = self._embed_words(terms + words)
-        best = (vectors[: len(terms)] @ vectors[len(terms):].T).max(axis=1)
-        return [t for t, score in zip(terms, best) if score < WORD_SIMILARITY]
+
+def _not_similar(embed_words: WordVectors, terms: list[str], words: list[str]) -> list[str]:
+    """The terms no word comes close to in the second model's word vectors."""
+    vectors = embed_words(terms + words)
+    best = (vectors[: len(terms)] @ vectors[len(terms):].T).max(axis=1)
+    return [t for t, score in zip(terms, best) if score < WORD_SIMILARITY]

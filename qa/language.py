@@ -9,64 +9,20 @@ English question about "لافروف") belongs to the script with the most lette
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-#: Scripts that, among the languages a news reader asks in, are written by one language.
-#: "cjk" (Han and kana together) is split into Chinese and Japanese afterwards.
-_SCRIPT_RANGES: tuple[tuple[int, int, str], ...] = (
-    (0x0370, 0x03FF, "el"), (0x1F00, 0x1FFF, "el"),
-    (0x0400, 0x052F, "cyrillic"),
-    (0x0530, 0x058F, "hy"),
-    (0x0590, 0x05FF, "he"),
-    (0x0600, 0x06FF, "arabic"), (0x0750, 0x077F, "arabic"), (0x08A0, 0x08FF, "arabic"),
-    (0xFB50, 0xFDFF, "arabic"), (0xFE70, 0xFEFF, "arabic"),
-    (0x0900, 0x097F, "hi"),
-    (0x0E00, 0x0E7F, "th"),
-    (0x10A0, 0x10FF, "ka"),
-    (0x1100, 0x11FF, "ko"), (0x3130, 0x318F, "ko"), (0xAC00, 0xD7AF, "ko"),
-    (0x3040, 0x30FF, "kana"), (0x31F0, 0x31FF, "kana"),
-    (0x3400, 0x4DBF, "han"), (0x4E00, 0x9FFF, "han"), (0xF900, 0xFAFF, "han"),
-)  # fmt: skip
+from index.text.scripts import script_counts
+from index.text.words import STOPWORDS, WORD
 
-#: Short, frequent function and question words. They are signals for detection and,
-#: for other modules, words that are never the topic of a question.
-STOPWORDS: Mapping[str, frozenset[str]] = {
-    code: frozenset(words.split())
-    for code, words in {
-        "en": "the a an of to in on at by for from with about and or but what who whom "
-        "whose which when where why how did does do is are was were be been has have had "
-        "this that these those it its he she they their his her said say says between",
-        "fr": "le la les l un une des du de d et ou est sont été a ont que qu qui quoi "
-        "quel quelle quels quelles où quand comment pourquoi combien avec pour dans sur "
-        "par au aux ce cette ces il elle ils elles leur son sa ses entre contre vers chez",
-        "es": "el la los las un una unos unas de del y o es son fue era ha han que qué "
-        "quién quiénes cuál cuáles cuándo dónde cómo por para con en sobre al su sus se lo "
-        "entre contra hacia desde",
-        "de": "der die das den dem des ein eine einer einen und oder ist sind war waren "
-        "hat haben wurde was wer wen wem welche welcher welches wann wo warum wie mit von "
-        "vom zu zum zur im in auf über für bei nach nicht auch sich zwischen gegen",
-        "tr": "ve veya bir bu şu ne neden niçin nasıl kim kime nerede hangi ile için mi mı "
-        "mu mü da de ki hakkında arasında olan olarak gibi daha çok ya peki",
-        "it": "il lo la i gli le un una uno di del della dello dei degli delle e ed è sono "
-        "era che chi cosa quando dove perché come quale quali con per tra fra su sul sulla "
-        "nel nella al alla dal dalla non anche",
-        "pt": "o a os as um uma de do da dos das e é são foi era que quem qual quais "
-        "quando onde como porque por para com em no na nos nas ao aos sobre entre não "
-        "também",
-        "id": "yang dan di ke dari apa siapa kapan mengapa bagaimana dengan untuk tentang "
-        "adalah ini itu dalam pada tidak akan oleh sudah atau juga",
-        # Arabic-script words are kept as typed: normalising would fold away exactly the
-        # Persian letters (ی ک) that tell Persian from Arabic.
-        "ar": "في من على إلى الى عن مع ما ماذا متى أين كيف لماذا هل كم الذي التي هذا "
-        "هذه ذلك كان كانت قد لم لن أن إن بين حول",
-        "fa": "است را از با این آن که در برای چه چرا چگونه کجا کی آیا های می شد شده بود "
-        "یک درباره",
-        "ur": "کے کی کا ہے ہیں میں نے سے کیا اور یہ وہ",
-    }.items()
-}
+#: Languages that are the only ones, among those a news reader asks in, to write their
+#: script. Latin and Arabic are shared and looked at closer; "han" and "kana" together are
+#: Chinese or Japanese.
+_LANGUAGE_OF_SCRIPT: Mapping[str, str] = {
+    "greek": "el", "cyrillic": "ru", "armenian": "hy", "hebrew": "he", "devanagari": "hi",
+    "thai": "th", "georgian": "ka", "hangul": "ko",
+}  # fmt: skip
 
 #: Latin languages in tie-break order: English wins a tie, so signal-free text is English.
 _LATIN_LANGUAGES = ("en", "fr", "es", "de", "tr", "it", "pt", "id")
@@ -89,18 +45,6 @@ _PERSIAN_LETTERS = frozenset("پچژگکی")
 #: Arabic spellings that Persian and Urdu write differently (ی for ي, ک for ك) or never.
 _ARABIC_LETTERS = frozenset("يكةى")
 
-_LETTERS = re.compile(r"[^\W\d_]+")
-
-
-def _script(char: str) -> str | None:
-    code = ord(char)
-    if code < 0x0250 or 0x1E00 <= code <= 0x1EFF:
-        return "latin"
-    for low, high, script in _SCRIPT_RANGES:
-        if low <= code <= high:
-            return script
-    return None
-
 
 def _count_words(words: Iterable[str], code: str) -> int:
     return sum(word in STOPWORDS[code] for word in words)
@@ -108,7 +52,7 @@ def _count_words(words: Iterable[str], code: str) -> int:
 
 def _latin_language(text: str) -> str:
     """Function words plus telltale letters; English when nothing speaks for another."""
-    words = _LETTERS.findall(text.lower())
+    words = WORD.findall(text.lower())
     scores = Counter({code: _count_words(words, code) for code in _LATIN_LANGUAGES})
     for char in text:
         scores.update(_LATIN_MARKS.get(char.lower()) or _LATIN_MARKS.get(char, ()))
@@ -123,7 +67,7 @@ def _arabic_script_language(text: str) -> str:
     shares the Persian letters, so Urdu against Persian is decided by Urdu-only letters
     and words against Persian-only words.
     """
-    words = text.split()
+    words = WORD.findall(text)
     letters = Counter(text)
     arabic = sum(letters[c] for c in _ARABIC_LETTERS) + 2 * _count_words(words, "ar")
     persian_words = 2 * _count_words(words, "fa")
@@ -134,21 +78,9 @@ def _arabic_script_language(text: str) -> str:
     return "ur" if urdu > persian_words else "fa"
 
 
-def _script_counts(text: str) -> Counter:
-    scripts = Counter(_script(char) for char in text if char.isalpha())
-    scripts.pop(None, None)
-    return scripts
-
-
-def dominant_script(text: str) -> str | None:
-    """The writing system with the most letters in `text` ("latin", "arabic", ...)."""
-    scripts = _script_counts(text)
-    return max(scripts, key=lambda name: scripts[name]) if scripts else None
-
-
 def detect_language(text: str) -> str:
     """ISO 639-1 code of the language `text` is written in; "en" when there is no signal."""
-    scripts = _script_counts(text)
+    scripts = script_counts(text)
     if not scripts:
         return "en"
     cjk = scripts.pop("han", 0) + scripts.get("kana", 0)
@@ -159,9 +91,7 @@ def detect_language(text: str) -> str:
         return _latin_language(text)
     if script == "arabic":
         return _arabic_script_language(text)
-    if script == "cyrillic":
-        return "ru"
-    return script
+    return _LANGUAGE_OF_SCRIPT.get(script, script)
 
 
 @dataclass(frozen=True)

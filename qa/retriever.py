@@ -17,7 +17,7 @@ from index.duplicates import SAME_STORY, similarities
 from index.embedder import Embedder
 from index.errors import QAError
 from index.hubness import PENALTY, Hubness, hubness_for
-from index.normalize import tokenize_for_search
+from index.text.search import tokenize_for_search
 from index.segment import AUX_VECTORS, VECTORS, StoredChunk
 from index.store.generation import current_generation
 from index.store.reader import IndexReader

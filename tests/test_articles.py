@@ -40,6 +40,7 @@ def test_seed_folder_loads_every_seed_as_cleaned() -> None:
     assert result.skipped == []
     assert [a.id for a in result.articles] == sorted(p.stem for p in SEEDS.glob("*.txt"))
     for article in result.articles:
+        assert article.path is not None
         page = clean_page(Path(article.path).read_text(encoding="utf-8"))
         assert (article.title, article.text, article.date, article.outlet) == (
             page.title, page.text, page.date, page.outlet
@@ -246,11 +247,13 @@ def test_an_article_read_again_from_its_kept_source_is_the_same(tmp_path: Path, 
     loaded = load_file(write(tmp_path / name, content))
     assert loaded.articles and not loaded.skipped
     for article in loaded.articles:
+        assert article.source is not None
         again = read_source(article.id, article.source, article.path)
         assert again.articles == [article] and not again.skipped
         assert again.articles[0].content_hash == article.content_hash
         clean = read_source(article.id, clean_source(article), article.path)
-        assert clean.articles == [article] and clean.articles[0].source.format == CLEAN
+        kept = clean.articles[0].source
+        assert clean.articles == [article] and kept is not None and kept.format == CLEAN
 
 
 def test_a_kept_source_that_no_longer_gives_an_article_is_reported() -> None:

@@ -32,7 +32,7 @@ def passage(source: str, text: str) -> Passage:
     return Passage(1, 0.5, text, source, "t", None, 0, len(text))
 
 
-def test_relevance_needs_gold_article_and_normalised_gold_text():
+def test_relevance_needs_gold_article_and_normalized_gold_text():
     q = BenchQuestion("?", "a", ("إلى روسيا",))
     assert q.is_relevant(passage("a", "زيارة الى روسيا اليوم"))  # alef forms unified
     assert not q.is_relevant(passage("b", "زيارة إلى روسيا"))

@@ -87,14 +87,14 @@ CHROME = [
 _SENTENCE_END = re.compile(r"[.!?؟]['\"»”)]*$")
 
 
-def _normalise(line: str) -> str:
+def _normalize(line: str) -> str:
     return " ".join(line.replace("\xa0", " ").split())
 
 
 def _raw_lines(seed: str) -> list[str]:
-    """The seed's lines, whitespace normalised, without 003's appended article."""
+    """The seed's lines, whitespace normalized, without 003's appended article."""
     lines = [
-        _normalise(line)
+        _normalize(line)
         for line in (SEEDS / f"{seed}.txt").read_text(encoding="utf-8").splitlines()
     ]
     return lines[: lines.index(APPENDED_MARKER)] if APPENDED_MARKER in lines else lines
@@ -148,7 +148,7 @@ def test_chrome_and_repeated_title_are_gone(pages: dict[str, CleanPage], seed: s
 def test_appended_unrelated_article_is_dropped(pages: dict[str, CleanPage]) -> None:
     seed = "003_af4e3700e08c1d4f"
     lines = [
-        _normalise(line)
+        _normalize(line)
         for line in (SEEDS / f"{seed}.txt").read_text(encoding="utf-8").splitlines()
     ]
     appended = lines[lines.index(APPENDED_MARKER) :]
@@ -158,7 +158,7 @@ def test_appended_unrelated_article_is_dropped(pages: dict[str, CleanPage]) -> N
 
 
 @pytest.mark.parametrize("seed", EXPECTED)
-def test_whitespace_is_normalised(pages: dict[str, CleanPage], seed: str) -> None:
+def test_whitespace_is_normalized(pages: dict[str, CleanPage], seed: str) -> None:
     text = pages[seed].text
     assert "\xa0" not in text and "\n\n\n" not in text and text == text.strip()
     assert all(p and p == p.strip() and "  " not in p and "\n" not in p for p in text.split("\n\n"))
@@ -274,7 +274,7 @@ def test_fallback_title_cuts_at_a_word_boundary() -> None:
     )
 
 
-def test_characters_are_not_normalised() -> None:
+def test_characters_are_not_normalized() -> None:
     line = "وأكّد الوزيرُ أنّ «الحوار» مستمرٌ\xa0 بين  البلدين، وإنَّ الاجتماع القادم في آذار."
     assert (
         page("عنوان الخبر هنا", line).text
@@ -295,7 +295,7 @@ _PAGE_LINES = st.sampled_from(
 
 @given(st.lists(st.one_of(_PAGE_LINES, st.text(max_size=30)), max_size=15))
 def test_any_page_cleans_to_its_own_lines(lines: list[str]) -> None:
-    """Whatever the page, cleaning only removes whole lines and normalises spaces."""
+    """Whatever the page, cleaning only removes whole lines and normalizes spaces."""
     result = clean_page("\n".join(lines))
     raw = [" ".join(line.split()) for line in "\n".join(lines).splitlines()]
     assert all(paragraph in raw for paragraph in result.text.split("\n\n") if paragraph)

@@ -8,7 +8,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from index.dates import DateLine, date_line, find_dates, parse_date, publication_date
+from index.dates import (
+    _MONTH_ALIASES,
+    _MONTH_KEYS,
+    DateLine,
+    _locale_words,
+    date_line,
+    find_dates,
+    parse_date,
+    publication_date,
+)
 
 
 @pytest.mark.parametrize(
@@ -34,6 +43,11 @@ from index.dates import DateLine, date_line, find_dates, parse_date, publication
         ("3 إبريل 2020", "2020-04-03"),
         ("3 ابريل 2020", "2020-04-03"),
         ("5 اكتوبر 2020", "2020-10-05"),
+        # any spelling the search fold merges: harakat, tatweel, ta marbuta, alef wasla
+        ("5 أكتوبَر 2020", "2020-10-05"),
+        ("5 أكتوبـر 2020", "2020-10-05"),
+        ("5 ٱكتوبر 2020", "2020-10-05"),
+        ("5 تشرين الأوّل 2020", "2020-10-05"),
     ],
 )
 def test_parse_date_formats(text: str, iso: str) -> None:
@@ -83,6 +97,8 @@ def test_find_dates_keeps_order() -> None:
         ("تاريخ النشر: 7th, December 2023 GMT", DateLine("2023-12-07", label="published")),
         ("نُشر في 7 ديسمبر 2023", DateLine("2023-12-07", label="published")),
         ("آخر تحديث: 5 يناير 2024 - 10:30 ص", DateLine("2024-01-05", label="updated")),
+        ("اخر تحـديث: 5 يناير 2024", DateLine("2024-01-05", label="updated")),
+        ("الجمعـة 03/11/2023 الساعه 10:30", DateLine("2023-11-03")),
     ],
 )
 def test_date_lines(line: str, expected: DateLine) -> None:
@@ -100,6 +116,16 @@ def test_date_lines(line: str, expected: DateLine) -> None:
 )
 def test_not_date_lines(line: str) -> None:
     assert date_line(line) is None
+
+
+@pytest.mark.parametrize("number", range(1, 13))
+def test_every_month_name_and_alias_is_its_own_month(number: int) -> None:
+    """Month names are looked up by their folded spelling: no two months share one."""
+    names = _locale_words([_MONTH_KEYS[number - 1]]) | {
+        alias for alias, name in _MONTH_ALIASES.items() if name in _locale_words([_MONTH_KEYS[number - 1]])
+    }
+    for name in names:
+        assert parse_date(f"1 {name} 2020") == f"2020-{number:02d}-01", name
 
 
 HEADER = DateLine("2024-11-22", before_title=True)  # the site header's "today"

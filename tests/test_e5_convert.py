@@ -275,7 +275,7 @@ def test_dequantize_q4_layout() -> None:
     np.testing.assert_array_equal(out, expected.astype(np.float32))
 
 
-def test_normaliser_applies_map_per_codepoint(source: e5_convert.E5Bin, st_model) -> None:
+def test_normalizer_applies_map_per_codepoint(source: e5_convert.E5Bin, st_model) -> None:
     normalizer = st_model.tokenizer.backend_tokenizer.normalizer
     for cp, out in source.norm_map.items():
         assert normalizer.normalize_str(f"x{chr(cp)}y") == re.sub(" {2,}", " ", f"x{out}y"), hex(cp)

@@ -1,4 +1,4 @@
-"""Score fusion: normalisation, weights, and the no-lexical-match trap."""
+"""Score fusion: normalization, weights, and the no-lexical-match trap."""
 
 import pytest
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from index.articles import Article, load_folder
+from index.aux_embedder import AuxEmbedder
 from qa.grounding import (
     WORD_SIMILARITY, GroundingChecker, WordVectors, names_match, salient_terms, skeleton, skeletons, skeletons_match,
 )
@@ -197,7 +198,7 @@ def test_word_model_does_not_invent_an_absent_name(articles, aux):
     assert grounding.missing == ("Jordan",)
 
 
-def test_word_vectors_are_remembered_and_the_oldest_forgotten(aux):
+def test_word_vectors_are_remembered_and_the_oldest_forgotten(aux: AuxEmbedder) -> None:
     asked: list[list[str]] = []
 
     def embed(words: list[str]) -> np.ndarray:

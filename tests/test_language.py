@@ -55,6 +55,7 @@ def test_script_decides_first(text: str, expected: str) -> None:
         ("Di cosa ha discusso Lavrov con il Kuwait?", "it"),
         ("O que Lavrov discutiu com o Kuwait?", "pt"),
         ("Apa yang dibahas Lavrov dengan Kuwait?", "id"),
+        ("Weshalb zogen Einwohner in ruhigere Vororte?", "de"),  # every question word counts
     ],
 )
 def test_latin_script_by_function_words(text: str, expected: str) -> None:

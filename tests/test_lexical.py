@@ -12,7 +12,7 @@ import pytest
 
 from index.errors import IndexCorruptError
 from index.lexical import LexicalIndex
-from index.normalize import tokenize_for_search
+from index.text.search import tokenize_for_search
 
 DOCS = {
     907: "زار وزير الخارجية الروسي سيرغي لافروف الكويت وناقش مع نظيره الكويتي التعاون.",

@@ -7,7 +7,7 @@ HTML and Markdown, JSONL with every kind of bad line, random bytes, huge lines a
 Invariants checked (see index/articles.py, index/cleaning.py, index/chunking.py):
 - loading never raises for a bad file (only `ArticleError` for a missing path); every
   file is accounted for, as articles and/or `skipped` entries with a reason;
-- an Article has a non-empty, whitespace-normalised text made of lines of the input,
+- an Article has a non-empty, whitespace-normalized text made of lines of the input,
   storable (UTF-8 encodable) fields, an ISO date or none, and is stable across loads;
 - chunks are verbatim spans, in order, covering the text except white space, within
   the token budget unless the piece is one character (the splitter's last fallback).
@@ -38,7 +38,7 @@ from index.articles import (
     load_folder,
 )
 from index.chunking import Chunker
-from index.cleaning import CleanPage, clean_page, fallback_title, normalise_space
+from index.cleaning import CleanPage, clean_page, fallback_title, normalize_space
 from index.dates import DateLine, date_line, find_dates, parse_date, publication_date
 
 FAST = settings(
@@ -242,12 +242,12 @@ def check_iso(date: str | None) -> None:
 
 def check_clean_text(text: str, raw: str | None = None) -> None:
     """What `clean_page` promises about its text: paragraphs separated by one blank
-    line, each a whitespace-normalised line of the input holding a word character."""
+    line, each a whitespace-normalized line of the input holding a word character."""
     if not text:
         return
-    raw_lines = None if raw is None else {normalise_space(line) for line in raw.splitlines()}
+    raw_lines = None if raw is None else {normalize_space(line) for line in raw.splitlines()}
     for paragraph in text.split("\n\n"):
-        assert paragraph == normalise_space(paragraph) != "", repr(paragraph)
+        assert paragraph == normalize_space(paragraph) != "", repr(paragraph)
         assert re.search(r"\w", paragraph), repr(paragraph)
         if raw_lines is not None:
             assert paragraph in raw_lines, repr(paragraph)
@@ -263,7 +263,7 @@ def check_article(article: Article, path: Path) -> None:
     if path.suffix != ".jsonl":
         assert article.id == path.stem
     check_iso(article.date)
-    assert article.outlet is None or article.outlet == normalise_space(article.outlet) != ""
+    assert article.outlet is None or article.outlet == normalize_space(article.outlet) != ""
     # Everything the index stores must be storable.
     for value in (article.id, article.title, article.text, article.date, article.outlet):
         assert value is None or encodable(value), repr(value)

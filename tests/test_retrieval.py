@@ -74,7 +74,7 @@ def test_index_of_other_model_is_refused(seed_settings, embedder):
 def test_default_ranking_is_the_fusion_of_the_three_rankings(retriever, question):
     """The second model runs in its own thread; the result must be what one thread
     computing the three rankings and the coverage in turn and fusing them gives."""
-    from index.normalize import tokenize_for_search
+    from index.text.search import tokenize_for_search
     from qa.coverage import coverage, named_in
     from qa.fusion import fuse
     from qa.retriever import CANDIDATES

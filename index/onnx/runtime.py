@@ -5,7 +5,7 @@ The query path never imports torch, transformers or sentence-transformers (they 
 seconds to import). The folder (written by `index.onnx.cache`) holds the graph, its
 weights in a file beside it that onnxruntime memory-maps (a session opens without
 copying them), the tokenizer and a config; pooling (mean / cls / lasttoken / max) and L2
-normalisation run in numpy on the transformer's `last_hidden_state`, as
+normalization run in numpy on the transformer's `last_hidden_state`, as
 sentence-transformers does.
 """
 

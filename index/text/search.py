@@ -1,0 +1,81 @@
+"""The tokens the BM25 index sees: folded words minus stopwords, stemmed.
+
+`tokenize_for_search` turns text into BM25 tokens: the words (`index.text.words.WORD`) of
+its folded spelling (`index.text.folding.normalize_for_search`) minus stopwords and
+one-letter tokens, stemmed with Snowball (Arabic or English by script). It is a pure
+function of its input, so documents and questions meet only when their words do.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from functools import lru_cache
+
+import Stemmer
+
+from index.text.folding import normalize_for_search
+from index.text.scripts import ARABIC_SCRIPT, LATIN_SCRIPT
+from index.text.words import SEARCH_STOPWORDS, WORD
+
+_STOPWORDS = frozenset().union(*SEARCH_STOPWORDS.values())
+#: A conjunction in front of an article cluster (وال, فال, وبال, وكال, ولل, ...).
+#: Snowball strips ال, بال, كال, لل itself but not after و/ف: والكويت -> والكوي.
+_CONJUNCTION_BEFORE_ARTICLE = re.compile("^[وف](?=ال|بال|كال|لل)")
+
+_ARABIC_STEMMER = Stemmer.Stemmer("arabic")
+_ENGLISH_STEMMER = Stemmer.Stemmer("english")
+_STEMMER_LOCK = threading.Lock()  # PyStemmer objects must not be called concurrently
+
+
+def _is_stopword(token: str) -> bool:
+    """A stopword, also with the conjunction و/ف glued on (وفي, وقد, فهل)."""
+    if token in _STOPWORDS:
+        return True
+    return token[0] in "وف" and token[1:] in SEARCH_STOPWORDS["ar"]
+
+
+@lru_cache(maxsize=1 << 18)
+def _stem(token: str) -> str:
+    """The stem of one folded token; cached because news vocabulary is Zipfian.
+
+    Arabic order, chosen by measurement (XQuAD-ar paragraphs + seed articles, 10.5k
+    distinct words): fold first, then stem. Folding first makes every spelling variant
+    (ة/ه, ى/ي, أ/ا, ...) meet by construction. But Snowball strips the feminine ending
+    only when spelled ة, and after folding it is spelled ه (المدينه stays مدينه while
+    مدينة -> مدين), so a word-final ه is handed to the stemmer as ة and the stem is
+    folded back. A pronoun suffix ه loses nothing: Snowball strips ة and the pronoun ه
+    alike (كتابه, كتابة -> كتاب). A conjunction before an article cluster is dropped
+    first, because Snowball does not strip وال (والكويت would stem to والكوي, not كويت).
+
+    Measured against stemming first and folding the stem: spelling-variant pairs (ة/ه,
+    ى/ي, أ/إ/آ/ا) meet 100% of the time instead of 64%; of corpus-attested article-cluster
+    forms (ال-, وال-, بال-, لل-, ...) 85% meet the ال form (plain fold-then-stem: 54%);
+    XQuAD-ar question -> paragraph BM25 recall@1 is 0.879 (plain fold-then-stem 0.871, no
+    stemming 0.829). Snowball's own limits remain: a bare word and its ال form meet 80% of
+    the time (وزير -> زير, since a leading و is taken for a conjunction, but الوزير ->
+    وزير; bare ات plurals).
+    """
+    if ARABIC_SCRIPT.search(token):
+        if token.endswith("ه"):
+            token = token[:-1] + "ة"
+        token = _CONJUNCTION_BEFORE_ARTICLE.sub("", token)
+        with _STEMMER_LOCK:
+            stem = _ARABIC_STEMMER.stemWord(token)
+        return normalize_for_search(stem)
+    if LATIN_SCRIPT.search(token):
+        with _STEMMER_LOCK:
+            return _ENGLISH_STEMMER.stemWord(token)
+    return token  # numbers and other scripts are matched as written
+
+
+def tokenize_for_search(text: str) -> list[str]:
+    """BM25 tokens of `text`: folded words, no stopwords or 1-letter words, stemmed."""
+    tokens = []
+    for word in WORD.findall(normalize_for_search(text)):
+        if len(word) < 2 or _is_stopword(word):
+            continue
+        stem = _stem(word)
+        if stem:
+            tokens.append(stem)
+    return tokens

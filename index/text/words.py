@@ -1,0 +1,101 @@
+"""Words: what one is, and the word lists the modules share.
+
+A word is a run of letters and digits of any script together with the Arabic marks
+written on them. Python's `\\w` has the letters but not the marks, so a vowelled Arabic
+word (مُحَمَّد) would fall apart at every haraka; `WORD` and its variants add them. Latin
+combining accents are not word characters: text arrives composed (é, not e + U+0301), and
+the one common exception, the dot that Python's lower() leaves after Turkish İ (i +
+U+0307), has always split the word in BM25 tokens, so existing indexes depend on it.
+
+The lists are written as people type them. Modules that compare words in folded form
+(BM25, follow-up rules) fold them with `index.text.folding.folded_words`; language
+detection reads them as typed, because folding would erase exactly the Persian letters
+(ی ک) that tell Persian from Arabic.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from index.text.folding import folded_words
+from index.text.scripts import ARABIC_MARKS, char_class
+
+#: Letters and digits (not "_"), then any run of them and Arabic marks, written unrolled
+#: (runs of letters are matched at once: BM25 tokenizes every chunk with it).
+_WORD = rf"[^\W_]+(?:[{char_class(ARABIC_MARKS)}]+[^\W_]*)*"
+
+#: A word: letters and digits with their marks ("مُحَمَّد", "2023", "Lavrov").
+WORD = re.compile(_WORD)
+#: A word and the parts hyphenated to it ("al-Assad", "Saint-Pétersbourg"). An apostrophe
+#: separates: follow-up rules must see the article of "l'Iran" apart from the name.
+HYPHENATED_WORD = re.compile(rf"{_WORD}(?:-{_WORD})*")
+#: A name as written: parts joined by hyphens or apostrophes stay one word ("O'Brien",
+#: "al-Assad", "Jordan's", whose possessive the caller strips). For grounding, which
+#: checks whole names.
+NAME_WORD = re.compile(rf"{_WORD}(?:[-'’]{_WORD})*")
+
+#: Words that open a question, by language, as typed.
+QUESTION_WORDS: Mapping[str, frozenset[str]] = {
+    code: frozenset(words.split())
+    for code, words in {
+        "en": "what who whom whose which when where why how",
+        "fr": "que quoi qui quel quelle quels quelles quand où comment pourquoi combien",
+        "es": "qué quién quiénes cuál cuáles cuándo dónde cómo cuánto cuánta",
+        "de": "was wer wen wem wessen welche welcher welches wann wo warum wieso weshalb wie",
+        "ru": "что кто когда где почему зачем как какой какая какие сколько",
+        "tr": "ne neden niçin niye nasıl kim kime nerede hangi",
+        "it": "cosa che chi quando dove perché come quale quali quanto",
+        "pt": "que quem qual quais quando onde como porque",
+        "id": "apa siapa kapan mengapa bagaimana",
+        "ar": "ما ماذا من متى أين كيف لماذا هل كم أي لمن",
+        "fa": "چه چرا کجا چگونه آیا کدام کی",
+        "ur": "کیا کون کب کہاں کیوں",
+    }.items()
+}
+
+#: Short, frequent function words of each language, its question words included. They
+#: are signals for language detection and, for other modules, words that are never the
+#: topic of a question. As typed (see the module docstring).
+STOPWORDS: Mapping[str, frozenset[str]] = {
+    code: frozenset(words.split()) | QUESTION_WORDS.get(code, frozenset())
+    for code, words in {
+        "en": "the a an of to in on at by for from with about and or but did does do is are "
+        "was were be been has have had this that these those it its he she they their his her "
+        "said say says between",
+        "fr": "le la les l un une des du de d qu et ou est sont été a ont avec pour dans sur par "
+        "au aux ce cette ces il elle ils elles leur son sa ses entre contre vers chez",
+        "es": "el la los las un una unos unas de del y o es son fue era ha han que por para con "
+        "en sobre al su sus se lo entre contra hacia desde",
+        "de": "der die das den dem des ein eine einer einen und oder ist sind war waren hat "
+        "haben wurde mit von vom zu zum zur im in auf über für bei nach nicht auch sich "
+        "zwischen gegen",
+        "ru": "",
+        "tr": "ve veya bir bu şu ile için mi mı mu mü da de ki hakkında arasında olan olarak "
+        "gibi daha çok ya peki",
+        "it": "il lo la i gli le un una uno di del della dello dei degli delle e ed è sono era "
+        "con per tra fra su sul sulla nel nella al alla dal dalla non anche",
+        "pt": "o a os as um uma de do da dos das e é são foi era por para com em no na nos nas "
+        "ao aos sobre entre não também",
+        "id": "yang dan di ke dari dengan untuk tentang adalah ini itu dalam pada tidak akan "
+        "oleh sudah atau juga",
+        "ar": "في من على إلى الى عن مع الذي التي هذا هذه ذلك كان كانت قد لم لن أن إن بين حول",
+        "fa": "است را از با این آن که در برای می شد شده بود یک درباره های",
+        "ur": "کے کی کا ہے ہیں میں نے سے اور یہ وہ",
+    }.items()
+}
+
+#: BM25 stopwords, folded: function and question words match nearly every chunk, so they
+#: only add noise (questions are full of them: "ماذا ناقش لافروف مع الكويت؟"). Kept short
+#: on purpose: anything with content (بعد, قبل, بين, not) stays searchable. Note على
+#: folds to علي, the name Ali; both are swamped by the preposition anyway.
+SEARCH_STOPWORDS: Mapping[str, frozenset[str]] = {
+    "ar": folded_words(QUESTION_WORDS["ar"]) | folded_words(
+        "في من على إلى عن مع أن إن أو ثم التي الذي الذين ما لا لم لن هذا هذه ذلك تلك "
+        "هو هي كان كانت قد و"
+    ),
+    "en": folded_words(QUESTION_WORDS["en"]) | folded_words(
+        "the a an of to in on with did does do is are was were be been and or for by at from "
+        "as it its this that these those has have had about into"
+    ),
+}
