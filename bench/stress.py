@@ -151,7 +151,8 @@ def main(argv: list[str] | None = None) -> int:
             from gradio_client import Client
 
             Client(url, verbose=False).predict("warm up", 1, [], api_name="/answer")
-            start_index, new_ready, timings = threading.Event(), threading.Event(), {}
+            start_index, new_ready = threading.Event(), threading.Event()
+            timings: dict[str, float] = {}
             stress = Stress(url, start_index, new_ready)
             indexer = threading.Thread(
                 target=index_midway, args=(folder, index_dir, start_index, new_ready, timings), daemon=True
