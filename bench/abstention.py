@@ -127,7 +127,8 @@ def xquad_observations(
     english_by_id = {
         qa["id"]: qa["question"] for doc in english for p in doc["paragraphs"] for qa in p["qas"]
     }
-    articles, questions = [], {"xquad-en": [], "xquad-ar": []}
+    articles: list[Article] = []
+    questions: dict[str, list[tuple[str, bool]]] = {"xquad-en": [], "xquad-ar": []}  # (question, answerable)
     for number, doc in enumerate(arabic):
         indexed = number % 2 == 0
         for paragraph_number, paragraph in enumerate(doc["paragraphs"]):

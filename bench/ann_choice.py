@@ -47,6 +47,7 @@ import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any, NotRequired, TypedDict
 
 import faiss
 import numpy as np
@@ -65,6 +66,26 @@ NPROBES = (8, 16, 32, 64, 128, 256, 512, 1024)
 EF_SEARCH = (16, 32, 64, 128, 256, 512)
 REALISM_NPROBES = (1, 2, 4, 8, 16, 32, 64)
 WARMUP = 20
+
+#: One measured configuration: n, model, data, spec, its parameter (nprobe or efSearch),
+#: build and search timings, size, recall, memory, load; see `Bench.row` and COLUMNS.
+Row = dict[str, object]
+
+
+class Results(TypedDict):
+    """The --json file, rewritten after every row."""
+
+    date: str
+    machine: str
+    faiss: str
+    command: str
+    queries: dict[str, int]
+    noise: dict[str, float]
+    k: int
+    train_max: int
+    rows: list[Row]
+    resumed: NotRequired[int]
+    done: NotRequired[list[str]]  # n/model/spec of every finished configuration
 
 
 # --- data -----------------------------------------------------------------------------------
@@ -124,7 +145,7 @@ def query_vectors(texts: list[str]) -> dict[str, np.ndarray]:
     }
     vectors = {m: np.ascontiguousarray(v, dtype=np.float32) for m, v in vectors.items()}
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(path, **vectors)
+    np.savez(path, allow_pickle=False, **vectors)
     return vectors
 
 
@@ -180,9 +201,9 @@ class Bench:
         self.report = report
         self.truth: np.ndarray | None = None
         self.data = "synthetic"
-        self._cache: dict[object, object] = {}
+        self._cache: dict[tuple[str, int], tuple[Any, float]] = {}  # faiss is untyped
 
-    def row(self, spec: str, **fields) -> dict[str, object]:
+    def row(self, spec: str, **fields) -> Row:
         row = {"n": self.n, "model": self.model, "data": self.data, "spec": spec, **fields,
                "load1": round(os.getloadavg()[0], 2)}
         self.report(row)
@@ -287,6 +308,8 @@ class Bench:
         return index, round(train_s, 2), round(time.perf_counter() - start + shared_s, 2), True
 
     def sweep(self, spec: str, index, param: str, values, built: dict, rerank: tuple[int, ...] = ()):
+        truth = self.truth
+        assert truth is not None, "exact() runs first: it is the ground truth"
         size = int(faiss.serialize_index(index).size)
         space = faiss.ParameterSpace()
         rows = []
@@ -296,7 +319,7 @@ class Bench:
             _, found = index.search(self.xq, K)
             one = lambda q: index.search(q[None, :], K)  # noqa: E731
             rows.append(self.row(spec, **{param: value}, **built, bytes=size,
-                                 recall10=recall_at_k(found, self.truth),
+                                 recall10=recall_at_k(found, truth),
                                  **latency(one, self.xq, 1), **latency(one, self.xq, 2),
                                  rss_mb=rss_mb()))
             for factor in rerank:
@@ -309,7 +332,7 @@ class Bench:
                     return reranker(q, c[0])
 
                 rows.append(self.row(f"{spec}+rerank{factor}", **{param: value}, **built,
-                                     bytes=size, recall10=recall_at_k(found, self.truth),
+                                     bytes=size, recall10=recall_at_k(found, truth),
                                      **latency(two_stage, self.xq, 1),
                                      **latency(two_stage, self.xq, 2), rss_mb=rss_mb()))
         return rows
@@ -335,15 +358,16 @@ COLUMNS = ("n", "model", "data", "spec", "param", "build_s", "MB", "recall10",
            "p50_ms_t1", "p95_ms_t1", "p50_ms_t2", "p95_ms_t2", "load1")
 
 
-def cells(row: dict[str, object]) -> list[str]:
+def cells(row: Row) -> list[str]:
     param = next((f"{k}={row[k]}" for k in ("nprobe", "efSearch") if k in row), "")
-    if row.get("note"):
-        param = (param + " " + row["note"]).strip()
-    values = {**row, "param": param, "MB": f"{row['bytes'] / 2**20:.0f}" if "bytes" in row else ""}
+    if note := row.get("note"):
+        param = f"{param} {note}".strip()
+    size = row.get("bytes")
+    values = {**row, "param": param, "MB": f"{size / 2**20:.0f}" if isinstance(size, int) else ""}
     return [str(values.get(c, "")) for c in COLUMNS]
 
 
-def table(rows: list[dict[str, object]]) -> str:
+def table(rows: list[Row]) -> str:
     lines = [list(COLUMNS)] + [cells(r) for r in rows]
     widths = [max(len(line[i]) for line in lines) for i in range(len(COLUMNS))]
     out = ["  ".join(c.ljust(w) for c, w in zip(line, widths)) for line in lines]
@@ -421,7 +445,7 @@ def main() -> None:
     wanted = args.specs.split(",") if args.specs else None
     texts = questions(args.xquad, args.queries)
     xq_all = query_vectors(texts)
-    result = {
+    result: Results = {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, Python {platform.python_version()}, "
                    f"{len(os.sched_getaffinity(0))} cores",
@@ -432,7 +456,7 @@ def main() -> None:
         "rows": [],
     }
 
-    def report(row: dict[str, object]) -> None:
+    def report(row: Row) -> None:
         result["rows"].append(row)
         tqdm.write("  ".join(cells(row)), file=sys.stderr)
         if args.json:

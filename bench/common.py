@@ -1,5 +1,6 @@
 """What several benchmarks need, in one place: XQuAD read by `qa bench`'s own parser,
-percentiles, memory from /proc, a `qa serve` to measure, and matplotlib set up for files.
+percentiles, memory from /proc, and matplotlib set up for files. A `qa serve` to measure
+is ui/serve_process.py's, which the tests share.
 
 The scripts run as modules from the repository root (`python -m bench.<name>`), so
 `bench`, `index`, `qa` and `ui` import without any sys.path edits.
@@ -7,16 +8,8 @@ The scripts run as modules from the repository root (`python -m bench.<name>`), 
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
-from typing import IO
 
 import numpy as np
 
@@ -88,56 +81,6 @@ def tree_memory_mb(root: int, field: str = "VmRSS") -> float:
         except OSError:  # ended since it was listed
             continue
     return total_kb / 1000
-
-
-# --- a real `qa serve` ------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def launch_serve(index_dir: Path, out: IO) -> tuple[subprocess.Popen, str]:
-    """Start `qa serve` on a free loopback port, output to `out` (a pipe nobody reads
-    would fill up and block the server); return the process and its URL at once."""
-    port = free_port()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
-    command = [sys.executable, "-m", "qa.cli", "serve", "--host", "127.0.0.1",
-               "--port", str(port), "--index-dir", str(index_dir)]
-    proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
-    return proc, f"http://127.0.0.1:{port}/"
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=10)
-
-
-@contextmanager
-def serve(index_dir: Path, log: Path, timeout: float = 180) -> Iterator[tuple[subprocess.Popen, str]]:
-    """A `qa serve` whose page answers, as (process, URL); stopped on leaving."""
-    with open(log, "w", encoding="utf-8") as out:
-        proc, url = launch_serve(index_dir, out)
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                raise SystemExit(f"qa serve exited: {log.read_text(errors='replace')[-3000:]}")
-            try:
-                with urllib.request.urlopen(url, timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise SystemExit(f"qa serve did not answer within {timeout:.0f} s") from None
-                time.sleep(0.5)
-        yield proc, url
-    finally:
-        stop(proc)
 
 
 # --- plots ------------------------------------------------------------------------------------

@@ -45,6 +45,7 @@ import time
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import NotRequired, Required, TypedDict
 
 from bench.common import DEFAULT_XQUAD, ROOT
 from index.store.generation import CURRENT, current_generation
@@ -54,6 +55,142 @@ from index.store.reader import IndexReader
 DEFAULT_PARAGRAPHS = 64
 COMPARE_QUESTIONS = 5
 TOP = 3
+
+
+# --- what the report holds ------------------------------------------------------------
+
+
+class Opened(TypedDict, total=False):
+    """`open_checked`: the live index as `qa ask` opens it, or the error it gave."""
+
+    ok: Required[bool]
+    error: str
+    generation: str
+    chunks: int
+    articles: list[str]
+
+
+class Asked(TypedDict, total=False):
+    """`ask`: a `qa ask` run and where its passages came from."""
+
+    rc: Required[int]
+    seconds: Required[float]
+    error: str
+    passages: int
+    sources: list[str]
+    from_live_index: bool
+
+
+class Kill(TypedDict):
+    """`kill_once`, then what `run` found after it (the last four)."""
+
+    kill: int
+    at_s: float
+    elapsed_s: float
+    outcome: str
+    phase: str
+    live_before: str | None
+    live_after: str | None
+    published: bool
+    tmp_dirs: int
+    tmp_bytes: int
+    stale_tmp_before: int
+    stale_tmp_removed: int
+    generations: list[str]
+    log: str
+    index: NotRequired[Opened]
+    question: NotRequired[str]
+    ask: NotRequired[Asked]
+    ok: NotRequired[bool]
+
+
+Span = tuple[str, int, int]  # (source, start, end)
+
+
+class TopCompared(TypedDict):
+    question: str
+    top: list[Span]
+    top_clean: list[Span]
+    equal: bool
+
+
+class Comparison(TypedDict):
+    """`compare_with_clean`."""
+
+    chunks: int
+    clean_chunks: int
+    chunk_spans_equal: bool
+    questions: list[TopCompared]
+    ok: bool
+
+
+class FinalRun(TypedDict):
+    """The last `qa index` over the killed runs' index."""
+
+    rc: int
+    seconds: float
+    stdout: str
+    leftovers: int
+    generations: list[str]
+    compare: Comparison
+    ok: bool
+
+
+class WriterRun(TypedDict):
+    rc: int
+    seconds: float
+    stdout: str
+    stderr: list[str]
+
+
+class Concurrent(TypedDict):
+    """`concurrent_writers`."""
+
+    runs: list[WriterRun]
+    outcome: str
+    refusal_one_line: bool
+    index: dict[str, object]  # Opened without the article list
+    leftovers: int
+    ok: bool
+
+
+class Damaged(TypedDict):
+    """One case of `corruption_matrix`."""
+
+    file: str
+    damage: str
+    rc: int
+    seconds: float
+    one_line: bool
+    names_file: bool
+    says_rebuild: bool
+    traceback: bool
+    message: str | list[str]
+    ok: bool
+
+
+class Timings(TypedDict):
+    half_build_s: float
+    full_build_s: float
+    kill_window_s: float
+    final_index_s: float
+    total_s: NotRequired[float]
+
+
+class Report(TypedDict):
+    """`run`'s results (`main` adds the total time): the --json file."""
+
+    date: str
+    machine: str
+    args: dict[str, int]
+    paragraphs: int
+    timings: Timings
+    kills: list[Kill]
+    max_tmp_dirs: int
+    final: FinalRun
+    concurrent: Concurrent
+    corruption: list[Damaged]
+    ok: bool
 
 
 def log(message: str) -> None:
@@ -110,7 +247,8 @@ def write_paragraphs(xquad: Path, count: int, half: Path, full: Path) -> list[tu
         if number < count // 2:
             (half / name).write_text(article.text + "\n", encoding="utf-8")
     ids = {a.id for a in articles}
-    return [(q.question, q.gold_source) for q in arabic.questions if q.gold_source in ids]
+    return [(q.question, q.gold_source) for q in arabic.questions
+            if isinstance(q.gold_source, str) and q.gold_source in ids]  # XQuAD: one gold paragraph
 
 
 # --- inspecting an index directory ----------------------------------------------------
@@ -145,7 +283,7 @@ def phase_of(tmp_dirs: list[Path], published: bool) -> str:
     return "writer open (chunking/embedding)"
 
 
-def open_checked(index_dir: Path) -> dict[str, object]:
+def open_checked(index_dir: Path) -> Opened:
     """Open the live index as `qa ask` does (verifying sizes and hashes)."""
     try:
         reader = IndexReader(index_dir)
@@ -162,7 +300,7 @@ def open_checked(index_dir: Path) -> dict[str, object]:
         reader.close()
 
 
-def chunk_spans(index_dir: Path) -> list[tuple[str, int, int]]:
+def chunk_spans(index_dir: Path) -> list[Span]:
     reader = IndexReader(index_dir)
     try:
         rows = reader.chunks(reader.chunk_ids_where().tolist()).values()
@@ -171,11 +309,11 @@ def chunk_spans(index_dir: Path) -> list[tuple[str, int, int]]:
         reader.close()
 
 
-def ask(index_dir: Path, question: str, live_articles: list[str]) -> dict[str, object]:
+def ask(index_dir: Path, question: str, live_articles: list[str]) -> Asked:
     result, seconds = run_qa(
         "ask", "--extractive", "--json", "-k", str(TOP), question, "--index-dir", str(index_dir)
     )
-    record: dict[str, object] = {"rc": result.returncode, "seconds": seconds}
+    record: Asked = {"rc": result.returncode, "seconds": seconds}
     if result.returncode != 0:
         record["error"] = " | ".join(error_lines(result.stderr))[-500:]
         return record
@@ -185,8 +323,8 @@ def ask(index_dir: Path, question: str, live_articles: list[str]) -> dict[str, o
         record["error"] = f"unreadable output: {exc}"
         return record
     sources = [p["source"] for p in passages]
-    record.update(passages=len(passages), sources=sources,
-                  from_live_index=bool(sources) and set(sources) <= set(live_articles))
+    record["passages"], record["sources"] = len(passages), sources
+    record["from_live_index"] = bool(sources) and set(sources) <= set(live_articles)
     return record
 
 
@@ -195,7 +333,7 @@ def ask(index_dir: Path, question: str, live_articles: list[str]) -> dict[str, o
 
 def kill_once(
     number: int, full: Path, index_dir: Path, at: float, logs: Path,
-) -> dict[str, object]:
+) -> Kill:
     before = live_name(index_dir)
     stale_before = {p.name for p in leftovers(index_dir)}
     log_path = logs / f"kill-{number:02d}.log"
@@ -239,7 +377,7 @@ def kill_once(
     }
 
 
-def compare_with_clean(index_dir: Path, clean_dir: Path, questions: list[str]) -> dict[str, object]:
+def compare_with_clean(index_dir: Path, clean_dir: Path, questions: list[str]) -> Comparison:
     from index.aux_embedder import AuxEmbedder
     from index.config import Settings
     from index.embedder import Embedder
@@ -251,7 +389,7 @@ def compare_with_clean(index_dir: Path, clean_dir: Path, questions: list[str]) -
     ours = Retriever(replace(settings, index_dir=index_dir), embedder, aux)
     clean = Retriever(replace(settings, index_dir=clean_dir), embedder, aux)
     spans, clean_spans = chunk_spans(index_dir), chunk_spans(clean_dir)
-    rows = []
+    rows: list[TopCompared] = []
     for question in questions:
         top = [(p.source, p.start, p.end) for p in ours.search(question, k=TOP)]
         top_clean = [(p.source, p.start, p.end) for p in clean.search(question, k=TOP)]
@@ -265,7 +403,7 @@ def compare_with_clean(index_dir: Path, clean_dir: Path, questions: list[str]) -
     }
 
 
-def concurrent_writers(full: Path, snapshot: Path, work: Path, clean_chunks: int) -> dict[str, object]:
+def concurrent_writers(full: Path, snapshot: Path, work: Path, clean_chunks: int) -> Concurrent:
     index_dir = work / "concurrent"
     shutil.copytree(snapshot, index_dir)
     started = time.monotonic()
@@ -282,7 +420,7 @@ def concurrent_writers(full: Path, snapshot: Path, work: Path, clean_chunks: int
             if number not in ended and proc.poll() is not None:
                 ended[number] = round(time.monotonic() - started, 2)
         time.sleep(0.1)
-    runs = []
+    runs: list[WriterRun] = []
     for number, proc in enumerate(procs):
         out, err = proc.communicate()
         runs.append({
@@ -294,21 +432,21 @@ def concurrent_writers(full: Path, snapshot: Path, work: Path, clean_chunks: int
     refused = [r for r in runs if r["rc"] == 2]
     completed = [r for r in runs if r["rc"] == 0]
     opened = open_checked(index_dir)
-    record = {
-        "runs": runs,
-        "outcome": ("one refused, one completed" if len(refused) == 1 and len(completed) == 1
-                    else "both completed (one waited)" if len(completed) == 2 else "unexpected"),
-        "refusal_one_line": all(
-            len(r["stderr"]) == 1 and "another `qa index` is writing" in r["stderr"][0] for r in refused
-        ),
-        "index": {k: v for k, v in opened.items() if k != "articles"},
-        "leftovers": len(leftovers(index_dir)),
-    }
-    record["ok"] = (
-        record["outcome"] != "unexpected" and record["refusal_one_line"]
-        and opened.get("ok") is True and opened.get("chunks") == clean_chunks
-        and record["leftovers"] == 0
+    outcome = ("one refused, one completed" if len(refused) == 1 and len(completed) == 1
+               else "both completed (one waited)" if len(completed) == 2 else "unexpected")
+    refusal_one_line = all(
+        len(r["stderr"]) == 1 and "another `qa index` is writing" in r["stderr"][0] for r in refused
     )
+    left = len(leftovers(index_dir))
+    record: Concurrent = {
+        "runs": runs,
+        "outcome": outcome,
+        "refusal_one_line": refusal_one_line,
+        "index": {k: v for k, v in opened.items() if k != "articles"},
+        "leftovers": left,
+        "ok": (outcome != "unexpected" and refusal_one_line
+               and opened.get("ok") is True and opened.get("chunks") == clean_chunks and left == 0),
+    }
     shutil.rmtree(index_dir, ignore_errors=True)
     return record
 
@@ -327,14 +465,16 @@ def damage(path: Path, how: str) -> None:
         raise ValueError(how)
 
 
-def corruption_matrix(good: Path, work: Path, question: str) -> list[dict[str, object]]:
+def corruption_matrix(good: Path, work: Path, question: str) -> list[Damaged]:
     generation = current_generation(good)
+    if generation is None:
+        raise SystemExit(f"error: {good} has no live generation to damage")
     targets = sorted(
         p.relative_to(good).as_posix() for p in generation.rglob("*") if p.is_file()
     ) + [CURRENT]
     cases = [(t, how) for t in targets for how in ("truncate", "flip")]
     cases.append((CURRENT, "missing-generation"))
-    results = []
+    results: list[Damaged] = []
     for number, (target, how) in enumerate(cases, start=1):
         copy = work / "damaged"
         shutil.rmtree(copy, ignore_errors=True)
@@ -345,21 +485,23 @@ def corruption_matrix(good: Path, work: Path, question: str) -> list[dict[str, o
         )
         lines = error_lines(result.stderr)
         name = Path(target).name
-        record = {
+        one_line = len(lines) == 1
+        names_file = bool(lines) and name in lines[0]
+        says_rebuild = bool(lines) and "qa index --rebuild" in lines[0]
+        traceback = "Traceback" in result.stderr
+        record: Damaged = {
             "file": target,
             "damage": how,
             "rc": result.returncode,
             "seconds": seconds,
-            "one_line": len(lines) == 1,
-            "names_file": bool(lines) and name in lines[0],
-            "says_rebuild": bool(lines) and "qa index --rebuild" in lines[0],
-            "traceback": "Traceback" in result.stderr,
-            "message": lines[0] if len(lines) == 1 else lines,
+            "one_line": one_line,
+            "names_file": names_file,
+            "says_rebuild": says_rebuild,
+            "traceback": traceback,
+            "message": lines[0] if one_line else lines,
+            "ok": (result.returncode == 2 and one_line and names_file and says_rebuild and not traceback
+                   and result.stdout == ""),
         }
-        record["ok"] = (
-            record["rc"] == 2 and record["one_line"] and record["names_file"]
-            and record["says_rebuild"] and not record["traceback"] and result.stdout == ""
-        )
         log(f"  damage {number}/{len(cases)}: {target} {how}: rc {result.returncode}, "
             f"{'ok' if record['ok'] else 'FAIL'}: {record['message']}")
         results.append(record)
@@ -370,23 +512,23 @@ def corruption_matrix(good: Path, work: Path, question: str) -> list[dict[str, o
 # --- report ---------------------------------------------------------------------------
 
 
-def table(rows: list[list[str]]) -> str:
+def table(rows: list[list[object]]) -> str:
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)) for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
 
-def format_results(results: dict[str, object]) -> str:
+def format_results(results: Report) -> str:
     out = []
-    rows = [["kill", "at s", "outcome", "phase", "live after", "tmp dirs", "tmp KB",
+    rows: list[list[object]] = [["kill", "at s", "outcome", "phase", "live after", "tmp dirs", "tmp KB",
              "earlier tmp removed", "index opens", "qa ask", "passages from live index"]]
     for k in results["kills"]:
-        ask_record = k["ask"]
+        ask_record, opened = k["ask"], k["index"]
         rows.append([
             k["kill"], k["at_s"], k["outcome"], k["phase"], k["live_after"], k["tmp_dirs"],
             round(k["tmp_bytes"] / 1024), f"{k['stale_tmp_removed']}/{k['stale_tmp_before']}",
-            "yes" if k["index"]["ok"] else f"NO {k['index'].get('error')}",
+            "yes" if opened["ok"] else f"NO {opened.get('error')}",
             f"rc {ask_record['rc']} ({ask_record['seconds']} s)",
             ask_record.get("from_live_index", ask_record.get("error")),
         ])
@@ -454,7 +596,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if results["ok"] else 1
 
 
-def run(args: argparse.Namespace, rng: random.Random, work: Path) -> dict[str, object]:
+def run(args: argparse.Namespace, rng: random.Random, work: Path) -> Report:
     half, full, logs = work / "half", work / "articles", work / "logs"
     logs.mkdir()
     questions = write_paragraphs(args.xquad, args.paragraphs, half, full)
@@ -474,7 +616,8 @@ def run(args: argparse.Namespace, rng: random.Random, work: Path) -> dict[str, o
     shutil.rmtree(calibration)
 
     log(f"3/6 {args.kills} SIGKILLs at random moments within {window} s")
-    kills, max_tmp = [], 0
+    kills: list[Kill] = []
+    max_tmp = 0
     for number in range(1, args.kills + 1):
         at = rng.uniform(0, window)
         record = kill_once(number, full, index_dir, at, logs)
@@ -501,15 +644,16 @@ def run(args: argparse.Namespace, rng: random.Random, work: Path) -> dict[str, o
     log("4/6 final qa index over the killed runs' index, then comparing with the clean build")
     result, final_s = run_qa("index", str(full), "--index-dir", str(index_dir), "--quiet")
     log(f"  rc {result.returncode}: {result.stdout.strip() or result.stderr.strip()} ({final_s} s)")
-    final = {"rc": result.returncode, "seconds": final_s, "stdout": result.stdout.strip(),
-             "leftovers": len(leftovers(index_dir)),
-             "generations": sorted(p.name for p in index_dir.glob("gen-*"))}
+    left = len(leftovers(index_dir))
+    generations = sorted(p.name for p in index_dir.glob("gen-*"))
     by_source: dict[str, str] = {}
     for question, source in questions:
         by_source.setdefault(source, question)
     compare_pool = list(by_source.values())
-    final["compare"] = compare_with_clean(index_dir, clean_dir, rng.sample(compare_pool, COMPARE_QUESTIONS))
-    final["ok"] = result.returncode == 0 and final["leftovers"] == 0 and final["compare"]["ok"]
+    compare = compare_with_clean(index_dir, clean_dir, rng.sample(compare_pool, COMPARE_QUESTIONS))
+    final: FinalRun = {"rc": result.returncode, "seconds": final_s, "stdout": result.stdout.strip(),
+                       "leftovers": left, "generations": generations, "compare": compare,
+                       "ok": result.returncode == 0 and left == 0 and compare["ok"]}
     log(f"  chunks {final['compare']['chunks']} vs clean {final['compare']['clean_chunks']}, "
         f"spans equal {final['compare']['chunk_spans_equal']}, top-{TOP} equal "
         f"{sum(q['equal'] for q in final['compare']['questions'])}/{COMPARE_QUESTIONS}")

@@ -17,11 +17,10 @@ import argparse
 import math
 import sys
 import tempfile
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-
 
 from tqdm import tqdm
 
@@ -40,11 +39,16 @@ Fusion = Callable[[Hits, Hits, Hits, Hits, dict[int, float]], list[tuple[int, fl
 
 
 def rrf(lists: list[Hits], weights: list[float], k: int = 60) -> list[tuple[int, float]]:
-    scores: Counter[int] = Counter()
+    scores: defaultdict[int, float] = defaultdict(float)
     for hits, weight in zip(lists, weights):
         for rank, (chunk_id, _) in enumerate(hits, start=1):
             scores[chunk_id] += weight / (k + rank)
-    return scores.most_common()
+    return sorted(scores.items(), key=lambda item: item[1], reverse=True)  # as Counter.most_common
+
+
+def weighted(aux_weight: float, lexical_weight: float) -> Fusion:
+    """`fuse` with these weights and no coverage."""
+    return lambda d, lex, a, prf, cover: fuse(d, lex, a, aux_weight=aux_weight, lexical_weight=lexical_weight)
 
 
 def run(datasets: list[Dataset]) -> None:
@@ -57,8 +61,7 @@ def run(datasets: list[Dataset]) -> None:
         "score e5 + 0.3 BM25": lambda d, lex, a, prf, cover: fuse(d, lex, lexical_weight=0.3),
         "score e5 + 1.0 BM25": lambda d, lex, a, prf, cover: fuse(d, lex, lexical_weight=1.0),
         "RRF(e5, BM25, PRF top-3 x 20 terms)": lambda d, lex, a, prf, cover: rrf([d, lex, prf], [1, 1, 1]),
-        **{f"score e5 + {wa} USE + {wl} BM25": (
-            lambda d, lex, a, prf, cover, wa=wa, wl=wl: fuse(d, lex, a, aux_weight=wa, lexical_weight=wl))
+        **{f"score e5 + {wa} USE + {wl} BM25": weighted(wa, wl)
            for wa in (0.5, 0.6, 0.7) for wl in (0.7, 1.0, 1.3)},
         "shipped qa.fusion.fuse": lambda d, lex, a, prf, cover: fuse(d, lex, a, cover),
     }

@@ -38,6 +38,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any, TypedDict
 
 import numpy as np
 from tqdm import tqdm
@@ -59,6 +60,54 @@ NEW_ARTICLE = (
 )
 
 
+class Built(TypedDict, total=False):
+    """`build`: the index written, or only `reused` (its folder) when it was there."""
+
+    reused: str
+    chunks: int
+    articles: int
+    vector_index: str
+    generate_s: float
+    write_s: float
+    disk_gb: float
+
+
+class Truth(TypedDict):
+    questions: int
+    exact_flat_search_ms: dict[str, dict[str, float]]  # model -> p50, p95
+
+
+class Measured(TypedDict):
+    open_s: float
+    hashes_verified_s: float
+    hashes_ok: bool
+    latency_ms_p50: float
+    latency_ms_p95: float
+    recall_at_10: dict[str, float]  # model -> recall
+    peak_rss_gb: float
+    peak_rss_gb_before_add: float
+    add_s: float
+    add_s_runs: list[float]
+    chunks_after_add: int
+    first_search_after_add_ms: float
+    found_after_add: bool
+    remove_s: float
+    remove_s_runs: list[float]
+    gone_after_remove: bool
+    segments: list[str]
+    shipped: dict[str, float]  # nprobe_share, rerank
+    sweep: list[dict[str, float]]  # the same with each model's p50 ms, per (nprobe_share, rerank)
+
+
+class Results(TypedDict):
+    """Each step's result, as its process wrote it (the --json file)."""
+
+    build: Built
+    truth: Truth
+    measure: Measured
+    cli: dict[str, float]  # qa_add_s, qa_remove_s
+
+
 def questions(xquad: Path, count: int) -> list[str]:
     """`count` XQuAD questions, half English and half Arabic, spread over the paragraphs."""
     picked = []
@@ -74,7 +123,7 @@ def index_settings(work: Path, chunks: int) -> Settings:
 # --- step 1: build ---------------------------------------------------------------------
 
 
-def build(args: argparse.Namespace) -> dict[str, object]:
+def build(args: argparse.Namespace) -> Built:
     from index.aux_embedder import USE_MODEL
     from index.builder import chunker_for, chunking_signature
     from index.embedder import Embedder
@@ -101,6 +150,7 @@ def build(args: argparse.Namespace) -> dict[str, object]:
         current: list[tuple[str, str, list[str], np.ndarray, np.ndarray]] = []
         progress = tqdm(total=args.chunks, desc="generate + stage", unit="chunk", file=sys.stderr)
         for batch in synthetic_chunks(args.chunks, seed=args.seed, batch=20_000, pool=pool):
+            assert batch.texts is not None and batch.tokens is not None  # made with text=True
             for i in range(len(batch)):
                 if current and current[-1][0] != batch.article_ids[i]:
                     _stage(writer, current)
@@ -114,10 +164,12 @@ def build(args: argparse.Namespace) -> dict[str, object]:
         print("writing the segment (SQLite, BM25, FAISS training) ...", file=sys.stderr)
         writer.publish()
     done = time.perf_counter()
-    manifest = read_manifest(settings.index_dir)
+    written = read_manifest(settings.index_dir)
+    if written is None:
+        raise SystemExit(f"error: no index in {settings.index_dir} after publishing")
     return {
-        "chunks": manifest.chunk_count, "articles": manifest.article_count,
-        "vector_index": manifest.segments[0]["vector_index"],
+        "chunks": written.chunk_count, "articles": written.article_count,
+        "vector_index": str(written.segments[0]["vector_index"]),  # segments are dict[str, object]
         "generate_s": round(staged - started, 1), "write_s": round(done - staged, 1),
         "disk_gb": round(sum(f.stat().st_size for f in settings.index_dir.rglob("*") if f.is_file()) / 1e9, 2),
     }
@@ -145,7 +197,7 @@ def _stage(writer, rows: list[tuple[str, str, list[str], np.ndarray, np.ndarray]
 # --- step 2: exact neighbours ------------------------------------------------------------
 
 
-def truth(args: argparse.Namespace) -> dict[str, object]:
+def truth(args: argparse.Namespace) -> Truth:
     import faiss
 
     from index.aux_embedder import AuxEmbedder
@@ -182,7 +234,7 @@ def truth(args: argparse.Namespace) -> dict[str, object]:
             index.search(q.reshape(1, -1), K)
             times.append((time.perf_counter() - started) * 1000)
         exact_ms[model] = {"p50": round(statistics.median(times), 1), "p95": round(percentile(times, 95), 1)}
-    np.savez(args.work / f"truth-{args.chunks}.npz", **{f"{m}_ids": best[m][1] for m in best},
+    np.savez(args.work / f"truth-{args.chunks}.npz", allow_pickle=False, **{f"{m}_ids": best[m][1] for m in best},
              **{f"{m}_queries": queries[m] for m in queries})
     (args.work / f"questions-{args.chunks}.json").write_text(json.dumps(asked, ensure_ascii=False), encoding="utf-8")
     return {"questions": len(asked), "exact_flat_search_ms": exact_ms}
@@ -191,7 +243,7 @@ def truth(args: argparse.Namespace) -> dict[str, object]:
 # --- step 3: measure in a fresh process -----------------------------------------------------
 
 
-def measure(args: argparse.Namespace) -> dict[str, object]:
+def measure(args: argparse.Namespace) -> Measured:
     from index import ann
     from index.builder import remove_articles, update_index
     from index.store.generation import read_manifest
@@ -238,6 +290,8 @@ def measure(args: argparse.Namespace) -> dict[str, object]:
         removes.append(time.perf_counter() - t)
         gone &= all(p.source != article_id for p in retriever.search("صادرات القرنفل في زنجبار", k=K))
     manifest = read_manifest(settings.index_dir)
+    if manifest is None:
+        raise SystemExit(f"error: no index in {settings.index_dir}")
     return {
         "open_s": round(open_s, 2), "hashes_verified_s": round(verified_s, 2), "hashes_ok": hashed,
         "latency_ms_p50": round(statistics.median(latencies), 1), "latency_ms_p95": round(percentile(latencies, 95), 1),
@@ -248,7 +302,7 @@ def measure(args: argparse.Namespace) -> dict[str, object]:
         "first_search_after_add_ms": round(statistics.median(first_searches), 1), "found_after_add": found_new,
         "remove_s": round(statistics.median(removes), 2), "remove_s_runs": [round(x, 2) for x in removes],
         "gone_after_remove": gone,
-        "segments": [s["vector_index"] for s in manifest.segments],
+        "segments": [str(s["vector_index"]) for s in manifest.segments],
         "shipped": {"nprobe_share": round(shipped[0], 5), "rerank": shipped[1]}, "sweep": sweep,
     }
 
@@ -272,7 +326,7 @@ def vector_recall(reader, truth_data, timed: bool = False) -> dict[str, float]:
 # --- step 4: the same with the CLI ----------------------------------------------------------
 
 
-def cli(args: argparse.Namespace) -> dict[str, object]:
+def cli(args: argparse.Namespace) -> dict[str, float]:
     settings = index_settings(args.work, args.chunks)
     qa = [sys.executable, "-m", "qa.cli"]
     with tempfile.TemporaryDirectory() as tmp:
@@ -291,8 +345,10 @@ def cli(args: argparse.Namespace) -> dict[str, object]:
 STEPS = {"build": build, "truth": truth, "measure": measure, "cli": cli}
 
 
-def run_step(step: str, args: argparse.Namespace) -> dict[str, object]:
-    """Run one step in a fresh interpreter and return its JSON result."""
+def run_step(step: str, args: argparse.Namespace) -> Any:
+    """Run one step in a fresh interpreter and return its result (what its function in
+    STEPS returned, read back from JSON)."""
+    print(f"== {step}", file=sys.stderr)
     out = args.work / f"step-{step}.json"
     command = [sys.executable, "-m", "bench.scale", "--step", step, "--chunks", str(args.chunks),
                "--work", str(args.work), "--xquad", str(args.xquad), "--questions", str(args.questions),
@@ -301,7 +357,7 @@ def run_step(step: str, args: argparse.Namespace) -> dict[str, object]:
     return json.loads(out.read_text(encoding="utf-8"))
 
 
-def report(results: dict[str, dict[str, object]]) -> str:
+def report(results: Results) -> str:
     m, t = results["measure"], results["truth"]
     exact = t["exact_flat_search_ms"]
     lines = [
@@ -323,7 +379,7 @@ def report(results: dict[str, dict[str, object]]) -> str:
     return "\n".join(lines)
 
 
-def plot(results: dict[str, dict[str, object]], path: Path) -> None:
+def plot(results: Results, path: Path) -> None:
     plt = pyplot()
     m = results["measure"]
     measured = [m["latency_ms_p95"] / TARGETS["latency_ms_p95"],
@@ -357,10 +413,8 @@ def main() -> None:
     if args.step:
         args.out.write_text(json.dumps(STEPS[args.step](args), ensure_ascii=False), encoding="utf-8")
         return
-    results = {}
-    for step in STEPS:
-        print(f"== {step}", file=sys.stderr)
-        results[step] = run_step(step, args)
+    results: Results = {"build": run_step("build", args), "truth": run_step("truth", args),
+                        "measure": run_step("measure", args), "cli": run_step("cli", args)}
     print(report(results))
     if args.json:
         args.json.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -26,7 +26,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from bench.common import ROOT, launch_serve, pyplot, save, stop, tree_memory_mb
+from bench.common import ROOT, pyplot, save, tree_memory_mb
+from ui import serve_process
 
 TARGET_S = 5.0
 QUESTION = "ماذا ناقش لافروف مع الكويت؟"
@@ -37,7 +38,7 @@ def one_start(index_dir: Path, timeout: float) -> dict[str, float]:
 
     with tempfile.TemporaryFile() as log:
         started = time.perf_counter()
-        proc, url = launch_serve(index_dir, log)
+        proc, url = serve_process.start(index_dir, log)
         page = None
         try:
             while time.perf_counter() - started < timeout:
@@ -61,7 +62,7 @@ def one_start(index_dir: Path, timeout: float) -> dict[str, float]:
                             "rss_mb": round(tree_memory_mb(proc.pid))}
             raise SystemExit(f"no answer within {timeout} s")
         finally:
-            stop(proc)
+            serve_process.stop(proc)
 
 
 #: Fresh-interpreter imports timed beside the starts: plain Gradio, and Gradio as the

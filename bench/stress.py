@@ -32,7 +32,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from bench.common import ROOT, percentile, serve, tree_memory_mb
+from bench.common import ROOT, percentile, tree_memory_mb
+from ui.serve_process import running
 
 #: (question, follow-up, what the follow-up must be rewritten to)
 CONVERSATIONS = [
@@ -147,11 +148,12 @@ def main(argv: list[str] | None = None) -> int:
             [sys.executable, "-m", "qa.cli", "index", str(folder), "--index-dir", str(index_dir), "--quiet"],
             check=True, cwd=ROOT,
         )
-        with serve(index_dir, Path(tmp) / "serve.log") as (proc, url):
+        with running(index_dir, Path(tmp) / "serve.log", timeout=180) as (proc, url):
             from gradio_client import Client
 
             Client(url, verbose=False).predict("warm up", 1, [], api_name="/answer")
-            start_index, new_ready, timings = threading.Event(), threading.Event(), {}
+            start_index, new_ready = threading.Event(), threading.Event()
+            timings: dict[str, float] = {}
             stress = Stress(url, start_index, new_ready)
             indexer = threading.Thread(
                 target=index_midway, args=(folder, index_dir, start_index, new_ready, timings), daemon=True

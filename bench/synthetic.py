@@ -87,6 +87,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import NotRequired, TypedDict
 
 import numpy as np
 
@@ -164,7 +165,8 @@ class Pool:
     @cached_property
     def neighbours(self) -> np.ndarray:
         """(n, THEME_NEIGHBOURS) nearest other sentences, nearest first (mean z-cosine)."""
-        sim = sum(_zscore_offdiag(v @ v.T) for v in self.vectors.values()) / len(self.vectors)
+        start = np.zeros((len(self), len(self)), dtype=np.float32)
+        sim = sum((_zscore_offdiag(v @ v.T) for v in self.vectors.values()), start) / len(self.vectors)
         np.fill_diagonal(sim, -np.inf)
         order = np.argsort(-sim, axis=1, kind="stable")[:, :THEME_NEIGHBOURS]
         return order.astype(np.int32)
@@ -204,7 +206,7 @@ def load_pool(
     tokens = [tokenize_for_search(s) for s in sentences]
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".pool-{key}.tmp.npz"
-    np.savez(tmp, **vectors)
+    np.savez(tmp, allow_pickle=False, **vectors)
     tmp.replace(npz)
     meta.write_text(json.dumps({"sentences": sentences, "tokens": tokens, "e5_model": e5_name,
                                 "use_model": USE_MODEL}, ensure_ascii=False), encoding="utf-8")
@@ -314,22 +316,28 @@ def synthetic_chunks(
 
 # --- calibration --------------------------------------------------------------------------
 
-def real_paragraph_vectors(xquad_dir: Path = DEFAULT_XQUAD, models=None) -> dict[str, np.ndarray]:
-    """The 240 real XQuAD-ar paragraphs embedded as chunks by both models (cached)."""
+def embedded_passages(texts: list[str], name: str, models=None, progress: bool = False) -> dict[str, np.ndarray]:
+    """`texts` embedded as passages by both models, cached as `<name>-<key>.npz` (the key
+    hashes the texts and the model names)."""
     from index.aux_embedder import USE_MODEL
 
-    paragraphs = xquad_paragraphs(xquad_dir)
-    name = Settings.from_env().model
-    key = hashlib.sha256("\0".join([name, USE_MODEL, *paragraphs]).encode()).hexdigest()[:16]
-    path = cache_dir() / f"real-xquad-{key}.npz"
+    model = Settings.from_env().model
+    key = hashlib.sha256("\0".join([model, USE_MODEL, *texts]).encode()).hexdigest()[:16]
+    path = cache_dir() / f"{name}-{key}.npz"
     if path.exists():
         with np.load(path) as data:
             return {m: data[m] for m in MODELS}
     e5, use = models or load_models()
-    vectors = {"e5": e5.embed_passages(paragraphs), "use": use.embed_passages(paragraphs)}
+    vectors = {"e5": e5.embed_passages(texts, progress=progress),
+               "use": use.embed_passages(texts, progress=progress)}
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(path, **vectors)
+    np.savez(path, allow_pickle=False, **vectors)
     return vectors
+
+
+def real_paragraph_vectors(xquad_dir: Path = DEFAULT_XQUAD, models=None) -> dict[str, np.ndarray]:
+    """The 240 real XQuAD-ar paragraphs embedded as chunks by both models (cached)."""
+    return embedded_passages(xquad_paragraphs(xquad_dir), "real-xquad", models)
 
 
 def real_windows(xquad_dir: Path = DEFAULT_XQUAD, seeds_dir: Path = DEFAULT_SEEDS) -> list[str]:
@@ -351,21 +359,7 @@ def real_windows(xquad_dir: Path = DEFAULT_XQUAD, seeds_dir: Path = DEFAULT_SEED
 def real_window_vectors(xquad_dir: Path = DEFAULT_XQUAD, seeds_dir: Path = DEFAULT_SEEDS,
                         models=None) -> dict[str, np.ndarray]:
     """`real_windows` embedded as passages by both models (cached)."""
-    from index.aux_embedder import USE_MODEL
-
-    windows = real_windows(xquad_dir, seeds_dir)
-    name = Settings.from_env().model
-    key = hashlib.sha256("\0".join([name, USE_MODEL, *windows]).encode()).hexdigest()[:16]
-    path = cache_dir() / f"real-windows-{key}.npz"
-    if path.exists():
-        with np.load(path) as data:
-            return {m: data[m] for m in MODELS}
-    e5, use = models or load_models()
-    vectors = {"e5": e5.embed_passages(windows, progress=True),
-               "use": use.embed_passages(windows, progress=True)}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(path, **vectors)
-    return vectors
+    return embedded_passages(real_windows(xquad_dir, seeds_dir), "real-windows", models, progress=True)
 
 
 def neighbour_similarities(vectors: np.ndarray) -> dict[str, np.ndarray]:
@@ -416,10 +410,32 @@ def recipe_check(pool: Pool, xquad_dir: Path, real: dict[str, np.ndarray]) -> di
     return out
 
 
+class CalibrationRow(TypedDict):
+    """One model and noise scale: the neighbour-similarity summaries of its synthetic
+    chunks and their distance (`gap`) from the real ones."""
+
+    model: str
+    sigma: float
+    gap: float
+    top1: dict[str, float]
+    top10: dict[str, float]
+    pairs: dict[str, float]
+
+
+class Calibration(TypedDict):
+    real: dict[str, dict[str, dict[str, float]]]  # model -> statistic -> summary
+    synthetic: list[CalibrationRow]
+    best_sigma: dict[str, float]
+    pool_sentences: int
+    repeats: int
+    set_size: int
+    recipe_check: NotRequired[dict[str, object]]
+
+
 def calibrate(
     pool: Pool, real: dict[str, np.ndarray], sigmas: list[float], repeats: int = 10,
     progress: bool = True,
-) -> dict[str, object]:
+) -> Calibration:
     """Neighbour-similarity distributions of real vs synthetic chunks, per model and sigma.
 
     The synthetic side is `repeats` independent sets (seeds 1000, 1001, ...) of as many
@@ -430,9 +446,9 @@ def calibrate(
 
     size = len(next(iter(real.values())))
     real_stats = {m: neighbour_similarities(real[m]) for m in MODELS}
-    rows = []
+    rows: list[CalibrationRow] = []
     for sigma in tqdm(sigmas, desc="calibrate", disable=not progress, file=sys.stderr):
-        stats = {m: {"top1": [], "top10": [], "pairs": []} for m in MODELS}
+        stats: dict[str, dict[str, list[np.ndarray]]] = {m: {"top1": [], "top10": [], "pairs": []} for m in MODELS}
         for r in range(repeats):
             (batch,) = synthetic_chunks(size, seed=1000 + r, batch=size, pool=pool, text=False,
                                         noise={m: sigma for m in MODELS})
@@ -445,7 +461,7 @@ def calibrate(
                 "model": m, "sigma": sigma,
                 "gap": round(_quantile_gap(syn["top1"], real_stats[m]["top1"])
                              + _quantile_gap(syn["top10"], real_stats[m]["top10"]), 4),
-                **{k: _summary(v) for k, v in syn.items()},
+                "top1": _summary(syn["top1"]), "top10": _summary(syn["top10"]), "pairs": _summary(syn["pairs"]),
             })
     best = {m: min((r for r in rows if r["model"] == m), key=lambda r: r["gap"]) for m in MODELS}
     return {
@@ -458,7 +474,7 @@ def calibrate(
     }
 
 
-def _print_calibration(result: dict[str, object]) -> None:
+def _print_calibration(result: Calibration) -> None:
     def fmt(s: dict[str, float]) -> str:
         return f"{s['p10']:.3f}/{s['p50']:.3f}/{s['p90']:.3f}"
 
@@ -506,6 +522,7 @@ def main(argv: list[str] | None = None) -> None:
             args.json.write_text(json.dumps(result, indent=1), encoding="utf-8")
     else:
         (batch,) = synthetic_chunks(args.n, seed=args.seed, batch=args.n, pool=pool)
+        assert batch.texts is not None and batch.tokens is not None  # made with text=True
         for i in range(len(batch)):
             print(f"{batch.article_ids[i]} #{batch.ordinals[i]} sentences {batch.sentences[i].tolist()}")
             print(f"  text: {batch.texts[i][:300]}")

@@ -59,7 +59,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
+from typing import Literal, NotRequired, TypedDict
 
 import numpy as np
 from tqdm import tqdm
@@ -82,9 +84,10 @@ LATENCY_KEYS = ("latency_ms_p50", "latency_ms_p95")
 
 CUTOFF = 10
 ANSWER_OUTCOMES = ("right", "wrong", "abstained", "refused", "false_answer")
+AnswerKey = Literal["answered_right", "answered_wrong", "abstained", "false_answers"]
 #: The answer metrics, in table order: shares of answerable (the first three) and of
 #: unanswerable questions (the last).
-ANSWER_KEYS = ("answered_right", "answered_wrong", "abstained", "false_answers")
+ANSWER_KEYS: tuple[AnswerKey, ...] = ("answered_right", "answered_wrong", "abstained", "false_answers")
 
 #: Bump when the bench changes what it puts into an index, to orphan old cache entries.
 INDEX_CACHE_SALT = "qa-bench-index/1"
@@ -126,12 +129,91 @@ class BenchQuestion:
 
 
 @dataclass
+class ConfigResult:
+    """One config's scores on one dataset: `qa.metrics.aggregate`'s (METRIC_KEYS,
+    LATENCY_KEYS, n_questions) over all its questions and, when they are in several
+    languages, over each language's. The JSON report writes them as one object, with
+    `by_language` beside the scores (`as_json`)."""
+
+    scores: dict[str, float]
+    by_language: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, object]:
+        return {**self.scores, "by_language": self.by_language} if self.by_language else dict(self.scores)
+
+
+class AnswerRates(TypedDict):
+    """`answer_rates`: shares of the answerable questions answered right, wrong or
+    abstained on, and of the unanswerable ones answered; None where there were none."""
+
+    answerable: int
+    answered_right: float | None
+    answered_wrong: float | None
+    abstained: float | None
+    unanswerable: int
+    false_answers: float | None
+    answer_ms_p50: float | None
+    answer_ms_p95: float | None
+    by_language: NotRequired[dict[str, AnswerRates]]
+
+
+#: The columns of `format_answers`, in order.
+RateKey = Literal[AnswerKey, "answerable", "unanswerable", "answer_ms_p50", "answer_ms_p95"]
+
+
+class DatasetResults(TypedDict, total=False):
+    """What `run` reports of one dataset: its index (built, reused from the cache, or
+    another dataset's), its size, each config's scores and, with `answers`, the rates."""
+
+    index_build_s: float | None
+    chunks: int
+    index_cached: bool
+    index_cache: str
+    index_shared_with: str
+    documents: int
+    questions: int
+    configs: dict[str, ConfigResult]
+    answers: AnswerRates
+
+
+class Haystack(TypedDict):
+    file: str
+    articles_in_file: int
+    size: int
+    seed: int
+
+
+class BenchResults(TypedDict):
+    """`run`'s report (`main` adds `haystack`); `to_json` writes it."""
+
+    date: str
+    model: str
+    backend: str
+    int8_recipe: str | None
+    aux_model: str
+    machine: str
+    cpu: dict[str, object]
+    datasets: dict[str, DatasetResults]
+    haystack: NotRequired[Haystack]
+
+
+def to_json(results: BenchResults) -> str:
+    return json.dumps(results, ensure_ascii=False, indent=1, default=_json_value)
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, ConfigResult):
+        return value.as_json()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+@dataclass
 class Dataset:
     name: str
     articles: list[Article]
     questions: list[BenchQuestion]
     shares_index_with: str | None = None
-    results: dict[str, object] = field(default_factory=dict)
+    results: DatasetResults = field(default_factory=lambda: DatasetResults())
 
 
 def _gold_source(value: object) -> str | tuple[str, ...]:
@@ -290,7 +372,7 @@ def index_cache_key(identity: dict[str, object]) -> str:
 def build_or_reuse_index(
     dataset: Dataset, settings: Settings, embedder: Embedder, aux_embedder: AuxEmbedder,
     identity: dict[str, object] | None,
-) -> dict[str, object]:
+) -> DatasetResults:
     """Index the dataset's articles in `settings.index_dir`; with the cache `identity`
     given, reuse the index already there.
 
@@ -302,12 +384,12 @@ def build_or_reuse_index(
     started = time.perf_counter()
     report = update_index(dataset.articles, settings, embedder=embedder, progress=True,
                           aux_embedder=aux_embedder)
-    info: dict[str, object] = {"index_build_s": round(time.perf_counter() - started, 2),
-                               "chunks": report.chunk_count, "index_cached": False}
+    info: DatasetResults = {"index_build_s": round(time.perf_counter() - started, 2),
+                            "chunks": report.chunk_count, "index_cached": False}
     if identity is None:  # not cached
         return info
     sidecar = settings.index_dir.with_suffix(".json")
-    info.update(index_cache=str(settings.index_dir), index_cached=not report.changed)
+    info["index_cache"], info["index_cached"] = str(settings.index_dir), not report.changed
     if report.changed:
         sidecar.write_text(json.dumps({**identity, **info, "built": _now()}, indent=1,
                                       ensure_ascii=False), encoding="utf-8")
@@ -323,7 +405,7 @@ def evaluate(
     questions: Sequence[BenchQuestion],
     search: Callable[[str, int], list[Passage]],
     label: str,
-) -> dict[str, object]:
+) -> ConfigResult:
     """Aggregated metrics, plus `by_language` when the questions have several languages.
     Only answerable questions count: a question nothing answers has no right rank."""
     questions = [q for q in questions if q.answerable]
@@ -334,13 +416,12 @@ def evaluate(
         latencies.append((time.perf_counter() - start) * 1000)
         hits = [RankedHit(p.source, p.score, q.is_relevant(p)) for p in passages]
         per_question.append(question_metrics(hits))
-    result: dict[str, object] = aggregate(per_question, latencies)
+    result = ConfigResult(aggregate(per_question, latencies))
     languages = sorted({q.lang for q in questions if q.lang})
     if len(languages) > 1:
-        result["by_language"] = {}
         for lang in languages:
             picked = [i for i, q in enumerate(questions) if q.lang == lang]
-            result["by_language"][lang] = aggregate(
+            result.by_language[lang] = aggregate(
                 [per_question[i] for i in picked], [latencies[i] for i in picked])
     return result
 
@@ -358,7 +439,7 @@ def answer_outcome(question: BenchQuestion, answer: Answer) -> str:
     return "right" if right else "wrong"
 
 
-def answer_rates(outcomes: Sequence[str], latencies: Sequence[float]) -> dict[str, object]:
+def answer_rates(outcomes: Sequence[str], latencies: Sequence[float]) -> AnswerRates:
     """Shares of the answerable questions answered right, wrong or abstained on, and of
     the unanswerable ones answered (false answers); None where there were none."""
     counts = {o: outcomes.count(o) for o in ANSWER_OUTCOMES}
@@ -380,7 +461,7 @@ def answer_rates(outcomes: Sequence[str], latencies: Sequence[float]) -> dict[st
     }
 
 
-def evaluate_answers(questions: Sequence[BenchQuestion], assistant: Assistant, label: str) -> dict[str, object]:
+def evaluate_answers(questions: Sequence[BenchQuestion], assistant: Assistant, label: str) -> AnswerRates:
     """Each question answered as `Assistant.ask` answers a first question without a
     language model (retrieve PASSAGES, compose); the answer step alone is timed."""
     outcomes, latencies = [], []
@@ -409,7 +490,7 @@ def run(
     embedder: Embedder | None = None,
     aux_embedder: AuxEmbedder | None = None,
     answers: bool = False,
-) -> dict[str, object]:
+) -> BenchResults:
     """Index each dataset (or reuse its cached index) and measure every config on it;
     with `answers`, score the answers too (`evaluate_answers`)."""
     embedder = embedder or Embedder(settings)  # each model loads once
@@ -430,15 +511,13 @@ def run(
                 retrievers[owner] = Retriever(index_settings, embedder, aux_embedder)
                 retrievers[owner].search("warm up", k=1)  # open the index before timing
             else:
-                dataset.results.update(index_shared_with=owner)
+                dataset.results["index_shared_with"] = owner
             retriever = retrievers[owner]
-            dataset.results.update(documents=len(dataset.articles), questions=len(dataset.questions))
+            dataset.results["documents"] = len(dataset.articles)
+            dataset.results["questions"] = len(dataset.questions)
             dataset.results["configs"] = {
-                config: evaluate(
-                    dataset.questions,
-                    lambda text, k, c=config, r=retriever: r.search(text, k=k, mode=c),
-                    f"{dataset.name}/{config}",
-                )
+                config: evaluate(dataset.questions, partial(retriever.search, mode=config),
+                                 f"{dataset.name}/{config}")
                 for config in configs
             } if any(q.answerable for q in dataset.questions) else {}
             if answers:
@@ -464,7 +543,7 @@ def _cpu_count() -> int:
     return len(os.sched_getaffinity(0))
 
 
-def format_header(results: dict[str, object]) -> str:
+def format_header(results: BenchResults) -> str:
     """What was measured where: model, CPU, haystack, and each index (cached or built)."""
     cpu = results["cpu"]
     recipe = f" recipe {results['int8_recipe']}" if results.get("int8_recipe") else ""
@@ -487,34 +566,34 @@ def format_header(results: dict[str, object]) -> str:
     return "\n".join(lines)
 
 
-def format_table(results: dict[str, object]) -> str:
+def format_table(results: BenchResults) -> str:
     """One row per dataset and config, then `dataset[lang]` rows for each language."""
     columns = ["dataset", "config", "n", *METRIC_KEYS, *LATENCY_KEYS]
     rows = [columns]
 
-    def cells(label: str, config: str, metrics: dict[str, object]) -> list[str]:
+    def cells(label: str, config: str, metrics: dict[str, float]) -> list[str]:
         return [label, config, str(metrics["n_questions"]), *(f"{metrics[k]}" for k in columns[3:])]
 
     for name, dataset in results["datasets"].items():
         configs = dataset["configs"]
-        rows.extend(cells(name, config, metrics) for config, metrics in configs.items())
+        rows.extend(cells(name, config, result.scores) for config, result in configs.items())
         for lang in _languages(dataset):
-            rows.extend(cells(f"{name}[{lang}]", config, metrics["by_language"][lang])
-                        for config, metrics in configs.items())
+            rows.extend(cells(f"{name}[{lang}]", config, result.by_language[lang])
+                        for config, result in configs.items())
     return _aligned(rows)
 
 
-def format_answers(results: dict[str, object]) -> str:
+def format_answers(results: BenchResults) -> str:
     """One row per dataset (then per language) of `evaluate_answers`' rates."""
-    columns = ["dataset", "answerable", *ANSWER_KEYS[:3], "unanswerable", ANSWER_KEYS[3],
-               "answer_ms_p50", "answer_ms_p95"]
-    rows = [columns]
+    columns: list[RateKey] = ["answerable", *ANSWER_KEYS[:3], "unanswerable", ANSWER_KEYS[3],
+                              "answer_ms_p50", "answer_ms_p95"]
+    rows: list[list[str]] = [["dataset", *columns]]
     for name, dataset in results["datasets"].items():
         if not (answers := dataset.get("answers")):
             continue
         parts = [(name, answers), *((f"{name}[{lang}]", rates)
                                     for lang, rates in answers.get("by_language", {}).items())]
-        rows.extend([label, *(f"{rates[k]}" if rates[k] is not None else "-" for k in columns[1:])]
+        rows.extend([label, *(f"{rates[k]}" if rates[k] is not None else "-" for k in columns)]
                     for label, rates in parts)
     return _aligned(rows)
 
@@ -527,13 +606,13 @@ def _aligned(rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def _languages(dataset: dict[str, object]) -> list[str]:
+def _languages(dataset: DatasetResults) -> list[str]:
     """The languages a dataset's results are broken down by (none for one language)."""
-    first = next(iter(dataset["configs"].values()), {})
-    return list(first.get("by_language", {}))
+    first = next(iter(dataset["configs"].values()), None)
+    return list(first.by_language) if first else []
 
 
-def plot(results: dict[str, object], path: Path) -> None:
+def plot(results: BenchResults, path: Path) -> None:
     """A readable PNG: with several datasets, a full-width row of MRR@10 per dataset (for
     XQuAD, the question languages side by side); then per dataset every metric of every
     config, and per language (when a dataset has several) MRR@10. Three panels a row."""
@@ -543,21 +622,21 @@ def plot(results: dict[str, object], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     datasets = results["datasets"]
-    panels = []  # (title, x labels, {config: values})
+    panels: list[tuple[str, list[str], dict[str, list[float]]]] = []  # (title, x labels, {config: values})
     for name, dataset in datasets.items():
         configs = dataset["configs"]
         if configs:
             panels.append((f"{name} ({dataset['questions']} questions)", list(METRIC_KEYS),
-                           {c: [m[k] for k in METRIC_KEYS] for c, m in configs.items()}))
+                           {c: [m.scores[k] for k in METRIC_KEYS] for c, m in configs.items()}))
         if answers := dataset.get("answers"):
             panels.append((f"{name}: answers ({answers['answerable']} answerable, "
                            f"{answers['unanswerable']} not)", list(ANSWER_KEYS),
                            {"default": [answers[k] or 0.0 for k in ANSWER_KEYS]}))
         if languages := _languages(dataset):
-            counts = next(iter(configs.values()))["by_language"]
+            counts = next(iter(configs.values())).by_language
             panels.append((f"{name}: mrr@10 by language",
                            [f"{lang} ({counts[lang]['n_questions']})" for lang in languages],
-                           {c: [m["by_language"][lang]["mrr@10"] for lang in languages]
+                           {c: [m.by_language[lang]["mrr@10"] for lang in languages]
                             for c, m in configs.items()}))
     ncols = min(3, len(panels))
     summary = len(datasets) > 1
@@ -566,9 +645,9 @@ def plot(results: dict[str, object], path: Path) -> None:
     grid = fig.add_gridspec(nrows, ncols)
     if summary:
         ranked = {n: d for n, d in datasets.items() if d["configs"]}
-        configs = next(iter(ranked.values()), {"configs": {}})["configs"]
+        first: DatasetResults = next(iter(ranked.values()), {"configs": {}})
         _bars(fig.add_subplot(grid[0, :]), "mrr@10 per dataset", list(ranked),
-              {c: [d["configs"][c]["mrr@10"] for d in ranked.values()] for c in configs})
+              {c: [d["configs"][c].scores["mrr@10"] for d in ranked.values()] for c in first["configs"]})
     for i, panel in enumerate(panels):
         _bars(fig.add_subplot(grid[summary + i // ncols, i % ncols]), *panel)
     fig.tight_layout()
@@ -646,7 +725,7 @@ def main(argv: list[str] | None = None) -> int:
                                 shares_index_with=args.questions[0].stem if number else None))
     if args.xquad:
         datasets.extend(xquad_datasets(args.xquad, _csv(args.xquad_languages)))
-    haystack = None
+    haystack: Haystack | None = None
     if args.haystack:
         articles = load_haystack(args.haystack)
         datasets = with_haystack(datasets, sample_haystack(articles, args.haystack_size, args.seed), articles)
@@ -661,7 +740,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.answers:
         print(format_answers(results))
     if args.json:
-        args.json.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+        args.json.write_text(to_json(results), encoding="utf-8")
     if args.plot:
         plot(results, args.plot)
     return 0

@@ -4,40 +4,22 @@ Import the fixture into a test module with `from server import served  # noqa: F
 (pytest's default "prepend" import mode puts tests/ on sys.path, as it does for conftest).
 It is module-scoped: each module gets its own server over its own copy of the seed index,
 so a module that uploads articles never changes what another module (or the session's
-`seed_settings` index) sees.
+`seed_settings` index) sees. Starting and stopping the process is ui/serve_process.py's,
+which the benchmarks share.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-#: Seconds for the page to answer after `qa serve` starts (imports, index open).
-START_TIMEOUT = 120
+from ui.serve_process import ROOT, START_TIMEOUT, ServeFailed, running
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _tail(log: Path, chars: int = 6000) -> str:
-    try:
-        return log.read_text(encoding="utf-8", errors="replace")[-chars:]
-    except OSError:
-        return "(no output)"
+__all__ = ["ROOT", "qa_serve", "served"]
 
 
 @contextmanager
@@ -46,38 +28,16 @@ def qa_serve(
 ) -> Iterator[str]:
     """Run `python -m qa.cli serve` on a free loopback port; yield its URL once it answers.
 
-    Output goes to `log` (a pipe nobody reads would fill up and block the server).
+    Output goes to `log`; a server that exits or does not answer fails the test with it.
     """
-    port = free_port()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
-    command = [sys.executable, "-m", "qa.cli", "serve", "--host", "127.0.0.1",
-               "--port", str(port), "--index-dir", str(index_dir), *extra_args]
-    url = f"http://127.0.0.1:{port}/"
-    with open(log, "w", encoding="utf-8") as out:
-        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"qa serve exited with {proc.returncode}:\n{_tail(log)}", pytrace=False)
-            try:
-                with urllib.request.urlopen(url, timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"qa serve did not answer {url} within {timeout:.0f} s:\n{_tail(log)}",
-                            pytrace=False)
-            time.sleep(0.25)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        with running(index_dir, log, timeout, extra_args) as (_, url):
+            yield url
+    except ServeFailed as failed:
+        failure = str(failed)
+    else:
+        return
+    pytest.fail(failure, pytrace=False)  # outside `except`: the message once, without the chain
 
 
 @pytest.fixture(scope="module")

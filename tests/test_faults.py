@@ -44,17 +44,23 @@ def copy_index(seed_settings, tmp_path: Path) -> Path:
     return target
 
 
+def live_generation(index_dir: Path) -> Path:
+    generation = current_generation(index_dir)
+    assert generation is not None, f"{index_dir} has no live generation"
+    return generation
+
+
 def segment_file(index_dir: Path, name: str) -> Path:
     """A file of the live generation's (first) segment, e.g. its vectors.faiss."""
-    found = sorted(current_generation(index_dir).glob(f"seg-*/{name}"))
-    return found[0] if found else current_generation(index_dir) / name
+    found = sorted(live_generation(index_dir).glob(f"seg-*/{name}"))
+    return found[0] if found else live_generation(index_dir) / name
 
 
 def files_of_kind(index_dir: Path, kind: str) -> list[Path]:
     if kind == CURRENT:
         return [index_dir / CURRENT]
     if kind == MANIFEST:
-        return [current_generation(index_dir) / MANIFEST]
+        return [live_generation(index_dir) / MANIFEST]
     path = segment_file(index_dir, kind)
     if kind == LEXICAL:
         return sorted(p for p in path.rglob("*") if p.is_file())
@@ -132,7 +138,7 @@ def test_flipped_float_in_vectors_is_caught_not_searched(seed_settings, tmp_path
 
 def test_manifest_edited_into_valid_json_is_caught(seed_settings, tmp_path):
     index_dir = copy_index(seed_settings, tmp_path)
-    path = current_generation(index_dir) / MANIFEST
+    path = live_generation(index_dir) / MANIFEST
     data = json.loads(path.read_text(encoding="utf-8"))
     data["chunk_count"] += 1
     path.write_text(json.dumps(data), encoding="utf-8")
@@ -146,7 +152,7 @@ def test_current_pointing_to_a_missing_generation(seed_settings, tmp_path, how):
     if how == "name":
         (index_dir / CURRENT).write_text("gen-999999")
     else:
-        shutil.rmtree(current_generation(index_dir))
+        shutil.rmtree(live_generation(index_dir))
     with pytest.raises(IndexCorruptError, match="CURRENT names a missing generation.*--rebuild"):
         IndexReader(index_dir)
 
@@ -162,7 +168,7 @@ def test_index_of_an_older_format_asks_for_a_rebuild(seed_settings, tmp_path):
     from index.store.manifest import _checksum
 
     index_dir = copy_index(seed_settings, tmp_path)
-    path = current_generation(index_dir) / MANIFEST
+    path = live_generation(index_dir) / MANIFEST
     data = json.loads(path.read_text(encoding="utf-8"))
     data.pop("checksum")
     data["format"] = 1
@@ -216,7 +222,7 @@ def hold_lock(index_dir: Path, seconds: float) -> subprocess.Popen:
         [sys.executable, "-c", HOLD_LOCK, str(index_dir), str(seconds)],
         stdout=subprocess.PIPE, text=True, cwd=ROOT,
     )
-    assert holder.stdout.readline().strip() == "locked"
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
     return holder
 
 

@@ -1,6 +1,7 @@
 """The layers stay layered: `index` never imports `qa` or `ui`, and `qa` imports `ui`
-only where the CLI starts the server. Read from the source, so a lazy import inside a
-function counts as much as one at the top."""
+only where the CLI starts the server; `bench` and `tests` never import each other (what
+both need lives in the product, e.g. ui/serve_process.py). Read from the source, so a
+lazy import inside a function counts as much as one at the top."""
 
 from __future__ import annotations
 
@@ -10,8 +11,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-#: package -> packages it must not import, and the modules allowed to anyway.
-FORBIDDEN = {"index": ({"qa", "ui"}, set()), "qa": ({"ui"}, {"qa/cli.py"})}
+#: package -> packages it must not import, and the modules allowed to anyway. The tests'
+#: helper modules import by their own names (pytest puts tests/ on sys.path).
+TEST_MODULES = {"tests", "conftest", "server", "llm_stub"}
+FORBIDDEN = {
+    "index": ({"qa", "ui"}, set()),
+    "qa": ({"ui"}, {"qa/cli.py"}),
+    "bench": (TEST_MODULES, set()),
+    "tests": ({"bench"}, set()),
+}
 
 
 def imported_packages(path: Path) -> set[str]:
