@@ -11,8 +11,9 @@ index/compat.py; a rebuild re-embeds every kept article, from every origin.
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -218,32 +219,62 @@ class _Update:
                 sources.put(((a, self.origin) for a in adopted), ahead=False)
                 self.report.chunk_count = previous.chunk_count
                 return self.report
-            manifest = Manifest(
-                model=profile.model, dimension=embedder.dimension, chunking=profile.chunking,
-                aux_model=profile.aux_model, aux_dimension=aux.dimension if aux else 0,
-                backend=profile.backend,
-                quantization=sorted({*(previous.quantization if previous and not self.rebuild else ()),
-                                     *filter(None, [getattr(embedder, "quantization", None)])}),
-            )
-            writer = IndexWriter(self.index_dir, manifest, start_fresh=self.rebuild,
-                                 vector_index=self.settings.vector_index,
-                                 live_manifest=None if self.rebuild else previous,
-                                 hubness=hubness_for(self.settings, embedder, aux))
-            try:
-                writer.remove_articles(self.report.removed + self.report.updated)
-                sources.put((a, owners[a.id]) for a in todo)  # kept before they are indexed
-                _embed_into(writer, todo, chunker, embedder, aux, self.progress)
-                generation = writer.publish()
-            except BaseException:
-                writer.discard()
-                raise
-            changed = {a.id for a in todo} | set(self.report.removed)
-            if self.rebuild:  # the fresh index holds what was embedded, nothing else
-                changed |= set(sources.origins())
-            sources.published(generation.name, {a.id: a.content_hash for a in todo}, sorted(changed))
+            manifest = self._write(sources, previous, profile, todo, owners, chunker, embedder, aux)
             sources.put(((a, self.origin) for a in adopted), ahead=False)
         self.report.chunk_count = manifest.chunk_count
         return self.report
+
+    def _write(
+        self, sources: SourceStore, previous: Manifest | None, profile: IndexProfile, todo: list[Article],
+        owners: dict[str, str | None], chunker: Chunker, embedder: Embedder, aux: AuxEmbedder | None,
+    ) -> Manifest:
+        """Embed `todo` in steps of about `publish_every` chunks and publish each step as a
+        complete generation: an interrupted run keeps every step it published, and the
+        next run skips those articles as unchanged. A rebuild publishes once, after the
+        last step, so readers never see a half-rebuilt index. Returns the live manifest."""
+        hubness = hubness_for(self.settings, embedder, aux)
+        quantization = sorted({*(previous.quantization if previous and not self.rebuild else ()),
+                               *filter(None, [getattr(embedder, "quantization", None)])})
+        live, removals = (None if self.rebuild else previous), list(self.report.removed)
+        updated, rebuilt = set(self.report.updated), {a.id: a.content_hash for a in todo}
+        writer: IndexWriter | None = None
+        progress = _Progress(len(todo), enabled=self.progress)
+        with ThreadPoolExecutor(1, thread_name_prefix="second-model") as second_model:
+            for articles, chunked in _steps(todo, chunker, self.settings.publish_every):
+                if writer is None:
+                    manifest = Manifest(
+                        model=profile.model, dimension=embedder.dimension, chunking=profile.chunking,
+                        aux_model=profile.aux_model, aux_dimension=aux.dimension if aux else 0,
+                        backend=profile.backend, quantization=quantization,
+                    )
+                    writer = IndexWriter(self.index_dir, manifest, start_fresh=self.rebuild,
+                                         vector_index=self.settings.vector_index, live_manifest=live,
+                                         hubness=hubness)
+                try:
+                    # An updated article's old version leaves in the step that adds the new one.
+                    writer.remove_articles(removals + [a.id for a in articles if a.id in updated])
+                    sources.put((a, owners[a.id]) for a in articles)  # kept before they are indexed
+                    _embed_into(writer, articles, chunked, embedder, aux, second_model)
+                    if not self.rebuild:
+                        generation = writer.publish()
+                except BaseException:
+                    writer.discard()
+                    raise
+                if not self.rebuild:
+                    changed = sorted({a.id for a in articles} | set(removals))
+                    sources.published(generation.name, {a.id: a.content_hash for a in articles}, changed)
+                    writer, live, removals = None, manifest, []
+                progress.step(len(articles), sum(map(len, chunked)))
+            if writer is not None:  # a rebuild: everything at once
+                try:
+                    generation = writer.publish()
+                except BaseException:
+                    writer.discard()
+                    raise
+                # The fresh index holds what was embedded, nothing else.
+                sources.published(generation.name, rebuilt, sorted(set(rebuilt) | set(sources.origins())))
+        progress.close()
+        return manifest
 
     def _reconcile(self, sources: SourceStore, previous: Manifest | None) -> dict[str, str]:
         """`_reconcile` for this run; a rebuild goes on from the kept sources alone when
@@ -397,35 +428,70 @@ def _unique_by_id(articles: Sequence[Article], report: IndexReport) -> list[Arti
     return list(seen.values())
 
 
+def _steps(
+    articles: Sequence[Article], chunker: Chunker, chunks_per_step: int,
+) -> Iterator[tuple[list[Article], list[list[Chunk]]]]:
+    """The articles, chunked, in runs that each reach `chunks_per_step` chunks (the last
+    may hold fewer); one empty run when there are none, so removals still publish."""
+    step: list[Article] = []
+    chunked: list[list[Chunk]] = []
+    count, emitted = 0, False
+    for article in articles:
+        chunks = chunker.split(article)
+        step.append(article)
+        chunked.append(chunks)
+        count += len(chunks)
+        if count >= chunks_per_step:
+            yield step, chunked
+            step, chunked, count, emitted = [], [], 0, True
+    if step or not emitted:
+        yield step, chunked
+
+
+class _Progress:
+    """One bar for the whole run: articles embedded, chunks, their rate and time left."""
+
+    def __init__(self, articles: int, enabled: bool) -> None:
+        self.bar = tqdm(total=articles, desc="Indexing", unit="article", disable=not enabled or not articles)
+        self.chunks = 0
+        self.started = time.monotonic()
+
+    def step(self, articles: int, chunks: int) -> None:
+        self.chunks += chunks
+        rate = self.chunks / max(time.monotonic() - self.started, 1e-9)
+        self.bar.set_postfix(chunks=self.chunks, chunks_per_s=f"{rate:.1f}", refresh=False)
+        self.bar.update(articles)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
 def _embed_into(
     writer: IndexWriter,
     articles: Sequence[Article],
-    chunker: Chunker,
+    per_article: Sequence[Sequence[Chunk]],
     embedder: Embedder,
     aux: AuxEmbedder | None,
-    progress: bool,
+    second_model: ThreadPoolExecutor,
 ) -> None:
-    """Chunk all articles, embed all chunks and their sentences in batched passes, store
-    per article. A sentence that two overlapping chunks share is embedded once."""
-    per_article = [
-        chunker.split(a) for a in tqdm(articles, desc="Chunking", unit="article", disable=not progress)
-    ]
+    """Embed chunked articles and their sentences, store per article. The second model
+    runs on `second_model`'s thread while the first embeds, so both cores work; a
+    sentence that two overlapping chunks share is embedded once."""
     texts = [c.embedding_text(a.title) for a, chunks in zip(articles, per_article) for c in chunks]
-    tokens = [tokenize_for_search(text) for text in texts]
-    sentences = [_sentences_of(chunks) for chunks in per_article]
-    unique = list(dict.fromkeys(
-        (article.id, start, end) for article, rows in zip(articles, sentences) for _, start, end in rows
-    ))
-    by_span = {span: n for n, span in enumerate(unique)}
-    text_of = {a.id: a.text for a in articles}
-    if progress and texts:
-        print(f"Embedding {len(texts)} chunks and {len(unique)} sentences", file=sys.stderr)
-    vectors = embedder.embed_passages(texts, progress=progress) if texts else np.zeros(
-        (0, embedder.dimension), dtype=np.float32)
-    sentence_vectors = embedder.embed_passages(
-        [text_of[a][start:end] for a, start, end in unique], progress=progress
-    ) if unique else np.zeros((0, embedder.dimension), dtype=np.float32)
-    aux_vectors = aux.embed_passages(texts, progress=progress) if aux and texts else None
+    aux_future = second_model.submit(aux.embed_passages, texts) if aux and texts else None
+    try:
+        tokens = [tokenize_for_search(text) for text in texts]
+        sentences = [_sentences_of(chunks) for chunks in per_article]
+        unique = list(dict.fromkeys(
+            (article.id, start, end) for article, rows in zip(articles, sentences) for _, start, end in rows
+        ))
+        by_span = {span: n for n, span in enumerate(unique)}
+        text_of = {a.id: a.text for a in articles}
+        both = texts + [text_of[a][start:end] for a, start, end in unique]
+        embedded = embedder.embed_passages(both) if both else np.zeros((0, embedder.dimension), np.float32)
+        vectors, sentence_vectors = embedded[:len(texts)], embedded[len(texts):]
+    finally:
+        aux_vectors = aux_future.result() if aux_future else None
     offset = 0
     for article, chunks, rows in zip(articles, per_article, sentences):
         end = offset + len(chunks)
@@ -433,7 +499,7 @@ def _embed_into(
             article, chunks,
             vectors[offset:end],
             tokens[offset:end],
-            aux_vectors[offset:end] if aux_vectors is not None and chunks else None,
+            aux_vectors[offset:end] if aux_vectors is not None else None,
             rows,
             sentence_vectors[[by_span[(article.id, s, e)] for _, s, e in rows]],
         )

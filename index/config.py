@@ -15,6 +15,9 @@ Environment variables (all optional):
   QA_VECTOR_INDEX  FAISS index type of new segments: `auto` (default: exact up to
                   200k chunks, IVF with 8-bit scalar quantisation above), `flat`, or a
                   FAISS factory string such as `HNSW32,SQ8` (see index/ann.py).
+  QA_PUBLISH_EVERY  a long `qa index` publishes what it has embedded every this many
+                  chunks (default 1024, about a minute on 2 cores), so an interruption
+                  loses at most that much work and the next run goes on from there.
   QA_CHUNK_TOKENS, QA_CHUNK_OVERLAP  chunk size and overlap in model tokens (default
                   256 and 32); an index keeps what it was built with (`qa index --rebuild`
                   changes it).
@@ -93,6 +96,8 @@ class Settings:
     max_upload_mb: int = 20
     #: FAISS index type of new segments, see index/ann.py.
     vector_index: str = "auto"
+    #: Chunks embedded between two publications of a long indexing run (QA_PUBLISH_EVERY).
+    publish_every: int = 1024
 
     @classmethod
     def from_env(cls, **overrides: Any) -> "Settings":
@@ -115,6 +120,8 @@ class Settings:
             env["chunk_tokens"] = _whole_number("QA_CHUNK_TOKENS", os.environ["QA_CHUNK_TOKENS"], 16)
         if os.environ.get("QA_CHUNK_OVERLAP"):
             env["chunk_overlap_tokens"] = _whole_number("QA_CHUNK_OVERLAP", os.environ["QA_CHUNK_OVERLAP"], 0)
+        if os.environ.get("QA_PUBLISH_EVERY"):
+            env["publish_every"] = _whole_number("QA_PUBLISH_EVERY", os.environ["QA_PUBLISH_EVERY"])
         if os.environ.get("QA_VECTOR_INDEX"):
             env["vector_index"] = os.environ["QA_VECTOR_INDEX"]
         env.update({k: v for k, v in overrides.items() if v is not None})
