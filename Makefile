@@ -29,6 +29,7 @@ test: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 clean:
 	rm -rf .qa .pytest_cache

@@ -26,11 +26,10 @@ import numpy as np
 from tqdm import tqdm
 
 from bench.common import DEFAULT_XQUAD, ROOT
-from index.aux_embedder import AuxEmbedder
 from index.articles import Article
 from index.builder import build_index, update_index
 from index.config import Settings
-from index.embedder import Embedder
+from index.models import EmbeddingModel, load_models
 from qa.answer import AbstentionPolicy, ExtractiveAnswerer, same_script
 from qa.assistant import Assistant
 from qa.retriever import Retriever
@@ -153,7 +152,7 @@ def xquad_observations(
     return result
 
 
-def answerer_for(retriever: Retriever, aux: AuxEmbedder | None) -> ExtractiveAnswerer:
+def answerer_for(retriever: Retriever, aux: EmbeddingModel | None) -> ExtractiveAnswerer:
     """Wired as the product wires it, over this retriever's index."""
     return Assistant.over(retriever, aux).answerer
 
@@ -162,8 +161,9 @@ def collect(xquad: Path, per_side: int) -> dict[str, list[Observation]]:
     """Features of every calibration and held-out question (the slow part: minutes)."""
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings.from_env(index_dir=Path(tmp) / "seeds")
-        aux = AuxEmbedder() if settings.uses_aux_model else None
-        retriever = Retriever(settings, embedder=Embedder(settings), aux_embedder=aux)
+        models = load_models(settings)
+        aux = models.aux
+        retriever = Retriever(settings, embedder=models.main, aux_embedder=aux)
         observations = {"seeds": seed_observations(settings, retriever, answerer_for(retriever, aux))}
         if xquad.exists():
             xq_settings = Settings.from_env(index_dir=Path(tmp) / "xquad")

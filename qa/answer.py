@@ -16,9 +16,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from index.embedder import Embedder
 from index.text.scripts import dominant_script
 from index.text.search import tokenize_for_search
+from index.models import MainModel
 from qa.grounding import Grounding, GroundingChecker, as_written
 from qa.language import Phrases, detect_language, join_list, phrases_for
 from qa.retriever import Passage
@@ -120,7 +120,7 @@ class ExtractiveAnswerer:
 
     def __init__(
         self,
-        embedder: Embedder,
+        embedder: MainModel,
         grounding: GroundingChecker | None = None,
         policy: AbstentionPolicy | None = None,
         stored: StoredSentences | None = None,

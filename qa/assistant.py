@@ -13,10 +13,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from index.aux_embedder import AuxEmbedder
 from index.config import Settings
-from index.embedder import Embedder
-from index.model_process import ProcessAuxEmbedder, ProcessEmbedder
+from index.models import EmbeddingModel, load_models
 from qa.answer import Answer, Citation, ExtractiveAnswerer
 from qa.citations import check_citations
 from qa.followup import resolve_followup
@@ -97,14 +95,13 @@ class Assistant:
         (index/model_process.py): what `qa serve` does, so the models load while Gradio
         is imported instead of after it.
         """
-        main, second = (ProcessEmbedder, ProcessAuxEmbedder) if model_processes else (Embedder, AuxEmbedder)
-        aux = second() if settings.uses_aux_model else None
-        retriever = Retriever(settings, embedder=main(settings), aux_embedder=aux)
-        return cls.over(retriever, aux, LLMClient(llm_config) if llm_config else None)
+        models = load_models(settings, in_processes=model_processes)
+        retriever = Retriever(settings, embedder=models.main, aux_embedder=models.aux)
+        return cls.over(retriever, models.aux, LLMClient(llm_config) if llm_config else None)
 
     @classmethod
     def over(
-        cls, retriever: Retriever, aux_embedder: AuxEmbedder | None, llm: LLMClient | None = None,
+        cls, retriever: Retriever, aux_embedder: EmbeddingModel | None, llm: LLMClient | None = None,
     ) -> "Assistant":
         """Answers over `retriever`, sharing its models (`qa bench --answers` uses it too):
         sentence vectors come from the index, word similarity from the second model.

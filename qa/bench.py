@@ -75,6 +75,7 @@ from index.cpu import this_cpu
 from index.embedder import Embedder
 from index.text.folding import normalize_for_search
 from index.onnx.quantize import int8_recipe
+from index.models import EmbeddingModel, MainModel
 from qa.answer import Answer
 from qa.assistant import PASSAGES, Assistant
 from qa.metrics import METRIC_KEYS, RankedHit, aggregate, question_metrics
@@ -370,7 +371,7 @@ def index_cache_key(identity: dict[str, object]) -> str:
 
 
 def build_or_reuse_index(
-    dataset: Dataset, settings: Settings, embedder: Embedder, aux_embedder: AuxEmbedder,
+    dataset: Dataset, settings: Settings, embedder: MainModel, aux_embedder: EmbeddingModel,
     identity: dict[str, object] | None,
 ) -> DatasetResults:
     """Index the dataset's articles in `settings.index_dir`; with the cache `identity`
@@ -487,8 +488,8 @@ def run(
     settings: Settings,
     configs: Sequence[str],
     index_cache: Path | None = None,
-    embedder: Embedder | None = None,
-    aux_embedder: AuxEmbedder | None = None,
+    embedder: MainModel | None = None,
+    aux_embedder: EmbeddingModel | None = None,
     answers: bool = False,
 ) -> BenchResults:
     """Index each dataset (or reuse its cached index) and measure every config on it;

@@ -21,6 +21,7 @@ from index.text.search import tokenize_for_search
 from index.segment import AUX_VECTORS, VECTORS, StoredChunk
 from index.store.generation import current_generation
 from index.store.reader import IndexReader
+from index.models import EmbeddingModel, MainModel
 from qa.coverage import coverage, named_in
 from qa.fusion import fuse
 
@@ -122,8 +123,8 @@ class Retriever:
     def __init__(
         self,
         settings: Settings,
-        embedder: Embedder | None = None,
-        aux_embedder: AuxEmbedder | None = None,
+        embedder: MainModel | None = None,
+        aux_embedder: EmbeddingModel | None = None,
     ) -> None:
         self.settings = settings
         self._embedder = embedder
@@ -150,7 +151,7 @@ class Retriever:
         return reader
 
     @cached_property
-    def embedder(self) -> Embedder:
+    def embedder(self) -> MainModel:
         return self._embedder or Embedder(self.settings)
 
     def question_vector(self, text: str) -> np.ndarray:
@@ -163,7 +164,7 @@ class Retriever:
         return lru_cache(maxsize=RECENT_QUESTIONS)(self.embedder.embed_query)
 
     @cached_property
-    def aux_embedder(self) -> AuxEmbedder | None:
+    def aux_embedder(self) -> EmbeddingModel | None:
         """The second model the index was built with, if any (the index decides)."""
         if not self.reader.manifest.aux_model:
             return None
@@ -237,7 +238,8 @@ class Retriever:
         BM25's and the second model's CANDIDATES best, and the coverage of the names the
         question holds. Public so that bench/ re-ranks and times the very lists a search
         fuses rather than a copy of how they are made."""
-        second = self._aux_worker.submit(self._aux_hits, reader, text, allowed) if self.aux_embedder else None
+        model = self.aux_embedder
+        second = self._aux_worker.submit(self._aux_hits, model, reader, text, allowed) if model else None
         dense = self._dense_hits(reader, self.question_vector(text), depth, allowed)
         lexical = reader.lexical.search(tokenize_for_search(text), CANDIDATES, allowed)
         aux = second.result() if second else []
@@ -257,9 +259,11 @@ class Retriever:
         score = cosine - PENALTY * _hubness(reader, ids, self._hubness, aux=False) + SENTENCE_WEIGHT * best
         return _best(ids, score, depth)
 
-    def _aux_hits(self, reader: IndexReader, text: str, allowed: np.ndarray | None) -> list[tuple[int, float]]:
+    def _aux_hits(
+        self, aux: EmbeddingModel, reader: IndexReader, text: str, allowed: np.ndarray | None,
+    ) -> list[tuple[int, float]]:
         """The second model's candidates for the question: cosine less hubness."""
-        hits = reader.search(self.aux_embedder.embed_query(text), CANDIDATES * RESCORED, aux=True,
+        hits = reader.search(aux.embed_query(text), CANDIDATES * RESCORED, aux=True,
                              allowed=allowed)
         ids = [chunk_id for chunk_id, _ in hits]
         cosine = np.array([score for _, score in hits], dtype=np.float32)

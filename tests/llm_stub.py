@@ -6,6 +6,8 @@ It speaks `POST /v1/chat/completions` with server-sent events exactly as `script
 
 from __future__ import annotations
 
+from typing import Any
+
 import json
 import socket
 import sys
@@ -70,7 +72,7 @@ class FakeLLMServer(ThreadingHTTPServer):
     def base_url(self, suffix: str = "/v1") -> str:
         return f"http://127.0.0.1:{self.server_address[1]}{suffix}"
 
-    def handle_error(self, request: object, client_address: object) -> None:
+    def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that hung up (done, timed out) while a script still wrote is expected."""
         if not isinstance(sys.exception(), (BrokenPipeError, ConnectionResetError)):
             super().handle_error(request, client_address)

@@ -109,8 +109,9 @@ def assert_checkable(answer: Answer, article_texts: dict[str, str]) -> None:
     """Every evidence line is a verbatim article sentence whose [n] cites where it came from."""
     by_rank = {p.rank: p for p in answer.passages}
     lines = answer.text.split("\n")
-    evidence = [EVIDENCE_LINE.match(visible(line)) for line in lines[1:]]
-    assert evidence and all(evidence), answer.text
+    found = [EVIDENCE_LINE.match(visible(line)) for line in lines[1:]]
+    evidence = [m for m in found if m]
+    assert evidence and len(evidence) == len(found), answer.text
     assert all(int(m["n"]) in by_rank for m in evidence)
     quoted = {(int(m["n"]), m["text"]) for m in evidence}
     assert {c.n for c in answer.citations} == {n for n, _ in quoted}

@@ -55,7 +55,7 @@ def live_articles(index_dir: Path) -> Counter[str]:
     reader = IndexReader(index_dir, background_hash_bytes=0)
     try:
         reader.check()
-        chunks = reader.chunks(range(1, read_manifest(index_dir).next_chunk_id))
+        chunks = reader.chunks(range(1, reader.manifest.next_chunk_id))
         assert len(chunks) == reader.manifest.chunk_count
         pairs = Counter((c.article_id, c.ordinal) for c in chunks.values())
         assert max(pairs.values(), default=1) == 1, "a chunk is indexed twice"
