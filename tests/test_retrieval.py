@@ -82,7 +82,7 @@ def test_default_ranking_is_the_fusion_of_the_three_rankings(retriever, question
     reader = retriever.reader
     dense = retriever._dense_hits(reader, retriever.embedder.embed_query(question), CANDIDATES, None)
     lexical = reader.lexical.search(tokenize_for_search(question), CANDIDATES)
-    aux = retriever._aux_hits(reader, question, None)
+    aux = retriever._aux_hits(retriever.aux_embedder, reader, question, None)
     found = sorted({i for hits in (dense, lexical, aux) for i, _ in hits})
     expected = fuse(dense, lexical, aux, coverage(named_in(question, reader.lexical), found, reader.lexical))[:5]
     passages = retriever.search(question, k=5)
