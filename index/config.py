@@ -16,7 +16,8 @@ Environment variables (all optional):
                   200k chunks, IVF with 8-bit scalar quantisation above), `flat`, or a
                   FAISS factory string such as `HNSW32,SQ8` (see index/ann.py).
   QA_PUBLISH_EVERY  a long `qa index` publishes what it has embedded every this many
-                  chunks (default 1024, about a minute on 2 cores), so an interruption
+                  chunks (default 512: about a minute of work on 2 cores, see
+                  docs/benchmarks.md), so an interruption
                   loses at most that much work and the next run goes on from there.
   QA_CHUNK_TOKENS, QA_CHUNK_OVERLAP  chunk size and overlap in model tokens (default
                   256 and 32); an index keeps what it was built with (`qa index --rebuild`
@@ -97,7 +98,7 @@ class Settings:
     #: FAISS index type of new segments, see index/ann.py.
     vector_index: str = "auto"
     #: Chunks embedded between two publications of a long indexing run (QA_PUBLISH_EVERY).
-    publish_every: int = 1024
+    publish_every: int = 512
 
     @classmethod
     def from_env(cls, **overrides: Any) -> "Settings":
