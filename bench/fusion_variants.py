@@ -29,6 +29,7 @@ from index.aux_embedder import AuxEmbedder
 from index.builder import update_index
 from index.config import Settings
 from index.embedder import Embedder
+from index.store.reader import IndexReader
 from qa.bench import BenchQuestion, Dataset, read_questions, xquad_datasets
 from qa.fusion import Hits, fuse
 from qa.metrics import RankedHit, aggregate, question_metrics
@@ -71,6 +72,7 @@ def run(datasets: list[Dataset]) -> None:
             update_index(dataset.articles, index_settings, embedder=embedder, progress=False, aux_embedder=aux)
             retriever = Retriever(index_settings, embedder, aux)
             reader = retriever.reader
+            assert isinstance(reader, IndexReader), "measures the embedded store's own tables"
             rows = reader.chunks(list(range(1, reader.size + 1)))
             tokens = {i: t.split() for i, t in reader.rows("SELECT id, tokens FROM chunks")}
             idf = _idf(tokens)

@@ -247,6 +247,7 @@ def measure(args: argparse.Namespace) -> Measured:
     from index import ann
     from index.builder import remove_articles, update_index
     from index.store.generation import read_manifest
+    from index.store.reader import IndexReader
     from qa.retriever import Retriever
 
     settings = index_settings(args.work, args.chunks)
@@ -257,6 +258,7 @@ def measure(args: argparse.Namespace) -> Measured:
     retriever.search("warm up", k=K)  # opens the index, loads both models
     open_s = time.perf_counter() - started
     reader = retriever.reader
+    assert isinstance(reader, IndexReader), "times the embedded store's background hash check"
     hashed = reader.verified.wait(600)
     verified_s = time.perf_counter() - started
     latencies = []

@@ -43,7 +43,7 @@ class IndexProfile:
 
 
 def check_compatible(
-    index_dir: Path, manifest: "Manifest", wanted: IndexProfile | str, articles: int | None = None,
+    index_dir: Path | str, manifest: "Manifest", wanted: IndexProfile | str, articles: int | None = None,
 ) -> None:
     """Raise ModelMismatchError, one line, if `wanted` cannot use the index.
 

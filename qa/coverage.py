@@ -25,10 +25,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.lexical import LexicalIndex
 from index.text.scripts import ARABIC_SCRIPT
 from index.text.search import tokenize_for_search
-from index.store.reader import SegmentedLexical
+from index.store.base import LexicalStore, Vocabulary
 from qa.grounding import salient_terms, skeleton, skeletons
 
 
@@ -74,16 +73,16 @@ class Spellings:
 
 #: One `Spellings` per segment's BM25 index, made on first use and kept as long as the
 #: segment is open (segments outlive generations, so an upload rebuilds only its own).
-_SPELLINGS: "weakref.WeakKeyDictionary[LexicalIndex, Spellings]" = weakref.WeakKeyDictionary()
+_SPELLINGS: "weakref.WeakKeyDictionary[Vocabulary, Spellings]" = weakref.WeakKeyDictionary()
 
 
-def _spellings(lexical: LexicalIndex) -> Spellings:
+def _spellings(lexical: Vocabulary) -> Spellings:
     if lexical not in _SPELLINGS:
         _SPELLINGS[lexical] = Spellings(lexical.terms())
     return _SPELLINGS[lexical]
 
 
-def named_in(question: str, lexical: SegmentedLexical) -> list[Named]:
+def named_in(question: str, lexical: LexicalStore) -> list[Named]:
     """What the question names, each with its spellings in the index and its weight."""
     named = []
     for term in salient_terms(question):
@@ -97,7 +96,7 @@ def named_in(question: str, lexical: SegmentedLexical) -> list[Named]:
     return named
 
 
-def coverage(named: Sequence[Named], chunk_ids: Sequence[int], lexical: SegmentedLexical) -> dict[int, float]:
+def coverage(named: Sequence[Named], chunk_ids: Sequence[int], lexical: LexicalStore) -> dict[int, float]:
     """Each chunk's weighted share of the named terms it contains (0 to 1)."""
     total = sum(n.weight for n in named)
     if not total or not len(chunk_ids):

@@ -19,8 +19,8 @@ from index.errors import QAError
 from index.hubness import PENALTY, Hubness, hubness_for
 from index.text.search import tokenize_for_search
 from index.segment import AUX_VECTORS, VECTORS, StoredChunk
-from index.store.generation import current_generation
-from index.store.reader import IndexReader
+from index.store.base import ChunkStore
+from index.store.location import store_location
 from index.models import EmbeddingModel, MainModel
 from qa.coverage import coverage, named_in
 from qa.fusion import fuse
@@ -129,13 +129,14 @@ class Retriever:
         self.settings = settings
         self._embedder = embedder
         self._aux_embedder = aux_embedder
-        self._reader: IndexReader | None = None
+        self._reader: ChunkStore | None = None
         self._reader_lock = threading.Lock()
+        self.location = store_location(settings)
 
     @property
-    def reader(self) -> IndexReader:
+    def reader(self) -> ChunkStore:
         """The reader of the live generation, reopened when a writer has published."""
-        live = current_generation(self.settings.index_dir)
+        live = self.location.live()
         reader = self._reader
         if reader is not None and reader.generation == live:
             return reader
@@ -144,9 +145,9 @@ class Retriever:
                 self._reader = self._open_reader(self._reader)
             return self._reader
 
-    def _open_reader(self, previous: IndexReader | None) -> IndexReader:
-        reader = IndexReader(self.settings.index_dir, reuse=previous)
-        check_compatible(self.settings.index_dir, reader.manifest, self.settings.model,
+    def _open_reader(self, previous: ChunkStore | None) -> ChunkStore:
+        reader = self.location.open(previous)
+        check_compatible(self.location.describe(), reader.manifest, self.settings.model,
                          reader.manifest.article_count)
         return reader
 
@@ -222,7 +223,7 @@ class Retriever:
         ]
 
     def _rank(
-        self, reader: IndexReader, text: str, k: int, mode: str, allowed: np.ndarray | None,
+        self, reader: ChunkStore, text: str, k: int, mode: str, allowed: np.ndarray | None,
     ) -> list[tuple[int, float]]:
         """(chunk id, score) best first for one configuration."""
         if mode == "bm25":
@@ -232,7 +233,7 @@ class Retriever:
         return fuse(*self.candidates(reader, text, max(k, CANDIDATES), allowed))[:k]
 
     def candidates(
-        self, reader: IndexReader, text: str, depth: int = CANDIDATES, allowed: np.ndarray | None = None,
+        self, reader: ChunkStore, text: str, depth: int = CANDIDATES, allowed: np.ndarray | None = None,
     ) -> tuple[list[tuple[int, float]], list[tuple[int, float]], list[tuple[int, float]], dict[int, float]]:
         """What `fuse` combines for one question: the main model's `depth` best chunks,
         BM25's and the second model's CANDIDATES best, and the coverage of the names the
@@ -247,7 +248,7 @@ class Retriever:
         return dense, lexical, aux, coverage(named_in(text, reader.lexical), found, reader.lexical)
 
     def _dense_hits(
-        self, reader: IndexReader, query: np.ndarray, depth: int, allowed: np.ndarray | None,
+        self, reader: ChunkStore, query: np.ndarray, depth: int, allowed: np.ndarray | None,
     ) -> list[tuple[int, float]]:
         """The main model's candidates: a chunk's cosine less its hubness, plus the cosine
         of its best sentence (the chunk's own where its segment has no sentences)."""
@@ -260,7 +261,7 @@ class Retriever:
         return _best(ids, score, depth)
 
     def _aux_hits(
-        self, aux: EmbeddingModel, reader: IndexReader, text: str, allowed: np.ndarray | None,
+        self, aux: EmbeddingModel, reader: ChunkStore, text: str, allowed: np.ndarray | None,
     ) -> list[tuple[int, float]]:
         """The second model's candidates for the question: cosine less hubness."""
         hits = reader.search(aux.embed_query(text), CANDIDATES * RESCORED, aux=True,
@@ -283,7 +284,7 @@ class Retriever:
 
 
 def _one_per_story(
-    reader: IndexReader, hits: list[tuple[int, float]], rows: dict[int, StoredChunk], k: int,
+    reader: ChunkStore, hits: list[tuple[int, float]], rows: dict[int, StoredChunk], k: int,
 ) -> list[tuple[int, float, list[int]]]:
     """The first k hits whose article is not a copy of a better hit's article, each with
     one chunk of every copy found below it (index/duplicates.py), best first."""
@@ -306,7 +307,7 @@ def _one_per_story(
     return kept
 
 
-def _hubness(reader: IndexReader, ids: list[int], hubness: Hubness, aux: bool) -> np.ndarray:
+def _hubness(reader: ChunkStore, ids: list[int], hubness: Hubness, aux: bool) -> np.ndarray:
     """The chunks' hubness: stored by the segments that have it, computed for the rest."""
     values = reader.hubness(ids, hubness.key, aux=aux)
     missing = np.flatnonzero(np.isnan(values))

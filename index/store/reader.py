@@ -22,11 +22,28 @@ from index.catalog import Catalog
 from index.errors import IndexCorruptError, IndexMissingError
 from index.lexical import LexicalIndex, lucene_idf
 from index.segment import AUX_VECTORS, VECTORS, Segment, StoredChunk
+from index.store.base import ChunkStore
 from index.store.generation import current_generation, load_deleted, manifest_of, open_catalog
 from index.store.integrity import HASH, verify_file, verify_generation
 
 #: Files at least this large are hashed in the background when a reader opens them.
 BACKGROUND_HASH_BYTES = 64 * 2**20
+
+
+class LocalFolder:
+    """The embedded store's `StoreLocation`: an index folder on this machine."""
+
+    def __init__(self, index_dir: Path) -> None:
+        self.index_dir = index_dir
+
+    def describe(self) -> str:
+        return str(self.index_dir)
+
+    def live(self) -> Path | None:
+        return current_generation(self.index_dir)
+
+    def open(self, previous: ChunkStore | None = None) -> IndexReader:
+        return IndexReader(self.index_dir, reuse=previous if isinstance(previous, IndexReader) else None)
 
 
 class IndexReader:
