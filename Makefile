@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# The tests and the type check cover the optional cluster code too.
+CLUSTER_STAMP := $(VENV)/.cluster-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 7860
 
@@ -24,10 +26,14 @@ index: install
 run: index
 	$(BIN)/qa serve --host $(HOST) --port $(PORT)
 
-test: install
+$(CLUSTER_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test,cluster]'
+	touch $(CLUSTER_STAMP)
+
+test: $(CLUSTER_STAMP)
 	$(BIN)/python -m pytest -q -ra
 
-lint: install
+lint: $(CLUSTER_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 

@@ -140,9 +140,11 @@ def update_index(
     # copies, or an index published meanwhile by another writer would be overwritten
     # with stale article hashes (or the same article inserted twice).
     with writer_lock(settings.index_dir):
-        return _Update(settings, origin, mirror, rebuild, progress).run(
+        report = _Update(settings, origin, mirror, rebuild, progress).run(
             articles, embedder, aux_embedder
         )
+        _publish_to_store(settings, progress)
+        return report
 
 
 def remove_articles(article_ids: Sequence[str], settings: Settings) -> IndexReport:
@@ -179,7 +181,18 @@ def remove_articles(article_ids: Sequence[str], settings: Settings) -> IndexRepo
                 writer.discard()
                 raise
             sources.published(generation.name, {}, ids)
+        _publish_to_store(settings, progress=False)
         return IndexReport(removed=sorted(ids), chunk_count=manifest.chunk_count)
+
+
+def _publish_to_store(settings: Settings, progress: bool) -> None:
+    """Bring a configured Qdrant collection in line with what was just published here
+    (under the writer lock, so publications reach it in order); the embedded store
+    needs nothing more."""
+    if settings.store:
+        from index.store.qdrant.publish import publish
+
+        publish(settings.index_dir, settings.store, progress)
 
 
 class _Update:

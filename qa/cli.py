@@ -19,7 +19,12 @@ EXIT_USAGE = 2
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    return Settings.from_env(index_dir=args.index_dir)
+    return Settings.from_env(index_dir=args.index_dir, store=args.store)
+
+
+def _into(settings: Settings) -> str:
+    """Where a write went: the index folder, and the collection it was published to."""
+    return f"{settings.index_dir} and {settings.store}" if settings.store else str(settings.index_dir)
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -36,7 +41,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     _warn_skipped(report.skipped)
     what = f"indexed {args.folder}" if args.folder else "rebuilt"
     print(
-        f"{what} into {settings.index_dir}: "
+        f"{what} into {_into(settings)}: "
         f"{len(report.added)} added, {len(report.updated)} updated, "
         f"{len(report.removed)} removed, {len(report.unchanged)} unchanged; "
         f"{report.chunk_count} chunks" + (" (every article re-embedded)" if report.rebuilt else "")
@@ -61,7 +66,7 @@ def cmd_add(args: argparse.Namespace) -> int:
     report = update_index(articles, settings, ADDED, progress=not args.quiet)
     _warn_skipped(report.skipped)
     print(
-        f"added to {settings.index_dir}: {len(report.added)} added, {len(report.updated)} "
+        f"added to {_into(settings)}: {len(report.added)} added, {len(report.updated)} "
         f"updated, {len(report.unchanged)} unchanged; {report.chunk_count} chunks"
     )
     return 0
@@ -89,7 +94,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     report = remove_articles(args.ids, settings)
-    print(f"removed {len(report.removed)} from {settings.index_dir}; {report.chunk_count} chunks")
+    print(f"removed {len(report.removed)} from {_into(settings)}; {report.chunk_count} chunks")
     return 0
 
 
@@ -171,6 +176,11 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--index-dir", type=Path, default=None,
         help="index directory (default: $QA_INDEX_DIR or .qa)",
+    )
+    common.add_argument(
+        "--store", default=None, metavar="URL",
+        help="search (and publish to) a Qdrant collection, qdrant://HOST:PORT/COLLECTION "
+             "(default: $QA_STORE, else the embedded store in the index directory)",
     )
     parser = argparse.ArgumentParser(
         prog="qa", description="Index news articles, ask questions, get cited passages."

@@ -1,0 +1,192 @@
+"""The index on Qdrant (index/store/qdrant/), against qdrant-client's local mode: the same
+passages, scores and filters as the embedded store, publications that add, replace and
+remove articles, and a publication that fails half-way leaving the previous state live.
+
+The engine semantics the scoring relies on (sparse idf, filters inside the search,
+max-sim) are checked against the engine's own core in tests/test_qdrant_engine.py.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from index.articles import Article
+from index.builder import remove_articles, update_index
+from index.config import Settings
+from index.errors import IndexMissingError, ModelMismatchError, QAError
+from index.store.qdrant import schema
+from index.store.qdrant.publish import publish
+from index.store.qdrant.reader import QdrantLocation, QdrantReader
+from qa.retriever import MODES, PassageFilter, Retriever
+
+ROOT = Path(__file__).resolve().parent.parent
+QUESTIONS = [json.loads(line)["question"] for line in (ROOT / "tests/data/seed_questions.jsonl").open()]
+
+
+@pytest.fixture
+def writable(seed_settings: Settings, tmp_path: Path) -> Settings:
+    """A copy of the seed index that publishes to a fresh local-mode collection."""
+    index_dir = tmp_path / ".qa"
+    shutil.copytree(seed_settings.index_dir, index_dir)
+    return replace(seed_settings, index_dir=index_dir, store=f"qdrant+local://{tmp_path}/qdrant/news")
+
+
+@pytest.fixture
+def both(writable: Settings, embedder, aux) -> tuple[Retriever, Retriever]:
+    """Retrievers over the embedded seed index and over its publication to Qdrant."""
+    assert writable.store and publish(writable.index_dir, writable.store, progress=False).generation == 1
+    return Retriever(replace(writable, store=None), embedder, aux), Retriever(writable, embedder, aux)
+
+
+def ranked(retriever: Retriever, question: str, mode: str, where: PassageFilter | None = None) -> list[tuple]:
+    """What a reader sees of a search, chunk ids aside (each store numbers its own)."""
+    return [(p.source, p.start, p.end, round(p.score, 3), [c.source for c in p.also_in])
+            for p in retriever.search(question, k=5, mode=mode, where=where)]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_every_seed_question_ranks_the_same_passages_on_both_stores(both, mode):
+    embedded, qdrant = both
+    assert isinstance(qdrant.reader, QdrantReader)
+    for question in QUESTIONS:
+        assert ranked(qdrant, question, mode) == ranked(embedded, question, mode), question
+
+
+def test_filters_run_inside_the_search_as_in_the_embedded_store(both):
+    embedded, qdrant = both
+    articles = embedded.reader.articles()
+    assert qdrant.reader.articles() == articles
+    dated = sorted(date[:10] for _, _, date in articles if date)
+    for where in (PassageFilter(sources=(articles[-1][0],)), PassageFilter(date_from=dated[1]),
+                  PassageFilter(date_to=dated[0]), PassageFilter(date_from=dated[0], date_to=dated[1])):
+        for question in QUESTIONS[:6]:
+            assert ranked(qdrant, question, "default", where) == ranked(embedded, question, "default", where)
+    chunks = len(embedded.reader.chunk_ids_where(sources=(articles[-1][0],)))
+    only = qdrant.search(QUESTIONS[0], k=chunks, where=PassageFilter(sources=(articles[-1][0],)))
+    assert len(only) == chunks and {p.source for p in only} == {articles[-1][0]}
+
+
+def test_answers_quote_the_sentences_stored_in_qdrant(both):
+    embedded, qdrant = both
+    ids = [p.chunk_id for p in qdrant.search(QUESTIONS[0], k=3)]
+    stored = qdrant.reader.sentences(ids)
+    assert set(stored) == set(ids)
+    for spans, vectors in stored.values():
+        assert len(spans) == len(vectors) and vectors.shape[1] == qdrant.reader.manifest.dimension
+
+
+def test_publications_add_replace_and_remove_articles(writable, embedder, aux):
+    assert writable.store
+    publish(writable.index_dir, writable.store, progress=False)
+    location = QdrantLocation(writable.store)
+    qdrant = Retriever(writable, embedder, aux)
+    question = "What did the mayor of Tromsø say about the midnight sun festival?"
+    text = "The mayor of Tromsø said the midnight sun festival drew a record number of visitors this summer."
+    update_index([Article("tromso", "Tromsø festival", text, "2024-06-30", None)], writable,
+                 embedder=embedder, aux_embedder=aux, progress=False)
+    assert location.live() == 2
+    assert qdrant.search(question, k=1)[0].source == "tromso"
+    replaced = text.replace("record number", "small number")
+    update_index([Article("tromso", "Tromsø festival", replaced, "2024-06-30", None)], writable,
+                 embedder=embedder, aux_embedder=aux, progress=False)
+    assert location.live() == 3
+    found = [p for p in qdrant.search(question, k=10) if p.source == "tromso"]
+    assert [p.text for p in found] == [replaced]  # the old version is no longer searchable
+    remove_articles(["tromso"], writable)
+    assert location.live() == 4
+    assert "tromso" not in {p.source for p in qdrant.search(question, k=10)}
+    assert [a for a, _, _ in qdrant.reader.articles()] == [a for a, _, _ in
+                                                            Retriever(replace(writable, store=None)).reader.articles()]
+    # What the last publication removed stays a generation for readers mid-question; earlier removals are gone.
+    points = location.client.count(location.address.collection, exact=True).count
+    assert points == qdrant.reader.size + 1
+
+
+def test_a_publication_that_fails_half_way_leaves_the_previous_state_live(writable, embedder, aux, monkeypatch):
+    assert writable.store
+    publish(writable.index_dir, writable.store, progress=False)
+    location = QdrantLocation(writable.store)
+    qdrant = Retriever(writable, embedder, aux)
+    before = [ranked(qdrant, q, "default") for q in QUESTIONS[:5]]
+    articles = [Article(f"extra{n}", f"Extra {n}", f"Extra article number {n} about the Gulf. " * 20, None, None)
+                for n in range(3)]
+    calls = {"n": 0}
+    real_upsert = location.client.upsert
+
+    def upsert_then_fail(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:  # after the first batch of chunk points went in
+            raise ConnectionError("connection reset by the engine")
+        return real_upsert(*args, **kwargs)
+
+    monkeypatch.setattr(location.client, "upsert", upsert_then_fail)
+    with pytest.raises(QAError, match="still answers from generation 1"):
+        update_index(articles, writable, embedder=embedder, aux_embedder=aux, progress=False)
+    monkeypatch.setattr(location.client, "upsert", real_upsert)
+    assert location.live() == 1
+    assert [ranked(qdrant, q, "default") for q in QUESTIONS[:5]] == before
+    report = publish(writable.index_dir, writable.store, progress=False)  # the next run finishes the job
+    assert report.generation == 2 and report.added == ["extra0", "extra1", "extra2"]
+    live = location.client.count(location.address.collection, exact=True).count
+    assert live == qdrant.reader.size  # nothing written twice
+
+
+def test_a_collection_of_other_models_is_refused(writable, tmp_path):
+    assert writable.store
+    publish(writable.index_dir, writable.store, progress=False)
+    other = tmp_path / "other"
+    shutil.copytree(writable.index_dir, other)
+    manifest = other / (other / "CURRENT").read_text().strip() / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["aux_model"] = "another-model"
+    data.pop("checksum")
+    from index.store.manifest import _checksum
+
+    data["checksum"] = _checksum(data)
+    manifest.write_text(json.dumps(data))
+    with pytest.raises(ModelMismatchError, match="publish to a new collection"):
+        publish(other, writable.store, progress=False)
+
+
+@pytest.mark.parametrize("url, message", [
+    ("http://localhost:6333/news", "unknown store"),
+    ("qdrant://localhost:6333/", "qdrant://HOST:PORT/COLLECTION"),
+    ("qdrant://localhost:6333/news?shard=2", "unknown option"),
+    ("qdrant+local://news", "qdrant\\+local://FOLDER/COLLECTION"),
+])
+def test_a_malformed_store_url_is_refused_before_any_work(url, message):
+    with pytest.raises(QAError, match=message):
+        Settings.from_env(store=url)
+
+
+def test_an_empty_collection_says_how_to_build_one(tmp_path):
+    with pytest.raises(IndexMissingError, match="qa index --store"):
+        QdrantLocation(f"qdrant+local://{tmp_path}/q/empty").open()
+
+
+@pytest.mark.slow
+def test_cli_indexes_into_qdrant_and_asks_it_with_nothing_local(tmp_path):
+    """`qa index --store` then `qa ask --store` from another folder: the reader needs no index folder."""
+    url = f"qdrant+local://{tmp_path}/qdrant/seeds"
+    run = [sys.executable, "-m", "qa.cli"]
+    env_dir = ["--index-dir", str(tmp_path / "writer")]
+    indexed = subprocess.run([*run, "index", *env_dir, "--store", url, "--quiet", str(ROOT / "seeds")],
+                             capture_output=True, text=True, cwd=ROOT, timeout=900)
+    assert indexed.returncode == 0, indexed.stderr
+    assert f"and {url}" in indexed.stdout
+    elsewhere = tmp_path / "reader"
+    elsewhere.mkdir()
+    asked = subprocess.run([*run, "ask", "--index-dir", str(elsewhere / ".qa"), "--store", url, "--json",
+                            "What did Lavrov discuss with Kuwait's foreign minister?"],
+                           capture_output=True, text=True, cwd=elsewhere, timeout=600)
+    assert asked.returncode == 0, asked.stderr
+    assert not (elsewhere / ".qa").exists()
+    assert json.loads(asked.stdout)["passages"][0]["source"] == "002_717a5c15cf0cef70"
+    schema._close_clients()
