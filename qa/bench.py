@@ -493,7 +493,11 @@ def run(
     answers: bool = False,
 ) -> BenchResults:
     """Index each dataset (or reuse its cached index) and measure every config on it;
-    with `answers`, score the answers too (`evaluate_answers`)."""
+    with `answers`, score the answers too (`evaluate_answers`). With `settings.store`
+    (a Qdrant URL), each index is also published to a collection of its own (the URL's
+    collection name, a dash, the dataset's) and every config is measured on both stores
+    in the same run, the Qdrant one as `qdrant:CONFIG`."""
+    store, settings = settings.store, replace(settings, store=None)
     embedder = embedder or Embedder(settings)  # each model loads once
     aux_embedder = aux_embedder or AuxEmbedder()
     with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
@@ -511,15 +515,18 @@ def run(
                     dataset, index_settings, embedder, aux_embedder, identity))
                 retrievers[owner] = Retriever(index_settings, embedder, aux_embedder)
                 retrievers[owner].search("warm up", k=1)  # open the index before timing
+                if store:
+                    retrievers[f"qdrant:{owner}"] = _published(index_settings, store, owner, embedder, aux_embedder)
             else:
                 dataset.results["index_shared_with"] = owner
             retriever = retrievers[owner]
             dataset.results["documents"] = len(dataset.articles)
             dataset.results["questions"] = len(dataset.questions)
+            on_store = [(f"qdrant:{c}", c, retrievers[f"qdrant:{owner}"]) for c in configs] if store else []
             dataset.results["configs"] = {
-                config: evaluate(dataset.questions, partial(retriever.search, mode=config),
-                                 f"{dataset.name}/{config}")
-                for config in configs
+                label: evaluate(dataset.questions, partial(searcher.search, mode=config),
+                                f"{dataset.name}/{label}")
+                for label, config, searcher in [(c, c, retriever) for c in configs] + on_store
             } if any(q.answerable for q in dataset.questions) else {}
             if answers:
                 dataset.results["answers"] = evaluate_answers(
@@ -534,6 +541,23 @@ def run(
         "cpu": this_cpu().as_dict(),
         "datasets": {d.name: d.results for d in datasets},
     }
+
+
+def _published(
+    settings: Settings, store: str, owner: str, embedder: MainModel, aux_embedder: EmbeddingModel,
+) -> Retriever:
+    """A retriever over the index in `settings.index_dir` published to its own collection."""
+    from index.store.qdrant.publish import publish
+    from index.store.qdrant.schema import QdrantAddress
+
+    address = QdrantAddress.parse(store)
+    url = address.url.replace(f"/{address.collection}", f"/{address.collection}-{owner}", 1)
+    started = time.perf_counter()
+    publish(settings.index_dir, url)
+    print(f"published {settings.index_dir} to {url} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    retriever = Retriever(replace(settings, store=url), embedder, aux_embedder)
+    retriever.search("warm up", k=1)
+    return retriever
 
 
 def _now() -> str:
@@ -699,6 +723,10 @@ def build_parser() -> argparse.ArgumentParser:
                              "how many were answered from a right article, from a wrong one, or "
                              "abstained on, and how many unanswerable ones (no gold_source) were "
                              "answered anyway")
+    parser.add_argument("--store", default=None, metavar="URL",
+                        help="also publish each index to Qdrant (qdrant://HOST:PORT/PREFIX, one collection "
+                             "PREFIX-DATASET each) and measure every config there too, as qdrant:CONFIG "
+                             "(default: $QA_STORE)")
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--plot", type=Path, help="write a bar chart (PNG) here")
     return parser
@@ -732,7 +760,7 @@ def main(argv: list[str] | None = None) -> int:
         datasets = with_haystack(datasets, sample_haystack(articles, args.haystack_size, args.seed), articles)
         haystack = {"file": str(args.haystack), "articles_in_file": len(articles),
                     "size": args.haystack_size, "seed": args.seed}
-    results = run(datasets, Settings.from_env(), configs, index_cache=args.index_cache,
+    results = run(datasets, Settings.from_env(store=args.store), configs, index_cache=args.index_cache,
                   answers=args.answers)
     if haystack:
         results["haystack"] = haystack
