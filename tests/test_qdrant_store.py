@@ -25,6 +25,7 @@ from index.store.qdrant import schema
 from index.store.qdrant.publish import publish
 from index.store.qdrant.reader import QdrantLocation, QdrantReader
 from qa.retriever import MODES, PassageFilter, Retriever
+from server import qa_serve
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = [json.loads(line)["question"] for line in (ROOT / "tests/data/seed_questions.jsonl").open()]
@@ -189,4 +190,29 @@ def test_cli_indexes_into_qdrant_and_asks_it_with_nothing_local(tmp_path):
     assert asked.returncode == 0, asked.stderr
     assert not (elsewhere / ".qa").exists()
     assert json.loads(asked.stdout)["passages"][0]["source"] == "002_717a5c15cf0cef70"
+    schema._close_clients()
+
+
+@pytest.mark.slow
+def test_the_chat_answers_and_indexes_uploads_on_qdrant(writable, tmp_path):
+    """`qa serve --store`: answers with citations from the collection; an upload is embedded by the
+    server's writer and published to the collection, then found."""
+    from gradio_client import Client, handle_file
+
+    assert writable.store
+    publish(writable.index_dir, writable.store, progress=False)
+    schema._close_clients()  # local mode admits one process per folder: the server's now
+    upload = tmp_path / "tromso-festival.txt"
+    upload.write_text("Tromsø festival\n\nThe mayor of Tromsø said the midnight sun festival drew a record "
+                      "number of visitors this summer, most of them from Finland.", encoding="utf-8")
+    with qa_serve(writable.index_dir, tmp_path / "serve.log", extra_args=("--store", writable.store)) as url:
+        client = Client(url, verbose=False)
+        kuwait = client.submit("what did Lavrov discuss with Kuwait?", 5, [], api_name="/answer").result(timeout=120)
+        assert "002_717a5c15cf0cef70" in {c["source"] for c in kuwait["citations"]}
+        report, _ = client.predict([handle_file(str(upload))], api_name="/add_articles")
+        assert "Indexed 1 new" in report, report
+        festival = client.submit("Where did the festival's visitors come from?", 5, [],
+                                 api_name="/answer").result(timeout=120)
+        assert festival["passages"][0]["source"] == "tromso-festival"
+    assert QdrantLocation(writable.store).live() == 2
     schema._close_clients()
