@@ -20,6 +20,7 @@ import pytest
 from index.articles import Article
 from index.builder import remove_articles, update_index
 from index.config import Settings
+from index.sources import ADDED
 from index.errors import IndexMissingError, ModelMismatchError, QAError
 from index.store.qdrant import schema
 from index.store.qdrant.publish import publish
@@ -94,6 +95,10 @@ def test_publications_add_replace_and_remove_articles(writable, embedder, aux):
                  embedder=embedder, aux_embedder=aux, progress=False)
     assert location.live() == 2
     assert qdrant.search(question, k=1)[0].source == "tromso"
+    catalog = {p.payload["article_id"]: p.payload for p in schema.scroll(
+        location.client, location.address.catalog, schema.live_filter(2), True) if p.payload}
+    assert catalog["tromso"]["origin"] == ADDED and text in catalog["tromso"]["source"]["text"]
+    assert set(catalog) == {a for a, _, _ in qdrant.reader.articles()}  # the catalog lives in the cluster
     replaced = text.replace("record number", "small number")
     update_index([Article("tromso", "Tromsø festival", replaced, "2024-06-30", None)], writable,
                  embedder=embedder, aux_embedder=aux, progress=False)

@@ -29,6 +29,7 @@ from index.store.qdrant.schema import (
     ARTICLE, BM25, DENSE, SENTENCES, STATE, STATE_ID, TERMS, BM25Constants, article_point_id, chunk_point_id,
     create_collections, day_number, live_filter, scroll,
 )
+from index.sources import SourceStore
 from index.store.reader import IndexReader
 from index.text.search import tokenize_for_search
 
@@ -62,14 +63,16 @@ def publish(index_dir: Path, url: str, progress: bool = True) -> PublishReport:
     location = QdrantLocation(url)
     source = IndexReader(index_dir)
     try:
-        return _Publication(location, source, progress).run()
+        with SourceStore(index_dir) as kept:
+            return _Publication(location, source, kept, progress).run()
     finally:
         source.close()
 
 
 class _Publication:
-    def __init__(self, location: QdrantLocation, source: IndexReader, progress: bool) -> None:
+    def __init__(self, location: QdrantLocation, source: IndexReader, kept: SourceStore, progress: bool) -> None:
         self.location = location
+        self.kept = kept
         self.address = location.address
         self.client: QdrantClient = location.client
         self.source = source
@@ -157,10 +160,13 @@ class _Publication:
         hubness_keys = sorted({(name, key) for s in self.source.segments
                                for name, key in (s.entry.get("hubness") or {}).items()})
         titles = {a: (title, date) for a, title, date in self.source.articles()}
+        origins = self.kept.origins(added)
+        wanted = set(added)
+        texts = {a: source for a, _, _, source in self.kept.articles() if a in wanted}
         done = 0
         try:
             for batch, chunks in self._batches(added):
-                self._write_chunks(chunks, hashes, generation, bm25, hubness_keys)
+                self._write_chunks(chunks, hashes, origins, generation, bm25, hubness_keys)
                 signatures = self.source.signatures(batch)
                 outlets = {c.article_id: c.outlet for c, _ in chunks}
                 counts = {a: sum(c.article_id == a for c, _ in chunks) for a in batch}
@@ -169,6 +175,7 @@ class _Publication:
                         "kind": ARTICLE, "article_id": a, "content_hash": hashes[a], "title": titles[a][0],
                         "date": titles[a][1], "outlet": outlets.get(a), "chunks": counts[a], "added": generation,
                         "signature": base64.b64encode(signatures[a]).decode() if a in signatures else None,
+                        "origin": origins.get(a), "source": asdict(texts[a]) if a in texts else None,
                     }) for a in batch
                 ])
                 done += len(batch)
@@ -181,8 +188,9 @@ class _Publication:
         finally:
             bar.close()
 
-    def _write_chunks(self, chunks: list[tuple[StoredChunk, list[str]]], hashes: dict[str, str], generation: int,
-                      bm25: BM25Constants, hubness_keys: list[tuple[str, str]]) -> None:
+    def _write_chunks(self, chunks: list[tuple[StoredChunk, list[str]]], hashes: dict[str, str],
+                      origins: dict[str, str | None], generation: int, bm25: BM25Constants,
+                      hubness_keys: list[tuple[str, str]]) -> None:
         from qdrant_client import models as qm
 
         if not chunks:
@@ -204,6 +212,7 @@ class _Publication:
                 "article_id": chunk.article_id, "content_hash": hashes[chunk.article_id], "ordinal": chunk.ordinal,
                 "start": chunk.start, "end": chunk.end, "text": chunk.text, "title": chunk.title,
                 "date": chunk.date, "day": day_number(chunk.date) if chunk.date else None, "outlet": chunk.outlet,
+                "origin": origins.get(chunk.article_id),
                 TERMS: sorted(set(tokens)), "sentences": [list(span) for span in spans], "added": generation,
                 "hubness": [[name, key, float(values[n])] for (name, key), values in hubness.items()
                             if not np.isnan(values[n])],
