@@ -144,6 +144,19 @@ def test_a_publication_that_fails_half_way_leaves_the_previous_state_live(writab
     assert live == qdrant.reader.size  # nothing written twice
 
 
+def test_a_second_writer_folder_cannot_erase_what_the_first_published(writable, tmp_path):
+    assert writable.store
+    publish(writable.index_dir, writable.store, progress=False)
+    elsewhere = tmp_path / "elsewhere" / ".qa"
+    shutil.copytree(writable.index_dir, elsewhere)
+    (elsewhere / "qdrant-writer").unlink()  # a folder that never published here
+    with pytest.raises(QAError, match="published from another index folder"):
+        publish(elsewhere, writable.store, progress=False)
+    moved = tmp_path / "moved" / ".qa"
+    shutil.copytree(writable.index_dir, moved)  # the writer's folder, copied to another machine
+    assert publish(moved, writable.store, progress=False).generation == 1
+
+
 def test_a_collection_of_other_models_is_refused(writable, tmp_path):
     assert writable.store
     publish(writable.index_dir, writable.store, progress=False)

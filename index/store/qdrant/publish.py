@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
 
 #: Articles per batch of points sent to the engine.
 BATCH_ARTICLES = 64
+#: File in the index folder naming it as the one that publishes to its collections.
+WRITER_ID = "qdrant-writer"
 #: Manifest fields a collection keeps (the rest describe local files).
 MANIFEST_FIELDS = ("model", "dimension", "chunking", "chunk_count", "article_count", "aux_model",
                    "aux_dimension", "backend", "quantization")
@@ -72,6 +75,7 @@ def publish(index_dir: Path, url: str, progress: bool = True) -> PublishReport:
 class _Publication:
     def __init__(self, location: QdrantLocation, source: IndexReader, kept: SourceStore, progress: bool) -> None:
         self.location = location
+        self.index_dir = source.generation.parent
         self.kept = kept
         self.address = location.address
         self.client: QdrantClient = location.client
@@ -86,6 +90,13 @@ class _Publication:
                 f"{self.address.url} holds vectors made with {state['manifest']['model']} "
                 f"({state['manifest']['backend']}, second model {state['manifest']['aux_model']}), "
                 "not with this index's settings; publish to a new collection, or delete this one first"
+            )
+        writer = _writer_id(self.index_dir)
+        if state is not None and state.get("writer") != writer:
+            raise QAError(
+                f"{self.address.url} is published from another index folder than {self.index_dir}; "
+                "publishing from this one would remove what only the other holds. Publish from that "
+                "folder (copy it here to move the writer), or to a new collection"
             )
         if not self.client.collection_exists(self.address.catalog):
             create_collections(self.client, self.address, self.source.manifest.dimensions)
@@ -103,7 +114,7 @@ class _Publication:
         self._mark_removed(removed, live, report.generation)
         manifest = {name: getattr(self.source.manifest, name) for name in MANIFEST_FIELDS}
         self.client.upsert(self.address.catalog, wait=True, points=[self._point(STATE_ID, {
-            "kind": STATE, "generation": report.generation, "profile": self.profile,
+            "kind": STATE, "generation": report.generation, "profile": self.profile, "writer": writer,
             "manifest": manifest, "bm25": asdict(bm25),
         })])
         self._drop_removed_before(report.generation)
@@ -240,6 +251,16 @@ class _Publication:
         for collection in (self.address.collection, self.address.catalog):
             self.client.delete(collection, wait=True, points_selector=qm.FilterSelector(filter=qm.Filter(
                 must=[qm.FieldCondition(key="removed", range=qm.Range(lt=generation))])))
+
+
+def _writer_id(index_dir: Path) -> str:
+    """The index folder's identity, made on its first publication: a collection takes
+    publications from one folder only (wherever it is copied), as an index folder takes
+    one writer at a time."""
+    path = index_dir / WRITER_ID
+    if not path.exists():
+        path.write_text(uuid.uuid4().hex, encoding="utf-8")
+    return path.read_text(encoding="utf-8").strip()
 
 
 def _search_tokens(chunk: StoredChunk) -> list[str]:
