@@ -43,10 +43,14 @@ class QdrantLocation:
         return client_for(self.address)
 
     def state(self) -> dict[str, Any] | None:
-        """The state point's payload, None before the first publication."""
-        if not self.client.collection_exists(self.address.catalog):
-            return None
-        found = self.client.retrieve(self.address.catalog, [STATE_ID], with_payload=True)
+        """The state point's payload, None before the first publication (one request: the
+        retriever asks before every question)."""
+        try:
+            found = self.client.retrieve(self.address.catalog, [STATE_ID], with_payload=True)
+        except Exception:
+            if not self.client.collection_exists(self.address.catalog):
+                return None
+            raise
         return dict(found[0].payload or {}) if found else None
 
     def live(self) -> int | None:
@@ -145,25 +149,30 @@ class QdrantReader:
         rows.sort(key=lambda r: r[2] or "", reverse=True)  # undated last, as the embedded store
         return rows
 
-    def _payloads(self, chunk_ids: Sequence[int], fields: list[str] | bool) -> dict[int, dict[str, Any]]:
-        """Payload of the live chunks among `chunk_ids`, by id."""
+    def _live_records(
+        self, chunk_ids: Sequence[int], fields: list[str], vector: str | None = None,
+    ) -> dict[int, tuple[dict[str, Any], Any]]:
+        """(payload fields, the named vector) of the live chunks among `chunk_ids`, by id."""
         ids = [int(i) for i in dict.fromkeys(chunk_ids)]
         if not ids:
             return {}
-        wanted = fields if isinstance(fields, bool) else [*fields, "added", "removed"]
-        found = self.client.retrieve(self.address.collection, ids, with_payload=wanted)
-        return {int(p.id): p.payload for p in found if p.payload and self._is_live(p.payload)}
+        found = self.client.retrieve(self.address.collection, ids, with_payload=[*fields, "added", "removed"],
+                                     with_vectors=[vector] if vector else False)
+        return {int(p.id): (p.payload, p.vector.get(vector) if vector and isinstance(p.vector, dict) else None)
+                for p in found if p.payload and self._is_live(p.payload)}
 
     def _is_live(self, payload: dict[str, Any]) -> bool:
+        """What `live_filter` says, for points fetched by id (retrieval takes no filter)."""
         removed = payload.get("removed")
         return payload["added"] <= self.generation and (removed is None or removed > self.generation)
 
     def hubness(self, chunk_ids: Sequence[int], key: str, aux: bool = False) -> np.ndarray:
         name = AUX_VECTORS if aux else VECTORS
-        stored = self._payloads(chunk_ids, ["hubness"])
+        stored = self._live_records(chunk_ids, ["hubness"])
         out = np.full(len(chunk_ids), np.nan, dtype=np.float32)
         for n, chunk_id in enumerate(chunk_ids):
-            for vectors, measured_under, value in (stored.get(int(chunk_id)) or {}).get("hubness", []):
+            payload = stored[int(chunk_id)][0] if int(chunk_id) in stored else {}
+            for vectors, measured_under, value in payload.get("hubness", []):
                 if vectors == name and measured_under == key:
                     out[n] = value
         return out
@@ -179,31 +188,20 @@ class QdrantReader:
         return {p.payload["article_id"]: base64.b64decode(p.payload["signature"])
                 for p in points if p.payload and p.payload.get("signature")}
 
-    def _vectors_of(self, chunk_ids: Sequence[int], using: str) -> dict[int, Any]:
-        ids = [int(i) for i in dict.fromkeys(chunk_ids)]
-        if not ids:
-            return {}
-        found = self.client.retrieve(self.address.collection, ids, with_payload=["added", "removed"],
-                                     with_vectors=[using])
-        return {int(p.id): (p.vector or {}).get(using) for p in found  # type: ignore[union-attr]
-                if p.payload and self._is_live(p.payload)}
-
     def vectors(self, chunk_ids: Sequence[int], aux: bool = False) -> np.ndarray:
         name = AUX_VECTORS if aux else VECTORS
-        stored = self._vectors_of(chunk_ids, DENSE[name])
+        stored = self._live_records(chunk_ids, [], DENSE[name])
         out = np.zeros((len(chunk_ids), self.manifest.dimensions[name]), dtype=np.float32)
         for n, chunk_id in enumerate(chunk_ids):
-            if stored.get(int(chunk_id)) is not None:
-                out[n] = stored[int(chunk_id)]
+            if int(chunk_id) in stored:
+                out[n] = stored[int(chunk_id)][1]
         return out
 
     def sentences(self, chunk_ids: Sequence[int]) -> dict[int, tuple[list[tuple[int, int]], np.ndarray]]:
-        vectors = self._vectors_of(chunk_ids, SENTENCES)
-        spans = self._payloads(list(vectors), ["sentences"])
         return {
-            chunk_id: ([(int(s), int(e)) for s, e in spans[chunk_id]["sentences"]],
+            chunk_id: ([(int(start), int(end)) for start, end in payload["sentences"]],
                        np.asarray(rows, dtype=np.float32))
-            for chunk_id, rows in vectors.items() if rows and chunk_id in spans
+            for chunk_id, (payload, rows) in self._live_records(chunk_ids, ["sentences"], SENTENCES).items() if rows
         }
 
     def best_sentences(self, query: np.ndarray, chunk_ids: Sequence[int]) -> np.ndarray:
@@ -212,11 +210,11 @@ class QdrantReader:
         return np.array([best.get(int(i), np.nan) for i in chunk_ids], dtype=np.float32)
 
     def chunks(self, ids: Sequence[int]) -> dict[int, StoredChunk]:
-        rows = self._payloads(ids, ["article_id", "ordinal", "start", "end", "text", "title", "date", "outlet"])
+        rows = self._live_records(ids, ["article_id", "ordinal", "start", "end", "text", "title", "date", "outlet"])
         return {
             chunk_id: StoredChunk(chunk_id, p["article_id"], p["ordinal"], p["start"], p["end"], p["text"],
                                   p["title"], p.get("date"), p.get("outlet"))
-            for chunk_id, p in rows.items()
+            for chunk_id, (p, _) in rows.items()
         }
 
     def close(self) -> None:
