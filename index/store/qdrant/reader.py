@@ -29,6 +29,10 @@ if TYPE_CHECKING:
     from qdrant_client import QdrantClient
     from qdrant_client import models as qm
 
+#: Chunks whose terms a reader keeps for `contains` (a few hundred bytes each).
+MAX_CACHED_TERMS = 200_000
+
+
 class QdrantLocation:
     """A collection as a `StoreLocation`: its live generation is the catalog's state point."""
 
@@ -223,10 +227,13 @@ class QdrantReader:
 
 class QdrantLexical:
     """BM25 on Qdrant: sparse vectors for ranking, the `terms` keyword field for document
-    frequencies (a facet, read once per state) and for which chunks hold a term."""
+    frequencies (a facet, read once per state) and for which chunks hold a term (read
+    once per chunk)."""
 
     def __init__(self, reader: QdrantReader) -> None:
         self._reader = reader
+        #: chunk id -> its distinct search terms, for `contains` (coverage of named terms).
+        self._terms: dict[int, frozenset[str]] = {}
 
     def __len__(self) -> int:
         return self._reader.size
@@ -252,14 +259,15 @@ class QdrantLexical:
         return lucene_idf(self._reader.size, self.df(token))
 
     def contains(self, tokens: Sequence[str], chunk_ids: np.ndarray) -> np.ndarray:
-        from qdrant_client import models as qm
-
         ids = np.asarray(chunk_ids, dtype=np.int64)
-        if not len(ids) or not tokens:
-            return np.zeros(len(ids), dtype=bool)
-        holding = qm.FieldCondition(key=TERMS, match=qm.MatchAny(any=list(tokens)))
-        found = self._reader.scroll_ids(self._reader.filter(np.unique(ids), holding))
-        return np.isin(ids, np.asarray(found, dtype=np.int64))
+        missing = [i for i in dict.fromkeys(ids.tolist()) if i not in self._terms]
+        if missing:  # a point's terms never change: fetched once per chunk, one request
+            if len(self._terms) > MAX_CACHED_TERMS:
+                self._terms.clear()
+            for chunk_id, (payload, _) in self._reader._live_records(missing, [TERMS]).items():
+                self._terms[chunk_id] = frozenset(payload[TERMS])
+        wanted = set(tokens)
+        return np.array([not wanted.isdisjoint(self._terms.get(int(i), ())) for i in ids], dtype=bool)
 
     def search(self, tokens: list[str], k: int, allowed: np.ndarray | None = None) -> Hits:
         from qdrant_client import models as qm
