@@ -158,8 +158,9 @@ class RayEmbedding:
             return self.ray.get(refs)
         except exceptions.RayActorError as exc:
             raise QAError(
-                f"Ray failed {what}: its actor died for good, Ray restarts each one at most {MAX_RESTARTS} "
-                f"times ({_first_line(exc)}); the steps published so far stay, run the same command to go on"
+                f"Ray failed {what}: its actor died and was not restarted (Ray restarts each at most "
+                f"{MAX_RESTARTS} times): {_first_line(exc)}; the steps published so far stay, "
+                "run the same command to go on"
             ) from exc
         except exceptions.RayTaskError as exc:
             raise QAError(f"Ray failed {what}: {_first_line(exc.cause or exc)}") from exc
