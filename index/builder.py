@@ -12,10 +12,12 @@ index/compat.py; a rebuild re-embeds every kept article, from every origin.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 from tqdm import tqdm
@@ -34,8 +36,10 @@ from index.sources import ADDED, UPLOADED, SourceStore, folder_origin, is_folder
 from index.store.generation import article_rows, current_generation, open_catalog, read_manifest
 from index.store.integrity import verify_generation
 from index.store.manifest import Manifest
-from index.store.writer import IndexWriter, writer_lock
+from index.store.writer import IndexWriter, StagedArticle, writer_lock
 from index.models import EmbeddingModel, MainModel, check_aux_model
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -87,10 +91,13 @@ def build_index(
     rebuild: bool = False,
     progress: bool = True,
     aux_embedder: EmbeddingModel | None = None,
+    ray: str | None = None,
 ) -> IndexReport:
     """Mirror `folder` into the index: add, update and remove the articles it owns.
 
     With `rebuild`, every other kept article is re-embedded too, into a fresh index.
+    With `ray` (a cluster address, `local` or `auto`: index/ray_embedding.py), the
+    chunking and embedding run on Ray actors; this process still writes the index.
     """
     loaded = load_folder(folder)
     if not loaded.articles:
@@ -100,7 +107,7 @@ def build_index(
         )
     report = update_index(
         loaded.articles, settings, folder_origin(folder), mirror=True, rebuild=rebuild,
-        embedder=embedder, aux_embedder=aux_embedder, progress=progress,
+        embedder=embedder, aux_embedder=aux_embedder, progress=progress, ray=ray,
     )
     report.skipped = loaded.skipped + report.skipped
     return report
@@ -111,10 +118,12 @@ def rebuild_index(
     embedder: MainModel | None = None,
     progress: bool = True,
     aux_embedder: EmbeddingModel | None = None,
+    ray: str | None = None,
 ) -> IndexReport:
-    """Re-embed every kept article, from every origin, with the current settings."""
+    """Re-embed every kept article, from every origin, with the current settings
+    (on Ray actors with `ray`, as in `build_index`)."""
     return update_index([], settings, None, rebuild=True, embedder=embedder,
-                        aux_embedder=aux_embedder, progress=progress)
+                        aux_embedder=aux_embedder, progress=progress, ray=ray)
 
 
 def update_index(
@@ -127,6 +136,7 @@ def update_index(
     embedder: MainModel | None = None,
     aux_embedder: EmbeddingModel | None = None,
     progress: bool = True,
+    ray: str | None = None,
 ) -> IndexReport:
     """Add or replace `articles`, which come from `origin`, taking them over from any
     other origin. With `mirror`, `origin` is a folder and `articles` is all of it: its
@@ -135,12 +145,14 @@ def update_index(
     `rebuild`, every other kept article is re-embedded too, into a fresh index.
 
     Pass loaded embedders to reuse them across calls; each one loads its model once.
+    With `ray`, chunking and embedding run on Ray actors (index/ray_embedding.py) and
+    this process writes what they return, in the same steps as without.
     """
     # The lock comes first: the live manifest read below must be the one the writer
     # copies, or an index published meanwhile by another writer would be overwritten
     # with stale article hashes (or the same article inserted twice).
     with writer_lock(settings.index_dir):
-        report = _Update(settings, origin, mirror, rebuild, progress).run(
+        report = _Update(settings, origin, mirror, rebuild, progress, ray).run(
             articles, embedder, aux_embedder
         )
         _publish_to_store(settings, progress)
@@ -199,17 +211,22 @@ class _Update:
     """One locked run of `update_index`: check, plan, embed, publish, keep sources."""
 
     def __init__(self, settings: Settings, origin: str | None, mirror: bool, rebuild: bool,
-                 progress: bool) -> None:
+                 progress: bool, ray: str | None) -> None:
         self.settings = settings
         self.index_dir = settings.index_dir
         self.origin = origin
         self.mirror = mirror
         self.rebuild = rebuild
         self.progress = progress
+        self.ray = ray
         self.report = IndexReport(rebuilt=rebuild)
 
     def run(self, articles: Sequence[Article], embedder: MainModel | None,
             aux_embedder: EmbeddingModel | None) -> IndexReport:
+        if self.ray is not None:
+            from index.ray_embedding import import_ray
+
+            import_ray()  # without Ray, say so before any model loads
         previous, damaged = self._live_manifest()
         if previous is not None and not self.rebuild:
             check_compatible(self.index_dir, previous, self.settings.model)  # before any model loads
@@ -249,8 +266,9 @@ class _Update:
         updated, rebuilt = set(self.report.updated), {a.id: a.content_hash for a in todo}
         writer: IndexWriter | None = None
         progress = _Progress(len(todo), enabled=self.progress)
-        with ThreadPoolExecutor(1, thread_name_prefix="second-model") as second_model:
-            for articles, chunked in _steps(todo, chunker, self.settings.publish_every):
+        with ExitStack() as stack:
+            for step in self._embedded_steps(stack, todo, chunker, embedder, aux):
+                articles = [e.article for e in step]
                 if writer is None:
                     manifest = Manifest(
                         model=profile.model, dimension=embedder.dimension, chunking=profile.chunking,
@@ -264,7 +282,8 @@ class _Update:
                     # An updated article's old version leaves in the step that adds the new one.
                     writer.remove_articles(removals + [a.id for a in articles if a.id in updated])
                     sources.put((a, owners[a.id]) for a in articles)  # kept before they are indexed
-                    _embed_into(writer, articles, chunked, embedder, aux, second_model)
+                    for staged in step:
+                        writer.add(staged)
                     if not self.rebuild:
                         generation = writer.publish()
                 except BaseException:
@@ -274,17 +293,37 @@ class _Update:
                     changed = sorted({a.id for a in articles} | set(removals))
                     sources.published(generation.name, {a.id: a.content_hash for a in articles}, changed)
                     writer, live, removals = None, manifest, []
-                progress.step(len(articles), sum(map(len, chunked)))
-            if writer is not None:  # a rebuild: everything at once
-                try:
-                    generation = writer.publish()
-                except BaseException:
-                    writer.discard()
-                    raise
-                # The fresh index holds what was embedded, nothing else.
-                sources.published(generation.name, rebuilt, sorted(set(rebuilt) | set(sources.origins())))
+                progress.step(len(articles), sum(len(e.chunks) for e in step))
+        if writer is not None:  # a rebuild: everything at once
+            try:
+                generation = writer.publish()
+            except BaseException:
+                writer.discard()
+                raise
+            # The fresh index holds what was embedded, nothing else.
+            sources.published(generation.name, rebuilt, sorted(set(rebuilt) | set(sources.origins())))
         progress.close()
         return manifest
+
+    def _embedded_steps(
+        self, stack: ExitStack, todo: list[Article], chunker: Chunker, embedder: MainModel,
+        aux: EmbeddingModel | None,
+    ) -> Iterator[list[StagedArticle]]:
+        """`todo` chunked and embedded, in the steps `_steps` cuts: in this process, or on
+        Ray actors (started here, stopped when `stack` closes) when the run asks for Ray
+        and there is something to embed. Either way this process writes every article
+        once, in order, so steps, resumption and progress are the same."""
+        per_step = self.settings.publish_every
+        if self.ray is None or not todo:
+            second_model = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="second-model"))
+            return (
+                embed_articles([a for a, _ in step], [chunks for _, chunks in step], embedder, aux, second_model)
+                for step in _steps(((a, chunker.split(a)) for a in todo), lambda pair: len(pair[1]), per_step)
+            )
+        from index.ray_embedding import RayEmbedding
+
+        on_ray = stack.enter_context(RayEmbedding(self.ray, self.settings, embedding_profile(embedder, aux, chunker)))
+        return _steps(on_ray.embed(todo), lambda embedded: len(embedded.chunks), per_step)
 
     def _reconcile(self, sources: SourceStore, previous: Manifest | None) -> dict[str, str]:
         """`_reconcile` for this run; a rebuild goes on from the kept sources alone when
@@ -438,24 +477,20 @@ def _unique_by_id(articles: Sequence[Article], report: IndexReport) -> list[Arti
     return list(seen.values())
 
 
-def _steps(
-    articles: Sequence[Article], chunker: Chunker, chunks_per_step: int,
-) -> Iterator[tuple[list[Article], list[list[Chunk]]]]:
-    """The articles, chunked, in runs that each reach `chunks_per_step` chunks (the last
-    may hold fewer); one empty run when there are none, so removals still publish."""
-    step: list[Article] = []
-    chunked: list[list[Chunk]] = []
+def _steps(items: Iterable[T], chunks_of: Callable[[T], int], chunks_per_step: int) -> Iterator[list[T]]:
+    """The items (one per article, in order) in runs that each reach `chunks_per_step`
+    chunks (the last may hold fewer); one empty run when there are none, so removals
+    still publish. Both ways of embedding cut their steps here, so they publish alike."""
+    step: list[T] = []
     count, emitted = 0, False
-    for article in articles:
-        chunks = chunker.split(article)
-        step.append(article)
-        chunked.append(chunks)
-        count += len(chunks)
+    for item in items:
+        step.append(item)
+        count += chunks_of(item)
         if count >= chunks_per_step:
-            yield step, chunked
-            step, chunked, count, emitted = [], [], 0, True
+            yield step
+            step, count, emitted = [], 0, True
     if step or not emitted:
-        yield step, chunked
+        yield step
 
 
 class _Progress:
@@ -476,17 +511,29 @@ class _Progress:
         self.bar.close()
 
 
-def _embed_into(
-    writer: IndexWriter,
+def embedding_profile(embedder: MainModel, aux: EmbeddingModel | None, chunker: Chunker) -> dict[str, object]:
+    """Everything about the models and the chunker that decides the stored chunks and
+    vectors: a Ray worker whose profile differs from the writer's (another backend after
+    a fallback, another int8 recipe on another CPU) would make vectors the index must
+    not mix, so it is refused."""
+    return {
+        "model": embedder.name, "backend": embedder.backend, "quantization": embedder.quantization,
+        "dimension": embedder.dimension, "aux_model": aux.name if aux else None,
+        "aux_dimension": aux.dimension if aux else 0, "chunking": chunking_signature(chunker),
+    }
+
+
+def embed_articles(
     articles: Sequence[Article],
     per_article: Sequence[Sequence[Chunk]],
     embedder: MainModel,
     aux: EmbeddingModel | None,
     second_model: ThreadPoolExecutor,
-) -> None:
-    """Embed chunked articles and their sentences, store per article. The second model
-    runs on `second_model`'s thread while the first embeds, so both cores work; a
-    sentence that two overlapping chunks share is embedded once."""
+) -> list[StagedArticle]:
+    """Embed chunked articles and their sentences: the one definition that both this
+    process and the Ray actors (index/ray_embedding.py) run. The second model runs on
+    `second_model`'s thread while the first embeds, so both cores work; a sentence that
+    two overlapping chunks share is embedded once."""
     texts = [c.embedding_text(a.title) for a, chunks in zip(articles, per_article) for c in chunks]
     aux_future = second_model.submit(aux.embed_passages, texts) if aux and texts else None
     try:
@@ -502,18 +549,16 @@ def _embed_into(
         vectors, sentence_vectors = embedded[:len(texts)], embedded[len(texts):]
     finally:
         aux_vectors = aux_future.result() if aux_future else None
-    offset = 0
+    out, offset = [], 0
     for article, chunks, rows in zip(articles, per_article, sentences):
         end = offset + len(chunks)
-        writer.add_article(
-            article, chunks,
-            vectors[offset:end],
-            tokens[offset:end],
+        out.append(StagedArticle(
+            article, list(chunks), vectors[offset:end], tokens[offset:end],
             aux_vectors[offset:end] if aux_vectors is not None else None,
-            rows,
-            sentence_vectors[[by_span[(article.id, s, e)] for _, s, e in rows]],
-        )
+            rows, sentence_vectors[[by_span[(article.id, s, e)] for _, s, e in rows]],
+        ))
         offset = end
+    return out
 
 
 def _sentences_of(chunks: Sequence[Chunk]) -> list[tuple[int, int, int]]:

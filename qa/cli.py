@@ -35,9 +35,10 @@ def cmd_index(args: argparse.Namespace) -> int:
         if not args.rebuild:
             raise QAError("give the FOLDER to index, e.g. `qa index seeds/` "
                           "(or `qa index --rebuild` to re-embed every kept article)")
-        report = rebuild_index(settings, progress=not args.quiet)
+        report = rebuild_index(settings, progress=not args.quiet, ray=args.ray)
     else:
-        report = build_index(Path(args.folder), settings, rebuild=args.rebuild, progress=not args.quiet)
+        report = build_index(Path(args.folder), settings, rebuild=args.rebuild, progress=not args.quiet,
+                             ray=args.ray)
     _warn_skipped(report.skipped)
     what = f"indexed {args.folder}" if args.folder else "rebuilt"
     print(
@@ -195,6 +196,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rebuild", action="store_true",
                    help="re-embed every kept article, from every origin, with the current settings")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument(
+        "--ray", metavar="ADDRESS",
+        help="chunk and embed on Ray actors, this process writes the index: `local` starts Ray here with one "
+             "worker per core; `auto` joins the cluster in RAY_ADDRESS or started by `ray start` here, else "
+             "starts one as `local`; HOST:PORT or ray://HOST:PORT joins that cluster "
+             "(needs `pip install -e '.[cluster]'`)",
+    )
     p.set_defaults(run=cmd_index)
 
     p = sub.add_parser("list", parents=[common], help="the indexed articles and where each came from")

@@ -73,9 +73,15 @@ def remove_stale_work(index_dir: Path) -> None:
     (index_dir / f".{CURRENT}.tmp").unlink(missing_ok=True)
 
 
-@dataclass
-class _Staged:
-    """One article waiting in a writer, with everything its segment rows need."""
+@dataclass(frozen=True)
+class StagedArticle:
+    """One article with everything its segment rows need: what indexing makes of an
+    article (index/builder.py `embed_articles`, in this process or on a Ray actor, so
+    plain data only) and what a writer holds until it publishes.
+
+    `vectors[i]`, `tokens[i]`, `aux_vectors[i]` are `chunks[i]`'s, and
+    `sentence_vectors[j]` is that of `sentences[j]` = (i, start, end): a sentence of
+    `chunks[i]`, with article offsets."""
 
     article: Article
     chunks: Sequence[Chunk]
@@ -130,7 +136,7 @@ class IndexWriter:
         self._opened: dict[str, Segment] = {}
         #: file records of every segment this generation may hold: linked ones keep theirs
         self._records = {n: r for n, r in (previous.files if previous else {}).items() if n != CATALOG}
-        self._pending: dict[str, _Staged] = {}
+        self._pending: dict[str, StagedArticle] = {}
 
     def _copied_catalog(self, previous: Manifest) -> Catalog:
         """The live catalog copied into the work folder (a format-2 manifest's, written out)."""
@@ -174,17 +180,18 @@ class IndexWriter:
         sentences: Sequence[tuple[int, int, int]] = (),
         sentence_vectors: np.ndarray | None = None,
     ) -> None:
-        """Stage one article; `vectors[i]`, `tokens[i]`, `aux_vectors[i]` are `chunks[i]`'s,
-        and `sentence_vectors[j]` is that of `sentences[j]` = (i, start, end): a sentence of
-        `chunks[i]`, with article offsets."""
-        if len(chunks) != len(tokens):
-            raise ValueError(f"{len(chunks)} chunks but {len(tokens)} token lists")
-        if sentence_vectors is not None and len(sentence_vectors) != len(sentences):
-            raise ValueError(f"{len(sentences)} sentences but {len(sentence_vectors)} sentence vectors")
-        if article.id in self.catalog:
-            raise ValueError(f"article {article.id!r} is already indexed; remove it first")
-        self._pending[article.id] = _Staged(article, chunks, vectors, tokens, aux_vectors, sentences,
-                                            sentence_vectors)
+        """Stage one article (the fields of `StagedArticle`)."""
+        self.add(StagedArticle(article, chunks, vectors, tokens, aux_vectors, sentences, sentence_vectors))
+
+    def add(self, staged: StagedArticle) -> None:
+        """Stage one article, checked: each chunk with its tokens, each sentence with its vector."""
+        if len(staged.chunks) != len(staged.tokens):
+            raise ValueError(f"{len(staged.chunks)} chunks but {len(staged.tokens)} token lists")
+        if staged.sentence_vectors is not None and len(staged.sentence_vectors) != len(staged.sentences):
+            raise ValueError(f"{len(staged.sentences)} sentences but {len(staged.sentence_vectors)} sentence vectors")
+        if staged.article.id in self.catalog:
+            raise ValueError(f"article {staged.article.id!r} is already indexed; remove it first")
+        self._pending[staged.article.id] = staged
 
     def publish(self) -> Path:
         """Write the new segment, link the kept ones, merge if needed, make it live."""
