@@ -30,7 +30,6 @@ from index.config import Settings
 from index.embedder import Embedder
 from index.errors import IndexCorruptError, NoArticlesError, QAError
 from index.hubness import hubness_for
-from index.text.search import tokenize_for_search
 from index.sentences import sentence_spans
 from index.sources import ADDED, UPLOADED, SourceStore, folder_origin, is_folder_origin
 from index.store.generation import article_rows, current_generation, open_catalog, read_manifest
@@ -152,6 +151,7 @@ def update_index(
     # copies, or an index published meanwhile by another writer would be overwritten
     # with stale article hashes (or the same article inserted twice).
     with writer_lock(settings.index_dir):
+        _join_store(settings, progress)
         report = _Update(settings, origin, mirror, rebuild, progress, ray).run(
             articles, embedder, aux_embedder
         )
@@ -166,6 +166,7 @@ def remove_articles(article_ids: Sequence[str], settings: Settings) -> IndexRepo
     Unknown ids are refused, all of them named, before anything is written.
     """
     with writer_lock(settings.index_dir):
+        _join_store(settings, progress=False)
         previous = read_manifest(settings.index_dir)
         if previous is None:
             raise NoArticlesError(f"no index in {settings.index_dir}; nothing to remove")
@@ -195,6 +196,25 @@ def remove_articles(article_ids: Sequence[str], settings: Settings) -> IndexRepo
             sources.published(generation.name, {}, ids)
         _publish_to_store(settings, progress=False)
         return IndexReport(removed=sorted(ids), chunk_count=manifest.chunk_count)
+
+
+def _join_store(settings: Settings, progress: bool) -> None:
+    """With a Qdrant store, before anything is embedded: an empty index folder reads the
+    collection back (no embedding), and a folder that does not hold the collection's live
+    state is refused (another folder published since; mirroring this one would lose that)."""
+    if not settings.store:
+        return
+    from index.store.qdrant.lineage import check_current
+    from index.store.qdrant.pull import pull
+    from index.store.qdrant.reader import QdrantLocation
+
+    live = QdrantLocation(settings.store).live()
+    if live is None:
+        return
+    if current_generation(settings.index_dir) is None:
+        pull(settings.index_dir, settings.store, settings.vector_index, progress)
+    else:
+        check_current(settings.index_dir, settings.store, live)
 
 
 def _publish_to_store(settings: Settings, progress: bool) -> None:
@@ -537,7 +557,7 @@ def embed_articles(
     texts = [c.embedding_text(a.title) for a, chunks in zip(articles, per_article) for c in chunks]
     aux_future = second_model.submit(aux.embed_passages, texts) if aux and texts else None
     try:
-        tokens = [tokenize_for_search(text) for text in texts]
+        tokens = [c.search_tokens(a.title) for a, chunks in zip(articles, per_article) for c in chunks]
         sentences = [_sentences_of(chunks) for chunks in per_article]
         unique = list(dict.fromkeys(
             (article.id, start, end) for article, rows in zip(articles, sentences) for _, start, end in rows

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from index.articles import Article
+from index.text.search import tokenize_for_search
 
 #: Split points from coarse to fine, kept at the end of the piece they close.
 #: Arabic punctuation (؟ ؛ ،) sits beside its Latin counterpart; a full stop only splits
@@ -43,6 +44,11 @@ class Chunk:
     def embedding_text(self, title: str) -> str:
         """The text the model sees: the title as a header, then the span."""
         return f"{title}\n{self.text}" if title else self.text
+
+    def search_tokens(self, title: str) -> list[str]:
+        """What BM25 indexes for the chunk: the tokens of the text the model sees, so a
+        word of the title counts for every chunk of its article, as it does in the vectors."""
+        return tokenize_for_search(self.embedding_text(title))
 
 
 class Chunker:

@@ -15,12 +15,14 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from index.articles import Article
 from index.builder import remove_articles, update_index
 from index.config import Settings
-from index.sources import ADDED
+from index.sources import ADDED, SourceStore
+from index.store.reader import IndexReader
 from index.errors import IndexMissingError, ModelMismatchError, QAError
 from index.store.qdrant import schema
 from index.store.qdrant.publish import publish
@@ -144,17 +146,36 @@ def test_a_publication_that_fails_half_way_leaves_the_previous_state_live(writab
     assert live == qdrant.reader.size  # nothing written twice
 
 
-def test_a_second_writer_folder_cannot_erase_what_the_first_published(writable, tmp_path):
+def test_a_fresh_writer_folder_reads_the_collection_back_and_goes_on_from_it(writable, tmp_path, embedder, aux):
+    """A writer on another machine: its empty folder takes the collection's articles, vectors and sources
+    back (nothing embedded), adds its own, publishes; the first folder is then behind and refused."""
     assert writable.store
     publish(writable.index_dir, writable.store, progress=False)
-    elsewhere = tmp_path / "elsewhere" / ".qa"
-    shutil.copytree(writable.index_dir, elsewhere)
-    (elsewhere / "qdrant-writer").unlink()  # a folder that never published here
-    with pytest.raises(QAError, match="published from another index folder"):
-        publish(elsewhere, writable.store, progress=False)
-    moved = tmp_path / "moved" / ".qa"
-    shutil.copytree(writable.index_dir, moved)  # the writer's folder, copied to another machine
-    assert publish(moved, writable.store, progress=False).generation == 1
+    fresh = replace(writable, index_dir=tmp_path / "elsewhere" / ".qa")
+    text = "The mayor of Tromsø said the midnight sun festival drew a record number of visitors this summer."
+    report = update_index([Article("tromso", "Tromsø festival", text, "2024-06-30", None)], fresh,
+                          embedder=embedder, aux_embedder=aux, progress=False)
+    assert report.added == ["tromso"] and not report.updated  # the seeds came back unchanged, not re-embedded
+    location = QdrantLocation(writable.store)
+    assert location.live() == 2
+    first, second = IndexReader(writable.index_dir), IndexReader(fresh.index_dir)
+    seeds = [a for a, _, _ in first.articles()]
+    assert sorted(a for a, _, _ in second.articles()) == sorted(seeds + ["tromso"])
+    for article in seeds:  # the same chunks, vectors and sentence vectors as the folder that embedded them
+        mine, theirs = (r.chunk_ids_where(sources=[article]) for r in (first, second))
+        rows = [{c.ordinal: c.text for c in r.chunks(ids.tolist()).values()} for r, ids in ((first, mine), (second, theirs))]
+        assert rows[0] == rows[1]
+        for aux_vectors in (False, True):
+            assert np.allclose(first.vectors(mine.tolist(), aux_vectors), second.vectors(theirs.tolist(), aux_vectors))
+        assert [s[0] for s in first.sentences(mine.tolist()).values()] == [s[0] for s in second.sentences(theirs.tolist()).values()]
+    with SourceStore(fresh.index_dir) as kept:
+        assert set(kept.origins()) == set(seeds) | {"tromso"}
+    with pytest.raises(QAError, match="another index folder published since"):
+        update_index([Article("other", "Other", "Another article about the Gulf.", None, None)], writable,
+                     embedder=embedder, aux_embedder=aux, progress=False)
+    assert location.live() == 2
+    first.close()
+    second.close()
 
 
 def test_a_collection_of_other_models_is_refused(writable, tmp_path):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ from index.chunking import Chunk
 from index.compat import IndexProfile
 from index.errors import ModelMismatchError, QAError
 from index.segment import AUX_VECTORS, StoredChunk
+from index.store.qdrant.lineage import check_current, record
 from index.store.qdrant.reader import QdrantLocation
 from index.store.qdrant.schema import (
     ARTICLE, BM25, DENSE, SENTENCES, STATE, STATE_ID, TERMS, BM25Constants, article_point_id, chunk_point_id,
@@ -32,7 +32,6 @@ from index.store.qdrant.schema import (
 )
 from index.sources import SourceStore
 from index.store.reader import IndexReader
-from index.text.search import tokenize_for_search
 
 if TYPE_CHECKING:
     from qdrant_client import QdrantClient
@@ -40,8 +39,6 @@ if TYPE_CHECKING:
 
 #: Articles per batch of points sent to the engine.
 BATCH_ARTICLES = 64
-#: File in the index folder naming it as the one that publishes to its collections.
-WRITER_ID = "qdrant-writer"
 #: Manifest fields a collection keeps (the rest describe local files).
 MANIFEST_FIELDS = ("model", "dimension", "chunking", "chunk_count", "article_count", "aux_model",
                    "aux_dimension", "backend", "quantization")
@@ -91,13 +88,8 @@ class _Publication:
                 f"({state['manifest']['backend']}, second model {state['manifest']['aux_model']}), "
                 "not with this index's settings; publish to a new collection, or delete this one first"
             )
-        writer = _writer_id(self.index_dir)
-        if state is not None and state.get("writer") != writer:
-            raise QAError(
-                f"{self.address.url} is published from another index folder than {self.index_dir}; "
-                "publishing from this one would remove what only the other holds. Publish from that "
-                "folder (copy it here to move the writer), or to a new collection"
-            )
+        if state is not None:
+            check_current(self.index_dir, self.address.url, int(state["generation"]))
         if not self.client.collection_exists(self.address.catalog):
             create_collections(self.client, self.address, self.source.manifest.dimensions)
         live = int(state["generation"]) if state else 0
@@ -109,14 +101,15 @@ class _Publication:
         removed = sorted(a for a, h in held.items() if wanted.get(a) != h)
         report = PublishReport(live + 1, added, removed)
         if not added and not removed and state is not None:
-            return PublishReport(live)
+            return PublishReport(live)  # this folder holds the live state already (checked above)
         self._write(added, wanted, report.generation, bm25)
         self._mark_removed(removed, live, report.generation)
         manifest = {name: getattr(self.source.manifest, name) for name in MANIFEST_FIELDS}
         self.client.upsert(self.address.catalog, wait=True, points=[self._point(STATE_ID, {
-            "kind": STATE, "generation": report.generation, "profile": self.profile, "writer": writer,
+            "kind": STATE, "generation": report.generation, "profile": self.profile,
             "manifest": manifest, "bm25": asdict(bm25),
         })])
+        record(self.index_dir, self.address.url, report.generation)
         self._drop_removed_before(report.generation)
         return report
 
@@ -142,7 +135,8 @@ class _Publication:
             batch = list(article_ids[start:start + BATCH_ARTICLES])
             rows = self.source.chunks(self.source.chunk_ids_where(sources=batch).tolist())
             chunks = sorted(rows.values(), key=lambda c: (c.article_id, c.ordinal))
-            yield batch, [(c, _search_tokens(c)) for c in chunks]
+            yield batch, [(c, Chunk(c.article_id, c.ordinal, c.start, c.end, c.text).search_tokens(c.title))
+                          for c in chunks]
 
     def _clear_failed(self, live: int) -> None:
         """Undo what a publication that never went live left: its points, its removal marks."""
@@ -251,20 +245,3 @@ class _Publication:
         for collection in (self.address.collection, self.address.catalog):
             self.client.delete(collection, wait=True, points_selector=qm.FilterSelector(filter=qm.Filter(
                 must=[qm.FieldCondition(key="removed", range=qm.Range(lt=generation))])))
-
-
-def _writer_id(index_dir: Path) -> str:
-    """The index folder's identity, made on its first publication: a collection takes
-    publications from one folder only (wherever it is copied), as an index folder takes
-    one writer at a time."""
-    path = index_dir / WRITER_ID
-    if not path.exists():
-        path.write_text(uuid.uuid4().hex, encoding="utf-8")
-    return path.read_text(encoding="utf-8").strip()
-
-
-def _search_tokens(chunk: StoredChunk) -> list[str]:
-    """The BM25 tokens the embedded store indexed for this chunk (index/builder.py)."""
-    text = Chunk(chunk.article_id, chunk.ordinal, chunk.start, chunk.end, chunk.text).embedding_text(chunk.title)
-    return tokenize_for_search(text)
-

@@ -129,12 +129,12 @@ def live_filter(generation: int, *more: "qm.Condition") -> "qm.Filter":
 
 
 def scroll(client: "QdrantClient", collection: str, query_filter: "qm.Filter",
-           payload: list[str] | bool = False) -> Iterator["qm.Record"]:
+           payload: list[str] | bool = False, vectors: bool = False) -> Iterator["qm.Record"]:
     """Every point passing the filter, page by page."""
     offset = None
     while True:
         points, offset = client.scroll(collection, scroll_filter=query_filter, limit=SCROLL_PAGE, offset=offset,
-                                       with_payload=payload)
+                                       with_payload=payload, with_vectors=vectors)
         yield from points
         if offset is None:
             return
