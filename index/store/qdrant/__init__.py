@@ -4,6 +4,8 @@
                  payload, term ids and BM25 weights, the filter of a published state
     reader.py    what runs per question: `QdrantLocation`, `QdrantReader`, `QdrantLexical`
     publish.py   bring a collection in line with the embedded index that was just written
+    lineage.py   which state of a collection a writer folder holds (may it publish?)
+    pull.py      an empty writer folder filled from the collection, nothing embedded
 
 How a state is published without readers ever seeing half of it: every point carries the
 generation that added it (`added`) and, once replaced or deleted, the one that removed it
