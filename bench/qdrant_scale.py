@@ -81,7 +81,6 @@ import argparse
 import functools
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -94,6 +93,7 @@ from tqdm import tqdm
 
 from bench.common import DEFAULT_XQUAD, ROOT, percentile, status_kb
 from bench.scale import questions
+from index.cpu import this_cpu
 
 K_DENSE, K_SPARSE, K_TRUTH, K_ROWS = 100, 20, 10, 10
 UPSERT_BATCH = 1_000
@@ -102,22 +102,6 @@ HNSW_M, HNSW_EF_CONSTRUCT, FULL_SCAN_KB = 16, 100, 10_000  # Qdrant's defaults
 BM25_K1, BM25_B = 1.5, 0.75
 LIVE_GENERATION = 1
 ROW_FIELDS = ["article_id", "ordinal", "text", "title", "date"]
-
-
-# --- the machine -------------------------------------------------------------------------
-
-
-def cpu() -> dict[str, Any]:
-    """CPU model and the SIMD flags that decide the engine's kernels."""
-    flags: list[str] = []
-    model = platform.processor()
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name") and model in ("", "x86_64"):
-            model = line.split(":", 1)[1].strip()
-        if line.startswith("flags") and not flags:
-            flags = line.split(":", 1)[1].split()
-    simd = sorted(f for f in flags if f in ("avx", "avx2", "fma", "f16c") or f.startswith("avx512") or "vnni" in f)
-    return {"model": model, "cores": os.cpu_count(), "simd": simd}
 
 
 # --- the collection's layout -----------------------------------------------------------------
@@ -432,7 +416,7 @@ def report(results: dict[str, Any]) -> str:
     b, m = results["build"], results["measure"]
     lines = [
         f"{b['chunks']:,} chunks ({b['points']:,} points, {b['segments']} segments, "
-        f"{b['indexed_vectors']:,} indexed vectors); CPU {results['cpu']['model']} {' '.join(results['cpu']['simd'])}",
+        f"{b['indexed_vectors']:,} indexed vectors); CPU {results['cpu']['model']} ({results['cpu']['simd']})",
         f"build {b['build_s']} s: generate {b['generate_s']} s, points made {b['prepare_points_s']} s, "
         f"shard.update {b['update_s']} s, optimize {b['optimize_s']} s;"
         f" disk {b['disk_gb']} GB {b['disk_gb_by_part']}",
@@ -463,7 +447,8 @@ def main() -> None:
     if args.step:
         args.out.write_text(json.dumps(STEPS[args.step](args), ensure_ascii=False), encoding="utf-8")
         return
-    results = {"cpu": cpu(), "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+    results = {"cpu": {**this_cpu().as_dict(), "cores": os.cpu_count()},
+               "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
                "build": run_step("build", args), "truth": run_step("truth", args),
                "measure": run_step("measure", args)}
     results["finished"] = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
