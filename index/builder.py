@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from index.articles import Article, SkippedFile, load_folder, read_source
 from index.aux_embedder import AuxEmbedder
-from index.chunking import SEPARATORS, Chunk, Chunker
+from index.chunking import SEPARATORS, Chunk, Chunker, with_sentences
 from index.compat import IndexProfile, check_compatible
 from index.config import Settings
 from index.embedder import Embedder
@@ -182,7 +182,7 @@ def remove_articles(article_ids: Sequence[str], settings: Settings) -> IndexRepo
                 model=previous.model, dimension=previous.dimension, chunking=previous.chunking,
                 aux_model=previous.aux_model,
                 aux_dimension=previous.aux_dimension, backend=previous.backend,
-                quantization=previous.quantization,
+                quantization=previous.quantization, sentence_vectors=previous.sentence_vectors,
             )
             ids = list(dict.fromkeys(article_ids))
             writer = IndexWriter(settings.index_dir, manifest, start_fresh=False,
@@ -280,8 +280,9 @@ class _Update:
         next run skips those articles as unchanged. A rebuild publishes once, after the
         last step, so readers never see a half-rebuilt index. Returns the live manifest."""
         hubness = hubness_for(self.settings, embedder, aux)
-        quantization = sorted({*(previous.quantization if previous and not self.rebuild else ()),
-                               *filter(None, [embedder.quantization])})
+        kept = previous if previous and not self.rebuild else None
+        quantization = sorted({*(kept.quantization if kept else ()), *filter(None, [embedder.quantization])})
+        sentence_vectors = sorted({*(kept.sentence_vectors if kept else ()), embedder.span_vectors})
         live, removals = (None if self.rebuild else previous), list(self.report.removed)
         updated, rebuilt = set(self.report.updated), {a.id: a.content_hash for a in todo}
         writer: IndexWriter | None = None
@@ -293,7 +294,7 @@ class _Update:
                     manifest = Manifest(
                         model=profile.model, dimension=embedder.dimension, chunking=profile.chunking,
                         aux_model=profile.aux_model, aux_dimension=aux.dimension if aux else 0,
-                        backend=profile.backend, quantization=quantization,
+                        backend=profile.backend, quantization=quantization, sentence_vectors=sentence_vectors,
                     )
                     writer = IndexWriter(self.index_dir, manifest, start_fresh=self.rebuild,
                                          vector_index=self.settings.vector_index, live_manifest=live,
@@ -552,30 +553,28 @@ def embed_articles(
 ) -> list[StagedArticle]:
     """Embed chunked articles and their sentences: the one definition that both this
     process and the Ray actors (index/ray_embedding.py) run. The second model runs on
-    `second_model`'s thread while the first embeds, so both cores work; a sentence that
-    two overlapping chunks share is embedded once."""
-    texts = [c.embedding_text(a.title) for a, chunks in zip(articles, per_article) for c in chunks]
+    `second_model`'s thread while the first embeds, so both cores work; each sentence's
+    vector comes from its chunk's own pass (`MainModel.embed_passages_with_spans`)."""
+    pairs = [with_sentences(a.title, c.text) for a, chunks in zip(articles, per_article) for c in chunks]
+    texts, spans = [text for text, _ in pairs], [own for _, own in pairs]
     aux_future = second_model.submit(aux.embed_passages, texts) if aux and texts else None
     try:
         tokens = [c.search_tokens(a.title) for a, chunks in zip(articles, per_article) for c in chunks]
         sentences = [_sentences_of(chunks) for chunks in per_article]
-        unique = list(dict.fromkeys(
-            (article.id, start, end) for article, rows in zip(articles, sentences) for _, start, end in rows
-        ))
-        by_span = {span: n for n, span in enumerate(unique)}
-        text_of = {a.id: a.text for a in articles}
-        both = texts + [text_of[a][start:end] for a, start, end in unique]
-        embedded = embedder.embed_passages(both) if both else np.zeros((0, embedder.dimension), np.float32)
-        vectors, sentence_vectors = embedded[:len(texts)], embedded[len(texts):]
+        if texts:
+            vectors, per_chunk = embedder.embed_passages_with_spans(texts, spans)
+        else:
+            vectors, per_chunk = np.zeros((0, embedder.dimension), np.float32), []
     finally:
         aux_vectors = aux_future.result() if aux_future else None
     out, offset = [], 0
     for article, chunks, rows in zip(articles, per_article, sentences):
         end = offset + len(chunks)
+        sentence_vectors = (np.concatenate(per_chunk[offset:end]) if rows
+                            else np.zeros((0, embedder.dimension), np.float32))
         out.append(StagedArticle(
             article, list(chunks), vectors[offset:end], tokens[offset:end],
-            aux_vectors[offset:end] if aux_vectors is not None else None,
-            rows, sentence_vectors[[by_span[(article.id, s, e)] for _, s, e in rows]],
+            aux_vectors[offset:end] if aux_vectors is not None else None, rows, sentence_vectors,
         ))
         offset = end
     return out

@@ -23,7 +23,7 @@ import numpy as np
 
 from index.config import DEFAULT_MODEL, Settings, check_backend
 from index.errors import ModelLoadError
-from index.onnx.runtime import OnnxSentenceModel
+from index.onnx.runtime import OnnxSentenceModel, Span, span_vectors
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -163,6 +163,69 @@ class Embedder:
 
     def embed_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
         return self._encode(texts, "passage", progress)
+
+    @cached_property
+    def span_vectors(self) -> str:
+        """How `embed_passages_with_spans` makes a span's vector: "in-context" (pooled
+        from the passage's own forward pass) or "alone" (the span's text embedded by
+        itself). Recorded in the index: the two kinds are not interchangeable."""
+        model = self.model
+        if isinstance(model, OnnxSentenceModel):
+            mean = model.pooling == "mean"
+        else:
+            from index.onnx.export import OnnxExportError, describe
+
+            try:
+                mean = describe(model)["pooling"] == "mean"
+            except OnnxExportError:  # modules after pooling: token states are not its space
+                mean = False
+        return "in-context" if mean else "alone"
+
+    def embed_passages_with_spans(
+        self, texts: list[str], spans: list[list[Span]],
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Passage vectors of `texts`, and for each text the vectors of its character
+        `spans` (its sentences), normalised.
+
+        With a mean-pooling model both come from one forward pass ("late chunking"): a
+        span's vector is the mean of the passage's last hidden states over the span's
+        tokens, so the model reads every token once instead of twice and each sentence is
+        read in the context of its passage. Other models embed each span's text alone.
+        """
+        if self.span_vectors == "alone":
+            pieces = [text[start:end] for text, own in zip(texts, spans) for start, end in own]
+            embedded = self.embed_passages(texts + pieces)
+            vectors, rest = embedded[:len(texts)], embedded[len(texts):]
+            bounds = np.cumsum([0] + [len(own) for own in spans])
+            return vectors, [rest[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+        prompt = self.prompts["passage"]
+        # As `_encode`: the prompt once, even if a text already starts with it.
+        shifts = [0 if prompt and t.startswith(prompt) else len(prompt) for t in texts]
+        prompted = [t if shift == 0 else prompt + t for t, shift in zip(texts, shifts)]
+        shifted = [[(start + shift, end + shift) for start, end in own] for own, shift in zip(spans, shifts)]
+        model = self.model
+        if isinstance(model, OnnxSentenceModel):
+            return model.encode_with_spans(prompted, shifted, batch_size=self.settings.onnx_batch_size)
+        return self._torch_with_spans(model, prompted, shifted)
+
+    def _torch_with_spans(
+        self, model: "SentenceTransformer", texts: list[str], spans: list[list[Span]],
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """sentence-transformers' vectors and token states in one pass; token offsets from
+        its (fast) tokenizer, with the same truncation."""
+        outputs = model.encode(texts, prompt="", batch_size=self.settings.batch_size, output_value=None,
+                               convert_to_numpy=False, show_progress_bar=False)
+        offsets = model.tokenizer(texts, truncation=True, max_length=model.max_seq_length,
+                                  return_offsets_mapping=True)["offset_mapping"]
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        span_out = []
+        for i, output in enumerate(outputs):
+            vectors[i] = output["sentence_embedding"].float().numpy()
+            mask = output["attention_mask"].bool().numpy()
+            hidden = output["token_embeddings"].float().numpy()[mask]
+            span_out.append(span_vectors(hidden, offsets[i], spans[i]))
+        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        return vectors, span_out
 
     def embed_query(self, text: str) -> np.ndarray:
         return self._encode([text], "query", False)[0]

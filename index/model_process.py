@@ -175,6 +175,15 @@ class ProcessEmbedder(_ProcessEmbeddings):
     def prompt_tokens(self, kind: str) -> int:
         return self.process.call("prompt_tokens", kind)
 
+    @property
+    def span_vectors(self) -> str:
+        return self.process.call("span_vectors")
+
+    def embed_passages_with_spans(
+        self, texts: list[str], spans: list[list[tuple[int, int]]],
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        return self.process.call("embed_passages_with_spans", texts, spans)
+
 
 class ProcessAuxEmbedder(_ProcessEmbeddings):
     """`index.aux_embedder.AuxEmbedder` in a child process."""

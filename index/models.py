@@ -49,6 +49,13 @@ class MainModel(EmbeddingModel, Protocol):
 
     def prompt_tokens(self, kind: str) -> int: ...
 
+    @property
+    def span_vectors(self) -> str: ...
+
+    def embed_passages_with_spans(
+        self, texts: list[str], spans: list[list[tuple[int, int]]],
+    ) -> tuple[np.ndarray, list[np.ndarray]]: ...
+
 
 @dataclass(frozen=True)
 class Models:

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from index.chunking import with_sentences
 from index.text.scripts import dominant_script
 from index.text.search import tokenize_for_search
 from index.models import MainModel
@@ -30,9 +31,9 @@ MAX_EVIDENCE = 3
 EVIDENCE_MARGIN = 0.02
 #: Weight of the share of question words a sentence contains, beside the cosine.
 OVERLAP_WEIGHT = 0.1
-#: Sentences embedded per question, for passages whose sentences the index does not hold
+#: Passages embedded per question, for those whose sentences the index does not hold
 #: (segments written before sentences were embedded): the cost of an answer is bounded.
-MAX_EMBEDDED = 60
+MAX_EMBEDDED = 10
 
 #: chunk ids -> each chunk's sentences as stored in the index: ([(start, end) in the
 #: article, ...], their vectors) (`IndexReader.sentences`).
@@ -137,13 +138,12 @@ class ExtractiveAnswerer:
         """Every sentence of the passages, scored against the question, best first.
 
         The index embedded each chunk's sentences when it was written (`stored`); only
-        passages without them are split and embedded here, MAX_EMBEDDED sentences at most.
+        passages without them are embedded here, MAX_EMBEDDED at most.
         """
         chunk_ids = [p.chunk_id for p in passages if p.chunk_id is not None]
         stored = self.stored(chunk_ids) if self.stored and chunk_ids else {}
         sentences: list[Sentence] = []
         vectors: list[np.ndarray] = []
-        unembedded: list[Sentence] = []
         for passage in passages:
             if passage.chunk_id in stored:
                 spans, found = stored[passage.chunk_id]
@@ -151,12 +151,14 @@ class ExtractiveAnswerer:
                                        start, end, passage.rank, position)
                               for position, (start, end) in enumerate(spans)]
                 vectors.append(found)
-            else:
-                unembedded += split_sentences(passage)
-        unembedded = unembedded[:MAX_EMBEDDED]
+        unembedded = [p for p in passages if p.chunk_id not in stored][:MAX_EMBEDDED]
         if unembedded:
-            sentences += unembedded
-            vectors.append(self.embedder.embed_passages([s.text for s in unembedded]))
+            # As indexing does: each passage read once, its sentences pooled from that pass.
+            pairs = [with_sentences(p.title, p.text) for p in unembedded]
+            _, pooled = self.embedder.embed_passages_with_spans(
+                [text for text, _ in pairs], [own for _, own in pairs])
+            sentences += [s for p in unembedded for s in split_sentences(p)]
+            vectors += pooled
         if not sentences:
             return []
         cosines = np.concatenate(vectors) @ self.question_vector(question)

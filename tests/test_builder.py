@@ -22,24 +22,22 @@ from qa.retriever import Retriever
 
 
 class CountingEmbedder(Embedder):
-    """The real model, counting how many passages it was asked to embed."""
+    """The real model, counting how many passages it was asked to embed (a chunk's
+    sentences come from the chunk's own pass)."""
 
     def __init__(self, inner: Embedder) -> None:
         self.__dict__.update(inner.__dict__)
         self.embedded = 0
 
-    def embed_passages(self, texts, progress=False):
+    def embed_passages_with_spans(self, texts, spans):
         self.embedded += len(texts)
-        return super().embed_passages(texts, progress)
+        return super().embed_passages_with_spans(texts, spans)
 
 
-def embedded_units(index_dir: Path, article_ids: set[str]) -> int:
-    """Chunks plus distinct sentences of these articles: what indexing them embeds."""
+def embedded_chunks(index_dir: Path, article_ids: set[str]) -> int:
+    """Chunks of these articles: what indexing them embeds."""
     reader = IndexReader(index_dir)
-    chunks = [c for c in reader.chunks(range(1, 100_000)).values() if c.article_id in article_ids]
-    sentences = {(chunk.article_id, start, end) for chunk in chunks
-                 for start, end in reader.sentences([chunk.id]).get(chunk.id, ([], None))[0]}
-    return len(chunks) + len(sentences)
+    return sum(c.article_id in article_ids for c in reader.chunks(range(1, 100_000)).values())
 
 
 def test_reindex_embeds_only_new_or_changed_and_drops_removed(seed_copy, tmp_path, embedder):
@@ -47,7 +45,7 @@ def test_reindex_embeds_only_new_or_changed_and_drops_removed(seed_copy, tmp_pat
     counting = CountingEmbedder(embedder)
     first = build_index(seed_copy, settings, embedder=counting, progress=False)
     assert sorted(first.added) == sorted(p.stem for p in seed_copy.glob("*.txt"))
-    assert counting.embedded == embedded_units(settings.index_dir, set(first.added)) > first.chunk_count
+    assert counting.embedded == embedded_chunks(settings.index_dir, set(first.added)) == first.chunk_count
 
     counting.embedded = 0
     again = build_index(seed_copy, settings, embedder=counting, progress=False)
@@ -65,7 +63,7 @@ def test_reindex_embeds_only_new_or_changed_and_drops_removed(seed_copy, tmp_pat
     assert third.removed == ["001_8d1177553da27e06"]
     reader = IndexReader(settings.index_dir)
     assert set(reader.catalog.hashes()) == {p.stem for p in seed_copy.glob("*.txt")}
-    assert counting.embedded == embedded_units(settings.index_dir, {"004_e35452bbc36f1cf2"})
+    assert counting.embedded == embedded_chunks(settings.index_dir, {"004_e35452bbc36f1cf2"})
     assert reader.size == third.chunk_count
 
 
@@ -78,8 +76,15 @@ def test_every_chunk_keeps_its_sentences_with_vectors(seed_settings, embedder):
     chunk_id, (spans, vectors) = next(iter(sentences.items()))
     chunk = chunks[chunk_id]
     assert all(chunk.start <= s < e <= chunk.end for s, e in spans)
+    # Each sentence's vector is pooled from its chunk's own pass, as the manifest says.
+    text = f"{chunk.title}\n{chunk.text}" if chunk.title else chunk.text  # Chunk.embedding_text
+    body = len(text) - len(chunk.text)
+    _, (expected,) = embedder.embed_passages_with_spans(
+        [text], [[(body + s - chunk.start, body + e - chunk.start) for s, e in spans]])
+    assert np.allclose(vectors, expected, atol=2e-3)  # float16 kept
+    assert read_manifest(seed_settings.index_dir).sentence_vectors == ["in-context"]
     first = texts[chunk.article_id][spans[0][0]:spans[0][1]]
-    assert np.allclose(vectors[0], embedder.embed_passages([first])[0], atol=2e-3)  # float16 kept
+    assert float(vectors[0] @ embedder.embed_passages([first])[0]) > 0.8  # still the sentence's meaning
 
 
 def test_chunks_fit_the_model_and_are_exact_spans(seed_settings, embedder):

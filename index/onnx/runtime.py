@@ -31,6 +31,8 @@ CONFIG_FILE = "qa_onnx_config.json"
 #: 30% fewer passages/s per thread: activations fall out of cache) and makes an int8
 #: vector independent of its batch (dynamic quantisation scales each call's input).
 DEFAULT_BATCH_SIZE = 1
+#: (start, end) character offsets in a text.
+Span = tuple[int, int]
 #: Most padded tokens per call: bigger batches fall out of cache and get slower.
 MAX_BATCH_TOKENS = 512
 #: onnxruntime graph rewrites we turn off: its SkipLayerNormalization kernel is slower
@@ -127,9 +129,22 @@ class OnnxSentenceModel:
         Texts are sorted by token length and cut into batches of at most `batch_size`
         texts and `MAX_BATCH_TOKENS` padded tokens (smaller batches stay in cache).
         """
+        return self.encode_with_spans(texts, None, batch_size, normalize, progress)[0]
+
+    def encode_with_spans(
+        self,
+        texts: Sequence[str],
+        spans: Sequence[Sequence[Span]] | None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        normalize: bool = True,
+        progress: bool = False,
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """`encode(texts)`, and for each text the vectors of its character `spans`
+        (`span_vectors`), from the same forward pass; no span vectors if `spans` is None."""
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        span_out = [np.zeros((len(s), self.dimension), dtype=np.float32) for s in spans or ()]
         if not len(texts):
-            return out
+            return out, span_out
         encodings = self.encodings(texts)
         order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
         batches: list[list[int]] = []
@@ -146,7 +161,12 @@ class OnnxSentenceModel:
             bar = tqdm(total=len(texts), desc="Batches", unit="text")
 
         def run(rows: list[int]) -> None:
-            out[rows] = self._embed_batch([encodings[i] for i in rows])
+            hidden, mask = self._forward([encodings[i] for i in rows])
+            out[rows] = pool(hidden, mask, self.pooling)
+            if spans is not None:
+                for row, i in enumerate(rows):
+                    n = int(mask[row].sum())
+                    span_out[i] = span_vectors(hidden[row, :n], encodings[i].offsets, spans[i])
             if bar is not None:
                 bar.update(len(rows))
 
@@ -167,9 +187,10 @@ class OnnxSentenceModel:
         if normalize or self.normalize:
             norms = np.linalg.norm(out, axis=1, keepdims=True)
             out /= np.maximum(norms, 1e-12)
-        return out
+        return out, span_out
 
-    def _embed_batch(self, encodings: list[Any]) -> np.ndarray:
+    def _forward(self, encodings: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+        """The last hidden states of a right-padded batch, and its attention mask."""
         width = max(len(e.ids) for e in encodings)
         ids = np.full((len(encodings), width), self._pad_id, dtype=np.int64)
         mask = np.zeros((len(encodings), width), dtype=np.int64)
@@ -181,7 +202,7 @@ class OnnxSentenceModel:
             types[row, :n] = enc.type_ids
         feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
         hidden = self.session.run(None, {name: feed[name] for name in self.input_names})[0]
-        return pool(hidden, mask, self.pooling)
+        return hidden, mask
 
 
 def open_session(path: str) -> Any:
@@ -211,4 +232,23 @@ def pool(hidden: np.ndarray, mask: np.ndarray, mode: str) -> np.ndarray:
     if mode == "mean":
         return (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
     raise ValueError(f"unsupported pooling {mode!r}")
+
+
+def span_vectors(hidden: np.ndarray, offsets: Sequence[tuple[int, int]], spans: Sequence[Span]) -> np.ndarray:
+    """L2-normalised mean of one text's token states over each character span.
+
+    `hidden` holds the text's unpadded token states, `offsets` each token's (start, end)
+    in the text ((0, 0) for special tokens). A token belongs to the span its last
+    character is in (a word's token carries the space before it). A span with no token
+    (cut off by truncation) gets the mean of all of the text's tokens, what the text's
+    own vector is made of.
+    """
+    ends = np.array([e for _, e in offsets], dtype=np.int64)
+    real = np.array([e > s for s, e in offsets], dtype=bool)
+    out = np.zeros((len(spans), hidden.shape[1]), dtype=np.float32)
+    for j, (start, end) in enumerate(spans):
+        inside = real & (ends > start) & (ends <= end)
+        out[j] = hidden[inside].mean(axis=0) if inside.any() else hidden.mean(axis=0)
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return out / np.maximum(norms, 1e-12)
 

@@ -37,6 +37,12 @@ class Manifest:
     #: than one if machines of both CPU classes wrote to it. Not a compatibility condition:
     #: every recipe approximates the same model within int8 rounding.
     quantization: list[str] = field(default_factory=list)
+    #: How its stored sentence vectors were made (`Embedder.span_vectors`): "in-context"
+    #: (pooled from the chunk's own pass) or "alone" (each sentence embedded by itself);
+    #: both if an index of the second kind gained segments since; empty for indexes
+    #: written before this was recorded (their sentences, if any, were embedded alone).
+    #: Not a compatibility condition: both kinds place a sentence near what it says.
+    sentence_vectors: list[str] = field(default_factory=list)
     format: int = FORMAT_VERSION
     #: path inside the generation -> {"size": bytes, "sha256": hex}, filled by `publish`.
     files: dict[str, dict[str, object]] = field(default_factory=dict)

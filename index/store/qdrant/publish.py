@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 BATCH_ARTICLES = 64
 #: Manifest fields a collection keeps (the rest describe local files).
 MANIFEST_FIELDS = ("model", "dimension", "chunking", "chunk_count", "article_count", "aux_model",
-                   "aux_dimension", "backend", "quantization")
+                   "aux_dimension", "backend", "quantization", "sentence_vectors")
 
 
 @dataclass
