@@ -168,7 +168,11 @@ class Embedder:
     def span_vectors(self) -> str:
         """How `embed_passages_with_spans` makes a span's vector: "in-context" (pooled
         from the passage's own forward pass) or "alone" (the span's text embedded by
-        itself). Recorded in the index: the two kinds are not interchangeable."""
+        itself): what `Settings.sentence_vectors` asks for, if the model mean-pools
+        (token states are the space of its vectors only then). The index's manifest
+        records it."""
+        if self.settings.sentence_vectors == "alone":
+            return "alone"
         model = self.model
         if isinstance(model, OnnxSentenceModel):
             mean = model.pooling == "mean"
@@ -177,7 +181,7 @@ class Embedder:
 
             try:
                 mean = describe(model)["pooling"] == "mean"
-            except OnnxExportError:  # modules after pooling: token states are not its space
+            except OnnxExportError:  # modules after pooling
                 mean = False
         return "in-context" if mean else "alone"
 
@@ -185,19 +189,22 @@ class Embedder:
         self, texts: list[str], spans: list[list[Span]],
     ) -> tuple[np.ndarray, list[np.ndarray]]:
         """Passage vectors of `texts`, and for each text the vectors of its character
-        `spans` (its sentences), normalised.
+        `spans` (its sentences), normalised, made as `span_vectors` says.
 
-        With a mean-pooling model both come from one forward pass ("late chunking"): a
-        span's vector is the mean of the passage's last hidden states over the span's
-        tokens, so the model reads every token once instead of twice and each sentence is
-        read in the context of its passage. Other models embed each span's text alone.
+        "alone": each distinct span text embedded by itself, in the same call as the
+        passages. "in-context" ("late chunking"): one forward pass; a span's vector is the
+        mean of the passage's last hidden states over the span's tokens, so the model
+        reads every token once instead of twice, and each sentence is read in the
+        context of its passage.
         """
         if self.span_vectors == "alone":
-            pieces = [text[start:end] for text, own in zip(texts, spans) for start, end in own]
+            pieces = list(dict.fromkeys(text[start:end] for text, own in zip(texts, spans) for start, end in own))
             embedded = self.embed_passages(texts + pieces)
-            vectors, rest = embedded[:len(texts)], embedded[len(texts):]
-            bounds = np.cumsum([0] + [len(own) for own in spans])
-            return vectors, [rest[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+            row = {piece: len(texts) + n for n, piece in enumerate(pieces)}
+            return embedded[:len(texts)], [
+                embedded[[row[text[start:end]] for start, end in own]]
+                for text, own in zip(texts, spans)
+            ]
         prompt = self.prompts["passage"]
         # As `_encode`: the prompt once, even if a text already starts with it.
         shifts = [0 if prompt and t.startswith(prompt) else len(prompt) for t in texts]

@@ -76,15 +76,32 @@ def test_every_chunk_keeps_its_sentences_with_vectors(seed_settings, embedder):
     chunk_id, (spans, vectors) = next(iter(sentences.items()))
     chunk = chunks[chunk_id]
     assert all(chunk.start <= s < e <= chunk.end for s, e in spans)
-    # Each sentence's vector is pooled from its chunk's own pass, as the manifest says.
+    first = texts[chunk.article_id][spans[0][0]:spans[0][1]]
+    assert np.allclose(vectors[0], embedder.embed_passages([first])[0], atol=2e-3)  # float16 kept
+    assert read_manifest(seed_settings.index_dir).sentence_vectors == ["alone"]
+
+
+def test_sentence_vectors_in_context_come_from_the_chunk_pass_and_are_recorded(seed_copy, tmp_path, embedder):
+    settings = Settings.from_env(index_dir=tmp_path / "idx", sentence_vectors="in-context")
+    in_context = Embedder(settings)
+    in_context.__dict__["model"] = embedder.model  # the loaded model, made to pool sentences
+    counting = CountingEmbedder(in_context)
+    report = build_index(seed_copy, settings, embedder=counting, progress=False)
+    assert counting.embedded == report.chunk_count  # one pass: sentences cost no second one
+    assert read_manifest(settings.index_dir).sentence_vectors == ["in-context"]
+    reader = IndexReader(settings.index_dir)
+    chunk = next(iter(reader.chunks([1]).values()))
+    spans, vectors = reader.sentences([chunk.id])[chunk.id]
     text = f"{chunk.title}\n{chunk.text}" if chunk.title else chunk.text  # Chunk.embedding_text
     body = len(text) - len(chunk.text)
-    _, (expected,) = embedder.embed_passages_with_spans(
-        [text], [[(body + s - chunk.start, body + e - chunk.start) for s, e in spans]])
-    assert np.allclose(vectors, expected, atol=2e-3)  # float16 kept
-    assert read_manifest(seed_settings.index_dir).sentence_vectors == ["in-context"]
-    first = texts[chunk.article_id][spans[0][0]:spans[0][1]]
-    assert float(vectors[0] @ embedder.embed_passages([first])[0]) > 0.8  # still the sentence's meaning
+    local = [(body + s - chunk.start, body + e - chunk.start) for s, e in spans]
+    _, (expected,) = in_context.embed_passages_with_spans([text], [local])
+    _, (alone,) = embedder.embed_passages_with_spans([text], [local])
+    assert np.allclose(vectors, expected, atol=2e-3) and not np.allclose(vectors, alone, atol=2e-2)
+    # An index of one kind that gains segments of the other says it holds both.
+    (seed_copy / "new.txt").write_text("عنوان\n\nافتتح معرض الكتاب في الشارقة أبوابه للزوار.", encoding="utf-8")
+    build_index(seed_copy, replace(settings, sentence_vectors="alone"), embedder=embedder, progress=False)
+    assert read_manifest(settings.index_dir).sentence_vectors == ["alone", "in-context"]
 
 
 def test_chunks_fit_the_model_and_are_exact_spans(seed_settings, embedder):

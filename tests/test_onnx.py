@@ -24,6 +24,7 @@ from index import cache_folder
 from index.onnx import cache, export, quantize, runtime
 from index.articles import load_folder
 from index.builder import chunker_for
+from index.chunking import with_sentences
 from index.config import ONNX_BACKENDS, Settings
 from index.embedder import Embedder
 from index.errors import QAError
@@ -177,6 +178,118 @@ def test_long_text_is_truncated(backend, onnx_embedders, torch_embedder) -> None
     np.testing.assert_allclose(vectors[0], vectors[1], atol=1e-6)  # the tails were cut off
     reference = torch_embedder.embed_passages([long])[0]
     assert float(vectors[0] @ reference) >= MIN_COSINE[backend]
+
+
+# ------------------------------------------------- sentences from the passage's pass
+
+
+@pytest.fixture(scope="module")
+def seed_sentences(torch_embedder: Embedder) -> tuple[list[str], list[list[tuple[int, int]]]]:
+    """What the indexer embeds for the seed articles, and where each chunk's sentences are."""
+    chunker = chunker_for(torch_embedder.settings, torch_embedder)
+    pairs = [with_sentences(a.title, c.text) for a in load_folder(ROOT / "seeds").articles for c in chunker.split(a)]
+    return [text for text, _ in pairs], [spans for _, spans in pairs]
+
+
+def _hf_span_means(embedder: Embedder, text: str, spans: list[tuple[int, int]]) -> np.ndarray:
+    """Reference: the Hugging Face model's last hidden states, averaged over the tokens
+    whose last character lies in each span, straight from transformers."""
+    import torch
+
+    transformer = embedder.model[0]
+    prompted = embedder.prompts["passage"] + text
+    shift = len(embedder.prompts["passage"])
+    encoded = transformer.tokenizer(prompted, return_offsets_mapping=True, return_tensors="pt")
+    offsets = encoded.pop("offset_mapping")[0].tolist()
+    with torch.no_grad():
+        hidden = transformer.auto_model(**encoded).last_hidden_state[0].numpy()
+    out = []
+    for start, end in spans:
+        rows = [i for i, (a, b) in enumerate(offsets) if b > a and start + shift < b <= end + shift]
+        mean = hidden[rows].mean(axis=0)
+        out.append(mean / np.linalg.norm(mean))
+    return np.array(out)
+
+
+def _sentences_made(embedder: Embedder, how: str, model=None) -> Embedder:
+    """`embedder`'s loaded model (or `model`), making sentence vectors `how`."""
+    other = Embedder(replace(embedder.settings, sentence_vectors=how))
+    other.__dict__["model"] = model if model is not None else embedder.model  # as if loaded
+    other.backend = embedder.backend
+    return other
+
+
+@pytest.mark.slow
+def test_sentences_alone_are_their_own_vectors(onnx_embedders, seed_sentences) -> None:
+    embedder = onnx_embedders["onnx-int8"]
+    assert embedder.span_vectors == "alone"  # the default
+    texts, spans = seed_sentences
+    vectors, sentences = embedder.embed_passages_with_spans(texts, spans)
+    np.testing.assert_array_equal(vectors, embedder.embed_passages(texts))
+    pieces = [t[a:b] for t, own in zip(texts, spans) for a, b in own]
+    np.testing.assert_array_equal(np.concatenate(sentences), embedder.embed_passages(pieces))
+
+
+@pytest.mark.slow
+def test_torch_sentence_vectors_in_context_are_their_tokens_mean_in_the_passage(torch_embedder, seed_sentences) -> None:
+    embedder = _sentences_made(torch_embedder, "in-context")
+    texts, spans = seed_sentences
+    vectors, sentences = embedder.embed_passages_with_spans(texts[:6], spans[:6])
+    assert embedder.span_vectors == "in-context"
+    np.testing.assert_allclose(vectors, torch_embedder.embed_passages(texts[:6]), atol=1e-5)
+    for text, own, got in zip(texts[:6], spans[:6], sentences):
+        assert got.shape == (len(own), 384) and len(own) >= 1
+        np.testing.assert_allclose(got, _hf_span_means(torch_embedder, text, own), atol=1e-4)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ONNX_BACKENDS)
+def test_onnx_sentence_vectors_in_context_match_torch(backend, torch_embedder, onnx_embedders, seed_sentences) -> None:
+    texts, spans = seed_sentences
+    embedder = _sentences_made(onnx_embedders[backend], "in-context")
+    vectors, sentences = embedder.embed_passages_with_spans(texts, spans)
+    np.testing.assert_array_equal(vectors, embedder.embed_passages(texts))  # the same pass
+    _, reference = _sentences_made(torch_embedder, "in-context").embed_passages_with_spans(texts, spans)
+    cosines = np.concatenate([(ours * theirs).sum(axis=1) for ours, theirs in zip(sentences, reference)])
+    assert len(cosines) > len(texts)
+    assert cosines.min() >= MIN_COSINE[backend] and cosines.mean() >= MIN_MEAN_COSINE[backend]
+    alone = np.concatenate(onnx_embedders[backend].embed_passages_with_spans(texts, spans)[1])
+    assert not np.allclose(np.concatenate(sentences), alone, atol=1e-2)  # another kind of vector
+
+
+@pytest.mark.slow
+def test_a_model_that_does_not_mean_pool_embeds_sentences_alone(torch_embedder, seed_sentences) -> None:
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Pooling
+
+    base = list(torch_embedder.model.children())
+    cls_model = SentenceTransformer(modules=[base[0], Pooling(384, pooling_mode="cls")], device="cpu")
+    embedder = _sentences_made(torch_embedder, "in-context", model=cls_model)
+    texts, spans = seed_sentences
+    vectors, sentences = embedder.embed_passages_with_spans(texts[:3], spans[:3])
+    assert embedder.span_vectors == "alone"
+    alone = embedder.embed_passages([t[a:b] for t, own in zip(texts[:3], spans[:3]) for a, b in own])
+    np.testing.assert_allclose(np.concatenate(sentences), alone, atol=1e-6)
+    np.testing.assert_allclose(vectors, embedder.embed_passages(texts[:3]), atol=1e-6)
+
+
+def test_an_unknown_way_to_make_sentence_vectors_is_a_clear_error(monkeypatch) -> None:
+    monkeypatch.setenv("QA_SENTENCE_VECTORS", "pooled")
+    with pytest.raises(QAError, match="QA_SENTENCE_VECTORS to one of alone, in-context"):
+        Settings.from_env()
+    monkeypatch.setenv("QA_SENTENCE_VECTORS", "In-Context")
+    assert Settings.from_env().sentence_vectors == "in-context"
+
+
+def test_span_vectors_take_the_tokens_whose_last_character_is_inside() -> None:
+    hidden = np.array([[9, 9], [1, 0], [0, 1], [3, 4], [9, 9]], dtype=np.float32)
+    #  "<s>", " ab" (0-3), "c" (3-4), " d." (4-7), "</s>"; special tokens have (0, 0)
+    offsets = [(0, 0), (0, 3), (3, 4), (4, 7), (0, 0)]
+    got = runtime.span_vectors(hidden, offsets, [(1, 4), (5, 7), (40, 50)])
+    np.testing.assert_allclose(got[0], [2 ** -0.5, 2 ** -0.5])  # " ab" + "c": its space is before the span
+    np.testing.assert_allclose(got[1], [0.6, 0.8])  # " d."
+    mean_all = hidden.mean(axis=0)  # a span cut off by truncation: the whole text's mean
+    np.testing.assert_allclose(got[2], mean_all / np.linalg.norm(mean_all), rtol=1e-6)
 
 
 # ------------------------------------------------------------------------ the cache
