@@ -191,6 +191,7 @@ class BenchResults(TypedDict):
     model: str
     backend: str
     int8_recipe: str | None
+    sentence_vectors: str
     aux_model: str
     machine: str
     cpu: dict[str, object]
@@ -352,16 +353,19 @@ def index_identity(articles: Sequence[Article], settings: Settings) -> dict[str,
         "chunk_overlap_tokens": settings.chunk_overlap_tokens,
         "separators": list(SEPARATORS),
         "vector_index": settings.vector_index,
+        "sentence_vectors": settings.sentence_vectors,
     }
 
 
 def index_code_hash() -> str:
-    """SHA-256 of the `index` package's Python files (names and bytes), sorted by name."""
+    """SHA-256 of the `index` package's Python files, subpackages included (paths and
+    bytes), sorted by path."""
     import index
 
+    package = Path(index.__file__).parent
     digest = hashlib.sha256()
-    for path in sorted(Path(index.__file__).parent.glob("*.py")):
-        digest.update(path.name.encode("utf-8") + b"\0" + path.read_bytes())
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode("utf-8") + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -536,6 +540,7 @@ def run(
         "model": settings.model,
         "backend": embedder.backend,  # what ran: "torch" after a fallback
         "int8_recipe": embedder.quantization,
+        "sentence_vectors": embedder.span_vectors,
         "aux_model": settings.aux_model if settings.uses_aux_model else "none",
         "machine": f"{platform.machine()}, {platform.python_version()}, {_cpu_count()} cores",
         "cpu": this_cpu().as_dict(),
@@ -573,8 +578,8 @@ def format_header(results: BenchResults) -> str:
     cpu = results["cpu"]
     recipe = f" recipe {results['int8_recipe']}" if results.get("int8_recipe") else ""
     lines = [
-        f"{results['date']}  model {results['model']} ({results['backend']}{recipe}, "
-        f"second model {results['aux_model']})",
+        f"{results['date']}  model {results['model']} ({results['backend']}{recipe}, sentence vectors "
+        f"{results.get('sentence_vectors', 'alone')}, second model {results['aux_model']})",
         f"machine {results['machine']}; CPU {cpu['model']} ({cpu['simd']})",
     ]
     if haystack := results.get("haystack"):

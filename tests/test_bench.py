@@ -211,12 +211,26 @@ def test_cache_key_covers_everything_that_changes_the_index(haystack_file, monke
         index_identity(articles, replace(settings, model="intfloat/multilingual-e5-small")),
         index_identity(articles, replace(settings, chunk_tokens=128)),
         index_identity(articles, replace(settings, chunk_overlap_tokens=0)),
+        index_identity(articles, replace(settings, sentence_vectors="in-context")),
         index_identity(articles[:-1], settings),
         index_identity([replace(articles[0], text="نص آخر"), *articles[1:]], settings),
     ]
     monkeypatch.setattr(qa.bench, "index_code_hash", lambda: "edited index/ code")
     changed.append(index_identity(articles, settings))
     assert len({key, *map(index_cache_key, changed)}) == len(changed) + 1
+
+
+def test_index_code_hash_covers_the_subpackages(tmp_path, monkeypatch):
+    import index
+
+    package = tmp_path / "index"
+    (package / "onnx").mkdir(parents=True)
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    (package / "onnx" / "runtime.py").write_text("A = 1\n", encoding="utf-8")
+    monkeypatch.setattr(index, "__file__", str(package / "__init__.py"))
+    before = qa.bench.index_code_hash()
+    (package / "onnx" / "runtime.py").write_text("A = 2\n", encoding="utf-8")
+    assert qa.bench.index_code_hash() != before
 
 
 @pytest.fixture(scope="module")
