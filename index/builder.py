@@ -24,13 +24,13 @@ from tqdm import tqdm
 
 from index.articles import Article, SkippedFile, load_folder, read_source
 from index.aux_embedder import AuxEmbedder
-from index.chunking import SEPARATORS, Chunk, Chunker, with_sentences
+from index.chunking import SEPARATORS, Chunk, Chunker
 from index.compat import IndexProfile, check_compatible
 from index.config import Settings
 from index.embedder import Embedder
 from index.errors import IndexCorruptError, NoArticlesError, QAError
 from index.hubness import hubness_for
-from index.sentences import sentence_spans
+from index.sentences import sentence_spans, with_sentences
 from index.sources import ADDED, UPLOADED, SourceStore, folder_origin, is_folder_origin
 from index.store.generation import article_rows, current_generation, open_catalog, read_manifest
 from index.store.integrity import verify_generation

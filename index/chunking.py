@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from index.articles import Article
-from index.sentences import sentence_spans
+from index.sentences import embedding_text
 from index.text.search import tokenize_for_search
 
 #: Split points from coarse to fine, kept at the end of the piece they close.
@@ -30,19 +30,6 @@ SEPARATORS: tuple[str, ...] = (
 )
 
 _NON_SPACE = re.compile(r"\S")
-
-
-def embedding_text(title: str, text: str) -> str:
-    """What the model reads for a span of an article: the title as a header, then the span."""
-    return f"{title}\n{text}" if title else text
-
-
-def with_sentences(title: str, text: str) -> tuple[str, list[tuple[int, int]]]:
-    """`embedding_text(title, text)` and where the span's sentences are in it: what
-    `MainModel.embed_passages_with_spans` takes to embed a span and its sentences at once."""
-    embedded = embedding_text(title, text)
-    body = len(embedded) - len(text)  # after the title header
-    return embedded, [(body + start, body + end) for start, end in sentence_spans(text)]
 
 
 @dataclass(frozen=True)

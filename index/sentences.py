@@ -47,3 +47,16 @@ def _strip(text: str, start: int, end: int) -> tuple[int, int]:
     while end > start and text[end - 1].isspace():
         end -= 1
     return start, end
+
+
+def embedding_text(title: str, text: str) -> str:
+    """What the model reads for a span of an article: the title as a header, then the span."""
+    return f"{title}\n{text}" if title else text
+
+
+def with_sentences(title: str, text: str) -> tuple[str, list[tuple[int, int]]]:
+    """`embedding_text(title, text)` and where the span's sentences are in it: what
+    `MainModel.embed_passages_with_spans` takes to embed a span and its sentences at once."""
+    embedded = embedding_text(title, text)
+    body = len(embedded) - len(text)  # after the title header
+    return embedded, [(body + start, body + end) for start, end in sentence_spans(text)]

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from index.chunking import with_sentences
+from index.sentences import with_sentences
 from index.text.scripts import dominant_script
 from index.text.search import tokenize_for_search
 from index.models import MainModel

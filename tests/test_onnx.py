@@ -24,7 +24,7 @@ from index import cache_folder
 from index.onnx import cache, export, quantize, runtime
 from index.articles import load_folder
 from index.builder import chunker_for
-from index.chunking import with_sentences
+from index.sentences import with_sentences
 from index.config import ONNX_BACKENDS, Settings
 from index.embedder import Embedder
 from index.errors import QAError
