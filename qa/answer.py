@@ -31,9 +31,9 @@ MAX_EVIDENCE = 3
 EVIDENCE_MARGIN = 0.02
 #: Weight of the share of question words a sentence contains, beside the cosine.
 OVERLAP_WEIGHT = 0.1
-#: Passages embedded per question, for those whose sentences the index does not hold
+#: Sentences embedded per question, for passages whose sentences the index does not hold
 #: (segments written before sentences were embedded): the cost of an answer is bounded.
-MAX_EMBEDDED = 10
+MAX_EMBEDDED = 60
 
 #: chunk ids -> each chunk's sentences as stored in the index: ([(start, end) in the
 #: article, ...], their vectors) (`IndexReader.sentences`).
@@ -138,7 +138,7 @@ class ExtractiveAnswerer:
         """Every sentence of the passages, scored against the question, best first.
 
         The index embedded each chunk's sentences when it was written (`stored`); only
-        passages without them are embedded here, MAX_EMBEDDED at most.
+        passages without them are split and embedded here (`_embed_now`).
         """
         chunk_ids = [p.chunk_id for p in passages if p.chunk_id is not None]
         stored = self.stored(chunk_ids) if self.stored and chunk_ids else {}
@@ -151,14 +151,11 @@ class ExtractiveAnswerer:
                                        start, end, passage.rank, position)
                               for position, (start, end) in enumerate(spans)]
                 vectors.append(found)
-        unembedded = [p for p in passages if p.chunk_id not in stored][:MAX_EMBEDDED]
+        unembedded = [p for p in passages if p.chunk_id not in stored]
         if unembedded:
-            # As indexing does: each passage read once, its sentences pooled from that pass.
-            pairs = [with_sentences(p.title, p.text) for p in unembedded]
-            _, pooled = self.embedder.embed_passages_with_spans(
-                [text for text, _ in pairs], [own for _, own in pairs])
-            sentences += [s for p in unembedded for s in split_sentences(p)]
-            vectors += pooled
+            new, new_vectors = self._embed_now(unembedded)
+            sentences += new
+            vectors += new_vectors
         if not sentences:
             return []
         cosines = np.concatenate(vectors) @ self.question_vector(question)
@@ -168,6 +165,25 @@ class ExtractiveAnswerer:
             for s, cos in zip(sentences, cosines)
         ]
         return sorted(scored, key=lambda e: -e.score)
+
+    def _embed_now(self, passages: Sequence[Passage]) -> tuple[list[Sentence], list[np.ndarray]]:
+        """The passages' sentences and their vectors, made as indexing makes them
+        (`MainModel.span_vectors`), MAX_EMBEDDED sentences at most: "alone" embeds only
+        the sentences; "in-context" needs each whole passage's pass."""
+        split = [split_sentences(p) for p in passages]
+        if self.embedder.span_vectors == "alone":
+            sentences = [s for own in split for s in own][:MAX_EMBEDDED]
+            return sentences, [self.embedder.embed_passages([s.text for s in sentences])]
+        kept: list[tuple[Passage, list[Sentence]]] = []
+        for passage, own in zip(passages, split):
+            if sum(len(k) for _, k in kept) + len(own) > MAX_EMBEDDED:
+                break
+            kept.append((passage, own))
+        if not kept:
+            return [], []
+        pairs = [with_sentences(p.title, p.text) for p, _ in kept]
+        _, pooled = self.embedder.embed_passages_with_spans([text for text, _ in pairs], [own for _, own in pairs])
+        return [s for _, own in kept for s in own], pooled
 
     def weigh(self, question: str, passages: Sequence[Passage]) -> tuple[list[Evidence], Grounding]:
         """The scored sentences of the article an answer would quote, best first, and how

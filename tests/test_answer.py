@@ -61,9 +61,13 @@ class CountingEmbedder:
     def __init__(self, inner) -> None:
         self.inner, self.passages = inner, 0
 
-    def embed_passages_with_spans(self, texts, spans):
+    @property
+    def span_vectors(self):
+        return self.inner.span_vectors
+
+    def embed_passages(self, texts, progress=False):
         self.passages += len(texts)
-        return self.inner.embed_passages_with_spans(texts, spans)
+        return self.inner.embed_passages(texts)
 
     def embed_query(self, text):
         return self.inner.embed_query(text)
@@ -78,7 +82,7 @@ def test_sentences_come_from_the_index_not_from_the_model(retriever, answerer, e
     assert counting.passages == 0
     # The same sentences, spans and (within float16 storage) scores as embedding them now.
     embedded = ExtractiveAnswerer(counting).score_sentences(question, passages)
-    assert counting.passages == len(passages) and len(embedded) > len(passages)  # one pass per passage
+    assert counting.passages == len(embedded) > 0
     now = {(e.sentence.article_id, e.sentence.start, e.sentence.end, e.sentence.text,
             e.sentence.source_rank, e.sentence.position): e.score for e in embedded}
     stored = {(e.sentence.article_id, e.sentence.start, e.sentence.end, e.sentence.text,
@@ -88,8 +92,34 @@ def test_sentences_come_from_the_index_not_from_the_model(retriever, answerer, e
     # A passage the index has no sentences for is embedded, as before.
     unknown = [replace(p, chunk_id=None) for p in passages]
     counting.passages = 0
-    assert len(from_index.score_sentences(question, unknown)) == len(embedded)
-    assert counting.passages == len(passages)
+    assert len(from_index.score_sentences(question, unknown)) == len(embedded) == counting.passages
+
+
+def test_passages_without_stored_sentences_are_read_once_with_in_context_vectors(retriever, embedder):
+    from index.embedder import Embedder
+
+    class Passes(Embedder):
+        def __init__(self) -> None:
+            self.__dict__.update(Embedder(replace(embedder.settings, sentence_vectors="in-context")).__dict__)
+            self.__dict__["model"] = embedder.model
+            self.read, self.alone = [], 0
+
+        def embed_passages(self, texts, progress=False):
+            self.alone += len(texts)
+            return super().embed_passages(texts, progress)
+
+        def embed_passages_with_spans(self, texts, spans):
+            self.read += texts
+            return super().embed_passages_with_spans(texts, spans)
+
+    question = "What did Lavrov discuss with Kuwait?"
+    unknown = [replace(p, chunk_id=None) for p in retriever.search(question, k=5)]
+    counting = Passes()
+    scored = ExtractiveAnswerer(counting).score_sentences(question, unknown)
+    assert counting.alone == 0 and len(counting.read) == len(unknown)  # one pass per passage
+    as_alone = ExtractiveAnswerer(embedder).score_sentences(question, unknown)
+    assert {(e.sentence.start, e.sentence.end) for e in scored} == {(e.sentence.start, e.sentence.end) for e in as_alone}
+    assert scored != as_alone  # the other kind of vector scores differently
 
 
 @pytest.fixture(scope="module")

@@ -22,22 +22,30 @@ from qa.retriever import Retriever
 
 
 class CountingEmbedder(Embedder):
-    """The real model, counting how many passages it was asked to embed (a chunk's
-    sentences come from the chunk's own pass)."""
+    """The real model, counting the texts it was asked to embed (`embedded`: what the
+    model read alone, passages and sentences) and the passages read with their
+    sentences (`passes`)."""
 
     def __init__(self, inner: Embedder) -> None:
         self.__dict__.update(inner.__dict__)
-        self.embedded = 0
+        self.embedded = self.passes = 0
+
+    def embed_passages(self, texts, progress=False):
+        self.embedded += len(texts)
+        return super().embed_passages(texts, progress)
 
     def embed_passages_with_spans(self, texts, spans):
-        self.embedded += len(texts)
+        self.passes += len(texts)
         return super().embed_passages_with_spans(texts, spans)
 
 
-def embedded_chunks(index_dir: Path, article_ids: set[str]) -> int:
-    """Chunks of these articles: what indexing them embeds."""
+def embedded_units(index_dir: Path, article_ids: set[str]) -> int:
+    """Chunks plus distinct sentences of these articles: what indexing them embeds."""
     reader = IndexReader(index_dir)
-    return sum(c.article_id in article_ids for c in reader.chunks(range(1, 100_000)).values())
+    chunks = [c for c in reader.chunks(range(1, 100_000)).values() if c.article_id in article_ids]
+    sentences = {(chunk.article_id, start, end) for chunk in chunks
+                 for start, end in reader.sentences([chunk.id]).get(chunk.id, ([], None))[0]}
+    return len(chunks) + len(sentences)
 
 
 def test_reindex_embeds_only_new_or_changed_and_drops_removed(seed_copy, tmp_path, embedder):
@@ -45,7 +53,7 @@ def test_reindex_embeds_only_new_or_changed_and_drops_removed(seed_copy, tmp_pat
     counting = CountingEmbedder(embedder)
     first = build_index(seed_copy, settings, embedder=counting, progress=False)
     assert sorted(first.added) == sorted(p.stem for p in seed_copy.glob("*.txt"))
-    assert counting.embedded == embedded_chunks(settings.index_dir, set(first.added)) == first.chunk_count
+    assert counting.embedded == embedded_units(settings.index_dir, set(first.added)) > first.chunk_count
 
     counting.embedded = 0
     again = build_index(seed_copy, settings, embedder=counting, progress=False)
@@ -63,7 +71,7 @@ def test_reindex_embeds_only_new_or_changed_and_drops_removed(seed_copy, tmp_pat
     assert third.removed == ["001_8d1177553da27e06"]
     reader = IndexReader(settings.index_dir)
     assert set(reader.catalog.hashes()) == {p.stem for p in seed_copy.glob("*.txt")}
-    assert counting.embedded == embedded_chunks(settings.index_dir, {"004_e35452bbc36f1cf2"})
+    assert counting.embedded == embedded_units(settings.index_dir, {"004_e35452bbc36f1cf2"})
     assert reader.size == third.chunk_count
 
 
@@ -87,7 +95,7 @@ def test_sentence_vectors_in_context_come_from_the_chunk_pass_and_are_recorded(s
     in_context.__dict__["model"] = embedder.model  # the loaded model, made to pool sentences
     counting = CountingEmbedder(in_context)
     report = build_index(seed_copy, settings, embedder=counting, progress=False)
-    assert counting.embedded == report.chunk_count  # one pass: sentences cost no second one
+    assert counting.passes == report.chunk_count and counting.embedded == 0  # no second pass
     assert read_manifest(settings.index_dir).sentence_vectors == ["in-context"]
     reader = IndexReader(settings.index_dir)
     chunk = next(iter(reader.chunks([1]).values()))
