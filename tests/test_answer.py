@@ -102,7 +102,8 @@ def test_passages_without_stored_sentences_are_read_once_with_in_context_vectors
         def __init__(self) -> None:
             self.__dict__.update(Embedder(replace(embedder.settings, sentence_vectors="in-context")).__dict__)
             self.__dict__["model"] = embedder.model
-            self.read, self.alone = [], 0
+            self.read: list[str] = []
+            self.alone = 0
 
         def embed_passages(self, texts, progress=False):
             self.alone += len(texts)

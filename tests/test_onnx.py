@@ -196,7 +196,9 @@ def _hf_span_means(embedder: Embedder, text: str, spans: list[tuple[int, int]]) 
     whose last character lies in each span, straight from transformers."""
     import torch
 
-    transformer = embedder.model[0]
+    model = embedder.model
+    assert not isinstance(model, runtime.OnnxSentenceModel)  # the torch backend's model
+    transformer = model[0]
     prompted = embedder.prompts["passage"] + text
     shift = len(embedder.prompts["passage"])
     encoded = transformer.tokenizer(prompted, return_offsets_mapping=True, return_tensors="pt")
