@@ -10,7 +10,8 @@ much of what the question names it contains, across scripts:
   an Arabic question; the capitalised words and numbers of one in another script);
 - each spelled in the index by the search tokens that are the word itself, or, for a
   word in another script, whose consonant skeleton matches (Lavrov ~ لافروف, Kuwait ~
-  كويت, `qa.grounding.skeleton`);
+  كويت, `qa.grounding.skeleton`), or that spell its name in another language (Jordan ~
+  الأردن, `qa.lexicon`; a name of several words by its rarest word);
 - each weighing the idf of its rarest spelling, so a missing rare name costs more than a
   missing common word. A term the index cannot spell at all tells passages nothing apart
   and is left out.
@@ -29,6 +30,7 @@ from index.text.scripts import ARABIC_SCRIPT
 from index.text.search import tokenize_for_search
 from index.store.base import LexicalStore, Vocabulary
 from qa.grounding import salient_terms, skeleton, skeletons
+from qa.lexicon import key_token, names_in, other_names
 
 
 @dataclass(frozen=True)
@@ -85,11 +87,13 @@ def _spellings(lexical: Vocabulary) -> Spellings:
 def named_in(question: str, lexical: LexicalStore) -> list[Named]:
     """What the question names, each with its spellings in the index and its weight."""
     named = []
+    found = names_in(question)
     for term in salient_terms(question):
         tokens = {term} if ARABIC_SCRIPT.search(term) else set(tokenize_for_search(term))
         if not ARABIC_SCRIPT.search(term):
             for part in lexical.parts:
                 tokens |= _spellings(part).of(term)
+            tokens |= {t for name in other_names(term, found) if (t := key_token(name, lexical.idf))}
         weights = {t: lexical.idf(t) for t in tokens if lexical.df(t)}
         if weights:
             named.append(Named(term, tuple(sorted(weights)), max(weights.values())))

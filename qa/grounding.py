@@ -9,8 +9,12 @@ against the words of the retrieved passages, across scripts:
   word, and numbers; matched against Arabic words by their consonant skeleton
   (Lavrov ~ لافروف, Kuwaiti ~ الكويتي), or by exact spelling when the scripts agree;
 - a word in Arabic script: any content word, matched by its normalized, stemmed form;
-- what neither catches (translated rather than transliterated names, "Jordan" ~ "الأردن")
-  is matched by word-level similarity of the second embedding model, when there is one.
+- names that are translated rather than transliterated (Jordan ~ الأردن, 新加坡 ~
+  سنغافورة) by their names in other languages (`qa.lexicon`: countries, languages,
+  cities, months), which also supplies the names of questions in scripts without
+  capitals (Chinese, Hindi);
+- what none of these catches is matched by word-level similarity of the second
+  embedding model, when there is one.
 
 `coverage` is the share of salient terms found; the answerer abstains below a threshold
 calibrated on answerable and unanswerable questions (docs/abstention.md).
@@ -32,6 +36,7 @@ from index.text.folding import normalize_for_search
 from index.text.scripts import ARABIC_SCRIPT
 from index.text.search import tokenize_for_search
 from index.text.words import NAME_WORD
+from qa.lexicon import Found, key_token, names_in, other_names
 
 _POSSESSIVE = re.compile(r"[’']s$", re.IGNORECASE)
 #: Word-level cosine (second model) above which a term counts as present in translation.
@@ -110,7 +115,12 @@ def salient_terms(question: str) -> list[str]:
         for position, word in enumerate(words)
         if (position > 0 and word[:1].isupper()) or any(ch.isdigit() for ch in word)
     ]
-    return list(dict.fromkeys(name for name in names if len(name) > 1))
+    uncased = [f.surface for f in names_in(question) if not any(_is_word_of(n, f) for n in names)]
+    return list(dict.fromkeys(name for name in [*names, *uncased] if len(name) > 1))
+
+
+def _is_word_of(term: str, found: Found) -> bool:
+    return bool(other_names(term, [found]))
 
 
 def skeleton(word: str) -> str:
@@ -224,18 +234,20 @@ class GroundingChecker:
             return Grounding((), ())
         vocabulary = list(dict.fromkeys(w for text in texts for w in NAME_WORD.findall(text)))
         weights: tuple[float, ...] = ()
+        present = {token for text in texts for token in tokenize_for_search(text)}
         if ARABIC_SCRIPT.search(" ".join(terms)):
-            present = {token for text in texts for token in tokenize_for_search(text)}
             missing = [t for t in terms if t not in present]
             if self._term_weight:
                 weights = tuple(self._term_weight(t) for t in terms)
         else:
             lowered = {w.casefold() for w in vocabulary}
             known = {s for w in vocabulary for s in skeletons(w)}
+            found = names_in(question)
             missing = [
                 t for t in terms
                 if t.casefold() not in lowered
                 and not any(skeletons_match(mine, s) for mine in skeletons(t) for s in known)
+                and not any(key_token(name, self._term_weight or len) in present for name in other_names(t, found))
             ]
         if missing and words and self._embed_words and vocabulary:
             missing = _not_similar(self._embed_words, missing, vocabulary)

@@ -41,3 +41,14 @@ def test_a_name_the_index_cannot_spell_is_left_out(reader):
     named = named_in("What did Lavrov discuss with Xyzzyqua?", reader.lexical)
     assert [n.term for n in named] == ["Lavrov"]
     assert coverage([], [1, 2], reader.lexical) == {}
+
+
+@pytest.mark.parametrize("question", ["What did Lavrov discuss with Jordan?", "拉夫罗夫与约旦讨论了什么？"])
+def test_a_translated_name_is_spelled_by_its_cldr_names(reader, question):
+    """No skeleton links Jordan (or 约旦) to الأردن; the lexicon's Arabic name does."""
+    named = {n.term: n for n in named_in(question, reader.lexical)}
+    jordan = named["约旦" if "约旦" in named else "Jordan"]
+    chunks = reader.chunks(range(1, reader.size + 1))
+    shares = coverage([jordan], list(chunks), reader.lexical)
+    assert {chunks[i].article_id for i, share in shares.items() if share == 1.0} >= {JORDAN}
+    assert all("الأردن" in chunks[i].text or "الأردن" in chunks[i].title for i, s in shares.items() if s == 1.0)

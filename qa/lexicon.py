@@ -1,0 +1,211 @@
+"""Names that languages translate rather than transliterate, in many languages at once.
+
+A consonant skeleton links Lavrov to لافروف and Kuwait to الكويت (`qa.grounding`), but
+nothing in the letters links Jordan to الأردن, Germany to ألمانيا, China to الصين, 新加坡
+to سنغافورة, June to يونيو or تموز, or German to الألمانية. The Unicode CLDR, which ships
+with Babel, names every country and region, language, time-zone city and month in every
+locale; `Lexicon` indexes those names in `LOCALES` so that a question's name can be
+looked up in any of them and answered with all the others. Ranking uses the other names
+to find the question's names in the index (`qa.coverage`); the answerer uses them to
+check that the evidence holds them (`qa.grounding`). Questions in scripts without
+capitals (Chinese, Hindi) have no capitalised words to take as names; the names the
+lexicon finds in them are their salient terms.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache, lru_cache
+
+from index.text.scripts import script_of
+from index.text.search import tokenize_for_search
+
+#: The locales whose names are looked up and returned: the languages readers ask in
+#: most, and Levantine and Maghrebi Arabic, whose month names differ (تموز, يوليوز).
+LOCALES = (
+    "ar", "ar_SY", "ar_MA", "en", "fr", "de", "es", "it", "pt", "nl", "sv", "pl", "ru", "uk",
+    "tr", "fa", "ur", "hi", "bn", "id", "ms", "zh", "zh_Hant", "ja", "ko",
+)  # fmt: skip
+#: Scripts written without spaces between words: their names are found as substrings.
+UNSPACED = frozenset({"han", "kana"})
+#: Shortest name looked up: shorter ones (the Yi and Ga languages) collide with words.
+MIN_NAME_CHARS = 3
+#: Shortest name in an unspaced script (中国, 日本).
+MIN_UNSPACED_CHARS = 2
+#: Most words of a name looked up (Saint Vincent and the Grenadines is not asked about).
+MAX_NAME_WORDS = 4
+#: Letters an inflected word may add to a name (России ~ Россия, Kuwaiti ~ Kuwait,
+#: Deutschlands ~ Deutschland): the ending is cut and the rest looked up again.
+MAX_ENDING = 2
+#: Shortest stem an ending may be cut from (Oman + i, not Iran -> Ira).
+MIN_STEM_CHARS = 4
+#: CLDR entries that are not names of anything in particular, and in some languages are
+#: common words (Hindi विश्व, "world"): the world, unknown region, unknown language, ...
+NOT_NAMES = frozenset({("territory", "001"), ("territory", "ZZ"), ("language", "und"), ("language", "zxx"),
+                       ("language", "mul"), ("language", "mis")})
+
+Concept = tuple[str, str]  # ("territory", "JO"), ("language", "de"), ("city", tz id), ("month", "6")
+_DASHES = re.compile(r"[-‐‑‒–—_\s]+")
+_POSSESSIVE = re.compile(r"[’'].*$")  # Kuwait's, Kuveyt'e
+#: A word for the lexicon: anything between spaces and punctuation. (`NAME_WORD` would cut
+#: Devanagari words at their vowel signs, which are marks, not letters.)
+_WORD = re.compile(r"[^\s\-‐‑‒–—_.,;:!?()\[\]{}\"«»“”„،؛؟。，、？！：；（）]+")
+
+
+@dataclass(frozen=True)
+class Found:
+    """A name found in a question: its words as written there, and what it is called in
+    every locale of the lexicon (itself included)."""
+
+    words: tuple[str, ...]
+    names: tuple[str, ...]
+
+    @property
+    def surface(self) -> str:
+        joiner = "" if _unspaced(self.words[0]) else " "
+        return joiner.join(self.words)
+
+
+class Lexicon:
+    """CLDR names by key (folded name -> concepts) and by concept (-> every name)."""
+
+    def __init__(self, entries: list[tuple[Concept, str]]) -> None:
+        self._concepts: dict[str, set[Concept]] = {}
+        self._stems: dict[str, set[Concept]] = {}  # a long name less its last letter
+        names: dict[Concept, dict[str, None]] = {}
+        for concept, name in entries:
+            key = fold(name)
+            if len(key) < (MIN_UNSPACED_CHARS if _unspaced(key) else MIN_NAME_CHARS):
+                continue
+            names.setdefault(concept, {})[name] = None
+            self._concepts.setdefault(key, set()).add(concept)
+            if not _unspaced(key) and len(key) > MIN_STEM_CHARS:
+                self._stems.setdefault(key[:-1], set()).add(concept)
+        self._names = {concept: tuple(found) for concept, found in names.items()}
+        self._unspaced_keys = sorted((k for k in self._concepts if _unspaced(k)), key=len, reverse=True)
+
+    def find(self, text: str) -> list[Found]:
+        """The names in `text`, longest first where they overlap, in reading order.
+
+        In a cased script a name starts with a capital (so "may" is not May) and is not
+        the first word (nor is "May I ..."), as `qa.grounding.salient_terms` takes names;
+        an inflected or possessive last word is found by its stem.
+        """
+        found: list[Found] = []
+        words = _WORD.findall(text)
+        position = 0
+        while position < len(words):
+            match = self._match(words, position)
+            if match:
+                length, concepts = match
+                found.append(Found(tuple(words[position:position + length]), self._all_names(concepts)))
+                position += length
+            else:
+                position += 1
+        for run in (w for w in words if _unspaced(w)):
+            found += self._find_unspaced(run)
+        return found
+
+    def _match(self, words: list[str], position: int) -> tuple[int, set[Concept]] | None:
+        first = words[position]
+        cased = first[:1].lower() != first[:1].upper()
+        if _unspaced(first) or (cased and (position == 0 or not first[:1].isupper())):
+            return None
+        for length in range(min(MAX_NAME_WORDS, len(words) - position), 0, -1):
+            *head, last = words[position:position + length]
+            if concepts := self._lookup(fold(" ".join([*head, _POSSESSIVE.sub("", last)]))):
+                return length, concepts
+        return None
+
+    def _lookup(self, key: str) -> set[Concept]:
+        if key in self._concepts:
+            return self._concepts[key]
+        for cut in range(1, MAX_ENDING + 1):
+            stem = key[:-cut]
+            if len(stem) < MIN_STEM_CHARS:
+                break
+            if concepts := self._concepts.get(stem, set()) | self._stems.get(stem, set()):
+                return concepts
+        return set()
+
+    def _find_unspaced(self, run: str) -> list[Found]:
+        found, taken = [], [False] * len(run)
+        for key in self._unspaced_keys:
+            start = run.find(key)
+            while start >= 0:
+                if not any(taken[start:start + len(key)]):
+                    taken[start:start + len(key)] = [True] * len(key)
+                    found.append((start, Found((key,), self._all_names(self._concepts[key]))))
+                start = run.find(key, start + 1)
+        return [f for _, f in sorted(found, key=lambda pair: pair[0])]
+
+    def _all_names(self, concepts: set[Concept]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(name for concept in sorted(concepts) for name in self._names[concept]))
+
+
+def fold(name: str) -> str:
+    """The lookup form of a name: NFKC, case-folded, dashes and underscores as spaces."""
+    return _DASHES.sub(" ", unicodedata.normalize("NFKC", name).casefold()).strip()
+
+
+def _unspaced(text: str) -> bool:
+    return bool(text) and script_of(text[0]) in UNSPACED
+
+
+def cldr_entries(locales: tuple[str, ...] = LOCALES) -> list[tuple[Concept, str]]:
+    """(concept, name) for every territory, language, time-zone city and month name of
+    the locales. A city's English name is its time-zone id's (Asia/Kuwait: Kuwait), where
+    the id is a region and a city (not America/North_Dakota/Center)."""
+    from babel import Locale  # CLDR data: read once per process, on the first question
+
+    entries: list[tuple[Concept, str]] = []
+    for code in locales:
+        locale = Locale.parse(code)
+        entries += [(("territory", key), name) for key, name in locale.territories.items()]
+        # two-letter codes: the major languages; the others' names collide with words
+        # (Hindi हवाई, "air", is also Hawaiian)
+        entries += [(("language", key), name) for key, name in locale.languages.items() if len(key) == 2]
+        entries += [(("city", zone), data["city"]) for zone, data in locale.time_zones.items()
+                    if "city" in data and not zone.startswith("Etc/")]
+        for context in ("format", "stand-alone"):
+            entries += [(("month", str(n)), name) for n, name in locale.months[context]["wide"].items()]
+    zones = {concept[1] for concept, _ in entries if concept[0] == "city"}
+    entries += [(("city", zone), zone.split("/")[1].replace("_", " "))
+                for zone in zones if zone.count("/") == 1 and not zone.startswith("Etc/")]
+    return [(concept, name) for concept, name in entries if concept not in NOT_NAMES]
+
+
+@cache
+def lexicon() -> Lexicon:
+    """The lexicon of `LOCALES`, built on first use (half a second) and kept."""
+    return Lexicon(cldr_entries())
+
+
+@lru_cache(maxsize=256)
+def names_in(question: str) -> tuple[Found, ...]:
+    """`lexicon().find(question)`, remembered: ranking and every evidence sentence of
+    the answer ask it about the same question."""
+    return tuple(lexicon().find(question))
+
+
+def other_names(term: str, found: Sequence[Found]) -> tuple[str, ...]:
+    """What the found name that `term` is, or is a word of, is called in every locale."""
+    return tuple(dict.fromkeys(
+        name for f in found if term == f.surface or term in f.words or term in map(_strip_possessive, f.words)
+        for name in f.names
+    ))
+
+
+def key_token(name: str, rarity: Callable[[str], float]) -> str | None:
+    """The search token that stands for a name: its rarest by `rarity` (idf in an index).
+    Requiring every token would miss the Saudi Arabia of an article that writes only
+    السعودية, while its rarest token is there in one of the name's languages."""
+    tokens = tokenize_for_search(name)
+    return max(tokens, key=rarity) if tokens else None
+
+
+def _strip_possessive(word: str) -> str:
+    return re.sub(r"[’']s$", "", word, flags=re.IGNORECASE)

@@ -1,0 +1,77 @@
+"""qa/lexicon.py: CLDR names of countries, languages, cities and months, in many languages."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.lexicon import Found, Lexicon, cldr_entries, fold, key_token, lexicon, other_names
+
+
+def arabic(found: Found) -> set[str]:
+    return {n for n in found.names if any("\u0600" <= ch <= "\u06ff" for ch in n)}
+
+
+@pytest.mark.parametrize(("question", "words", "name"), [
+    ("What did Lavrov discuss with Jordan?", ("Jordan",), "الأردن"),
+    ("What did Lavrov tell Kuwait's emir?", ("Kuwait's",), "الكويت"),  # possessive
+    ("Что Лавров обсуждал в России?", ("России",), "روسيا"),  # Russian case ending
+    ("Was sagte Steinmeier über Deutschlands Rolle?", ("Deutschlands",), "ألمانيا"),
+    ("Erdoğan Kuveyt'e ne dedi?", ("Kuveyt'e",), "الكويت"),  # Turkish suffix after an apostrophe
+    ("Was sagte er in Saudi-Arabien?", ("Saudi", "Arabien"), "المملكة العربية السعودية"),
+    ("Did the United States agree?", ("United", "States"), "الولايات المتحدة"),
+    ("¿Qué pasó en Nueva York?", ("Nueva", "York"), "نيويورك"),  # a city, from the time zones
+    ("What happened in Warsaw in June?", ("Warsaw",), "وارسو"),
+    ("Which language, German or Chinese?", ("German",), "الألمانية"),
+    ("克里在新加坡说了什么？", ("新加坡",), "سنغافورة"),  # no spaces: found inside the run
+    ("सऊदी अरब को कौन सा स्थान मिला?", ("सऊदी", "अरब"), "المملكة العربية السعودية"),  # Devanagari
+])
+def test_a_name_is_found_with_its_names_in_other_languages(question, words, name):
+    found = lexicon().find(question)
+    assert found[0].words == words
+    assert name in arabic(found[0])
+
+
+def test_months_have_their_levantine_and_egyptian_names():
+    (june,) = [f for f in lexicon().find("What happened in Warsaw in June?") if f.words == ("June",)]
+    assert {"يونيو", "حزيران"} <= arabic(june)
+
+
+@pytest.mark.parametrize("question", [
+    "May I ask what happened?",  # a capitalised first word is not a name
+    "what may happen in jordan?",  # nor is a word without its capital
+    "विश्व स्तर पर हवाई अड्डा कहाँ है?",  # "world" and "air": CLDR words that are not names here
+])
+def test_words_that_are_not_names(question):
+    assert lexicon().find(question) == []
+
+
+def test_the_longest_name_wins_where_names_overlap():
+    lex = Lexicon([(("territory", "A"), "Guinea"), (("territory", "B"), "Papua New Guinea"),
+                   (("territory", "C"), "阿拉伯"), (("territory", "D"), "沙特阿拉伯")])
+    assert [f.words for f in lex.find("Is Papua New Guinea in Guinea?")] == [("Papua", "New", "Guinea"), ("Guinea",)]
+    assert [f.surface for f in lex.find("沙特阿拉伯和阿拉伯")] == ["沙特阿拉伯", "阿拉伯"]
+
+
+def test_cut_endings_stop_at_four_letters():
+    lex = Lexicon([(("territory", "IR"), "Iran"), (("territory", "IQ"), "Iraq")])
+    assert [f.words for f in lex.find("Is Irani food from Iran or Iraq?")] == [("Irani",), ("Iran",), ("Iraq",)]
+    assert lex.find("Is Ira here?") == []  # Iran less its n is too short to stand for it
+
+
+def test_every_locale_names_the_same_concept():
+    entries = cldr_entries(("en", "ar"))
+    assert (("territory", "JO"), "Jordan") in entries and (("territory", "JO"), "الأردن") in entries
+    assert (("city", "Asia/Kuwait"), "Kuwait") in entries  # English: the time zone's city
+    assert not [name for concept, name in entries if concept == ("territory", "001")]  # "World"
+    assert fold("Saudi-Arabien") == fold("saudi  arabien") == "saudi arabien"
+
+
+def test_other_names_of_a_term_and_its_key_token():
+    found = lexicon().find("Did the United States and Jordan agree?")
+    assert "الأردن" in other_names("Jordan", found)
+    assert "الولايات المتحدة" in other_names("United", found)  # a word of the name
+    assert other_names("agree", found) == ()
+    rarity = {"ولا": 5.0, "متحد": 1.0}  # the search tokens of الولايات and المتحدة
+    assert key_token("الولايات المتحدة", lambda t: rarity.get(t, 0.0)) == "ولا"
+    assert key_token("الولايات المتحدة", lambda t: -rarity.get(t, 0.0)) == "متحد"
+    assert key_token("", len) is None
