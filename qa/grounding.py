@@ -36,9 +36,8 @@ from index.text.folding import normalize_for_search
 from index.text.scripts import ARABIC_SCRIPT
 from index.text.search import tokenize_for_search
 from index.text.words import NAME_WORD
-from qa.lexicon import Found, key_token, names_in, other_names
+from qa.lexicon import POSSESSIVE, Found, key_token, names_in, other_names
 
-_POSSESSIVE = re.compile(r"[’']s$", re.IGNORECASE)
 #: Word-level cosine (second model) above which a term counts as present in translation.
 #: USE puts a name and its Arabic form at 0.72-0.91 and unrelated names at 0.45-0.69.
 WORD_SIMILARITY = 0.75
@@ -111,7 +110,7 @@ def salient_terms(question: str) -> list[str]:
     if sum(bool(ARABIC_SCRIPT.search(w)) for w in words) * 2 >= len(words):
         return list(dict.fromkeys(tokenize_for_search(question)))
     names = [
-        _POSSESSIVE.sub("", word)
+        POSSESSIVE.sub("", word)
         for position, word in enumerate(words)
         if (position > 0 and word[:1].isupper()) or any(ch.isdigit() for ch in word)
     ]

@@ -49,7 +49,9 @@ NOT_NAMES = frozenset({("territory", "001"), ("territory", "ZZ"), ("language", "
 
 Concept = tuple[str, str]  # ("territory", "JO"), ("language", "de"), ("city", tz id), ("month", "6")
 _DASHES = re.compile(r"[-‐‑‒–—_\s]+")
-_POSSESSIVE = re.compile(r"[’'].*$")  # Kuwait's, Kuveyt'e
+#: The English possessive of a name ("Jordan's" -> "Jordan").
+POSSESSIVE = re.compile(r"[’']s$", re.IGNORECASE)
+_SUFFIX = re.compile(r"[’'].*$")  # what follows an apostrophe: Kuwait's, Kuveyt'e
 #: A word for the lexicon: anything between spaces and punctuation. (`NAME_WORD` would cut
 #: Devanagari words at their vowel signs, which are marks, not letters.)
 _WORD = re.compile(r"[^\s\-‐‑‒–—_.,;:!?()\[\]{}\"«»“”„،؛؟。，、？！：；（）]+")
@@ -116,7 +118,7 @@ class Lexicon:
             return None
         for length in range(min(MAX_NAME_WORDS, len(words) - position), 0, -1):
             *head, last = words[position:position + length]
-            if concepts := self._lookup(fold(" ".join([*head, _POSSESSIVE.sub("", last)]))):
+            if concepts := self._lookup(fold(" ".join([*head, _SUFFIX.sub("", last)]))):
                 return length, concepts
         return None
 
@@ -192,9 +194,10 @@ def names_in(question: str) -> tuple[Found, ...]:
 
 
 def other_names(term: str, found: Sequence[Found]) -> tuple[str, ...]:
-    """What the found name that `term` is, or is a word of, is called in every locale."""
+    """What the found name that `term` (a salient term: no possessive) is, or is a word
+    of, is called in every locale."""
     return tuple(dict.fromkeys(
-        name for f in found if term == f.surface or term in f.words or term in map(_strip_possessive, f.words)
+        name for f in found if term == f.surface or term in [POSSESSIVE.sub("", w) for w in f.words]
         for name in f.names
     ))
 
@@ -205,7 +208,3 @@ def key_token(name: str, rarity: Callable[[str], float]) -> str | None:
     السعودية, while its rarest token is there in one of the name's languages."""
     tokens = tokenize_for_search(name)
     return max(tokens, key=rarity) if tokens else None
-
-
-def _strip_possessive(word: str) -> str:
-    return re.sub(r"[’']s$", "", word, flags=re.IGNORECASE)
