@@ -5,9 +5,12 @@ Kuwait question: both land on the same Lavrov passages with nearly the same cosi
 differs is that "Brazil" is nowhere in them. So we check the question's salient terms
 against the words of the retrieved passages, across scripts:
 
-- names in a cased script (Latin, Cyrillic, Greek): capitalised words after the first
-  word, and numbers; matched against Arabic words by their consonant skeleton
-  (Lavrov ~ لافروف, Kuwaiti ~ الكويتي), or by exact spelling when the scripts agree;
+- names in a cased script (Latin, Cyrillic, Greek): capitalised words (the first one
+  unless it is a function or question word: "Erdoğan, Putin ile ne görüştü?" but not
+  "What did ..."), without an elided article (l'Iran) or a suffix after an apostrophe
+  (Jordan's, Malezya'da), and numbers; matched against Arabic words by their consonant
+  skeleton (Lavrov ~ لافروف, Kuwaiti ~ الكويتي, Al-Shabab ~ الشباب), or by exact
+  spelling when the scripts agree;
 - a word in Arabic script: any content word, matched by its normalized, stemmed form;
 - names that are translated rather than transliterated (Jordan ~ الأردن, 新加坡 ~
   سنغافورة) by their names in other languages (`qa.lexicon`: countries, languages,
@@ -35,8 +38,8 @@ import numpy as np
 from index.text.folding import normalize_for_search
 from index.text.scripts import ARABIC_SCRIPT
 from index.text.search import tokenize_for_search
-from index.text.words import NAME_WORD
-from qa.lexicon import POSSESSIVE, Found, key_token, names_in, other_names
+from index.text.words import NAME_WORD, is_function_word, without_elision
+from qa.lexicon import NAME_SUFFIX, Found, key_token, names_in, other_names
 
 #: Word-level cosine (second model) above which a term counts as present in translation.
 #: USE puts a name and its Arabic form at 0.72-0.91 and unrelated names at 0.45-0.69.
@@ -51,8 +54,11 @@ _CYRILLIC = dict(zip(
 ))
 #: Sound classes shared by Latin transliterations and Arabic letters; vowels, glides,
 #: h-sounds, hamza and ʿayn carry no class because transliterations disagree on them.
-_LATIN_DIGRAPHS = (("shch", "X"), ("sh", "X"), ("ch", "X"), ("kh", "K"), ("gh", "K"),
-                   ("th", "T"), ("dh", "D"), ("zh", "J"), ("ts", "S"), ("ph", "F"))
+#: Longest first: Russian, German and French write ج as дж (dzh), dsch and dj, and ش
+#: as ш (sh) and sch; each is one sound.
+_LATIN_DIGRAPHS = (("shch", "X"), ("dsch", "J"), ("tsch", "X"), ("dzh", "J"), ("sch", "X"), ("dj", "J"),
+                   ("sh", "X"), ("ch", "X"), ("kh", "K"), ("gh", "K"), ("th", "T"), ("dh", "D"),
+                   ("zh", "J"), ("ts", "S"), ("ph", "F"))
 _LATIN_CLASS = {
     "b": "B", "p": "B", "f": "F", "v": "F", "t": "T", "d": "D", "k": "K", "q": "K",
     "g": "K", "c": "K", "j": "J", "s": "S", "z": "Z", "x": "KS", "l": "L", "m": "M",
@@ -67,6 +73,9 @@ _ARABIC_CLASS = {
 #: Most v/w letters of one word tried both ways (2**3 skeletons at most).
 _MAX_GLIDES = 3
 _ARABIC_PREFIX = re.compile(r"^(?:[وفبلك]?ال|لل|[وف]?[بل]ال)")
+#: The Arabic article as transliterations write it (al-Shabab, el-Sisi, ash-Sharq, аль-):
+#: dropped like ال, which the Arabic skeleton drops.
+_LATIN_ARTICLE = re.compile(r"^(?:al|el|ad|an|ar|as|ash|at|az)[-‐](?=\w)")
 
 
 @dataclass(frozen=True)
@@ -110,9 +119,9 @@ def salient_terms(question: str) -> list[str]:
     if sum(bool(ARABIC_SCRIPT.search(w)) for w in words) * 2 >= len(words):
         return list(dict.fromkeys(tokenize_for_search(question)))
     names = [
-        POSSESSIVE.sub("", word)
-        for position, word in enumerate(words)
-        if (position > 0 and word[:1].isupper()) or any(ch.isdigit() for ch in word)
+        NAME_SUFFIX.sub("", name)
+        for position, name in enumerate(without_elision(word) for word in words)
+        if (name[:1].isupper() and (position > 0 or not is_function_word(name))) or any(ch.isdigit() for ch in name)
     ]
     uncased = [f.surface for f in names_in(question) if not any(_is_word_of(n, f) for n in names)]
     return list(dict.fromkeys(name for name in [*names, *uncased] if len(name) > 1))
@@ -139,6 +148,7 @@ def skeletons(word: str) -> tuple[str, ...]:
         word = _ARABIC_PREFIX.sub("", normalize_for_search(word))
         return (_collapse("".join(_ARABIC_CLASS.get(ch, "") for ch in word)),)
     word = "".join(_CYRILLIC.get(ch, ch) for ch in word if not unicodedata.combining(ch))
+    word = _LATIN_ARTICLE.sub("", word)
     for digraph, sound in _LATIN_DIGRAPHS:
         word = word.replace(digraph, sound)  # upper case: already a class
     usual = "".join(ch if ch.isupper() else _LATIN_CLASS.get(ch, "") for ch in word)  # v: F, w: glide

@@ -22,6 +22,7 @@ from functools import cache, lru_cache
 
 from index.text.scripts import script_of
 from index.text.search import tokenize_for_search
+from index.text.words import is_function_word
 
 #: The locales whose names are looked up and returned: the languages readers ask in
 #: most, and Levantine and Maghrebi Arabic, whose month names differ (تموز, يوليوز).
@@ -49,8 +50,14 @@ NOT_NAMES = frozenset({("territory", "001"), ("territory", "ZZ"), ("language", "
 
 Concept = tuple[str, str]  # ("territory", "JO"), ("language", "de"), ("city", tz id), ("month", "6")
 _DASHES = re.compile(r"[-‐‑‒–—_\s]+")
-#: The English possessive of a name ("Jordan's" -> "Jordan").
-POSSESSIVE = re.compile(r"[’']s$", re.IGNORECASE)
+#: What an apostrophe glues to a name: the English possessive ("Jordan's") and the
+#: Turkish case and derivational suffixes, which Turkish writes after an apostrophe on
+#: names ("Malezya'da", "Esad'ın", "2015'te", "BAE'li"). Only those: an apostrophe inside
+#: a transliterated Arabic name marks a letter (Ba'ath, Qur'an) and stays.
+NAME_SUFFIX = re.compile(
+    r"[’'](?:s|[dt][ae](?:n|ki)?|n?[ıiuü]n(?:ki)?|[yn]?[ıiuüae]|[yn]?l[ae]|l[ıiuü]|l[ae]r|[cç][ae]|s[ıiuü]|n[dt][ae]n?)$",
+    re.IGNORECASE,
+)
 _SUFFIX = re.compile(r"[’'].*$")  # what follows an apostrophe: Kuwait's, Kuveyt'e
 #: A word for the lexicon: anything between spaces and punctuation. (`NAME_WORD` would cut
 #: Devanagari words at their vowel signs, which are marks, not letters.)
@@ -92,8 +99,9 @@ class Lexicon:
     def find(self, text: str) -> list[Found]:
         """The names in `text`, longest first where they overlap, in reading order.
 
-        In a cased script a name starts with a capital (so "may" is not May) and is not
-        the first word (nor is "May I ..."), as `qa.grounding.salient_terms` takes names;
+        In a cased script a name starts with a capital (so "may" is not May), and a first
+        word is no name when it is a function word (nor is "May I ..."), as
+        `qa.grounding.salient_terms` takes names;
         an inflected or possessive last word is found by its stem.
         """
         found: list[Found] = []
@@ -114,7 +122,7 @@ class Lexicon:
     def _match(self, words: list[str], position: int) -> tuple[int, set[Concept]] | None:
         first = words[position]
         cased = first[:1].lower() != first[:1].upper()
-        if _unspaced(first) or (cased and (position == 0 or not first[:1].isupper())):
+        if _unspaced(first) or (cased and (not first[:1].isupper() or (position == 0 and is_function_word(first)))):
             return None
         for length in range(min(MAX_NAME_WORDS, len(words) - position), 0, -1):
             *head, last = words[position:position + length]
@@ -197,7 +205,7 @@ def other_names(term: str, found: Sequence[Found]) -> tuple[str, ...]:
     """What the found name that `term` (a salient term: no possessive) is, or is a word
     of, is called in every locale."""
     return tuple(dict.fromkeys(
-        name for f in found if term == f.surface or term in [POSSESSIVE.sub("", w) for w in f.words]
+        name for f in found if term == f.surface or term in [NAME_SUFFIX.sub("", w) for w in f.words]
         for name in f.names
     ))
 

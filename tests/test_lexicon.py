@@ -31,13 +31,18 @@ def test_a_name_is_found_with_its_names_in_other_languages(question, words, name
     assert name in arabic(found[0])
 
 
+def test_a_first_word_is_a_name_unless_it_is_a_function_word():
+    assert [f.words for f in lexicon().find("Katar Emiri Putin ile ne görüştü?")] == [("Katar",)]
+    assert lexicon().find("Will Jordan join?")[0].words == ("Jordan",)  # "Will": a modal, not a name
+
+
 def test_months_have_their_levantine_and_egyptian_names():
     (june,) = [f for f in lexicon().find("What happened in Warsaw in June?") if f.words == ("June",)]
     assert {"يونيو", "حزيران"} <= arabic(june)
 
 
 @pytest.mark.parametrize("question", [
-    "May I ask what happened?",  # a capitalised first word is not a name
+    "May I ask what happened?",  # a function word opening the question is not a name
     "what may happen in jordan?",  # nor is a word without its capital
     "विश्व स्तर पर हवाई अड्डा कहाँ है?",  # "world" and "air": CLDR words that are not names here
 ])

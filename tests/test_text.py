@@ -41,6 +41,8 @@ from index.text.words import (
     SEARCH_STOPWORDS,
     STOPWORDS,
     WORD,
+    is_function_word,
+    without_elision,
 )
 from qa import followup, grounding
 from qa.language import detect_language
@@ -200,6 +202,26 @@ def test_word_lists() -> None:
         assert folded_words(QUESTION_WORDS[code]) <= SEARCH_STOPWORDS[code]
         assert all(normalize_for_search(w) == w for w in SEARCH_STOPWORDS[code])
     assert "بين" in STOPWORDS["ar"] and "بين" not in SEARCH_STOPWORDS["ar"]  # content for BM25
+
+
+@pytest.mark.parametrize("word", ["What", "Wie", "Qu'a", "Qu'est-ce", "Cuántas", "В", "О", "Selon",
+                                  "According", "May", "Worüber"])
+def test_function_words_of_any_language_in_any_case(word: str) -> None:
+    assert is_function_word(word)
+
+
+@pytest.mark.parametrize("word", ["Erdoğan", "Putin", "Al-Shabab", "O'Brien", "Kuwait", "Лавров"])
+def test_names_are_no_function_words(word: str) -> None:
+    assert not is_function_word(word)
+
+
+@pytest.mark.parametrize(("word", "bare"), [
+    ("l'Iran", "Iran"), ("D'Égypte", "Égypte"), ("dell'Arabia", "Arabia"), ("qu'a", "a"),
+    ("O'Brien", "O'Brien"),  # an Irish name, not an elision
+    ("Mısır'da", "Mısır'da"), ("Devmetü'l-Cendel", "Devmetü'l-Cendel"),  # suffixes and inner articles stay
+])
+def test_an_elided_article_is_dropped(word: str, bare: str) -> None:
+    assert without_elision(word) == bare
 
 
 # ------------------------------------------------------------------------------ users agree

@@ -41,10 +41,12 @@ QUESTION_WORDS: Mapping[str, frozenset[str]] = {
     for code, words in {
         "en": "what who whom whose which when where why how",
         "fr": "que quoi qui quel quelle quels quelles quand où comment pourquoi combien",
-        "es": "qué quién quiénes cuál cuáles cuándo dónde cómo cuánto cuánta",
-        "de": "was wer wen wem wessen welche welcher welches wann wo warum wieso weshalb wie",
-        "ru": "что кто когда где почему зачем как какой какая какие сколько",
-        "tr": "ne neden niçin niye nasıl kim kime nerede hangi",
+        "es": "qué quién quiénes cuál cuáles cuándo dónde cómo cuánto cuánta cuántos cuántas",
+        "de": "was wer wen wem wessen welche welcher welches welchen welchem wann wo warum wieso "
+        "weshalb wie worüber worauf woran womit wofür wozu wohin woher",
+        "ru": "что кто когда где почему зачем как какой какая какое какую каким каких какого "
+        "сколько чем чём кому кем ли",
+        "tr": "ne neden niçin niye nasıl kim kime nerede hangi kaç",
         "it": "cosa che chi quando dove perché come quale quali quanto",
         "pt": "que quem qual quais quando onde como porque",
         "id": "apa siapa kapan mengapa bagaimana",
@@ -62,21 +64,27 @@ STOPWORDS: Mapping[str, frozenset[str]] = {
     for code, words in {
         "en": "the a an of to in on at by for from with about and or but did does do is are "
         "was were be been has have had this that these those it its he she they their his her "
-        "said say says between",
+        "said say says between according besides after before during since until while if "
+        "as over under against among through despite can could will would shall should may "
+        "might must",
         "fr": "le la les l un une des du de d qu et ou est sont été a ont avec pour dans sur par "
-        "au aux ce cette ces il elle ils elles leur son sa ses entre contre vers chez",
+        "au aux ce cette ces il elle ils elles leur son sa ses entre contre vers chez selon à "
+        "après avant pendant depuis malgré outre est-ce",
         "es": "el la los las un una unos unas de del y o es son fue era ha han que por para con "
-        "en sobre al su sus se lo entre contra hacia desde",
+        "en sobre al su sus se lo entre contra hacia desde según además después antes durante "
+        "tras",
         "de": "der die das den dem des ein eine einer einen und oder ist sind war waren hat "
         "haben wurde mit von vom zu zum zur im in auf über für bei nach nicht auch sich "
-        "zwischen gegen",
-        "ru": "",
+        "zwischen gegen laut gemäß bis seit vor während außer trotz",
+        "ru": "и или но не в во на о об обо по до с со к ко из за от для при у про между "
+        "против после согласно это этот эта эти был была были было его её их он она они",
         "tr": "ve veya bir bu şu ile için mi mı mu mü da de ki hakkında arasında olan olarak "
         "gibi daha çok ya peki",
         "it": "il lo la i gli le un una uno di del della dello dei degli delle e ed è sono era "
-        "con per tra fra su sul sulla nel nella al alla dal dalla non anche",
+        "con per tra fra su sul sulla nel nella al alla dal dalla non anche secondo dopo "
+        "prima durante",
         "pt": "o a os as um uma de do da dos das e é são foi era por para com em no na nos nas "
-        "ao aos sobre entre não também",
+        "ao aos sobre entre não também segundo conforme após antes durante",
         "id": "yang dan di ke dari dengan untuk tentang adalah ini itu dalam pada tidak akan "
         "oleh sudah atau juga",
         "ar": "في من على إلى الى عن مع الذي التي هذا هذه ذلك كان كانت قد لم لن أن إن بين حول",
@@ -84,6 +92,31 @@ STOPWORDS: Mapping[str, frozenset[str]] = {
         "ur": "کے کی کا ہے ہیں میں نے سے اور یہ وہ",
     }.items()
 }
+
+#: Every language's function and question words, case-folded: never a name.
+_FUNCTION_WORDS = frozenset(word.casefold() for words in STOPWORDS.values() for word in words)
+#: A French or Italian elided word glued to the next: l'Iran, d'Égypte, qu'a, dell'Arabia
+#: (not O'Brien).
+_ELISION = re.compile(
+    r"^(?:l|d|j|m|n|s|t|c|qu|lorsqu|puisqu|jusqu|un|dell|all|dall|nell|sull|quell)['’](?=[^\W\d_])",
+    re.IGNORECASE,
+)
+
+
+def without_elision(word: str) -> str:
+    """The word without a glued elided article ("l'Iran" -> "Iran", "Qu'a" -> "a")."""
+    return _ELISION.sub("", word)
+
+
+def is_function_word(word: str) -> bool:
+    """A function or question word of some listed language ("What", "Selon", "Qu'a", "В").
+
+    Such a word opening a question is capitalised only because it opens it; any other
+    capitalised first word is taken for a name ("Erdoğan, Putin ile ne görüştü?").
+    """
+    folded = word.casefold()
+    return folded in _FUNCTION_WORDS or without_elision(folded) in _FUNCTION_WORDS
+
 
 #: BM25 stopwords, folded: function and question words match nearly every chunk, so they
 #: only add noise (questions are full of them: "ماذا ناقش لافروف مع الكويت؟"). Kept short
