@@ -40,15 +40,20 @@ QUESTION_WORDS: Mapping[str, frozenset[str]] = {
     code: frozenset(words.split())
     for code, words in {
         "en": "what who whom whose which when where why how",
-        "fr": "que quoi qui quel quelle quels quelles quand où comment pourquoi combien",
-        "es": "qué quién quiénes cuál cuáles cuándo dónde cómo cuánto cuánta cuántos cuántas",
+        "fr": "que quoi qui quel quelle quels quelles lequel laquelle lesquels lesquelles quand où "
+        "comment pourquoi combien",
+        "es": "qué quién quiénes cuál cuáles cuándo dónde adónde cómo cuánto cuánta cuántos cuántas",
         "de": "was wer wen wem wessen welche welcher welches welchen welchem wann wo warum wieso "
-        "weshalb wie worüber worauf woran womit wofür wozu wohin woher",
-        "ru": "что кто когда где почему зачем как какой какая какое какую каким каких какого "
-        "сколько чем чём кому кем ли",
-        "tr": "ne neden niçin niye nasıl kim kime nerede hangi kaç",
-        "it": "cosa che chi quando dove perché come quale quali quanto",
-        "pt": "que quem qual quais quando onde como porque",
+        "weshalb weswegen wie wieviel worüber worauf woran womit wofür wozu wohin woher wovon "
+        "wodurch worin woraus",
+        "ru": "что кто когда где куда откуда почему зачем отчего как какой какая какое какие "
+        "какую каким каких какого каком какому каков какова каково каковы чей чья чьё чьи "
+        "который которая которое которые которого которой котором сколько насколько чего "
+        "чему чем чём кого кому кем ли",
+        "tr": "ne neden niçin niye nasıl kim kime kimi kimin kimden nerede nereye nereden neresi "
+        "hangi hangisi kaç kaçta kaçıncı",
+        "it": "cosa che chi quando dove perché come quale quali quanto quanta quanti quante",
+        "pt": "que quem qual quais quando onde como porque porquê quanto quanta quantos quantas",
         "id": "apa siapa kapan mengapa bagaimana",
         "ar": "ما ماذا من متى أين كيف لماذا هل كم أي لمن",
         "fa": "چه چرا کجا چگونه آیا کدام کی",
@@ -77,7 +82,8 @@ STOPWORDS: Mapping[str, frozenset[str]] = {
         "haben wurde mit von vom zu zum zur im in auf über für bei nach nicht auch sich "
         "zwischen gegen laut gemäß bis seit vor während außer trotz",
         "ru": "и или но не в во на о об обо по до с со к ко из за от для при у про между "
-        "против после согласно это этот эта эти был была были было его её их он она они",
+        "против после согласно через перед без над под около среди кроме вокруг это этот "
+        "эта эти был была были было его её их он она они",
         "tr": "ve veya bir bu şu ile için mi mı mu mü da de ki hakkında arasında olan olarak "
         "gibi daha çok ya peki",
         "it": "il lo la i gli le un una uno di del della dello dei degli delle e ed è sono era "
