@@ -7,7 +7,9 @@ against the words of the retrieved passages, across scripts:
 
 - names in a cased script (Latin, Cyrillic, Greek): capitalised words (the first one
   unless it is a function or question word: "Erdoğan, Putin ile ne görüştü?" but not
-  "What did ..."), without an elided article (l'Iran) or a suffix after an apostrophe
+  "What did ..."; for the answer gate, in German, not a noun that a determiner
+  announces, "der Außenminister"),
+  without an elided article (l'Iran) or a suffix after an apostrophe
   (Jordan's, Malezya'da), and numbers; matched against Arabic words by their consonant
   skeleton (Lavrov ~ لافروف, Kuwaiti ~ الكويتي, Al-Shabab ~ الشباب), or by exact
   spelling when the scripts agree;
@@ -38,7 +40,8 @@ import numpy as np
 from index.text.folding import normalize_for_search
 from index.text.scripts import ARABIC_SCRIPT
 from index.text.search import tokenize_for_search
-from index.text.words import NAME_WORD, is_function_word, without_elision
+from index.text.words import GERMAN_DETERMINERS, NAME_WORD, is_function_word, without_elision
+from qa.language import detect_language
 from qa.lexicon import NAME_SUFFIX, Found, key_token, names_in, other_names
 
 #: Word-level cosine (second model) above which a term counts as present in translation.
@@ -111,20 +114,46 @@ def as_written(question: str, terms: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(shown))
 
 
-def salient_terms(question: str) -> list[str]:
-    """The words a passage must contain for it to be about what was asked."""
+def salient_terms(question: str, nouns: bool = True) -> list[str]:
+    """The words a passage must contain for it to be about what was asked.
+
+    `nouns=False` leaves out the German nouns that a determiner announces: the answer gate
+    must not refuse because Arabic translates "der Außenminister", while ranking keeps them
+    (it drops what the index cannot spell, and German writes names with articles too:
+    der Nil, das Parlament ~ البرلمان).
+    """
     words = NAME_WORD.findall(question)
     if not words:
         return []
     if sum(bool(ARABIC_SCRIPT.search(w)) for w in words) * 2 >= len(words):
         return list(dict.fromkeys(tokenize_for_search(question)))
+    left_out = _german_nouns(words) if not nouns and detect_language(question) == "de" else set()
     names = [
         NAME_SUFFIX.sub("", name)
         for position, name in enumerate(without_elision(word) for word in words)
-        if (name[:1].isupper() and (position > 0 or not is_function_word(name))) or any(ch.isdigit() for ch in name)
+        if (name[:1].isupper() and (position > 0 or not is_function_word(name)) and position not in left_out)
+        or any(ch.isdigit() for ch in name)
     ]
     uncased = [f.surface for f in names_in(question) if not any(_is_word_of(n, f) for n in names)]
     return list(dict.fromkeys(name for name in [*names, *uncased] if len(name) > 1))
+
+
+def _german_nouns(words: Sequence[str]) -> set[int]:
+    """Positions of the capitalised words that a German determiner announces, with only
+    lower-case words (adjectives) between: nouns, where German capitals say nothing of
+    names. A name so announced (die Türkei) comes back through the lexicon."""
+    nouns: set[int] = set()
+    announced = False
+    for position, word in enumerate(words):
+        if word.casefold() in GERMAN_DETERMINERS:
+            announced = True
+        elif word[:1].isupper():
+            if announced:
+                nouns.add(position)
+            announced = False
+        elif not word[:1].islower():  # a number ends the noun phrase
+            announced = False
+    return nouns
 
 
 def _is_word_of(term: str, found: Found) -> bool:
@@ -238,7 +267,7 @@ class GroundingChecker:
 
         `words=False` skips the word-embedding fallback: cheap enough per sentence.
         """
-        terms = salient_terms(question)
+        terms = salient_terms(question, nouns=False)
         if not terms:
             return Grounding((), ())
         vocabulary = list(dict.fromkeys(w for text in texts for w in NAME_WORD.findall(text)))

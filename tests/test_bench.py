@@ -101,7 +101,8 @@ def test_answers_are_scored_beside_retrieval(seed_bench):
     seeds = seed_bench["datasets"]["seed_questions"]["answers"]
     negatives = seed_bench["datasets"]["unanswerable_questions"]
     assert (seeds["answerable"], seeds["unanswerable"]) == (56, 0) and seeds["false_answers"] is None
-    assert seeds["answered_right"] + seeds["answered_wrong"] + seeds["abstained"] == pytest.approx(1)
+    # three shares rounded to 4 decimals: their sum is 1 within 3 x 0.00005
+    assert seeds["answered_right"] + seeds["answered_wrong"] + seeds["abstained"] == pytest.approx(1, abs=1.5e-4)
     assert seeds["answered_right"] >= 0.5  # the seed questions are mostly answered right
     assert set(seeds["by_language"]) >= {"en", "ar"}
     assert 0 < seeds["answer_ms_p50"] <= seeds["answer_ms_p95"]

@@ -99,6 +99,16 @@ STOPWORDS: Mapping[str, frozenset[str]] = {
     }.items()
 }
 
+#: German words that announce a noun, as typed (articles, possessives, demonstratives,
+#: the interrogative welch-, and prepositions fused with an article): German capitalises
+#: every noun, so a capitalised word after one of them ("der saudische Außenminister",
+#: "beim Treffen") is a noun, not a name.
+GERMAN_DETERMINERS = frozenset(
+    "der die das den dem des ein eine einer einen einem eines kein keine keinen keinem keiner "
+    "sein seine seinem seinen seiner seines ihr ihre ihrem ihren ihrer ihres unser unsere "
+    "dieser diese diesem diesen dieses jener jene welche welcher welchen welchem welches "
+    "beim im am zum zur vom ins".split()
+)
 #: Every language's function and question words, case-folded: never a name.
 _FUNCTION_WORDS = frozenset(word.casefold() for words in STOPWORDS.values() for word in words)
 #: A French or Italian elided word glued to the next: l'Iran, d'Égypte, qu'a, dell'Arabia
