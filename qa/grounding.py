@@ -8,11 +8,10 @@ against the words of the retrieved passages, across scripts:
 - names in a cased script (Latin, Cyrillic, Greek): capitalised words (the first one
   unless it is a function or question word: "Erdoğan, Putin ile ne görüştü?" but not
   "What did ..."; for the answer gate, in German, not a noun that a determiner
-  announces, "der Außenminister"),
-  without an elided article (l'Iran) or a suffix after an apostrophe
-  (Jordan's, Malezya'da), and numbers; matched against Arabic words by their consonant
-  skeleton (Lavrov ~ لافروف, Kuwaiti ~ الكويتي, Al-Shabab ~ الشباب), or by exact
-  spelling when the scripts agree;
+  announces, "der Außenminister"), without an elided article (l'Iran) or a suffix after
+  an apostrophe (Jordan's, Malezya'da), and numbers; matched against Arabic words by
+  their consonant skeleton (Lavrov ~ لافروف, Kuwaiti ~ الكويتي, Al-Shabab ~ الشباب), or
+  by exact spelling when the scripts agree;
 - a word in Arabic script: any content word, matched by its normalized, stemmed form;
 - names that are translated rather than transliterated (Jordan ~ الأردن, 新加坡 ~
   سنغافورة) by their names in other languages (`qa.lexicon`: countries, languages,
@@ -127,7 +126,9 @@ def salient_terms(question: str, nouns: bool = True) -> list[str]:
         return []
     if sum(bool(ARABIC_SCRIPT.search(w)) for w in words) * 2 >= len(words):
         return list(dict.fromkeys(tokenize_for_search(question)))
-    left_out = _german_nouns(words) if not nouns and detect_language(question) == "de" else set()
+    left_out = set() if nouns else _german_nouns(words)
+    if left_out and detect_language(question) != "de":  # detected only when it could matter
+        left_out = set()
     names = [
         NAME_SUFFIX.sub("", name)
         for position, name in enumerate(without_elision(word) for word in words)
