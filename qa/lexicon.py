@@ -22,7 +22,7 @@ from functools import cache, lru_cache
 
 from index.text.scripts import script_of
 from index.text.search import tokenize_for_search
-from index.text.words import is_function_word
+from index.text.words import is_function_word, without_elision
 
 #: The locales whose names are looked up and returned: the languages readers ask in
 #: most, and Levantine and Maghrebi Arabic, whose month names differ (تموز, يوليوز).
@@ -101,11 +101,11 @@ class Lexicon:
 
         In a cased script a name starts with a capital (so "may" is not May), and a first
         word is no name when it is a function word (nor is "May I ..."), as
-        `qa.grounding.salient_terms` takes names;
-        an inflected or possessive last word is found by its stem.
+        `qa.grounding.salient_terms` takes names, also without a glued elided article
+        (l'Égypte, dell'Italia); an inflected or possessive last word is found by its stem.
         """
         found: list[Found] = []
-        words = _WORD.findall(text)
+        words = [without_elision(word) for word in _WORD.findall(text)]
         position = 0
         while position < len(words):
             match = self._match(words, position)

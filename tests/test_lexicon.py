@@ -17,6 +17,8 @@ def arabic(found: Found) -> set[str]:
     ("Что Лавров обсуждал в России?", ("России",), "روسيا"),  # Russian case ending
     ("Was sagte Steinmeier über Deutschlands Rolle?", ("Deutschlands",), "ألمانيا"),
     ("Erdoğan Kuveyt'e ne dedi?", ("Kuveyt'e",), "الكويت"),  # Turkish suffix after an apostrophe
+    ("Combien d'avions ont été livrés à l'Égypte ?", ("Égypte",), "مصر"),  # elided article
+    ("Cosa ha detto il ministro dell'Arabia Saudita?", ("Arabia", "Saudita"), "المملكة العربية السعودية"),
     ("Was sagte er in Saudi-Arabien?", ("Saudi", "Arabien"), "المملكة العربية السعودية"),
     ("Did the United States agree?", ("United", "States"), "الولايات المتحدة"),
     ("¿Qué pasó en Nueva York?", ("Nueva", "York"), "نيويورك"),  # a city, from the time zones
