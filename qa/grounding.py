@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.text.folding import normalize_for_search
-from index.text.scripts import ARABIC_SCRIPT
+from index.text.scripts import ARABIC_SCRIPT, is_unspaced
 from index.text.search import tokenize_for_search
 from index.text.words import GERMAN_DETERMINERS, NAME_WORD, is_function_word, without_elision
 from qa.language import detect_language
@@ -78,6 +78,7 @@ _ARABIC_PREFIX = re.compile(r"^(?:[وفبلك]?ال|لل|[وف]?[بل]ال)")
 #: The Arabic article as transliterations write it (al-Shabab, el-Sisi, ash-Sharq, аль-):
 #: dropped like ال, which the Arabic skeleton drops.
 _LATIN_ARTICLE = re.compile(r"^(?:al|el|ad|an|ar|as|ash|at|az)[-‐](?=\w)")
+_NUMBER = re.compile(r"\d+")
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,9 @@ def salient_terms(question: str, nouns: bool = True) -> list[str]:
         return []
     if sum(bool(ARABIC_SCRIPT.search(w)) for w in words) * 2 >= len(words):
         return list(dict.fromkeys(tokenize_for_search(question)))
+    # Chinese and Japanese put no spaces between words: such a run is a clause, of which
+    # only the numbers can be checked as written (its names come from the lexicon).
+    words = [part for word in words for part in (_NUMBER.findall(word) if is_unspaced(word) else [word])]
     left_out = set() if nouns else _german_nouns(words)
     if left_out and detect_language(question) != "de":  # detected only when it could matter
         left_out = set()

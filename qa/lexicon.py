@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
-from index.text.scripts import script_of
+from index.text.scripts import is_unspaced
 from index.text.search import tokenize_for_search
 from index.text.words import is_function_word, without_elision
 
@@ -30,8 +30,6 @@ LOCALES = (
     "ar", "ar_SY", "ar_MA", "en", "fr", "de", "es", "it", "pt", "nl", "sv", "pl", "ru", "uk",
     "tr", "fa", "ur", "hi", "bn", "id", "ms", "zh", "zh_Hant", "ja", "ko",
 )  # fmt: skip
-#: Scripts written without spaces between words: their names are found as substrings.
-UNSPACED = frozenset({"han", "kana"})
 #: Shortest name looked up: shorter ones (the Yi and Ga languages) collide with words.
 MIN_NAME_CHARS = 3
 #: Shortest name in an unspaced script (中国, 日本).
@@ -74,7 +72,7 @@ class Found:
 
     @property
     def surface(self) -> str:
-        joiner = "" if _unspaced(self.words[0]) else " "
+        joiner = "" if is_unspaced(self.words[0]) else " "
         return joiner.join(self.words)
 
 
@@ -87,14 +85,14 @@ class Lexicon:
         names: dict[Concept, dict[str, None]] = {}
         for concept, name in entries:
             key = fold(name)
-            if len(key) < (MIN_UNSPACED_CHARS if _unspaced(key) else MIN_NAME_CHARS):
+            if len(key) < (MIN_UNSPACED_CHARS if is_unspaced(key) else MIN_NAME_CHARS):
                 continue
             names.setdefault(concept, {})[name] = None
             self._concepts.setdefault(key, set()).add(concept)
-            if not _unspaced(key) and len(key) > MIN_STEM_CHARS:
+            if not is_unspaced(key) and len(key) > MIN_STEM_CHARS:
                 self._stems.setdefault(key[:-1], set()).add(concept)
         self._names = {concept: tuple(found) for concept, found in names.items()}
-        self._unspaced_keys = sorted((k for k in self._concepts if _unspaced(k)), key=len, reverse=True)
+        self._unspaced_keys = sorted((k for k in self._concepts if is_unspaced(k)), key=len, reverse=True)
 
     def find(self, text: str) -> list[Found]:
         """The names in `text`, longest first where they overlap, in reading order.
@@ -115,14 +113,14 @@ class Lexicon:
                 position += length
             else:
                 position += 1
-        for run in (w for w in words if _unspaced(w)):
+        for run in (w for w in words if is_unspaced(w)):
             found += self._find_unspaced(run)
         return found
 
     def _match(self, words: list[str], position: int) -> tuple[int, set[Concept]] | None:
         first = words[position]
         cased = first[:1].lower() != first[:1].upper()
-        if _unspaced(first) or (cased and (not first[:1].isupper() or (position == 0 and is_function_word(first)))):
+        if is_unspaced(first) or (cased and (not first[:1].isupper() or (position == 0 and is_function_word(first)))):
             return None
         for length in range(min(MAX_NAME_WORDS, len(words) - position), 0, -1):
             *head, last = words[position:position + length]
@@ -159,10 +157,6 @@ class Lexicon:
 def fold(name: str) -> str:
     """The lookup form of a name: NFKC, case-folded, dashes and underscores as spaces."""
     return _DASHES.sub(" ", unicodedata.normalize("NFKC", name).casefold()).strip()
-
-
-def _unspaced(text: str) -> bool:
-    return bool(text) and script_of(text[0]) in UNSPACED
 
 
 def cldr_entries(locales: tuple[str, ...] = LOCALES) -> list[tuple[Concept, str]]:

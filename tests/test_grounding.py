@@ -218,6 +218,17 @@ def test_names_of_uncased_questions_are_checked(articles):
     assert GroundingChecker().check("लावरोव ने जॉर्डन से क्या चर्चा की?", gaza).missing == ("जॉर्डन",)
 
 
+@pytest.mark.parametrize(("question", "terms"), [
+    # between two spaces, Chinese and Japanese write a clause: its numbers and the names
+    # the lexicon finds in it are terms, the clause itself is not (no article holds it)
+    ("自2012年6月以来沙特累计确诊多少例？", ["2012", "6月"]),
+    ("2015年沙特在利雅得做了什么？", ["2015", "利雅得"]),
+    ("サウジアラビアは2015年に何をしましたか？", ["2015", "サウジアラビア"]),
+])
+def test_a_clause_without_spaces_gives_its_numbers_and_names_not_itself(question, terms):
+    assert salient_terms(question) == terms
+
+
 def test_translated_name_needs_the_word_model(articles, aux):
     """Gulf ~ الخليج is neither a transliteration nor a CLDR name: the word model links them."""
     jordan = [text_of(articles[JORDAN])]

@@ -66,6 +66,14 @@ def _script_class(name: str) -> str:
 ARABIC_SCRIPT = re.compile(f"[{_script_class('arabic')}]")
 #: A letter of the Latin script, either case.
 LATIN_SCRIPT = re.compile(f"[{_script_class('latin')}]")
+#: A letter of a script written without spaces between words (Chinese, Japanese): what
+#: stands between spaces there is a clause, not a word.
+UNSPACED_SCRIPT = re.compile(f"[{_script_class('han')}{_script_class('kana')}]")
+
+
+def is_unspaced(text: str) -> bool:
+    """Whether `text` holds letters of a script written without spaces ("2015年沙特...")."""
+    return bool(UNSPACED_SCRIPT.search(text))
 
 
 def script_of(char: str) -> str | None:
@@ -75,6 +83,8 @@ def script_of(char: str) -> str | None:
         if low <= code <= high:
             return script
     return None
+
+
 
 
 def script_counts(text: str) -> Counter[str]:
