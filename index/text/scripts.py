@@ -85,8 +85,6 @@ def script_of(char: str) -> str | None:
     return None
 
 
-
-
 def script_counts(text: str) -> Counter[str]:
     """How many letters of `text` each script has (letters of other scripts not counted)."""
     return Counter(script for char in text if char.isalpha() and (script := script_of(char)))
