@@ -3,7 +3,8 @@
 Three backends run it (`Settings.backend`, env `QA_BACKEND`):
 
 - `onnx-int8` (default): onnxruntime with int8 weights, exported from the
-  sentence-transformers model once per machine (index/onnx/);
+  sentence-transformers model once per machine (index/onnx/); questions run through the
+  model's own 4-bit weights where it has them (the bundled e5: index/onnx/blockwise.py);
 - `onnx`: the same export in fp32;
 - `torch`: the sentence-transformers model itself, fp32.
 
@@ -23,7 +24,7 @@ import numpy as np
 
 from index.config import DEFAULT_MODEL, Settings, check_backend
 from index.errors import ModelLoadError
-from index.onnx.runtime import OnnxSentenceModel, Span, span_vectors
+from index.onnx.runtime import QUESTION_FILE, OnnxSentenceModel, Span, span_vectors
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -137,11 +138,24 @@ class Embedder:
             return model.count_tokens(self.prompts[kind], add_special_tokens=True)
         return len(model.tokenizer(self.prompts[kind])["input_ids"])
 
+    @property
+    def question_weights(self) -> str | None:
+        """"4-bit" when questions run through the model's own 4-bit weights (the export's
+        question graph), None when they run like passages."""
+        model = self.question_model
+        return "4-bit" if isinstance(model, OnnxSentenceModel) and model.graph == QUESTION_FILE else None
+
+    @cached_property
+    def question_model(self) -> "SentenceTransformer | OnnxSentenceModel":
+        """What embeds questions: the export's question graph where it has one, else `model`."""
+        model = self.model
+        return model.for_questions() if isinstance(model, OnnxSentenceModel) else model
+
     def _encode(self, texts: list[str], kind: str, progress: bool) -> np.ndarray:
         prompt = self.prompts[kind]
         # The prompt is added exactly once, even if a caller already wrote it.
         texts = [t[len(prompt):] if prompt and t.startswith(prompt) else t for t in texts]
-        model = self.model
+        model = self.question_model if kind == "query" else self.model
         vectors: Any
         if isinstance(model, OnnxSentenceModel):
             vectors = model.encode(

@@ -162,6 +162,10 @@ class ProcessEmbedder(_ProcessEmbeddings):
         return self.process.call("quantization")
 
     @property
+    def question_weights(self) -> str | None:
+        return self.process.call("question_weights")
+
+    @property
     def dimension(self) -> int:
         return self.process.call("dimension")
 

@@ -191,6 +191,8 @@ class BenchResults(TypedDict):
     model: str
     backend: str
     int8_recipe: str | None
+    #: "4-bit" when questions ran through the model's own 4-bit weights (index.onnx.blockwise).
+    question_weights: NotRequired[str | None]
     sentence_vectors: str
     aux_model: str
     machine: str
@@ -540,6 +542,7 @@ def run(
         "model": settings.model,
         "backend": embedder.backend,  # what ran: "torch" after a fallback
         "int8_recipe": embedder.quantization,
+        "question_weights": embedder.question_weights,
         "sentence_vectors": embedder.span_vectors,
         "aux_model": settings.aux_model if settings.uses_aux_model else "none",
         "machine": f"{platform.machine()}, {platform.python_version()}, {_cpu_count()} cores",
@@ -577,6 +580,8 @@ def format_header(results: BenchResults) -> str:
     """What was measured where: model, CPU, haystack, and each index (cached or built)."""
     cpu = results["cpu"]
     recipe = f" recipe {results['int8_recipe']}" if results.get("int8_recipe") else ""
+    if results.get("question_weights"):
+        recipe += f", questions {results['question_weights']}"
     lines = [
         f"{results['date']}  model {results['model']} ({results['backend']}{recipe}, sentence vectors "
         f"{results.get('sentence_vectors', 'alone')}, second model {results['aux_model']})",

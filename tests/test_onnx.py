@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from index import cache_folder
-from index.onnx import cache, export, quantize, runtime
+from index.onnx import blockwise, cache, export, quantize, runtime
 from index.articles import load_folder
 from index.builder import chunker_for
 from index.sentences import with_sentences
@@ -106,6 +106,12 @@ def test_query_vectors_match_torch(backend, lang, torch_queries, onnx_embedders)
     assert cosines.min() >= MIN_COSINE[backend], questions[int(cosines.argmin())]
     assert cosines.mean() >= MIN_MEAN_COSINE[backend]
     np.testing.assert_allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
+    if backend == "onnx-int8":  # questions run through the bundled model's own 4-bit weights
+        assert onnx_embedders[backend].question_model.graph == runtime.QUESTION_FILE
+        assert onnx_embedders[backend].question_model.tokenizer is onnx_embedders[backend].model.tokenizer
+        assert cosines.min() >= export.MIN_COSINE["question-4bit"], questions[int(cosines.argmin())]
+        passages = onnx_embedders[backend].model.encode(["query: " + q for q in questions])
+        assert cosines.mean() > (passages * theirs).sum(axis=1).mean()  # closer than the int8 graph
 
 
 @pytest.mark.slow
@@ -133,7 +139,7 @@ def test_token_counts_equal_the_hf_tokenizer(torch_embedder, onnx_embedders, see
 @pytest.mark.slow
 def test_prompt_is_added_exactly_once(onnx_embedders) -> None:
     embedder = onnx_embedders["onnx-int8"]
-    model = embedder.model
+    model = embedder.question_model
     text = "كم عدد سكان القاهرة؟"
     query = embedder.embed_query(text)
     np.testing.assert_array_equal(query, embedder.embed_query("query: " + text))
@@ -142,7 +148,7 @@ def test_prompt_is_added_exactly_once(onnx_embedders) -> None:
     assert float(query @ model.encode(["query: query: " + text])[0]) < 0.999  # ...once
     passage = embedder.embed_passages([text, "passage: " + text])
     np.testing.assert_array_equal(passage[0], passage[1])
-    np.testing.assert_allclose(passage[0], model.encode(["passage: " + text])[0], atol=1e-6)
+    np.testing.assert_allclose(passage[0], embedder.model.encode(["passage: " + text])[0], atol=1e-6)
 
 
 @pytest.mark.slow
@@ -317,6 +323,9 @@ def test_second_load_reuses_the_export(onnx_embedders, monkeypatch) -> None:
     smoothed, kept_fp32 = quantization.pop("smoothed_nodes"), quantization.pop("fp32_nodes")
     assert quantization == quantize.quantization(quantize.int8_recipe()) and config["pooling"] == "mean"
     assert embedder.quantization == quantize.int8_recipe()
+    # Every matmul of the bundled 4-bit e5 (3 per layer) runs questions in 4 bits.
+    assert config["question_graph"]["exact_4bit_matmuls"] == 3 * 12
+    assert (folder / runtime.QUESTION_FILE).exists() and (folder / runtime.QUESTION_WEIGHTS_FILE).exists()
     # The graph's int8 weights are of the recipe's type (unsigned where VNNI is missing).
     import onnx
 
@@ -341,6 +350,63 @@ def test_weights_sit_beside_the_graph_where_onnxruntime_maps_them(onnx_embedders
     assert graph.stat().st_size < 2_000_000 < 100_000_000 < weights.stat().st_size
     maps = Path("/proc/self/maps").read_text()
     assert str(weights) in maps  # memory-mapped by this process's session, not copied
+
+
+def _q4_0(weight: np.ndarray) -> np.ndarray:
+    """`weight` (K x N) through the Q4_0 round trip of ggml's reference quantiser, the
+    format of the bundled e5: per 32 weights along K, d = the largest-magnitude weight
+    / -8 in fp16, then integers 0..15 less 8, times d."""
+    blocks = weight.T.reshape(weight.shape[1], -1, 32)
+    peak = np.take_along_axis(blocks, np.abs(blocks).argmax(-1)[..., None], -1)
+    d = (peak / -8).astype(np.float16).astype(np.float32)
+    q = np.clip(np.floor(blocks / np.where(d == 0, 1, d) + 8.5), 0, 15) - 8
+    return (q * d).astype(np.float32).reshape(weight.shape[1], -1).T.copy()
+
+
+def test_4bit_blocks_are_kept_exactly_and_other_weights_are_refused() -> None:
+    rng = np.random.default_rng(1)
+    weight = _q4_0(rng.normal(size=(64, 8)).astype(np.float32))
+    packed = blockwise.q4_blocks(weight)
+    assert packed is not None
+    nibbles, scales = packed
+    assert nibbles.shape == (8, 2, 16) and nibbles.dtype == np.uint8 and scales.shape == (16,)
+    steps = np.stack([nibbles & 15, nibbles >> 4], axis=-1).reshape(8, 2, 32).astype(np.float32) - 8
+    np.testing.assert_array_equal((steps * scales.reshape(8, 2, 1)).reshape(8, 64).T, weight)
+    assert blockwise.q4_blocks(rng.normal(size=(64, 8)).astype(np.float32)) is None  # not 4-bit
+    assert blockwise.q4_blocks(weight[:48]) is None  # K not whole blocks
+    off = weight.copy()
+    off[3, 2] += 1e-3 * abs(off[3, 2]) + 1e-6  # one weight off the grid
+    assert blockwise.q4_blocks(off) is None
+
+
+def test_the_4bit_graph_rewrites_only_4bit_matmuls_and_computes_the_same(tmp_path) -> None:
+    import onnx
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(2)
+    w4 = _q4_0(rng.normal(size=(64, 32)).astype(np.float32))
+    w32 = rng.normal(size=(32, 16)).astype(np.float32)
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w4"], ["h"], name="four"),
+         helper.make_node("MatMul", ["h", "w32"], ["y"], name="plain")],
+        "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 64])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 16])],
+        [numpy_helper.from_array(w4, "w4"), numpy_helper.from_array(w32, "w32")],
+    )
+    src = tmp_path / "plain.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=9), str(src))
+
+    model, rewritten = blockwise.exact_4bit(src)
+    assert rewritten == 1
+    assert [n.op_type for n in model.graph.node] == ["MatMulNBits", "MatMul"]
+    assert "w4" not in {i.name for i in model.graph.initializer}  # the fp32 copy is gone
+    onnx.save(model, str(tmp_path / "q4.onnx"))
+    x = rng.normal(size=(5, 64)).astype(np.float32)
+    got = ort.InferenceSession(str(tmp_path / "q4.onnx"), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+    want = x @ w4 @ w32
+    # The weights are exact; only the input's per-block int8 rounding remains.
+    assert np.abs(got - want).max() <= 0.02 * np.abs(want).max()
 
 
 def test_smoothing_leaves_the_fp32_result_unchanged_and_evens_the_input(tmp_path) -> None:

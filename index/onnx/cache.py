@@ -3,6 +3,8 @@ backend, int8 recipe), exporting the model into it the first time it is asked fo
 
 `export_onnx` fills a folder: the transformer traced and fused (index.onnx.export),
 quantised to int8 if asked (index.onnx.quantize), then checked against the torch model.
+An int8 export of a model whose weights are 4-bit blocks also keeps a question graph
+with those weights as they are (index.onnx.blockwise), checked the same way.
 An unfused graph is tried when the fused one fails the check; when both fail, or the
 model has modules we cannot export, `OnnxExportError` is raised and the caller
 (`index.embedder`) falls back to torch.
@@ -17,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib.metadata
+import logging
 import re
 import shutil
 import tempfile
@@ -35,12 +38,23 @@ from index.onnx.export import (
     export_graph,
     fuse,
     save_mapped,
+    save_with_weights_beside,
 )
+from index.onnx.blockwise import exact_4bit
 from index.onnx.quantize import int8_recipe, quantization, quantize_int8
-from index.onnx.runtime import CONFIG_FILE, FORMAT_VERSION, TOKENIZER_FILE, OnnxSentenceModel
+from index.onnx.runtime import (
+    CONFIG_FILE,
+    FORMAT_VERSION,
+    QUESTION_FILE,
+    QUESTION_WEIGHTS_FILE,
+    TOKENIZER_FILE,
+    OnnxSentenceModel,
+)
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
+
+logger = logging.getLogger(__name__)
 
 #: Written last inside a complete folder; a folder without it is not a model.
 MARKER_FILE = "qa-onnx-source.json"
@@ -106,7 +120,9 @@ def export_onnx(
             }
             save_mapped(graph, out)
             write_json(out / CONFIG_FILE, config)
+            question = None
             if int8:
+                question = exact_4bit(graph)
                 step(f"quantising to int8 ({int8})")
                 graph, config["quantization"] = quantize_int8(graph, OnnxSentenceModel(out, threads=1), work, int8)
                 save_mapped(graph, out)
@@ -115,6 +131,8 @@ def export_onnx(
             problem, cosine = check(out, model, torch_vectors, MIN_COSINE[backend])
             if problem is None:
                 config["check_min_cosine"] = round(cosine, 6)
+                if question is not None:
+                    config["question_graph"] = _question_graph(*question, out, model, torch_vectors)
                 write_json(out / CONFIG_FILE, config)
                 return config
             failures.append(f"{'fused' if fused_ops else 'plain'} graph: {problem}")
@@ -125,6 +143,24 @@ def export_onnx(
         raise OnnxExportError(f"{type(exc).__name__}: {exc}", model) from exc
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _question_graph(graph: Any, rewritten: int, out: Path, model: "SentenceTransformer",
+                    torch_vectors: Any) -> dict[str, Any] | None:
+    """Keep `graph` as the question graph of `out` if it rewrote some weights and embeds
+    like torch (`MIN_COSINE`: far closer than int8, whose input scales are coarser);
+    what to record of it, or None (questions then
+    run through the int8 graph)."""
+    if not rewritten:
+        return None
+    save_with_weights_beside(graph, out / QUESTION_FILE, QUESTION_WEIGHTS_FILE)
+    problem, cosine = check(out, model, torch_vectors, MIN_COSINE["question-4bit"], QUESTION_FILE)
+    if problem is not None:
+        logger.info("4-bit question graph not kept: %s", problem)
+        for name in (QUESTION_FILE, QUESTION_WEIGHTS_FILE):
+            (out / name).unlink(missing_ok=True)
+        return None
+    return {"file": QUESTION_FILE, "exact_4bit_matmuls": rewritten, "check_min_cosine": round(cosine, 6)}
 
 
 def export_folder(models_dir: Path, name: str, backend: str, recipe: str | None = None) -> Path:

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 #: Smallest cosine to torch's embedding an export must reach on the check texts.
-MIN_COSINE = {"onnx": 0.9999, "onnx-int8": 0.98}
+MIN_COSINE = {"onnx": 0.9999, "onnx-int8": 0.98, "question-4bit": 0.9995}
 POOLING_MODES = ("mean", "cls", "lasttoken", "max")
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
@@ -213,9 +213,11 @@ def save_with_weights_beside(model: Any, path: Path, weights_name: str) -> None:
                     location=weights_name, size_threshold=1024)
 
 
-def check(folder: Path, model: Any, expected: np.ndarray, min_cosine: float) -> tuple[str | None, float]:
-    """(problem or None, min cosine): tokens must equal the HF tokenizer's exactly."""
-    runtime = OnnxSentenceModel(folder)
+def check(folder: Path, model: Any, expected: np.ndarray, min_cosine: float,
+          graph: str = MODEL_FILE) -> tuple[str | None, float]:
+    """(problem or None, min cosine) of the folder's `graph`: tokens must equal the HF
+    tokenizer's exactly."""
+    runtime = OnnxSentenceModel(folder, graph=graph)
     tokenizer = model.tokenizer
     with quiet("transformers"):
         return _check_tokens_and_vectors(runtime, tokenizer, expected, min_cosine)

@@ -11,6 +11,7 @@ sentence-transformers does.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from collections.abc import Sequence
@@ -20,11 +21,15 @@ from typing import Any
 import numpy as np
 
 #: Bump when the exported folder changes, so older caches get rebuilt.
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 MODEL_FILE = "model.onnx"
 #: The graph's weights, beside it: onnxruntime memory-maps this file instead of parsing
 #: and copying the weights out of MODEL_FILE (see `index.onnx.export.save_mapped`).
 WEIGHTS_FILE = "model.onnx.data"
+#: The graph questions run through, with its weights, where the export has one: the
+#: model's own 4-bit weights (index.onnx.blockwise) beside int8 passages.
+QUESTION_FILE = "question.onnx"
+QUESTION_WEIGHTS_FILE = "question.onnx.data"
 TOKENIZER_FILE = "tokenizer.json"
 CONFIG_FILE = "qa_onnx_config.json"
 #: Most texts per onnxruntime call. One measured fastest (batches of 2 to 32 gave 2% to
@@ -62,10 +67,11 @@ class OnnxSentenceModel:
     without spinning threads, and spinning ones take the core the second model needs.
     """
 
-    def __init__(self, folder: str | Path, threads: int | None = None) -> None:
+    def __init__(self, folder: str | Path, threads: int | None = None, graph: str = MODEL_FILE) -> None:
         from tokenizers import Tokenizer
 
         self.folder = Path(folder)
+        self.graph = graph
         config = json.loads((self.folder / CONFIG_FILE).read_text(encoding="utf-8"))
         if config.get("format_version") != FORMAT_VERSION:
             raise ValueError(f"{self.folder} holds an ONNX export of another format version")
@@ -87,9 +93,21 @@ class OnnxSentenceModel:
         self._special = tokenizer.num_special_tokens_to_add(False)
 
         self.threads = threads or usable_cores()
-        self.session = open_session(str(self.folder / MODEL_FILE))
+        self.session = open_session(str(self.folder / graph))
         # What the graph takes, of input_ids, attention_mask and token_type_ids.
         self.input_names = [i.name for i in self.session.get_inputs()]
+
+    def for_questions(self) -> "OnnxSentenceModel":
+        """The model that embeds questions: the export's question graph if it has one
+        (`QUESTION_FILE`), else this one. It shares this one's tokenizer (a second copy of
+        XLM-R's vocabulary would hold about 300 MB more)."""
+        if self.graph == QUESTION_FILE or not self.config.get("question_graph"):
+            return self
+        other = copy.copy(self)
+        other.graph = QUESTION_FILE
+        other.session = open_session(str(self.folder / QUESTION_FILE))
+        other.input_names = [i.name for i in other.session.get_inputs()]
+        return other
 
     # -- tokens
 
