@@ -11,7 +11,8 @@ Passage rounds are interleaved (torch, onnx, onnx-int8, torch, ...) and the best
 of each backend is reported, so a neighbour's burst of CPU use hits all of them alike.
 
 Question latency: `Embedder.embed_query` on XQuAD English and Arabic questions, each
-question timed on every backend in turn; p50 and p95 over the questions.
+question timed on every backend in turn; p50 and p95 over the questions (with onnx-int8,
+through the 4-bit question graph where the export has one: index/onnx/blockwise.py).
 
 Each ONNX vector is also compared with torch's (cosine), the quality side of the trade.
 ONNX exports that do not exist yet are made first (once per machine, not timed).

@@ -51,8 +51,16 @@ def both(writable: Settings, embedder, aux) -> tuple[Retriever, Retriever]:
 
 def ranked(retriever: Retriever, question: str, mode: str, where: PassageFilter | None = None) -> list[tuple]:
     """What a reader sees of a search, chunk ids aside (each store numbers its own)."""
-    return [(p.source, p.start, p.end, round(p.score, 3), [c.source for c in p.also_in])
+    return [(p.source, p.start, p.end, p.score, [c.source for c in p.also_in])
             for p in retriever.search(question, k=5, mode=mode, where=where)]
+
+
+def assert_same_ranking(got: list[tuple], want: list[tuple], question: str) -> None:
+    """The same passages in the same order, scores equal but for float rounding (the two
+    stores add the same terms in another order; rounding both to 3 places once split
+    1.1145 into 1.114 and 1.115)."""
+    assert [r[:3] + r[4:] for r in got] == [r[:3] + r[4:] for r in want], question
+    assert [r[3] for r in got] == pytest.approx([r[3] for r in want], abs=1e-4), question
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -60,7 +68,7 @@ def test_every_seed_question_ranks_the_same_passages_on_both_stores(both, mode):
     embedded, qdrant = both
     assert isinstance(qdrant.reader, QdrantReader)
     for question in QUESTIONS:
-        assert ranked(qdrant, question, mode) == ranked(embedded, question, mode), question
+        assert_same_ranking(ranked(qdrant, question, mode), ranked(embedded, question, mode), question)
 
 
 def test_filters_run_inside_the_search_as_in_the_embedded_store(both):
@@ -71,7 +79,8 @@ def test_filters_run_inside_the_search_as_in_the_embedded_store(both):
     for where in (PassageFilter(sources=(articles[-1][0],)), PassageFilter(date_from=dated[1]),
                   PassageFilter(date_to=dated[0]), PassageFilter(date_from=dated[0], date_to=dated[1])):
         for question in QUESTIONS[:6]:
-            assert ranked(qdrant, question, "default", where) == ranked(embedded, question, "default", where)
+            assert_same_ranking(ranked(qdrant, question, "default", where),
+                                ranked(embedded, question, "default", where), question)
     chunks = len(embedded.reader.chunk_ids_where(sources=(articles[-1][0],)))
     only = qdrant.search(QUESTIONS[0], k=chunks, where=PassageFilter(sources=(articles[-1][0],)))
     assert len(only) == chunks and {p.source for p in only} == {articles[-1][0]}
