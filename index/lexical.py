@@ -50,6 +50,12 @@ class LexicalIndex:
         self._ascending = bool(np.all(ids[1:] > ids[:-1]))
         self._bm25 = bm25
         self._vocab: dict[str, int] = bm25.vocab_dict if bm25 is not None else {}
+        # bm25s' postings (CSC: where each term's chunks start, and the chunks) as plain
+        # arrays over the same memory: reading a memory-mapped array one element at a
+        # time makes a memmap object per read, and a question's names read thousands.
+        postings = (bm25.scores["indptr"], bm25.scores["indices"]) if bm25 is not None else ([0], [])
+        self._indptr: np.ndarray = np.asarray(postings[0]).view(np.ndarray)
+        self._indices: np.ndarray = np.asarray(postings[1]).view(np.ndarray)
         self.k1, self.b, self.method = k1, b, method
 
     @classmethod
@@ -91,10 +97,9 @@ class LexicalIndex:
     def df(self, token: str) -> int:
         """In how many chunks the search token occurs."""
         term = self._vocab.get(token)
-        if term is None or self._bm25 is None:
+        if term is None:
             return 0
-        indptr = self._bm25.scores["indptr"]
-        return int(indptr[term + 1] - indptr[term])
+        return int(self._indptr[term + 1] - self._indptr[term])
 
     def terms(self) -> Iterable[str]:
         """Every search token that occurs in this index."""
@@ -106,8 +111,8 @@ class LexicalIndex:
         if self._bm25 is None or not len(self._ids):
             return found
         if not self._ascending:
-            return np.isin(ids, self._ids[self._holding(self._bm25, tokens)])
-        held = self._holding(self._bm25, tokens)  # sorted positions
+            return np.isin(ids, self._ids[self._holding(tokens)])
+        held = self._holding(tokens)  # sorted positions
         if not len(held):
             return found
         positions = np.searchsorted(self._ids, ids)
@@ -116,10 +121,9 @@ class LexicalIndex:
         found[here] = (where[here] < len(held)) & (held[np.minimum(where[here], len(held) - 1)] == positions[here])
         return found
 
-    def _holding(self, bm25: bm25s.BM25, tokens: Iterable[str]) -> np.ndarray:
-        """Sorted positions of the chunks that contain any of `tokens` (`bm25` is this
-        index's, passed once the caller knows there is one)."""
-        indptr, indices = bm25.scores["indptr"], bm25.scores["indices"]
+    def _holding(self, tokens: Iterable[str]) -> np.ndarray:
+        """Sorted positions of the chunks that contain any of `tokens`."""
+        indptr, indices = self._indptr, self._indices
         parts = [indices[indptr[t]:indptr[t + 1]] for t in (self._vocab.get(x) for x in tokens) if t is not None]
         if not parts:
             return np.zeros(0, dtype=np.int64)

@@ -351,3 +351,12 @@ def test_index_of_format_2_is_read_and_moved_to_a_catalog_on_the_next_write(tmp_
     assert reader.manifest.format == 3 and CATALOG in reader.manifest.files
     assert reader.catalog.hashes() == {"b": "hash-b", "c": article("c", 1)[0].content_hash}
     assert reader.size == 2
+
+
+def test_hits_of_several_segments_merge_best_first_with_ties_by_id() -> None:
+    from index.store.reader import best_first
+
+    hits = [(7, 0.5), (3, 0.9), (9, 0.5), (1, 0.2), (4, 0.5)]  # two segments' lists, concatenated
+    assert best_first(hits, 4) == [(3, 0.9), (4, 0.5), (7, 0.5), (9, 0.5)]
+    assert best_first(hits, 10) == [(3, 0.9), (4, 0.5), (7, 0.5), (9, 0.5), (1, 0.2)]
+    assert best_first([], 5) == []

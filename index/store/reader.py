@@ -10,7 +10,6 @@ meanwhile fails every later search with the file's name, never wrong answers aft
 
 from __future__ import annotations
 
-import heapq
 import threading
 from collections.abc import Iterator, Sequence
 from functools import cached_property
@@ -130,7 +129,7 @@ class IndexReader:
             hit for segment in self.segments
             for hit in segment.search(name, query, k, allowed, self.deleted)
         ]
-        return heapq.nsmallest(k, hits, key=lambda hit: (-hit[1], hit[0]))
+        return best_first(hits, k)
 
     @cached_property
     def lexical(self) -> "SegmentedLexical":
@@ -329,4 +328,12 @@ class SegmentedLexical:
                 }
             own_allowed = segment.own(allowed) if allowed is not None else None
             hits += segment.lexical.search(tokens, k, own_allowed, segment.own(deleted), weights)
-        return heapq.nsmallest(k, hits, key=lambda hit: (-hit[1], hit[0]))
+        return best_first(hits, k)
+
+
+def best_first(hits: list[tuple[int, float]], k: int) -> list[tuple[int, float]]:
+    """The k best of several segments' (chunk id, score) hits, best first, equal scores by
+    ascending id, so a ranking never depends on how the index is split into segments."""
+    ids = np.fromiter((hit[0] for hit in hits), dtype=np.int64, count=len(hits))
+    scores = np.fromiter((hit[1] for hit in hits), dtype=np.float64, count=len(hits))
+    return [hits[n] for n in np.lexsort((ids, -scores))[:k]]
