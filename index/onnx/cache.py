@@ -52,6 +52,7 @@ from index.onnx.runtime import (
 )
 
 if TYPE_CHECKING:
+    import numpy as np
     from sentence_transformers import SentenceTransformer
 
 logger = logging.getLogger(__name__)
@@ -146,11 +147,11 @@ def export_onnx(
 
 
 def _question_graph(graph: Any, rewritten: int, out: Path, model: "SentenceTransformer",
-                    torch_vectors: Any) -> dict[str, Any] | None:
-    """Keep `graph` as the question graph of `out` if it rewrote some weights and embeds
-    like torch (`MIN_COSINE`: far closer than int8, whose input scales are coarser);
-    what to record of it, or None (questions then
-    run through the int8 graph)."""
+                    torch_vectors: "np.ndarray") -> dict[str, Any] | None:
+    """Keep the onnx `graph` as the question graph of `out` if it rewrote some weights
+    and embeds like torch (`MIN_COSINE`: far closer than int8, whose input scales are
+    coarser). Returns what the config records of it, or None: questions then run
+    through the int8 graph."""
     if not rewritten:
         return None
     save_with_weights_beside(graph, out / QUESTION_FILE, QUESTION_WEIGHTS_FILE)
@@ -160,7 +161,7 @@ def _question_graph(graph: Any, rewritten: int, out: Path, model: "SentenceTrans
         for name in (QUESTION_FILE, QUESTION_WEIGHTS_FILE):
             (out / name).unlink(missing_ok=True)
         return None
-    return {"file": QUESTION_FILE, "exact_4bit_matmuls": rewritten, "check_min_cosine": round(cosine, 6)}
+    return {"exact_4bit_matmuls": rewritten, "check_min_cosine": round(cosine, 6)}
 
 
 def export_folder(models_dir: Path, name: str, backend: str, recipe: str | None = None) -> Path:

@@ -101,7 +101,7 @@ class OnnxSentenceModel:
         """The model that embeds questions: the export's question graph if it has one
         (`QUESTION_FILE`), else this one. It shares this one's tokenizer (a second copy of
         XLM-R's vocabulary would hold about 300 MB more)."""
-        if self.graph == QUESTION_FILE or not self.config.get("question_graph"):
+        if not self.config.get("question_graph"):
             return self
         other = copy.copy(self)
         other.graph = QUESTION_FILE
