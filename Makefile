@@ -8,9 +8,26 @@ CLUSTER_STAMP := $(VENV)/.cluster-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 7860
 
+# English questions' BM25 words (qa/translation.py): FreeDict's English-Arabic dictionary
+# (GPL), taken from the system's Debian package archive into the environment, never
+# shipped in this repository. Where apt cannot fetch it, English questions rank without it.
+DICTIONARY := $(VENV)/share/dictd/freedict-eng-ara.index
+
 .PHONY: install run index test lint bench clean
 
-install: $(STAMP)
+install: $(STAMP) $(DICTIONARY)
+
+$(DICTIONARY):
+	@mkdir -p $(@D)
+	@tmp=$$(mktemp -d) && \
+	if [ -f /usr/share/dictd/freedict-eng-ara.index ]; then \
+	    echo "FreeDict English-Arabic: using /usr/share/dictd"; \
+	elif (cd $$tmp && apt-get download dict-freedict-eng-ara >/dev/null 2>&1) && dpkg-deb -x $$tmp/*.deb $$tmp/x; then \
+	    cp $$tmp/x/usr/share/dictd/freedict-eng-ara.index $$tmp/x/usr/share/dictd/freedict-eng-ara.dict.dz $(@D)/ && \
+	    echo "FreeDict English-Arabic: installed into $(@D)"; \
+	else \
+	    echo "note: apt could not fetch dict-freedict-eng-ara; English questions get no BM25 words (README)"; \
+	fi; rm -rf $$tmp
 
 # torch is pinned and installed first: a plain `torch` requirement can pull a CUDA build.
 $(STAMP): pyproject.toml
@@ -30,7 +47,7 @@ $(CLUSTER_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet -e '.[test,cluster]'
 	touch $(CLUSTER_STAMP)
 
-test: $(CLUSTER_STAMP)
+test: $(CLUSTER_STAMP) $(DICTIONARY)
 	$(BIN)/python -m pytest -q -ra
 
 lint: $(CLUSTER_STAMP)

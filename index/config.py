@@ -31,6 +31,10 @@ Environment variables (all optional):
                   `in-context` (pooled from the chunk's own pass: indexing 1.7x faster,
                   English questions rank a little worse; docs/benchmarks.md). Models
                   that do not mean-pool always embed sentences alone.
+  QA_DICTIONARY   the English-Arabic dictionary that gives English questions a BM25
+                  query (qa/translation.py): `auto` (default: FreeDict's, where `make
+                  install` or `apt install dict-freedict-eng-ara` put it), a dictd
+                  `.index` file, or `none`.
 """
 
 from __future__ import annotations
@@ -116,6 +120,8 @@ class Settings:
     publish_every: int = 512
     #: How sentence vectors are made (QA_SENTENCE_VECTORS), one of SENTENCE_VECTORS.
     sentence_vectors: str = "alone"
+    #: The bilingual dictionary of English questions (QA_DICTIONARY): "auto", "none" or a path.
+    dictionary: str = "auto"
 
     @classmethod
     def from_env(cls, **overrides: Any) -> "Settings":
@@ -146,6 +152,8 @@ class Settings:
             env["vector_index"] = os.environ["QA_VECTOR_INDEX"]
         if os.environ.get("QA_SENTENCE_VECTORS"):
             env["sentence_vectors"] = os.environ["QA_SENTENCE_VECTORS"].strip().lower()
+        if os.environ.get("QA_DICTIONARY"):
+            env["dictionary"] = os.environ["QA_DICTIONARY"].strip()
         env.update({k: v for k, v in overrides.items() if v is not None})
         settings = replace(cls(), **env)
         if settings.store:

@@ -80,6 +80,7 @@ from qa.answer import Answer
 from qa.assistant import PASSAGES, Assistant
 from qa.metrics import METRIC_KEYS, RankedHit, aggregate, question_metrics
 from qa.retriever import MODES, Passage, Retriever
+from qa.translation import load_dictionary
 
 LATENCY_KEYS = ("latency_ms_p50", "latency_ms_p95")
 
@@ -195,6 +196,8 @@ class BenchResults(TypedDict):
     question_weights: NotRequired[str | None]
     sentence_vectors: str
     aux_model: str
+    #: The dictionary that gave English questions BM25 words (qa/translation.py), if any.
+    dictionary: NotRequired[str | None]
     machine: str
     cpu: dict[str, object]
     datasets: dict[str, DatasetResults]
@@ -545,6 +548,7 @@ def run(
         "question_weights": embedder.question_weights,
         "sentence_vectors": embedder.span_vectors,
         "aux_model": settings.aux_model if settings.uses_aux_model else "none",
+        "dictionary": dictionary.name if (dictionary := load_dictionary(settings.dictionary)) else None,
         "machine": f"{platform.machine()}, {platform.python_version()}, {_cpu_count()} cores",
         "cpu": this_cpu().as_dict(),
         "datasets": {d.name: d.results for d in datasets},
@@ -584,7 +588,8 @@ def format_header(results: BenchResults) -> str:
         recipe += f", questions {results['question_weights']}"
     lines = [
         f"{results['date']}  model {results['model']} ({results['backend']}{recipe}, sentence vectors "
-        f"{results.get('sentence_vectors', 'alone')}, second model {results['aux_model']})",
+        f"{results.get('sentence_vectors', 'alone')}, second model {results['aux_model']}, "
+        f"dictionary {results.get('dictionary') or 'none'})",
         f"machine {results['machine']}; CPU {cpu['model']} ({cpu['simd']})",
     ]
     if haystack := results.get("haystack"):

@@ -17,13 +17,13 @@ from index.duplicates import SAME_STORY, similarities
 from index.embedder import Embedder
 from index.errors import QAError
 from index.hubness import PENALTY, Hubness, hubness_for
-from index.text.search import tokenize_for_search
 from index.segment import AUX_VECTORS, VECTORS, StoredChunk
 from index.store.base import ChunkStore
 from index.store.location import store_location
 from index.models import EmbeddingModel, MainModel
-from qa.coverage import coverage, named_in
+from qa.coverage import Named, coverage, named_in
 from qa.fusion import fuse
+from qa.translation import lexical_query
 
 #: Retrieval configurations: embedding only, BM25 only, and what `qa ask` uses.
 MODES = ("dense", "bm25", "default")
@@ -227,7 +227,7 @@ class Retriever:
     ) -> list[tuple[int, float]]:
         """(chunk id, score) best first for one configuration."""
         if mode == "bm25":
-            return reader.lexical.search(tokenize_for_search(text), k, allowed)
+            return reader.lexical.search(self._lexical_query(reader, text, named_in(text, reader.lexical)), k, allowed)
         if mode == "dense":
             return self._dense_hits(reader, self.question_vector(text), max(k, CANDIDATES), allowed)[:k]
         return fuse(*self.candidates(reader, text, max(k, CANDIDATES), allowed))[:k]
@@ -242,10 +242,15 @@ class Retriever:
         model = self.aux_embedder
         second = self._aux_worker.submit(self._aux_hits, model, reader, text, allowed) if model else None
         dense = self._dense_hits(reader, self.question_vector(text), depth, allowed)
-        lexical = reader.lexical.search(tokenize_for_search(text), CANDIDATES, allowed)
+        named = named_in(text, reader.lexical)
+        lexical = reader.lexical.search(self._lexical_query(reader, text, named), CANDIDATES, allowed)
         aux = second.result() if second else []
         found = sorted({chunk_id for hits in (dense, lexical, aux) for chunk_id, _ in hits})
-        return dense, lexical, aux, coverage(named_in(text, reader.lexical), found, reader.lexical)
+        return dense, lexical, aux, coverage(named, found, reader.lexical)
+
+    def _lexical_query(self, reader: ChunkStore, text: str, named: list[Named]) -> list[str]:
+        """The question's BM25 tokens; an English one's translated (qa/translation.py)."""
+        return lexical_query(text, self.settings.dictionary, reader.lexical.df, named)
 
     def _dense_hits(
         self, reader: ChunkStore, query: np.ndarray, depth: int, allowed: np.ndarray | None,

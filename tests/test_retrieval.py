@@ -74,17 +74,17 @@ def test_index_of_other_model_is_refused(seed_settings, embedder):
 def test_default_ranking_is_the_fusion_of_the_three_rankings(retriever, question):
     """The second model runs in its own thread; the result must be what one thread
     computing the three rankings and the coverage in turn and fusing them gives."""
-    from index.text.search import tokenize_for_search
     from qa.coverage import coverage, named_in
     from qa.fusion import fuse
     from qa.retriever import CANDIDATES
 
     reader = retriever.reader
     dense = retriever._dense_hits(reader, retriever.embedder.embed_query(question), CANDIDATES, None)
-    lexical = reader.lexical.search(tokenize_for_search(question), CANDIDATES)
+    named = named_in(question, reader.lexical)
+    lexical = reader.lexical.search(retriever._lexical_query(reader, question, named), CANDIDATES)
     aux = retriever._aux_hits(retriever.aux_embedder, reader, question, None)
     found = sorted({i for hits in (dense, lexical, aux) for i, _ in hits})
-    expected = fuse(dense, lexical, aux, coverage(named_in(question, reader.lexical), found, reader.lexical))[:5]
+    expected = fuse(dense, lexical, aux, coverage(named, found, reader.lexical))[:5]
     passages = retriever.search(question, k=5)
     assert [p.score for p in passages] == [round(score, 6) for _, score in expected]
     rows = reader.chunks([i for i, _ in expected])

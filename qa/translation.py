@@ -1,0 +1,165 @@
+"""An English question's words in Arabic, so that BM25 can read it.
+
+BM25 reads words as written, and English words do not occur in Arabic articles: an
+English question had no lexical ranking at all, and the dense models alone carry it,
+which is where a large archive hurts most (docs/benchmarks.md, "XQuAD in a 5,000-article
+haystack"). So a question in a language a dictionary serves is searched as its Arabic
+translation: each name the index spells (`qa.coverage`: Lavrov ~ لافروف, Jordan ~
+الأردن) by its commonest spelling there, and each other word by the rarest search token
+of each of its first translations that the index holds. The names must be in the query:
+without them, an article holding every common word of "what did Lavrov discuss with
+Kuwait's foreign minister?" (Lavrov discussing with Jordan's foreign minister) outranked
+the one about Kuwait. A capitalised word the index cannot spell as a name is looked up
+like any other word ("the Security Council").
+
+The dictionary is FreeDict's English-Arabic one (the Arabeyes word list, 87,000
+headwords, GPL), as Debian packages it (`dict-freedict-eng-ara`): dictd files that
+`make install` takes from the system's package archive, never shipped in this
+repository. Without them English questions rank as they did before.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import sys
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from index.errors import QAError
+from index.text.search import tokenize_for_search
+from index.text.words import WORD, is_function_word
+from qa.coverage import Named
+from qa.language import detect_language
+
+#: The dictionary of each question language, by its dictd name.
+DICTIONARIES: Mapping[str, str] = {"en": "freedict-eng-ara"}
+#: Where dictd files are looked for: the environment's own share folder (`make install`
+#: puts them there) and the system's (`apt install dict-freedict-eng-ara`).
+SEARCH_PATH = (Path(sys.prefix) / "share" / "dictd", Path("/usr/share/dictd"))
+#: Senses read per word: the dictionary lists the common ones first.
+MAX_SENSES = 4
+#: Shorter words are not looked up ("go", "us": their senses are everywhere).
+MIN_WORD_CHARS = 3
+#: English endings tried when the word as written is not a headword, each with what
+#: replaces it: talks -> talk, studies -> study, based -> base, invaded -> invade.
+_ENDINGS = (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("d", ""), ("ing", ""), ("ing", "e"))
+_BASE64 = {c: n for n, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
+_SENSE_NUMBER = re.compile(r"^\s*\d+\.\s*")
+#: "أكاد - منطقة بلاد الرّافدين القديمة": a translation, then a gloss.
+_GLOSS = re.compile(r"\s+-\s+")
+_ALTERNATIVES = re.compile(r"[،,;؛]")
+
+
+class DictionaryError(QAError):
+    pass
+
+
+def _number(text: str) -> int:
+    """dictd's base-64 numbers (offsets and lengths in the .index file)."""
+    value = 0
+    for char in text:
+        value = value * 64 + _BASE64[char]
+    return value
+
+
+@dataclass(frozen=True)
+class Dictionary:
+    """Headwords (case-folded) and their translations, best sense first."""
+
+    name: str
+    entries: Mapping[str, tuple[str, ...]]
+
+    @classmethod
+    def read(cls, index_file: Path) -> "Dictionary":
+        """A dictd dictionary: `NAME.index` beside `NAME.dict.dz` (or `NAME.dict`)."""
+        stem = index_file.with_suffix("")
+        data_file = next((p for p in (stem.with_suffix(".dict.dz"), stem.with_suffix(".dict")) if p.is_file()), None)
+        if data_file is None:
+            raise DictionaryError(f"dictionary {index_file} has no {stem.name}.dict.dz or .dict beside it")
+        try:
+            data = gzip.decompress(data_file.read_bytes()) if data_file.suffix == ".dz" else data_file.read_bytes()
+            entries: dict[str, tuple[str, ...]] = {}
+            for line in index_file.read_text(encoding="utf-8").splitlines():
+                headword, offset, length = line.split("\t")[:3]
+                if headword.startswith("00database"):
+                    continue
+                start = _number(offset)
+                body = data[start:start + _number(length)].decode("utf-8").splitlines()
+                word = body[0].split(" /")[0].strip().casefold()
+                senses = entries.get(word, ()) + _translations(body[1:])
+                entries[word] = tuple(dict.fromkeys(senses))
+        except (OSError, ValueError, KeyError, IndexError, EOFError, gzip.BadGzipFile) as exc:
+            raise DictionaryError(f"cannot read dictionary {index_file}: {exc}") from None
+        return cls(stem.name, {word: senses for word, senses in entries.items() if senses})
+
+    def translations(self, word: str) -> tuple[str, ...]:
+        """The word's translations; for an inflected word not listed, its base form's."""
+        word = word.casefold()
+        if word in self.entries:
+            return self.entries[word]
+        for ending, replacement in _ENDINGS:
+            if word.endswith(ending) and (base := word[: -len(ending)] + replacement) in self.entries:
+                return self.entries[base]
+        return ()
+
+
+def _translations(lines: list[str]) -> tuple[str, ...]:
+    """An entry's translations: numbered senses, alternatives split, glosses dropped."""
+    found: list[str] = []
+    for line in lines:
+        line = _GLOSS.split(_SENSE_NUMBER.sub("", line))[0]
+        found.extend(part.strip() for part in _ALTERNATIVES.split(line) if part.strip())
+    return tuple(found)
+
+
+def dictionary_file(setting: str, language: str) -> Path | None:
+    """The dictd index file QA_DICTIONARY names for questions in `language`: `auto` looks
+    in SEARCH_PATH, `none` turns translation off, anything else is a path."""
+    if setting == "none" or language not in DICTIONARIES:
+        return None
+    if setting != "auto":
+        path = Path(setting).expanduser()
+        if not path.is_file():
+            raise DictionaryError(f"QA_DICTIONARY names {path}, which is not a file "
+                                  "(a dictd .index file, `auto` or `none`)")
+        return path
+    return next((p for folder in SEARCH_PATH if (p := folder / f"{DICTIONARIES[language]}.index").is_file()), None)
+
+
+@lru_cache(maxsize=4)
+def load_dictionary(setting: str, language: str = "en") -> Dictionary | None:
+    """The dictionary for questions in `language`, read once per process (a second)."""
+    path = dictionary_file(setting, language)
+    return Dictionary.read(path) if path else None
+
+
+def translated_tokens(
+    question: str, dictionary: Dictionary, df: Callable[[str], int], spelled: Collection[str] = (),
+) -> list[str]:
+    """Search tokens for the question's words but the `spelled` names: for each of the
+    first MAX_SENSES translations of each word, its rarest token that the index holds
+    (`df` > 0)."""
+    names = {word.casefold() for name in spelled for word in WORD.findall(name)}
+    tokens: list[str] = []
+    for word in dict.fromkeys(WORD.findall(question.casefold())):
+        if len(word) < MIN_WORD_CHARS or word in names or is_function_word(word) or word.isdigit():
+            continue
+        rarest = (min(held, key=df) for translation in dictionary.translations(word)[:MAX_SENSES]
+                  if (held := [t for t in tokenize_for_search(translation) if df(t)]))
+        tokens.extend(dict.fromkeys(rarest))
+    return tokens
+
+
+def lexical_query(question: str, setting: str, df: Callable[[str], int], named: Sequence[Named] = ()) -> list[str]:
+    """The BM25 tokens of a question: its own, and, when a dictionary serves its language,
+    its `named` names' commonest index spellings and its other words' translations."""
+    tokens = tokenize_for_search(question)
+    language = detect_language(question)
+    dictionary = load_dictionary(setting, language) if language in DICTIONARIES else None
+    if dictionary is None:
+        return tokens
+    names = [max(n.tokens, key=df) for n in named]
+    return tokens + names + translated_tokens(question, dictionary, df, [n.term for n in named])
