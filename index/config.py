@@ -73,6 +73,14 @@ def check_backend(value: str) -> str:
     return value
 
 
+def check_dictionary(value: str) -> str:
+    """`value` if it is `auto`, `none` or an existing file (QA_DICTIONARY), else a QAError."""
+    if value not in ("auto", "none") and not Path(value).expanduser().is_file():
+        raise QAError(f"QA_DICTIONARY names {value}, which is not a file: give a dictd .index file, "
+                      "`auto` or `none`")
+    return value
+
+
 def _whole_number(name: str, raw: str, least: int = 1) -> int:
     try:
         value = int(raw)
@@ -153,7 +161,9 @@ class Settings:
         if os.environ.get("QA_SENTENCE_VECTORS"):
             env["sentence_vectors"] = os.environ["QA_SENTENCE_VECTORS"].strip().lower()
         if os.environ.get("QA_DICTIONARY"):
-            env["dictionary"] = os.environ["QA_DICTIONARY"].strip()
+            value = os.environ["QA_DICTIONARY"].strip()
+            keyword = {"off": "none"}.get(value.lower(), value.lower())
+            env["dictionary"] = check_dictionary(keyword if keyword in ("auto", "none") else value)
         env.update({k: v for k, v in overrides.items() if v is not None})
         settings = replace(cls(), **env)
         if settings.store:

@@ -548,7 +548,7 @@ def run(
         "question_weights": embedder.question_weights,
         "sentence_vectors": embedder.span_vectors,
         "aux_model": settings.aux_model if settings.uses_aux_model else "none",
-        "dictionary": dictionary.name if (dictionary := load_dictionary(settings.dictionary)) else None,
+        "dictionary": dictionary.name if (dictionary := load_dictionary(settings.dictionary, "en")) else None,
         "machine": f"{platform.machine()}, {platform.python_version()}, {_cpu_count()} cores",
         "cpu": this_cpu().as_dict(),
         "datasets": {d.name: d.results for d in datasets},

@@ -15,7 +15,10 @@ like any other word ("the Security Council").
 The dictionary is FreeDict's English-Arabic one (the Arabeyes word list, 87,000
 headwords, GPL), as Debian packages it (`dict-freedict-eng-ara`): dictd files that
 `make install` takes from the system's package archive, never shipped in this
-repository. Without them English questions rank as they did before.
+repository. Without them English questions rank as they did before. Latin-script
+questions in a language `qa.language` does not list are taken for English and looked up
+too (Dutch "met" as the English verb): rare, and a wrong word costs little in BM25 among
+the right ones.
 """
 
 from __future__ import annotations
@@ -23,11 +26,15 @@ from __future__ import annotations
 import gzip
 import re
 import sys
+import threading
+import zlib
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
+import Stemmer
+
+from index.config import check_dictionary
 from index.errors import QAError
 from index.text.search import tokenize_for_search
 from index.text.words import WORD, is_function_word
@@ -39,13 +46,11 @@ DICTIONARIES: Mapping[str, str] = {"en": "freedict-eng-ara"}
 #: Where dictd files are looked for: the environment's own share folder (`make install`
 #: puts them there) and the system's (`apt install dict-freedict-eng-ara`).
 SEARCH_PATH = (Path(sys.prefix) / "share" / "dictd", Path("/usr/share/dictd"))
-#: Senses read per word: the dictionary lists the common ones first.
-MAX_SENSES = 4
-#: Shorter words are not looked up ("go", "us": their senses are everywhere).
+#: Translations read per word (alternatives of one sense count one each): the
+#: dictionary lists the common ones first.
+MAX_TRANSLATIONS = 4
+#: Shorter words are not looked up ("go", "us": their translations are everywhere).
 MIN_WORD_CHARS = 3
-#: English endings tried when the word as written is not a headword, each with what
-#: replaces it: talks -> talk, studies -> study, based -> base, invaded -> invade.
-_ENDINGS = (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("d", ""), ("ing", ""), ("ing", "e"))
 _BASE64 = {c: n for n, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
 _SENSE_NUMBER = re.compile(r"^\s*\d+\.\s*")
 #: "أكاد - منطقة بلاد الرّافدين القديمة": a translation, then a gloss.
@@ -67,14 +72,20 @@ def _number(text: str) -> int:
 
 @dataclass(frozen=True)
 class Dictionary:
-    """Headwords (case-folded) and their translations, best sense first."""
+    """Headwords (case-folded) and their translations, best sense first; `by_stem`
+    lists the one-word headwords of each English (Snowball) stem, shortest first, for
+    words not listed as written. A stemmer of its own: the BM25 tokenizer's remembers the
+    stems it made, and 87,000 headwords would crowd the index's words out of it."""
 
     name: str
     entries: Mapping[str, tuple[str, ...]]
+    by_stem: Mapping[str, tuple[str, ...]]
 
     @classmethod
     def read(cls, index_file: Path) -> "Dictionary":
-        """A dictd dictionary: `NAME.index` beside `NAME.dict.dz` (or `NAME.dict`)."""
+        """A dictd dictionary: `NAME.index` beside `NAME.dict.dz` (or `NAME.dict`), laid
+        out as FreeDict's are: each entry opens with its headword ("Accede /ɐksˈiːd/"),
+        then one translation per line, numbered when there are several."""
         stem = index_file.with_suffix("")
         data_file = next((p for p in (stem.with_suffix(".dict.dz"), stem.with_suffix(".dict")) if p.is_file()), None)
         if data_file is None:
@@ -91,19 +102,23 @@ class Dictionary:
                 word = body[0].split(" /")[0].strip().casefold()
                 senses = entries.get(word, ()) + _translations(body[1:])
                 entries[word] = tuple(dict.fromkeys(senses))
-        except (OSError, ValueError, KeyError, IndexError, EOFError, gzip.BadGzipFile) as exc:
+        except (OSError, ValueError, KeyError, IndexError, EOFError, zlib.error) as exc:
             raise DictionaryError(f"cannot read dictionary {index_file}: {exc}") from None
-        return cls(stem.name, {word: senses for word, senses in entries.items() if senses})
+        listed = {word: senses for word, senses in entries.items() if senses}
+        words = sorted((word for word in listed if WORD.fullmatch(word)), key=len)
+        by_stem: dict[str, list[str]] = {}
+        for word, key in zip(words, Stemmer.Stemmer("english").stemWords(words)):
+            by_stem.setdefault(key, []).append(word)
+        return cls(stem.name, listed, {key: tuple(words) for key, words in by_stem.items()})
 
     def translations(self, word: str) -> tuple[str, ...]:
-        """The word's translations; for an inflected word not listed, its base form's."""
+        """The word's translations; for a word not listed as written (an inflection),
+        those of the shortest headword with its stem (invaded -> invade)."""
         word = word.casefold()
         if word in self.entries:
             return self.entries[word]
-        for ending, replacement in _ENDINGS:
-            if word.endswith(ending) and (base := word[: -len(ending)] + replacement) in self.entries:
-                return self.entries[base]
-        return ()
+        headwords = self.by_stem.get(Stemmer.Stemmer("english").stemWord(word), ())
+        return self.entries[headwords[0]] if headwords else ()
 
 
 def _translations(lines: list[str]) -> tuple[str, ...]:
@@ -118,36 +133,47 @@ def _translations(lines: list[str]) -> tuple[str, ...]:
 def dictionary_file(setting: str, language: str) -> Path | None:
     """The dictd index file QA_DICTIONARY names for questions in `language`: `auto` looks
     in SEARCH_PATH, `none` turns translation off, anything else is a path."""
-    if setting == "none" or language not in DICTIONARIES:
+    if check_dictionary(setting) == "none" or language not in DICTIONARIES:
         return None
     if setting != "auto":
-        path = Path(setting).expanduser()
-        if not path.is_file():
-            raise DictionaryError(f"QA_DICTIONARY names {path}, which is not a file "
-                                  "(a dictd .index file, `auto` or `none`)")
-        return path
+        return Path(setting).expanduser()
     return next((p for folder in SEARCH_PATH if (p := folder / f"{DICTIONARIES[language]}.index").is_file()), None)
 
 
-@lru_cache(maxsize=4)
-def load_dictionary(setting: str, language: str = "en") -> Dictionary | None:
-    """The dictionary for questions in `language`, read once per process (a second)."""
-    path = dictionary_file(setting, language)
-    return Dictionary.read(path) if path else None
+_LOADED: dict[tuple[str, str], Dictionary | None | QAError] = {}
+_LOADING = threading.Lock()
+
+
+def load_dictionary(setting: str, language: str) -> Dictionary | None:
+    """The dictionary for questions in `language`, read once per process (about a second;
+    concurrent first questions wait for one reading). A dictionary that cannot be read
+    fails every question that needs it with the same error, without reading it again."""
+    key = (setting, language)
+    with _LOADING:
+        if key not in _LOADED:
+            try:
+                path = dictionary_file(setting, language)
+                _LOADED[key] = Dictionary.read(path) if path else None
+            except QAError as exc:
+                _LOADED[key] = exc
+        loaded = _LOADED[key]
+    if isinstance(loaded, QAError):
+        raise loaded
+    return loaded
 
 
 def translated_tokens(
     question: str, dictionary: Dictionary, df: Callable[[str], int], spelled: Collection[str] = (),
 ) -> list[str]:
     """Search tokens for the question's words but the `spelled` names: for each of the
-    first MAX_SENSES translations of each word, its rarest token that the index holds
-    (`df` > 0)."""
+    first MAX_TRANSLATIONS translations of each word, its rarest token that the index
+    holds (`df` > 0)."""
     names = {word.casefold() for name in spelled for word in WORD.findall(name)}
     tokens: list[str] = []
     for word in dict.fromkeys(WORD.findall(question.casefold())):
         if len(word) < MIN_WORD_CHARS or word in names or is_function_word(word) or word.isdigit():
             continue
-        rarest = (min(held, key=df) for translation in dictionary.translations(word)[:MAX_SENSES]
+        rarest = (min(held, key=df) for translation in dictionary.translations(word)[:MAX_TRANSLATIONS]
                   if (held := [t for t in tokenize_for_search(translation) if df(t)]))
         tokens.extend(dict.fromkeys(rarest))
     return tokens

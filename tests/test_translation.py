@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from index.config import Settings
+from index.errors import QAError
 from index.text.search import tokenize_for_search
 from qa import translation
 from qa.retriever import Retriever
@@ -52,12 +53,19 @@ def write_dictd(folder: Path, name: str, entries: list[tuple[str, str]], compres
     return index
 
 
+@pytest.fixture
+def fresh_loads(monkeypatch):
+    """An empty cache of loaded dictionaries, for tests that point SEARCH_PATH elsewhere."""
+    monkeypatch.setattr(translation, "_LOADED", {})
+
+
 ENTRIES = [
     ("accelerate", "Accelerate /ɐksˈɛləɹˌeɪt/\n1. سرّع\n2. عجّل، يسرّع\n"),
     ("accad", "Accad /ɐkˈad/\nأكاد - منطقة بلاد الرّافدين القديمة\n"),
     ("clipboard", "Clipboard /klˈɪpbɔːd/\nالحافظة\n"),
     ("gas", "Gas /ɡˈas/\nالغاز\n"),
     ("study", "Study /stˈʌdi/\nالدراسة, البحث\n"),
+    ("bas", "BAS /bˈas/\nنظام التحكم\n"),
     ("base", "Base /bˈeɪs/\nالقاعدة\n"),
     ("meeting", "meeting /mˈiːtɪŋ/\nالاجتماع\n"),
     ("Meeting", "Meeting /mˈiːtɪŋ/\nاللقاء\n"),
@@ -77,6 +85,7 @@ def test_reads_senses_alternatives_and_drops_glosses(tmp_path, compress):
 
 
 @pytest.mark.parametrize("word, base", [
+    # "bases" and "based" are not BAS (a headword too), whose stem differs.
     ("studies", "study"), ("bases", "base"), ("based", "base"), ("accelerated", "accelerate"),
     ("accelerating", "accelerate"), ("meetings", "meeting"), ("clipboards", "clipboard"),
 ])
@@ -95,6 +104,11 @@ def test_a_broken_dictionary_is_a_clear_error(tmp_path):
     with pytest.raises(DictionaryError, match="no eng-ara.dict.dz"):
         Dictionary.read(index)
     (tmp_path / "eng-ara.dict.dz").write_bytes(b"not gzip")
+    with pytest.raises(DictionaryError, match="cannot read dictionary"):
+        Dictionary.read(index)
+    damaged = bytearray(gzip.compress(("x" * 5000).encode()))
+    damaged[10:18] = b"\xff" * 8  # the first deflate block: zlib.error, not an OSError
+    (tmp_path / "eng-ara.dict.dz").write_bytes(bytes(damaged))
     with pytest.raises(DictionaryError, match="cannot read dictionary"):
         Dictionary.read(index)
 
@@ -119,40 +133,52 @@ def test_only_common_words_are_translated_each_by_its_rarest_held_token(tmp_path
         tokens + tokenize_for_search("الكويت")
 
 
-def test_only_english_questions_are_translated(tmp_path, monkeypatch):
+def test_only_english_questions_are_translated(tmp_path, monkeypatch, fresh_loads):
     monkeypatch.setattr(translation, "SEARCH_PATH", (tmp_path,))
     write_dictd(tmp_path, "freedict-eng-ara", ENTRIES)
-    load_dictionary.cache_clear()
     held = {t: 1 for t in tokenize_for_search("الاجتماع")}
-    try:
-        assert lexical_query("when was the meeting?", "auto", lambda t: held.get(t, 0)) == \
-            tokenize_for_search("when was the meeting?") + tokenize_for_search("الاجتماع")
-        # German "die" is not the English verb; an Arabic question is its own query.
-        assert lexical_query("Wann war das Meeting?", "auto", lambda t: held.get(t, 0)) == \
-            tokenize_for_search("Wann war das Meeting?")
-        assert lexical_query("متى كان الاجتماع؟", "auto", lambda t: held.get(t, 0)) == tokenize_for_search("متى كان الاجتماع؟")
-        assert lexical_query("when was the meeting?", "none", lambda t: held.get(t, 0)) == \
-            tokenize_for_search("when was the meeting?")
-    finally:
-        load_dictionary.cache_clear()
+    assert lexical_query("when was the meeting?", "auto", lambda t: held.get(t, 0)) == \
+        tokenize_for_search("when was the meeting?") + tokenize_for_search("الاجتماع")
+    # The German question's "Meeting" is not looked up in the English dictionary; an
+    # Arabic question is its own query.
+    assert lexical_query("Wann war das Meeting?", "auto", lambda t: held.get(t, 0)) == \
+        tokenize_for_search("Wann war das Meeting?")
+    assert lexical_query("متى كان الاجتماع؟", "auto", lambda t: held.get(t, 0)) == tokenize_for_search("متى كان الاجتماع؟")
+    assert lexical_query("when was the meeting?", "none", lambda t: held.get(t, 0)) == \
+        tokenize_for_search("when was the meeting?")
 
 
-def test_names_join_the_query_by_their_commonest_index_spelling(tmp_path, monkeypatch):
+def test_names_join_the_query_by_their_commonest_index_spelling(tmp_path, monkeypatch, fresh_loads):
     from qa.coverage import Named
 
     monkeypatch.setattr(translation, "SEARCH_PATH", (tmp_path,))
     write_dictd(tmp_path, "freedict-eng-ara", ENTRIES)
-    load_dictionary.cache_clear()
     df = {"كويت": 40, "كويتي": 9, **{t: 1 for t in tokenize_for_search("الاجتماع")}}
     kuwait = Named("Kuwait", ("كويت", "كويتي"), 3.0)
-    try:
-        query = lexical_query("the meeting in Kuwait", "auto", lambda t: df.get(t, 0), [kuwait])
-        assert query == tokenize_for_search("the meeting in Kuwait") + ["كويت"] + tokenize_for_search("الاجتماع")
-        # Without a dictionary the question is not translated, names included.
-        assert lexical_query("the meeting in Kuwait", "none", lambda t: df.get(t, 0), [kuwait]) == \
-            tokenize_for_search("the meeting in Kuwait")
-    finally:
-        load_dictionary.cache_clear()
+    query = lexical_query("the meeting in Kuwait", "auto", lambda t: df.get(t, 0), [kuwait])
+    assert query == tokenize_for_search("the meeting in Kuwait") + ["كويت"] + tokenize_for_search("الاجتماع")
+    # Without a dictionary the question is not translated, names included.
+    assert lexical_query("the meeting in Kuwait", "none", lambda t: df.get(t, 0), [kuwait]) == \
+        tokenize_for_search("the meeting in Kuwait")
+
+
+def test_a_dictionary_is_read_once_and_a_broken_one_fails_the_same_way_each_time(tmp_path, monkeypatch, fresh_loads):
+    monkeypatch.setattr(translation, "SEARCH_PATH", (tmp_path,))
+    write_dictd(tmp_path, "freedict-eng-ara", ENTRIES)
+    first = load_dictionary("auto", "en")
+    assert first is not None and load_dictionary("auto", "en") is first
+    broken = write_dictd(tmp_path / "broken", "eng-ara", ENTRIES)
+    reads = []
+
+    def failing_read(cls, path):
+        reads.append(path)
+        raise DictionaryError(f"cannot read dictionary {path}")
+
+    monkeypatch.setattr(Dictionary, "read", classmethod(failing_read))
+    for _ in range(2):
+        with pytest.raises(DictionaryError, match="cannot read"):
+            load_dictionary(str(broken), "en")
+    assert reads == [broken]
 
 
 def test_where_the_dictionary_is_looked_for(tmp_path, monkeypatch):
@@ -165,14 +191,22 @@ def test_where_the_dictionary_is_looked_for(tmp_path, monkeypatch):
     assert dictionary_file("none", "en") is None
     assert dictionary_file("auto", "de") is None
     assert dictionary_file(str(system), "en") == system
-    with pytest.raises(DictionaryError, match="QA_DICTIONARY"):
+    with pytest.raises(QAError, match="QA_DICTIONARY"):
         dictionary_file(str(tmp_path / "missing.index"), "en")
 
 
-def test_the_setting_comes_from_the_environment(monkeypatch):
+def test_the_setting_comes_from_the_environment_and_is_checked_there(monkeypatch, tmp_path):
+    monkeypatch.delenv("QA_DICTIONARY", raising=False)
     assert Settings.from_env().dictionary == "auto"
-    monkeypatch.setenv("QA_DICTIONARY", "none")
-    assert Settings.from_env().dictionary == "none"
+    for value, setting in [("none", "none"), ("OFF", "none"), (" Auto ", "auto")]:
+        monkeypatch.setenv("QA_DICTIONARY", value)
+        assert Settings.from_env().dictionary == setting
+    index = write_dictd(tmp_path, "eng-ara", ENTRIES)
+    monkeypatch.setenv("QA_DICTIONARY", str(index))
+    assert Settings.from_env().dictionary == str(index)
+    monkeypatch.setenv("QA_DICTIONARY", str(tmp_path / "typo.index"))
+    with pytest.raises(QAError, match="QA_DICTIONARY names .*typo.index, which is not a file"):
+        Settings.from_env()
 
 
 def test_freedict_as_installed_reads_as_an_english_arabic_dictionary():
