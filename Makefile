@@ -37,6 +37,14 @@ $(DICTIONARY_STAMP):
 	fi
 	@touch $@
 
+# torch is pinned and installed first: a plain `torch` requirement can pull a CUDA build.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
 index: install
 	$(BIN)/qa index seeds/
 
