@@ -74,8 +74,12 @@ def check_backend(value: str) -> str:
 
 
 def check_dictionary(value: str) -> str:
-    """`value` if it is `auto`, `none` or an existing file (QA_DICTIONARY), else a QAError."""
-    if value not in ("auto", "none") and not Path(value).expanduser().is_file():
+    """QA_DICTIONARY's `value` as a setting: `auto`, `none` (also `off`, in any case) or
+    the path of an existing file, else a QAError."""
+    keyword = value.strip().lower()
+    if keyword in ("auto", "none", "off"):
+        return "none" if keyword == "off" else keyword
+    if not Path(value).expanduser().is_file():
         raise QAError(f"QA_DICTIONARY names {value}, which is not a file: give a dictd .index file, "
                       "`auto` or `none`")
     return value
@@ -161,9 +165,7 @@ class Settings:
         if os.environ.get("QA_SENTENCE_VECTORS"):
             env["sentence_vectors"] = os.environ["QA_SENTENCE_VECTORS"].strip().lower()
         if os.environ.get("QA_DICTIONARY"):
-            value = os.environ["QA_DICTIONARY"].strip()
-            keyword = {"off": "none"}.get(value.lower(), value.lower())
-            env["dictionary"] = check_dictionary(keyword if keyword in ("auto", "none") else value)
+            env["dictionary"] = check_dictionary(os.environ["QA_DICTIONARY"].strip())
         env.update({k: v for k, v in overrides.items() if v is not None})
         settings = replace(cls(), **env)
         if settings.store:

@@ -133,7 +133,8 @@ def _translations(lines: list[str]) -> tuple[str, ...]:
 def dictionary_file(setting: str, language: str) -> Path | None:
     """The dictd index file QA_DICTIONARY names for questions in `language`: `auto` looks
     in SEARCH_PATH, `none` turns translation off, anything else is a path."""
-    if check_dictionary(setting) == "none" or language not in DICTIONARIES:
+    setting = check_dictionary(setting)
+    if setting == "none" or language not in DICTIONARIES:
         return None
     if setting != "auto":
         return Path(setting).expanduser()
