@@ -24,6 +24,7 @@ from qa.grounding import Grounding, GroundingChecker, as_written
 from qa.language import Phrases, detect_language, join_list, phrases_for
 from qa.retriever import Passage
 from qa.sentences import Sentence, split_sentences
+from qa.translation import asked_words
 
 #: At most this many sentences are quoted; an answer is short.
 MAX_EVIDENCE = 3
@@ -50,7 +51,7 @@ class AbstentionPolicy:
     """
 
     min_similarity_same_script: float = 0.925
-    min_similarity_cross_script: float = 0.795
+    min_similarity_cross_script: float = 0.805
     min_coverage: float = 0.6
 
     def abstains(self, similarity: float, coverage: float, same_script: bool) -> bool:
@@ -126,6 +127,7 @@ class ExtractiveAnswerer:
         policy: AbstentionPolicy | None = None,
         stored: StoredSentences | None = None,
         question_vector: Callable[[str], np.ndarray] | None = None,
+        asked: Callable[[str], Sequence[frozenset[str]]] = asked_words,
     ) -> None:
         self.embedder = embedder
         self.grounding = grounding or GroundingChecker()
@@ -133,6 +135,9 @@ class ExtractiveAnswerer:
         self.stored = stored
         #: The question's vector; the retriever's remembers the one its search just made.
         self.question_vector = question_vector or embedder.embed_query
+        #: The question's words, each a set of tokens that stand for it in a sentence; the
+        #: retriever's adds an English question's translations (`Retriever.asked_words`).
+        self.asked = asked
 
     def score_sentences(self, question: str, passages: Sequence[Passage]) -> list[Evidence]:
         """Every sentence of the passages, scored against the question, best first.
@@ -159,7 +164,7 @@ class ExtractiveAnswerer:
         if not sentences:
             return []
         cosines = np.concatenate(vectors) @ self.question_vector(question)
-        asked = set(tokenize_for_search(question))
+        asked = self.asked(question)
         scored = [
             Evidence(s, float(cos) + OVERLAP_WEIGHT * _overlap(asked, s.text))
             for s, cos in zip(sentences, cosines)
@@ -290,10 +295,12 @@ def _first_seen(chosen: Sequence[Evidence]) -> list[int]:
     return list(dict.fromkeys(e.sentence.source_rank for e in chosen))
 
 
-def _overlap(asked: set[str], text: str) -> float:
+def _overlap(asked: Sequence[frozenset[str]], text: str) -> float:
+    """The share of the question's words that the text holds in one of their forms."""
     if not asked:
         return 0.0
-    return len(asked & set(tokenize_for_search(text))) / len(asked)
+    held = set(tokenize_for_search(text))
+    return sum(not word.isdisjoint(held) for word in asked) / len(asked)
 
 
 def _same_span(a: Sentence, b: Sentence) -> bool:

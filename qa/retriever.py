@@ -23,7 +23,7 @@ from index.store.location import store_location
 from index.models import EmbeddingModel, MainModel
 from qa.coverage import Named, coverage, named_in
 from qa.fusion import fuse
-from qa.translation import lexical_query
+from qa.translation import asked_words, lexical_query
 
 #: Retrieval configurations: embedding only, BM25 only, and what `qa ask` uses.
 MODES = ("dense", "bm25", "default")
@@ -251,6 +251,12 @@ class Retriever:
     def _lexical_query(self, reader: ChunkStore, text: str, named: list[Named]) -> list[str]:
         """The question's BM25 tokens; an English one's translated (qa/translation.py)."""
         return lexical_query(text, self.settings.dictionary, reader.lexical.df, named)
+
+    def asked_words(self, text: str) -> list[frozenset[str]]:
+        """The question's words for the answer step to find in sentences, an English
+        one's with their translations and index spellings (`qa.translation.asked_words`)."""
+        reader = self.reader
+        return asked_words(text, self.settings.dictionary, reader.lexical.df, named_in(text, reader.lexical))
 
     def _dense_hits(
         self, reader: ChunkStore, query: np.ndarray, depth: int, allowed: np.ndarray | None,

@@ -163,30 +163,62 @@ def load_dictionary(setting: str, language: str) -> Dictionary | None:
     return loaded
 
 
-def translated_tokens(
+def translated_words(
     question: str, dictionary: Dictionary, df: Callable[[str], int], spelled: Collection[str] = (),
-) -> list[str]:
-    """Search tokens for the question's words but the `spelled` names: for each of the
-    first MAX_TRANSLATIONS translations of each word, its rarest token that the index
-    holds (`df` > 0)."""
+) -> list[tuple[str, list[str]]]:
+    """Each word of the question but the `spelled` names, with search tokens for it: for
+    each of its first MAX_TRANSLATIONS translations, the rarest token the index holds
+    (`df` > 0). Short words, function words and numbers are not looked up."""
     names = {word.casefold() for name in spelled for word in WORD.findall(name)}
-    tokens: list[str] = []
+    found: list[tuple[str, list[str]]] = []
     for word in dict.fromkeys(WORD.findall(question.casefold())):
         if len(word) < MIN_WORD_CHARS or word in names or is_function_word(word) or word.isdigit():
             continue
         rarest = (min(held, key=df) for translation in dictionary.translations(word)[:MAX_TRANSLATIONS]
                   if (held := [t for t in tokenize_for_search(translation) if df(t)]))
-        tokens.extend(dict.fromkeys(rarest))
-    return tokens
+        found.append((word, list(dict.fromkeys(rarest))))
+    return found
+
+
+def translated_tokens(
+    question: str, dictionary: Dictionary, df: Callable[[str], int], spelled: Collection[str] = (),
+) -> list[str]:
+    """The search tokens of `translated_words`, one list."""
+    return [token for _, tokens in translated_words(question, dictionary, df, spelled) for token in tokens]
+
+
+def _dictionary_for(question: str, setting: str) -> Dictionary | None:
+    language = detect_language(question)
+    return load_dictionary(setting, language) if language in DICTIONARIES else None
 
 
 def lexical_query(question: str, setting: str, df: Callable[[str], int], named: Sequence[Named] = ()) -> list[str]:
     """The BM25 tokens of a question: its own, and, when a dictionary serves its language,
     its `named` names' commonest index spellings and its other words' translations."""
     tokens = tokenize_for_search(question)
-    language = detect_language(question)
-    dictionary = load_dictionary(setting, language) if language in DICTIONARIES else None
+    dictionary = _dictionary_for(question, setting)
     if dictionary is None:
         return tokens
     names = [max(n.tokens, key=df) for n in named]
     return tokens + names + translated_tokens(question, dictionary, df, [n.term for n in named])
+
+
+def asked_words(
+    question: str, setting: str = "none", df: Callable[[str], int] = lambda token: 0, named: Sequence[Named] = (),
+) -> list[frozenset[str]]:
+    """The question's words as the answer step counts them in a sentence: each word a set
+    of search tokens, any of which stands for it. A word is its own token; when a
+    dictionary serves the question's language, a word is also its translations
+    (`translated_words`), so that an English question's words can be found in an Arabic
+    sentence at all, and the `named` names are left to the grounding check, which matches
+    them more strictly than the loose spellings that rank candidates (`qa.coverage`)."""
+    own = [frozenset([token]) for token in dict.fromkeys(tokenize_for_search(question))]
+    dictionary = _dictionary_for(question, setting)
+    if dictionary is None:
+        return own
+    spelled = [n.term for n in named]
+    words = [frozenset(tokenize_for_search(word)) | frozenset(tokens)
+             for word, tokens in translated_words(question, dictionary, df, spelled)]
+    words = list(dict.fromkeys(w for w in words if w))
+    left_out = frozenset().union(*words, *(tokenize_for_search(term) for term in spelled))
+    return words + [w for w in own if not w <= left_out]

@@ -14,9 +14,11 @@ from index.errors import QAError
 from index.text.search import tokenize_for_search
 from qa import translation
 from qa.retriever import Retriever
+from qa.assistant import Assistant
 from qa.translation import (
     Dictionary,
     DictionaryError,
+    asked_words,
     dictionary_file,
     lexical_query,
     load_dictionary,
@@ -162,6 +164,31 @@ def test_names_join_the_query_by_their_commonest_index_spelling(tmp_path, monkey
         tokenize_for_search("the meeting in Kuwait")
 
 
+def test_the_answer_step_counts_each_word_once_in_any_of_its_forms(tmp_path, monkeypatch, fresh_loads):
+    from qa.coverage import Named
+
+    monkeypatch.setattr(translation, "SEARCH_PATH", (tmp_path,))
+    write_dictd(tmp_path, "freedict-eng-ara", ENTRIES)
+    df = {"كويت": 40, **{t: 1 for t in tokenize_for_search("الاجتماع الدراسة البحث")}}
+    kuwait = Named("Kuwait", ("كويت",), 3.0)
+
+    def words(question: str, setting: str = "auto") -> list[frozenset[str]]:
+        return asked_words(question, setting, lambda t: df.get(t, 0), [kuwait])
+
+    def one(text: str) -> frozenset[str]:
+        return frozenset(tokenize_for_search(text))
+
+    # A word with its held translations is one word; "zeppelin" has none and is still
+    # asked about; the name is the grounding check's, not counted here.
+    assert words("the studies on zeppelin meetings in Kuwait") == [
+        one("studies") | one("الدراسة البحث"), one("zeppelin"), one("meetings") | one("الاجتماع"),
+    ]
+    # Other languages, and English without a dictionary: each token once, names included.
+    assert words("the meeting in Kuwait, the meeting", "none") == [one("meeting"), one("Kuwait")]
+    assert words("متى كان الاجتماع في الكويت؟") == [frozenset([t]) for t in tokenize_for_search("متى كان الاجتماع في الكويت؟")]
+    assert asked_words("the meeting in Kuwait") == [one("meeting"), one("Kuwait")]
+
+
 def test_a_dictionary_is_read_once_and_a_broken_one_fails_the_same_way_each_time(tmp_path, monkeypatch, fresh_loads):
     monkeypatch.setattr(translation, "SEARCH_PATH", (tmp_path,))
     write_dictd(tmp_path, "freedict-eng-ara", ENTRIES)
@@ -245,3 +272,27 @@ def test_translated_words_do_not_outrank_the_names_asked_about(seed_settings, em
         pytest.skip("FreeDict English-Arabic is not installed (make install fetches it with apt)")
     passages = Retriever(replace(seed_settings, dictionary="auto"), embedder, aux).search(question, k=3)
     assert passages[0].source == "002_717a5c15cf0cef70"
+
+
+@pytest.mark.slow
+def test_an_english_questions_translated_words_count_in_its_sentence_scores(seed_settings, embedder, tmp_path):
+    """Before, an English question's words were never in an Arabic sentence: its score was
+    the cosine alone. Translated, a sentence on gas (الغاز) gains the overlap's share."""
+    question = "which talks were about gas?"
+    translating = Retriever(replace(seed_settings, dictionary=str(write_dictd(tmp_path, "eng-ara", ENTRIES))), embedder)
+    plain = Retriever(replace(seed_settings, dictionary="none"), embedder)
+    passages = translating.search(question, k=5)
+    scores = {}
+    for retriever in (plain, translating):
+        evidence = Assistant.over(retriever, None).answerer.score_sentences(question, passages)
+        scores[retriever] = {(e.sentence.article_id, e.sentence.start): (e.score, e.sentence.text) for e in evidence}
+    assert scores[plain].keys() == scores[translating].keys()
+    on_gas, gas = 0, set(tokenize_for_search("الغاز"))
+    for key, (before, text) in scores[plain].items():
+        gain = scores[translating][key][0] - before
+        if gas & set(tokenize_for_search(text)):
+            on_gas += 1
+            assert gain > 0.01
+        else:
+            assert gain == pytest.approx(0.0, abs=1e-6)
+    assert on_gas
