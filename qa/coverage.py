@@ -40,6 +40,9 @@ class Named:
     term: str
     tokens: tuple[str, ...]
     weight: float
+    #: Of `tokens`, those that spell the name's translations (`qa.lexicon`: Jordan ~
+    #: الأردن), which the loose consonant matches (Kuwait ~ وقت, time) are not.
+    translated: tuple[str, ...] = ()
 
 
 class Spellings:
@@ -90,13 +93,16 @@ def named_in(question: str, lexical: LexicalStore) -> list[Named]:
     found = names_in(question)
     for term in salient_terms(question):
         tokens = {term} if ARABIC_SCRIPT.search(term) else set(tokenize_for_search(term))
+        translated: set[str] = set()
         if not ARABIC_SCRIPT.search(term):
             for part in lexical.parts:
                 tokens |= _spellings(part).of(term)
-            tokens |= {t for name in other_names(term, found) if (t := key_token(name, lexical.idf))}
+            translated = {t for name in other_names(term, found) if (t := key_token(name, lexical.idf))}
+            tokens |= translated
         weights = {t: lexical.idf(t) for t in tokens if lexical.df(t)}
         if weights:
-            named.append(Named(term, tuple(sorted(weights)), max(weights.values())))
+            named.append(Named(term, tuple(sorted(weights)), max(weights.values()),
+                               tuple(sorted(t for t in translated if t in weights))))
     return named
 
 

@@ -33,6 +33,7 @@ import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 import numpy as np
 
@@ -194,6 +195,32 @@ def skeletons(word: str) -> tuple[str, ...]:
             variant = variant.replace("V", sound, 1)
         variants.append(variant.replace("V", ""))
     return tuple(dict.fromkeys(_collapse(v) for v in variants))
+
+
+#: Long vowels as Arabic writes a foreign name (بوتين, كيري, أوباما) and as the Latin
+#: transliteration's vowels (Putin, Kerry, Obama) that they spell, for `resemblance`.
+_LATIN_VOWEL = {"a": "a", "e": "i", "i": "i", "y": "i", "o": "u", "u": "u", "w": "u"}
+_ARABIC_VOWEL = {"ا": "a", "ى": "a", "ي": "i", "و": "u"}
+
+
+def resemblance(name: str, token: str) -> float:
+    """How alike a name in Latin or Cyrillic script and an Arabic search token are
+    written, consonant classes and long vowels both (0 to 1; difflib's ratio). Consonant
+    skeletons alone cannot tell the name from common words (Kuwait ~ وقت, time; Kerry ~
+    غير, other); their vowels often can (Kuwait ~ كويت)."""
+    return SequenceMatcher(None, _vowelled(name), _vowelled(token), autojunk=False).ratio()
+
+
+def _vowelled(word: str) -> str:
+    word = unicodedata.normalize("NFKD", word.lower())
+    if ARABIC_SCRIPT.search(word):
+        word = _ARABIC_PREFIX.sub("", normalize_for_search(word))
+        return _collapse("".join(_ARABIC_CLASS.get(ch) or _ARABIC_VOWEL.get(ch, "") for ch in word))
+    word = "".join(_CYRILLIC.get(ch, ch) for ch in word if not unicodedata.combining(ch))
+    word = _LATIN_ARTICLE.sub("", word)
+    for digraph, sound in _LATIN_DIGRAPHS:
+        word = word.replace(digraph, sound)
+    return _collapse("".join(ch if ch.isupper() else _LATIN_CLASS.get(ch) or _LATIN_VOWEL.get(ch, "") for ch in word))
 
 
 def _collapse(classes: str) -> str:

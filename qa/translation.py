@@ -5,8 +5,9 @@ English question had no lexical ranking at all, and the dense models alone carry
 which is where a large archive hurts most (docs/benchmarks.md, "XQuAD in a 5,000-article
 haystack"). So a question in a language a dictionary serves is searched as its Arabic
 translation: each name the index spells (`qa.coverage`: Lavrov ~ لافروف, Jordan ~
-الأردن) by its commonest spelling there, and each other word by the rarest search token
-of each of its first translations that the index holds. The names must be in the query:
+الأردن) by its translation or by the spelling there that resembles it most, long vowels
+included (`index_spelling`), and each other word by the rarest search token of each of
+its first translations that the index holds. The names must be in the query:
 without them, an article holding every common word of "what did Lavrov discuss with
 Kuwait's foreign minister?" (Lavrov discussing with Jordan's foreign minister) outranked
 the one about Kuwait. A capitalised word the index cannot spell as a name is looked up
@@ -39,6 +40,7 @@ from index.errors import QAError
 from index.text.search import tokenize_for_search
 from index.text.words import WORD, is_function_word
 from qa.coverage import Named
+from qa.grounding import resemblance
 from qa.language import detect_language
 
 #: The dictionary of each question language, by its dictd name.
@@ -49,6 +51,9 @@ SEARCH_PATH = (Path(sys.prefix) / "share" / "dictd", Path("/usr/share/dictd"))
 #: Translations read per word (alternatives of one sense count one each): the
 #: dictionary lists the common ones first.
 MAX_TRANSLATIONS = 4
+#: How closely an index spelling must resemble a name it stands for in the query (the
+#: share of consonant classes and long vowels in common, `qa.grounding.resemblance`).
+MIN_RESEMBLANCE = 0.8
 #: Shorter words are not looked up ("go", "us": their translations are everywhere).
 MIN_WORD_CHARS = 3
 _BASE64 = {c: n for n, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
@@ -194,13 +199,25 @@ def _dictionary_for(question: str, setting: str) -> Dictionary | None:
 
 def lexical_query(question: str, setting: str, df: Callable[[str], int], named: Sequence[Named] = ()) -> list[str]:
     """The BM25 tokens of a question: its own, and, when a dictionary serves its language,
-    its `named` names' commonest index spellings and its other words' translations."""
+    its `named` names' index spellings (`index_spelling`) and its other words' translations."""
     tokens = tokenize_for_search(question)
     dictionary = _dictionary_for(question, setting)
     if dictionary is None:
         return tokens
-    names = [max(n.tokens, key=df) for n in named]
+    names = [spelling for n in named if (spelling := index_spelling(n, df))]
     return tokens + names + translated_tokens(question, dictionary, df, [n.term for n in named])
+
+
+def index_spelling(name: Named, df: Callable[[str], int]) -> str | None:
+    """The one search token that spells a name in the query: the commonest of its
+    translations' (`qa.lexicon`: Jordan ~ أردن), else the consonant match that resembles
+    it most, long vowels included (`qa.grounding.resemblance`; the rarer of equals), if it
+    resembles it enough. Consonants alone match common words (Kuwait ~ وقت, time; Kerry ~
+    غير, other), and the commonest of those used to be searched for the name."""
+    if name.translated:
+        return max(name.translated, key=df)
+    best = max(name.tokens, key=lambda token: (resemblance(name.term, token), -df(token)))
+    return best if resemblance(name.term, best) >= MIN_RESEMBLANCE else None
 
 
 def asked_words(

@@ -10,7 +10,8 @@ import pytest
 from index.articles import Article, load_folder
 from index.aux_embedder import AuxEmbedder
 from qa.grounding import (
-    WORD_SIMILARITY, GroundingChecker, WordVectors, names_match, salient_terms, skeleton, skeletons, skeletons_match,
+    WORD_SIMILARITY, GroundingChecker, WordVectors, names_match, resemblance, salient_terms, skeleton, skeletons,
+    skeletons_match,
 )
 from qa.retriever import Retriever
 
@@ -90,6 +91,26 @@ def test_skeleton_values():
     assert skeleton("الاقتراح") == "KTR"
     assert skeleton("Gazze") == "KZ"  # the doubled consonant written once, as in Arabic
     assert not skeletons_match("K", "K")  # one consonant says nothing
+
+
+@pytest.mark.parametrize(("name", "spelled", "common"), [
+    ("Kuwait", "الكويت", "الوقت"),  # KT both; the vowels are the name's
+    ("Putin", "وتين", "بطن"),  # بوتين as the stemmer leaves it, against "belly"
+    ("Obama", "أوباما", "بما"),
+    ("Zarif", "ظريف", "ظروف"),
+    ("Loftus", "لوفتس", "لفت"),
+    ("Лавров", "لافروف", "لف"),
+])
+def test_a_name_resembles_its_arabic_spelling_more_than_words_of_its_skeleton(name, spelled, common):
+    assert resemblance(name, spelled) > resemblance(name, common)
+    assert resemblance(name, spelled) >= 0.8
+
+
+def test_resemblance_values():
+    assert resemblance("Lavrov", "لافروف") == 1.0
+    assert resemblance("Kerry", "كير") == resemblance("Kerry", "غير")  # the classes merge ك and غ
+    assert resemblance("Raisi", "رييس") < 0.8  # رئيسي or "president": too far either way
+    assert resemblance("Kuwait", "خطط") < 0.6
 
 
 # --- salient terms -------------------------------------------------------------------
