@@ -256,7 +256,7 @@ class Retriever:
         """The question's words for the answer step to find in sentences, an English
         one's with their translations and index spellings (`qa.translation.asked_words`)."""
         reader = self.reader
-        return asked_words(text, self.settings.dictionary, reader.lexical.df, named_in(text, reader.lexical))
+        return asked_words(text, self.settings.dictionary, reader.lexical.df, lambda: named_in(text, reader.lexical))
 
     def _dense_hits(
         self, reader: ChunkStore, query: np.ndarray, depth: int, allowed: np.ndarray | None,

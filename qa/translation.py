@@ -221,19 +221,21 @@ def index_spelling(name: Named, df: Callable[[str], int]) -> str | None:
 
 
 def asked_words(
-    question: str, setting: str = "none", df: Callable[[str], int] = lambda token: 0, named: Sequence[Named] = (),
+    question: str, setting: str = "none", df: Callable[[str], int] = lambda token: 0,
+    named: Callable[[], Sequence[Named]] = tuple,
 ) -> list[frozenset[str]]:
     """The question's words as the answer step counts them in a sentence: each word a set
     of search tokens, any of which stands for it. A word is its own token; when a
     dictionary serves the question's language, a word is also its translations
     (`translated_words`), so that an English question's words can be found in an Arabic
     sentence at all, and the `named` names are left to the grounding check, which matches
-    them more strictly than the loose spellings that rank candidates (`qa.coverage`)."""
+    them more strictly than the loose spellings that rank candidates (`qa.coverage`).
+    `named` finds them, only for a question that is translated (a few milliseconds)."""
     own = [frozenset([token]) for token in dict.fromkeys(tokenize_for_search(question))]
     dictionary = _dictionary_for(question, setting)
     if dictionary is None:
         return own
-    spelled = [n.term for n in named]
+    spelled = [n.term for n in named()]
     words = [frozenset(tokenize_for_search(word)) | frozenset(tokens)
              for word, tokens in translated_words(question, dictionary, df, spelled)]
     words = list(dict.fromkeys(w for w in words if w))

@@ -181,7 +181,7 @@ def test_the_answer_step_counts_each_word_once_in_any_of_its_forms(tmp_path, mon
     kuwait = Named("Kuwait", ("كويت",), 3.0)
 
     def words(question: str, setting: str = "auto") -> list[frozenset[str]]:
-        return asked_words(question, setting, lambda t: df.get(t, 0), [kuwait])
+        return asked_words(question, setting, lambda t: df.get(t, 0), lambda: [kuwait])
 
     def one(text: str) -> frozenset[str]:
         return frozenset(tokenize_for_search(text))
@@ -195,6 +195,13 @@ def test_the_answer_step_counts_each_word_once_in_any_of_its_forms(tmp_path, mon
     assert words("the meeting in Kuwait, the meeting", "none") == [one("meeting"), one("Kuwait")]
     assert words("متى كان الاجتماع في الكويت؟") == [frozenset([t]) for t in tokenize_for_search("متى كان الاجتماع في الكويت؟")]
     assert asked_words("the meeting in Kuwait") == [one("meeting"), one("Kuwait")]
+
+    def unasked() -> list[Named]:
+        raise AssertionError("names looked for in a question that is not translated")
+
+    # Finding names costs milliseconds: only a translated question's are looked for.
+    assert asked_words("متى كان الاجتماع؟", "auto", lambda t: df.get(t, 0), unasked) == \
+        [frozenset([t]) for t in tokenize_for_search("متى كان الاجتماع؟")]
 
 
 def test_a_dictionary_is_read_once_and_a_broken_one_fails_the_same_way_each_time(tmp_path, monkeypatch, fresh_loads):
