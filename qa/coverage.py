@@ -41,7 +41,8 @@ class Named:
     tokens: tuple[str, ...]
     weight: float
     #: Of `tokens`, those that spell the name's translations (`qa.lexicon`: Jordan ~
-    #: الأردن), which the loose consonant matches (Kuwait ~ وقت, time) are not.
+    #: الأردن), which the loose consonant matches (Kuwait ~ وقت, time) are not; in the
+    #: lexicon's order of locales, Arabic first.
     translated: tuple[str, ...] = ()
 
 
@@ -93,16 +94,17 @@ def named_in(question: str, lexical: LexicalStore) -> list[Named]:
     found = names_in(question)
     for term in salient_terms(question):
         tokens = {term} if ARABIC_SCRIPT.search(term) else set(tokenize_for_search(term))
-        translated: set[str] = set()
+        translated: list[str] = []
         if not ARABIC_SCRIPT.search(term):
             for part in lexical.parts:
                 tokens |= _spellings(part).of(term)
-            translated = {t for name in other_names(term, found) if (t := key_token(name, lexical.idf))}
-            tokens |= translated
+            translated = list(dict.fromkeys(
+                t for name in other_names(term, found) if (t := key_token(name, lexical.idf))))
+            tokens |= set(translated)
         weights = {t: lexical.idf(t) for t in tokens if lexical.df(t)}
         if weights:
             named.append(Named(term, tuple(sorted(weights)), max(weights.values()),
-                               tuple(sorted(t for t in translated if t in weights))))
+                               tuple(t for t in translated if t in weights)))
     return named
 
 

@@ -178,14 +178,9 @@ def skeletons(word: str) -> tuple[str, ...]:
     الكويت), while Russian and German write either sound as в or w (Кувейт, Lawrow): so
     each v, w or в of a word in another script is tried both as F and as a glide.
     """
-    word = unicodedata.normalize("NFKD", word.lower())
-    if ARABIC_SCRIPT.search(word):
-        word = _ARABIC_PREFIX.sub("", normalize_for_search(word))
+    arabic, word = _letters(word)
+    if arabic:
         return (_collapse("".join(_ARABIC_CLASS.get(ch, "") for ch in word)),)
-    word = "".join(_CYRILLIC.get(ch, ch) for ch in word if not unicodedata.combining(ch))
-    word = _LATIN_ARTICLE.sub("", word)
-    for digraph, sound in _LATIN_DIGRAPHS:
-        word = word.replace(digraph, sound)  # upper case: already a class
     usual = "".join(ch if ch.isupper() else _LATIN_CLASS.get(ch, "") for ch in word)  # v: F, w: glide
     marked = "".join(ch if ch.isupper() else "V" if ch in "vw" else _LATIN_CLASS.get(ch, "") for ch in word)
     variants = [usual]
@@ -205,22 +200,46 @@ _ARABIC_VOWEL = {"ا": "a", "ى": "a", "ي": "i", "و": "u"}
 
 def resemblance(name: str, token: str) -> float:
     """How alike a name in Latin or Cyrillic script and an Arabic search token are
-    written, consonant classes and long vowels both (0 to 1; difflib's ratio). Consonant
-    skeletons alone cannot tell the name from common words (Kuwait ~ وقت, time; Kerry ~
-    غير, other); their vowels often can (Kuwait ~ كويت)."""
-    return SequenceMatcher(None, _vowelled(name), _vowelled(token), autojunk=False).ratio()
+    written, consonant classes and long vowels both (0 to 1; difflib's ratio; 0 when
+    either has nothing to compare). Consonant skeletons alone cannot tell the name from
+    common words (Kuwait ~ وقت, time; Kerry ~ غير, other); their vowels often can (Kuwait
+    ~ كويت). The token is a stem: a name the stemmer cut short resembles its spelling less
+    (Netanyahu ~ نتنياه, 0.77)."""
+    return resemblances(name, [token])[0]
+
+
+def resemblances(name: str, tokens: Sequence[str]) -> list[float]:
+    """`resemblance` of the name to each token, the name read once."""
+    written = _vowelled(name)
+    matcher = SequenceMatcher(autojunk=False)
+    matcher.set_seq1(written)
+    scores = []
+    for token in tokens:
+        spelled = _vowelled(token)
+        matcher.set_seq2(spelled)
+        scores.append(matcher.ratio() if written and spelled else 0.0)
+    return scores
 
 
 def _vowelled(word: str) -> str:
+    arabic, word = _letters(word)
+    if arabic:
+        return _collapse("".join(_ARABIC_CLASS.get(ch) or _ARABIC_VOWEL.get(ch, "") for ch in word))
+    return _collapse("".join(ch if ch.isupper() else _LATIN_CLASS.get(ch) or _LATIN_VOWEL.get(ch, "") for ch in word))
+
+
+def _letters(word: str) -> tuple[bool, str]:
+    """Whether the word is Arabic, and its letters as skeletons read them: an Arabic one
+    folded, its article dropped; any other lower-cased, Cyrillic transliterated, the
+    article al- dropped, each digraph one upper-case class (sh: X)."""
     word = unicodedata.normalize("NFKD", word.lower())
     if ARABIC_SCRIPT.search(word):
-        word = _ARABIC_PREFIX.sub("", normalize_for_search(word))
-        return _collapse("".join(_ARABIC_CLASS.get(ch) or _ARABIC_VOWEL.get(ch, "") for ch in word))
+        return True, _ARABIC_PREFIX.sub("", normalize_for_search(word))
     word = "".join(_CYRILLIC.get(ch, ch) for ch in word if not unicodedata.combining(ch))
     word = _LATIN_ARTICLE.sub("", word)
     for digraph, sound in _LATIN_DIGRAPHS:
         word = word.replace(digraph, sound)
-    return _collapse("".join(ch if ch.isupper() else _LATIN_CLASS.get(ch) or _LATIN_VOWEL.get(ch, "") for ch in word))
+    return False, word
 
 
 def _collapse(classes: str) -> str:

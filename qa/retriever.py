@@ -254,7 +254,8 @@ class Retriever:
 
     def asked_words(self, text: str) -> list[frozenset[str]]:
         """The question's words for the answer step to find in sentences, an English
-        one's with their translations and index spellings (`qa.translation.asked_words`)."""
+        one's with their translations, its names left to the grounding check
+        (`qa.translation.asked_words`)."""
         reader = self.reader
         return asked_words(text, self.settings.dictionary, reader.lexical.df, lambda: named_in(text, reader.lexical))
 

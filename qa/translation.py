@@ -37,10 +37,11 @@ import Stemmer
 
 from index.config import check_dictionary
 from index.errors import QAError
+from index.text.scripts import ARABIC_SCRIPT
 from index.text.search import tokenize_for_search
 from index.text.words import WORD, is_function_word
 from qa.coverage import Named
-from qa.grounding import resemblance
+from qa.grounding import resemblances
 from qa.language import detect_language
 
 #: The dictionary of each question language, by its dictd name.
@@ -209,15 +210,21 @@ def lexical_query(question: str, setting: str, df: Callable[[str], int], named: 
 
 
 def index_spelling(name: Named, df: Callable[[str], int]) -> str | None:
-    """The one search token that spells a name in the query: the commonest of its
-    translations' (`qa.lexicon`: Jordan ~ أردن), else the consonant match that resembles
+    """The one Arabic search token that spells a name in the query: its Arabic
+    translation's (`qa.lexicon`: Jordan ~ أردن), else the consonant match that resembles
     it most, long vowels included (`qa.grounding.resemblance`; the rarer of equals), if it
     resembles it enough. Consonants alone match common words (Kuwait ~ وقت, time; Kerry ~
-    غير, other), and the commonest of those used to be searched for the name."""
-    if name.translated:
-        return max(name.translated, key=df)
-    best = max(name.tokens, key=lambda token: (resemblance(name.term, token), -df(token)))
-    return best if resemblance(name.term, best) >= MIN_RESEMBLANCE else None
+    غير, other), and the commonest of those used to be searched for the name. The name's
+    own spelling is in the query already."""
+    translated = [token for token in name.translated if ARABIC_SCRIPT.search(token)]
+    if translated:
+        return translated[0]
+    own = set(tokenize_for_search(name.term))
+    candidates = [token for token in name.tokens if ARABIC_SCRIPT.search(token) and token not in own]
+    if not candidates:
+        return None
+    score, _, best = max(zip(resemblances(name.term, candidates), (-df(t) for t in candidates), candidates))
+    return best if score >= MIN_RESEMBLANCE else None
 
 
 def asked_words(
