@@ -80,7 +80,7 @@ from qa.answer import Answer
 from qa.assistant import PASSAGES, Assistant
 from qa.metrics import METRIC_KEYS, RankedHit, aggregate, question_metrics
 from qa.retriever import MODES, Passage, Retriever
-from qa.translation import load_dictionary
+from qa.translation import dictionary_file
 
 LATENCY_KEYS = ("latency_ms_p50", "latency_ms_p95")
 
@@ -548,7 +548,7 @@ def run(
         "question_weights": embedder.question_weights,
         "sentence_vectors": embedder.span_vectors,
         "aux_model": settings.aux_model if settings.uses_aux_model else "none",
-        "dictionary": dictionary.name if (dictionary := load_dictionary(settings.dictionary, "en")) else None,
+        "dictionary": path.with_suffix("").name if (path := dictionary_file(settings.dictionary, "en")) else None,
         "machine": f"{platform.machine()}, {platform.python_version()}, {_cpu_count()} cores",
         "cpu": this_cpu().as_dict(),
         "datasets": {d.name: d.results for d in datasets},

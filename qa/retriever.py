@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from functools import cached_property, lru_cache
@@ -227,7 +227,8 @@ class Retriever:
     ) -> list[tuple[int, float]]:
         """(chunk id, score) best first for one configuration."""
         if mode == "bm25":
-            return reader.lexical.search(self._lexical_query(reader, text, named_in(text, reader.lexical)), k, allowed)
+            return reader.lexical.search(self._lexical_query(reader, text, lambda: named_in(text, reader.lexical)),
+                                         k, allowed)
         if mode == "dense":
             return self._dense_hits(reader, self.question_vector(text), max(k, CANDIDATES), allowed)[:k]
         return fuse(*self.candidates(reader, text, max(k, CANDIDATES), allowed))[:k]
@@ -243,12 +244,12 @@ class Retriever:
         second = self._aux_worker.submit(self._aux_hits, model, reader, text, allowed) if model else None
         dense = self._dense_hits(reader, self.question_vector(text), depth, allowed)
         named = named_in(text, reader.lexical)
-        lexical = reader.lexical.search(self._lexical_query(reader, text, named), CANDIDATES, allowed)
+        lexical = reader.lexical.search(self._lexical_query(reader, text, lambda: named), CANDIDATES, allowed)
         aux = second.result() if second else []
         found = sorted({chunk_id for hits in (dense, lexical, aux) for chunk_id, _ in hits})
         return dense, lexical, aux, coverage(named, found, reader.lexical)
 
-    def _lexical_query(self, reader: ChunkStore, text: str, named: list[Named]) -> list[str]:
+    def _lexical_query(self, reader: ChunkStore, text: str, named: Callable[[], Sequence[Named]]) -> list[str]:
         """The question's BM25 tokens; an English one's translated (qa/translation.py)."""
         return lexical_query(text, self.settings.dictionary, reader.lexical.df, named)
 

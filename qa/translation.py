@@ -198,15 +198,19 @@ def _dictionary_for(question: str, setting: str) -> Dictionary | None:
     return load_dictionary(setting, language) if language in DICTIONARIES else None
 
 
-def lexical_query(question: str, setting: str, df: Callable[[str], int], named: Sequence[Named] = ()) -> list[str]:
+def lexical_query(
+    question: str, setting: str, df: Callable[[str], int], named: Callable[[], Sequence[Named]] = tuple,
+) -> list[str]:
     """The BM25 tokens of a question: its own, and, when a dictionary serves its language,
-    its `named` names' index spellings (`index_spelling`) and its other words' translations."""
+    its names' index spellings (`index_spelling`; `named` finds them, only for a question
+    that is translated) and its other words' translations."""
     tokens = tokenize_for_search(question)
     dictionary = _dictionary_for(question, setting)
     if dictionary is None:
         return tokens
-    names = [spelling for n in named if (spelling := index_spelling(n, df))]
-    return tokens + names + translated_tokens(question, dictionary, df, [n.term for n in named])
+    found = named()
+    names = [spelling for n in found if (spelling := index_spelling(n, df))]
+    return tokens + names + translated_tokens(question, dictionary, df, [n.term for n in found])
 
 
 def index_spelling(name: Named, df: Callable[[str], int]) -> str | None:

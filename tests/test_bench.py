@@ -24,6 +24,7 @@ from qa.bench import (
 )
 from qa.metrics import METRIC_KEYS
 from qa.retriever import Passage
+from qa.translation import dictionary_file
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -97,6 +98,9 @@ def test_bench_json_has_every_metric_for_every_config(seed_bench):
     assert seed_bench["datasets"]["seed_questions"]["index_build_s"] > 0
     if seed_bench["backend"] == "onnx-int8":  # the bundled e5's questions run in its own 4 bits
         assert seed_bench["question_weights"] == "4-bit"
+    # The dictionary English questions were translated with (make test fetches FreeDict's).
+    found = dictionary_file(Settings.from_env().dictionary, "en")
+    assert seed_bench["dictionary"] == ("freedict-eng-ara" if found else None)
 
 
 def test_answers_are_scored_beside_retrieval(seed_bench):

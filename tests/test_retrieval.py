@@ -81,7 +81,7 @@ def test_default_ranking_is_the_fusion_of_the_three_rankings(retriever, question
     reader = retriever.reader
     dense = retriever._dense_hits(reader, retriever.embedder.embed_query(question), CANDIDATES, None)
     named = named_in(question, reader.lexical)
-    lexical = reader.lexical.search(retriever._lexical_query(reader, question, named), CANDIDATES)
+    lexical = reader.lexical.search(retriever._lexical_query(reader, question, lambda: named), CANDIDATES)
     aux = retriever._aux_hits(retriever.aux_embedder, reader, question, None)
     found = sorted({i for hits in (dense, lexical, aux) for i, _ in hits})
     expected = fuse(dense, lexical, aux, coverage(named, found, reader.lexical))[:5]

@@ -162,7 +162,7 @@ def test_names_join_the_query_by_the_index_spelling_that_resembles_them(tmp_path
     # are كويت's. Raisi resembles no spelling enough (رئيسي is "president" too): left out.
     kuwait = Named("Kuwait", ("قطاع", "كويت", "كويتي", "وقت"), 3.0)
     raisi = Named("Raisi", ("رييس",), 1.0)
-    query = lexical_query("the meeting in Kuwait with Raisi", "auto", lambda t: df.get(t, 0), [kuwait, raisi])
+    query = lexical_query("the meeting in Kuwait with Raisi", "auto", lambda t: df.get(t, 0), lambda: [kuwait, raisi])
     assert query == tokenize_for_search("the meeting in Kuwait with Raisi") + ["كويت"] + tokenize_for_search("الاجتماع")
     # A name the lexicon translates is spelled by its translation, whatever the consonants
     # say; of several, the first Arabic one (the lexicon lists the Arabic locale first:
@@ -179,7 +179,7 @@ def test_names_join_the_query_by_the_index_spelling_that_resembles_them(tmp_path
     kerry = Named("Kerry", ("غير", "كير"), 2.0)
     assert translation.index_spelling(kerry, {"غير": 2000, "كير": 90}.get) == "كير"
     # Without a dictionary the question is not translated, names included.
-    assert lexical_query("the meeting in Kuwait", "none", lambda t: df.get(t, 0), [kuwait]) == \
+    assert lexical_query("the meeting in Kuwait", "none", lambda t: df.get(t, 0), lambda: [kuwait]) == \
         tokenize_for_search("the meeting in Kuwait")
 
 
