@@ -12,12 +12,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from index.text.scripts import ARABIC_SCRIPT
+
 Hits = Sequence[tuple[int, float]]
 
 DENSE_WEIGHT = 1.0
 AUX_WEIGHT = 0.3
 LEXICAL_WEIGHT = 0.5
+#: BM25's weight for a question in another script than the articles': it reads only the
+#: question's names as the index spells them and a dictionary's translations of its
+#: words (qa/translation.py), a weaker signal than the question's own words.
+BRIDGED_LEXICAL_WEIGHT = 0.3
 COVERAGE_WEIGHT = 0.6
+
+
+def lexical_weight_for(question: str) -> float:
+    """BM25's weight for this question: an Arabic one is read as written, any other
+    through the bridge to Arabic spellings."""
+    return LEXICAL_WEIGHT if ARABIC_SCRIPT.search(question) else BRIDGED_LEXICAL_WEIGHT
 
 
 def min_max(hits: Hits) -> dict[int, float]:

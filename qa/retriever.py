@@ -22,7 +22,7 @@ from index.store.base import ChunkStore
 from index.store.location import store_location
 from index.models import EmbeddingModel, MainModel
 from qa.coverage import Named, coverage, named_in
-from qa.fusion import fuse
+from qa.fusion import fuse, lexical_weight_for
 from qa.translation import asked_words, lexical_query
 
 #: Retrieval configurations: embedding only, BM25 only, and what `qa ask` uses.
@@ -231,7 +231,8 @@ class Retriever:
                                          k, allowed)
         if mode == "dense":
             return self._dense_hits(reader, self.question_vector(text), max(k, CANDIDATES), allowed)[:k]
-        return fuse(*self.candidates(reader, text, max(k, CANDIDATES), allowed))[:k]
+        return fuse(*self.candidates(reader, text, max(k, CANDIDATES), allowed),
+                    lexical_weight=lexical_weight_for(text))[:k]
 
     def candidates(
         self, reader: ChunkStore, text: str, depth: int = CANDIDATES, allowed: np.ndarray | None = None,

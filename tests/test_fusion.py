@@ -2,7 +2,9 @@
 
 import pytest
 
-from qa.fusion import AUX_WEIGHT, LEXICAL_WEIGHT, fuse, min_max, relative_to_best
+from qa.fusion import (
+    AUX_WEIGHT, BRIDGED_LEXICAL_WEIGHT, LEXICAL_WEIGHT, fuse, lexical_weight_for, min_max, relative_to_best,
+)
 
 
 def test_min_max_maps_best_to_one_and_worst_to_zero():
@@ -45,3 +47,14 @@ def test_chunks_only_in_lexical_list_are_kept():
 
 def test_ties_keep_dense_order():
     assert [i for i, _ in fuse([(5, 0.5), (6, 0.5)], [])] == [5, 6]
+
+
+@pytest.mark.parametrize("question, weight", [
+    ("ماذا ناقش لافروف مع الكويت؟", LEXICAL_WEIGHT),
+    ("what did لافروف discuss?", LEXICAL_WEIGHT),  # BM25 reads its Arabic as written
+    ("what did Lavrov discuss with Kuwait?", BRIDGED_LEXICAL_WEIGHT),
+    ("Что обсуждал Лавров с Кувейтом?", BRIDGED_LEXICAL_WEIGHT),
+])
+def test_bm25_counts_less_for_a_question_it_reads_through_the_bridge(question, weight):
+    assert lexical_weight_for(question) == weight
+    assert BRIDGED_LEXICAL_WEIGHT < LEXICAL_WEIGHT
