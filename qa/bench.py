@@ -14,6 +14,15 @@ Datasets:
                                   --xquad-languages (default en,ar; the folder's
                                   xquad.<lang>.json files share question ids with
                                   xquad.ar.json): datasets xquad-<lang>-ar, one index.
+                                  XQuAD is the test: nothing is fitted on it.
+  --arcd DIR                      ARCD, for development and fitting: the paragraphs of
+                                  arcd-train.json and arcd-test.json as 465 documents (no
+                                  titles), its 1,395 Arabic questions (arcd-ar-ar) and,
+                                  with --arcd-translated FILE (JSON lines {"id": ARCD
+                                  question id, "question", "lang"}), those questions in
+                                  other languages (arcd-<lang>-ar), one index. Our own
+                                  English translations of 200 of them:
+                                  tests/data/arcd_translated.jsonl.
   --haystack FILE                 archive scale: a seeded sample of --haystack-size articles
                                   of FILE (.jsonl or .jsonl.gz, as `qa index` reads .jsonl)
                                   is indexed together with each dataset's own documents.
@@ -93,6 +102,8 @@ ANSWER_KEYS: tuple[AnswerKey, ...] = ("answered_right", "answered_wrong", "absta
 
 #: Bump when the bench changes what it puts into an index, to orphan old cache entries.
 INDEX_CACHE_SALT = "qa-bench-index/1"
+#: ARCD's files (`--arcd`): both are read, one index.
+ARCD_FILES = ("arcd-train.json", "arcd-test.json")
 
 
 @dataclass(frozen=True)
@@ -251,6 +262,16 @@ def read_questions(path: Path) -> list[BenchQuestion]:
     return questions
 
 
+def squad_paragraphs(data: list[dict], prefix: str) -> tuple[list[Article], list[tuple[str, str, str]]]:
+    """The paragraphs of SQuAD-format articles as documents `<prefix>-NNN` with no titles,
+    and each question as (question id, its paragraph's document id, question)."""
+    paragraphs = [p for doc in data for p in doc["paragraphs"]]
+    articles = [Article(id=f"{prefix}-{n:03d}", title="", text=p["context"])
+                for n, p in enumerate(paragraphs)]
+    asked = [(qa["id"], a.id, qa["question"]) for a, p in zip(articles, paragraphs) for qa in p["qas"]]
+    return articles, asked
+
+
 def xquad_datasets(folder: Path, languages: Sequence[str] = ("en", "ar")) -> list[Dataset]:
     """The Arabic paragraphs as documents; each language's questions matched to them by
     XQuAD's shared question ids. The first dataset owns the index, the others share it."""
@@ -262,10 +283,8 @@ def xquad_datasets(folder: Path, languages: Sequence[str] = ("en", "ar")) -> lis
         return json.loads(path.read_text(encoding="utf-8"))["data"]
 
     arabic = read("ar")
-    paragraphs = [p for doc in arabic for p in doc["paragraphs"]]
-    articles = [Article(id=f"xquad-{n:03d}", title="", text=p["context"])
-                for n, p in enumerate(paragraphs)]
-    gold = [(qa["id"], a.id) for a, p in zip(articles, paragraphs) for qa in p["qas"]]
+    articles, asked_in_arabic = squad_paragraphs(arabic, "xquad")
+    gold = [(qid, doc_id) for qid, doc_id, _ in asked_in_arabic]
     datasets: list[Dataset] = []
     for lang in languages:
         data = arabic if lang == "ar" else read(lang)
@@ -277,6 +296,40 @@ def xquad_datasets(folder: Path, languages: Sequence[str] = ("en", "ar")) -> lis
         questions = [BenchQuestion(asked[qid], doc_id, lang=lang) for qid, doc_id in gold]
         owner = datasets[0].name if datasets else None
         datasets.append(Dataset(f"xquad-{lang}-ar", articles, questions, shares_index_with=owner))
+    return datasets
+
+
+def arcd_datasets(folder: Path, translated: Sequence[Path] = ()) -> list[Dataset]:
+    """ARCD, the Arabic set we may fit on (XQuAD is the test): the paragraphs of both
+    files as documents `arcd-NNN` with no titles, as XQuAD's, and its Arabic questions as
+    dataset arcd-ar-ar. Each language of the `translated` files (JSON lines {"id": an ARCD
+    question id, "question", "lang"}) is a dataset arcd-<lang>-ar on the same index."""
+    data: list[dict] = []
+    for name in ARCD_FILES:
+        path = folder / name
+        if not path.is_file():
+            raise SystemExit(f"error: no {name} in {folder} (--arcd wants ARCD's two files)")
+        data += json.loads(path.read_text(encoding="utf-8"))["data"]
+    articles, asked = squad_paragraphs(data, "arcd")
+    paragraph_of = {qid: doc_id for qid, doc_id, _ in asked}
+    owner = "arcd-ar-ar"
+    datasets = [Dataset(owner, articles, [BenchQuestion(q, doc_id, lang="ar") for _, doc_id, q in asked])]
+    by_language: dict[str, list[BenchQuestion]] = {}
+    for path in translated:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                doc_id = paragraph_of.get(record["id"])
+                if doc_id is None:
+                    raise KeyError(f"no ARCD question has id {record['id']!r}")
+                by_language.setdefault(record["lang"], []).append(
+                    BenchQuestion(record["question"], doc_id, lang=record["lang"]))
+            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                raise SystemExit(f"error: {path} line {number} is not a translated ARCD question: {exc}") from None
+    datasets += [Dataset(f"arcd-{lang}-ar", articles, questions, shares_index_with=owner)
+                 for lang, questions in by_language.items()]
     return datasets
 
 
@@ -720,6 +773,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--xquad-languages", default="en,ar",
                         help="question languages for --xquad, e.g. en,ar,de,ru,zh,tr,hi "
                              "(default: en,ar): one dataset xquad-<lang>-ar each, one index")
+    parser.add_argument("--arcd", type=Path, help="folder with arcd-train.json and arcd-test.json")
+    parser.add_argument("--arcd-translated", type=Path, action="append", default=[],
+                        help="JSON lines of ARCD questions in other languages ({\"id\", \"question\", "
+                             "\"lang\"}); repeatable; one dataset arcd-<lang>-ar each")
     parser.add_argument("--haystack", type=Path,
                         help=".jsonl or .jsonl.gz of articles; a sample of it is indexed with "
                              "every dataset, which is then named <name>-haystack (only those are "
@@ -757,8 +814,11 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("error: --corpus needs --questions FILE")
     if args.questions and not (args.corpus or args.haystack):
         raise SystemExit("error: --questions needs the articles they ask about: --corpus DIR and/or --haystack FILE")
-    if not (args.questions or args.xquad):
-        raise SystemExit("error: give --questions FILE (with --corpus DIR and/or --haystack FILE) and/or --xquad DIR")
+    if not (args.questions or args.xquad or args.arcd):
+        raise SystemExit("error: give --questions FILE (with --corpus DIR and/or --haystack FILE), "
+                         "--xquad DIR and/or --arcd DIR")
+    if args.arcd_translated and not args.arcd:
+        raise SystemExit("error: --arcd-translated needs --arcd DIR")
     configs = _csv(args.configs)
     if unknown := [c for c in configs if c not in MODES]:
         raise SystemExit(f"error: unknown configs {unknown}; choose from {', '.join(MODES)}")
@@ -769,6 +829,8 @@ def main(argv: list[str] | None = None) -> int:
                                 shares_index_with=args.questions[0].stem if number else None))
     if args.xquad:
         datasets.extend(xquad_datasets(args.xquad, _csv(args.xquad_languages)))
+    if args.arcd:
+        datasets.extend(arcd_datasets(args.arcd, args.arcd_translated))
     haystack: Haystack | None = None
     if args.haystack:
         articles = load_haystack(args.haystack)

@@ -20,7 +20,7 @@ from index.embedder import Embedder
 from qa.answer import Answer, Citation
 from qa.bench import (
     LATENCY_KEYS, BenchQuestion, answer_outcome, answer_rates, index_cache_key, index_identity, load_haystack,
-    read_questions, sample_haystack, xquad_datasets,
+    arcd_datasets, read_questions, sample_haystack, xquad_datasets,
 )
 from qa.metrics import METRIC_KEYS
 from qa.retriever import Passage
@@ -63,6 +63,65 @@ def test_xquad_reader_builds_parallel_question_sets(tmp_path):
         ("Q one?", "xquad-000"), ("Q two?", "xquad-001")]
     assert [q.question for q in ar_set.questions] == ["سؤال؟", "سؤال ٢؟"]
     assert ar_set.shares_index_with == "xquad-en-ar"
+
+
+def write_arcd(folder: Path) -> None:
+    """ARCD's two files: one article each, the first with two paragraphs."""
+    files = {
+        "arcd-train.json": [{"title": "الكويت", "paragraphs": [
+            {"context": "الكويت دولة عربية.", "qas": [{"id": "t1", "question": "ما هي الكويت؟", "answers": []}]},
+            {"context": "عاصمتها مدينة الكويت.", "qas": [
+                {"id": "t2", "question": "ما عاصمة الكويت؟", "answers": []},
+                {"id": "t3", "question": "أين تقع العاصمة؟", "answers": []}]},
+        ]}],
+        "arcd-test.json": [{"title": "عمان", "paragraphs": [
+            {"context": "سلطنة عمان في الخليج.", "qas": [{"id": "s1", "question": "أين تقع عمان؟", "answers": []}]},
+        ]}],
+    }
+    for name, data in files.items():
+        (folder / name).write_text(json.dumps({"data": data}, ensure_ascii=False), encoding="utf-8")
+
+
+def test_arcd_reader_indexes_both_files_and_matches_translations_by_question_id(tmp_path):
+    write_arcd(tmp_path)
+    translated = tmp_path / "translated.jsonl"
+    translated.write_text("\n".join(json.dumps(r) for r in [
+        {"id": "s1", "question": "Where is Oman?", "lang": "en"},
+        {"id": "t2", "question": "What is the capital of Kuwait?", "lang": "en"},
+        {"id": "t1", "question": "Was ist Kuwait?", "lang": "de"},
+    ]) + "\n", encoding="utf-8")
+    arabic, english, german = arcd_datasets(tmp_path, [translated])
+    assert [a.id for a in arabic.articles] == ["arcd-000", "arcd-001", "arcd-002"]
+    assert all(a.title == "" for a in arabic.articles)  # no titles, as XQuAD's
+    assert [(q.question, q.gold_source, q.lang) for q in arabic.questions] == [
+        ("ما هي الكويت؟", "arcd-000", "ar"), ("ما عاصمة الكويت؟", "arcd-001", "ar"),
+        ("أين تقع العاصمة؟", "arcd-001", "ar"), ("أين تقع عمان؟", "arcd-002", "ar")]
+    assert (english.name, german.name) == ("arcd-en-ar", "arcd-de-ar")
+    assert [(q.question, q.gold_source) for q in english.questions] == [
+        ("Where is Oman?", "arcd-002"), ("What is the capital of Kuwait?", "arcd-001")]
+    assert english.shares_index_with == german.shares_index_with == "arcd-ar-ar"
+    assert english.articles == arabic.articles
+
+    translated.write_text(json.dumps({"id": "nope", "question": "?", "lang": "en"}) + "\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match="line 1 .*no ARCD question has id 'nope'"):
+        arcd_datasets(tmp_path, [translated])
+    (tmp_path / "arcd-test.json").unlink()
+    with pytest.raises(SystemExit, match="no arcd-test.json"):
+        arcd_datasets(tmp_path)
+
+
+def test_shipped_arcd_translations_name_real_arcd_questions():
+    """Our English ARCD questions: every id one of ARCD's (when the data is here)."""
+    rows = [json.loads(line) for line in (ROOT / "tests/data/arcd_translated.jsonl").read_text(
+        encoding="utf-8").splitlines()]
+    assert len(rows) == 200 and {r["lang"] for r in rows} == {"en"}
+    assert len({r["id"] for r in rows}) == 200 and all(r["question"].strip() for r in rows)
+    arcd = ROOT.parent / "shared/data/arcd"
+    if not (arcd / "arcd-train.json").is_file():
+        pytest.skip(f"ARCD is not at {arcd}")
+    arabic, english = arcd_datasets(arcd, [ROOT / "tests/data/arcd_translated.jsonl"])
+    assert len(arabic.articles) == 465 and len(arabic.questions) == 1395
+    assert len(english.questions) == 200
 
 
 def test_seed_questions_file_is_valid_and_large_enough():
@@ -341,3 +400,21 @@ def test_questions_about_the_archive_index_their_right_articles_and_share_one_in
     assert owner["configs"]["dense"]["recall@10"] == 1.0  # its article was indexed, sampled or not
     with pytest.raises(SystemExit, match="needs the articles"):
         qa.bench.main(["--questions", str(first)])
+    with pytest.raises(SystemExit, match="needs --arcd"):
+        qa.bench.main(["--xquad", str(tmp_path), "--arcd-translated", str(first)])
+
+
+def test_arcd_bench_asks_every_language_on_one_index(tmp_path, embedder, monkeypatch):
+    aux = AuxEmbedder()
+    monkeypatch.setattr(qa.bench, "Embedder", lambda settings: embedder)
+    monkeypatch.setattr(qa.bench, "AuxEmbedder", lambda: aux)
+    write_arcd(tmp_path)
+    translated = tmp_path / "translated.jsonl"
+    translated.write_text(json.dumps({"id": "s1", "question": "Where is Oman?", "lang": "en"}) + "\n",
+                          encoding="utf-8")
+    results = _bench(tmp_path, ["--arcd", str(tmp_path), "--arcd-translated", str(translated),
+                                "--configs", "dense"], "arcd")
+    arabic, english = results["datasets"]["arcd-ar-ar"], results["datasets"]["arcd-en-ar"]
+    assert arabic["documents"] == 3 and arabic["questions"] == 4
+    assert english["index_shared_with"] == "arcd-ar-ar" and english["questions"] == 1
+    assert english["configs"]["dense"]["recall@10"] == 1.0  # three documents, top ten
