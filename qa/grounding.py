@@ -78,7 +78,7 @@ _MAX_GLIDES = 3
 _ARABIC_PREFIX = re.compile(r"^(?:[وفبلك]?ال|لل|[وف]?[بل]ال)")
 #: The Arabic article as transliterations write it (al-Shabab, el-Sisi, ash-Sharq, аль-):
 #: dropped like ال, which the Arabic skeleton drops.
-_LATIN_ARTICLE = re.compile(r"^(?:al|el|ad|an|ar|as|ash|at|az)[-‐](?=\w)")
+_LATIN_ARTICLE = re.compile(r"^(?:al|el|ad|an|ar|as|ash|at|az)[-‐](?=\w)", re.IGNORECASE)
 _NUMBER = re.compile(r"\d+")
 
 
@@ -134,9 +134,11 @@ def salient_terms(question: str, nouns: bool = True) -> list[str]:
     left_out = set() if nouns else _german_nouns(words)
     if left_out and detect_language(question) != "de":  # detected only when it could matter
         left_out = set()
+    # A name is capitalised after its Arabic article, which English writes in lower case
+    # (al-Jubeir, el-Sisi) and which no spelling of the name needs.
     names = [
         NAME_SUFFIX.sub("", name)
-        for position, name in enumerate(without_elision(word) for word in words)
+        for position, name in enumerate(_LATIN_ARTICLE.sub("", without_elision(word)) for word in words)
         if (name[:1].isupper() and (position > 0 or not is_function_word(name)) and position not in left_out)
         or any(ch.isdigit() for ch in name)
     ]

@@ -135,6 +135,11 @@ def test_resemblance_values():
         ("Volkswagen Temmuz 2015'te ABD'de kaç otomobil sattı?", ["Volkswagen", "Temmuz", "2015", "ABD"]),
         ("Esad'ın ve Zincibar'ı ne oldu?", ["Esad", "Zincibar"]),
         ("What did the Ba'ath party say of Jordan's king?", ["Ba'ath", "Jordan"]),
+        # the Arabic article, written in lower case or not, opens a name and is dropped
+        ("What did Adel al-Jubeir tell el-Sisi?", ["Adel", "Jubeir", "Sisi"]),
+        ("Who scored for Al-Hilal against Al-Ain?", ["Hilal", "Ain"]),
+        ("Wer traf al-Dschubair?", ["Dschubair"]),
+        ("Who is an all-time great?", []),  # a hyphenated word is no article
         ("what did lavrov discuss?", []),  # nothing checkable: no names were written
         ("?!", []),
     ],
