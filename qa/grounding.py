@@ -33,7 +33,6 @@ import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from difflib import SequenceMatcher
 
 import numpy as np
 
@@ -194,40 +193,90 @@ def skeletons(word: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(_collapse(v) for v in variants))
 
 
-#: Long vowels as Arabic writes a foreign name (بوتين, كيري, أوباما) and as the Latin
-#: transliteration's vowels (Putin, Kerry, Obama) that they spell, for `resemblance`.
+#: Vowels as a Latin transliteration writes them and as Arabic writes long ones (بوتين,
+#: كيري, أوباما), and the letters Latin writes as h or not at all (ح, ع, ه), for
+#: `resemblance`.
 _LATIN_VOWEL = {"a": "a", "e": "i", "i": "i", "y": "i", "o": "u", "u": "u", "w": "u"}
 _ARABIC_VOWEL = {"ا": "a", "ى": "a", "ي": "i", "و": "u"}
+_GUTTURAL = "h"
+_LATIN_GUTTURAL = "h'ʿ"
+_ARABIC_GUTTURAL = "حعهة"
+#: What `resemblance` charges for each difference (a weighted edit distance, consonant
+#: classes costing 1). Arabic leaves short vowels unwritten (Badr ~ بدر), so a Latin
+#: vowel it lacks is cheap; a long vowel or a ح/ع/ه the Latin lacks costs more, a Latin h
+#: Arabic lacks more still (Hassan ~ حسن, not اسان).
+_LATIN_VOWEL_UNWRITTEN = 0.25
+_ARABIC_VOWEL_UNSHOWN = 0.5
+_ARABIC_GUTTURAL_UNSHOWN = 0.5
+_LATIN_GUTTURAL_UNWRITTEN = 0.75
+_OTHER_VOWEL = 0.25  # a for ا, i for و; or a vowel for ع (Omar ~ عمر)
+#: The letter Snowball takes for the preposition ب when a name begins with it (بوتين ->
+#: وتين), tried in front of a token at this cost.
+_STEMMED_PREFIX, _STEMMED_PREFIX_COST = "ب", 0.1
 
 
 def resemblance(name: str, token: str) -> float:
     """How alike a name in Latin or Cyrillic script and an Arabic search token are
-    written, consonant classes and long vowels both (0 to 1; difflib's ratio; 0 when
-    either has nothing to compare). Consonant skeletons alone cannot tell the name from
-    common words (Kuwait ~ وقت, time; Kerry ~ غير, other); their vowels often can (Kuwait
-    ~ كويت). The token is a stem: a name the stemmer cut short resembles its spelling less
-    (Netanyahu ~ نتنياه, 0.77)."""
+    written: 1 less a weighted edit distance over consonant classes, vowels and ح/ع/ه,
+    relative to their length (0 to 1; 0 when either has nothing to compare). Consonant
+    skeletons alone cannot tell the name from common words (Kuwait ~ وقت, time; Kerry ~
+    غير, other); their vowels and h-sounds often can (Kuwait ~ كويت, Badr ~ بدر rather
+    than باذرع). The token is a stem: a name the stemmer cut short resembles its spelling
+    less (Netanyahu ~ نتنياه); one whose ب it took for a preposition is also read with it."""
     return resemblances(name, [token])[0]
 
 
 def resemblances(name: str, tokens: Sequence[str]) -> list[float]:
     """`resemblance` of the name to each token, the name read once."""
-    written = _vowelled(name)
-    matcher = SequenceMatcher(autojunk=False)
-    matcher.set_seq1(written)
-    scores = []
-    for token in tokens:
-        spelled = _vowelled(token)
-        matcher.set_seq2(spelled)
-        scores.append(matcher.ratio() if written and spelled else 0.0)
-    return scores
+    written = _sounds(name)
+    return [max(_likeness(written, _sounds(token)),
+                _likeness(written, _sounds(_STEMMED_PREFIX + token)) - _STEMMED_PREFIX_COST)
+            if written else 0.0 for token in tokens]
 
 
-def _vowelled(word: str) -> str:
-    arabic, word = _letters(word)
-    if arabic:
-        return _collapse("".join(_ARABIC_CLASS.get(ch) or _ARABIC_VOWEL.get(ch, "") for ch in word))
-    return _collapse("".join(ch if ch.isupper() else _LATIN_CLASS.get(ch) or _LATIN_VOWEL.get(ch, "") for ch in word))
+def _sounds(word: str) -> list[str]:
+    """The word as consonant classes (upper case), vowels (a, i, u) and h-sounds (h),
+    one symbol per run."""
+    arabic, letters = _letters(word)
+    symbols: list[str] = []
+    for ch in letters:
+        if arabic:
+            sound = _ARABIC_CLASS.get(ch) or _ARABIC_VOWEL.get(ch) or (_GUTTURAL if ch in _ARABIC_GUTTURAL else "")
+        else:
+            sound = (ch if ch.isupper() else _LATIN_CLASS.get(ch) or _LATIN_VOWEL.get(ch)
+                     or (_GUTTURAL if ch in _LATIN_GUTTURAL else ""))
+        for symbol in sound:
+            if not symbols or symbols[-1] != symbol:
+                symbols.append(symbol)
+    return symbols
+
+
+def _weight(symbol: str) -> float:
+    return 1.0 if symbol.isupper() else 0.5
+
+
+def _likeness(latin: list[str], arabic: list[str]) -> float:
+    """1 less the cheapest edit of the Latin sounds into the Arabic ones (costs above, by
+    dynamic programming, one row at a time) over their mean weight."""
+    if not latin or not arabic:
+        return 0.0
+    unwritten = [_LATIN_GUTTURAL_UNWRITTEN if s == _GUTTURAL else 1.0 if s.isupper() else _LATIN_VOWEL_UNWRITTEN
+                 for s in latin]
+    unshown = [_ARABIC_GUTTURAL_UNSHOWN if s == _GUTTURAL else 1.0 if s.isupper() else _ARABIC_VOWEL_UNSHOWN
+               for s in arabic]
+    previous = list(itertools.accumulate(unshown, initial=0.0))
+    for i, sound in enumerate(latin):
+        current = [previous[0] + unwritten[i]]
+        for j, spelled in enumerate(arabic):
+            best = min(previous[j + 1] + unwritten[i], current[j] + unshown[j])
+            if sound == spelled:
+                best = min(best, previous[j])
+            elif sound != _GUTTURAL and sound.islower() and spelled.islower():  # a vowel for a vowel or h
+                best = min(best, previous[j] + _OTHER_VOWEL)
+            current.append(best)
+        previous = current
+    length = (sum(map(_weight, latin)) + sum(map(_weight, arabic))) / 2
+    return max(0.0, 1 - previous[-1] / length)
 
 
 def _letters(word: str) -> tuple[bool, str]:

@@ -5,8 +5,8 @@ English question had no lexical ranking at all, and the dense models alone carry
 which is where a large archive hurts most (docs/benchmarks.md, "XQuAD in a 5,000-article
 haystack"). So a question in a language a dictionary serves is searched as its Arabic
 translation: each name the index spells (`qa.coverage`: Lavrov ~ لافروف, Jordan ~
-الأردن) by its translation or by the spelling there that resembles it most, long vowels
-included (`index_spelling`), and each other word by the rarest search token of each of
+الأردن) by its translation or by the spelling there that resembles it most, vowels and
+h-sounds included (`index_spelling`), and each other word by the rarest search token of each of
 its first translations that the index holds. The names must be in the query:
 without them, an article holding every common word of "what did Lavrov discuss with
 Kuwait's foreign minister?" (Lavrov discussing with Jordan's foreign minister) outranked
@@ -52,8 +52,9 @@ SEARCH_PATH = (Path(sys.prefix) / "share" / "dictd", Path("/usr/share/dictd"))
 #: Translations read per word (alternatives of one sense count one each): the
 #: dictionary lists the common ones first.
 MAX_TRANSLATIONS = 4
-#: How closely an index spelling must resemble a name it stands for in the query (the
-#: share of consonant classes and long vowels in common, `qa.grounding.resemblance`).
+#: How closely an index spelling must resemble a name it stands for in the query (1 less
+#: a weighted edit distance over consonant classes, vowels and h-sounds,
+#: `qa.grounding.resemblance`).
 MIN_RESEMBLANCE = 0.8
 #: Shorter words are not looked up ("go", "us": their translations are everywhere).
 MIN_WORD_CHARS = 3
@@ -216,7 +217,7 @@ def lexical_query(
 def index_spelling(name: Named, df: Callable[[str], int]) -> str | None:
     """The one Arabic search token that spells a name in the query: its Arabic
     translation's (`qa.lexicon`: Jordan ~ أردن), else the consonant match that resembles
-    it most, long vowels included (`qa.grounding.resemblance`; the rarer of equals), if it
+    it most, vowels and h-sounds included (`qa.grounding.resemblance`; the rarer of equals), if it
     resembles it enough. Consonants alone match common words (Kuwait ~ وقت, time; Kerry ~
     غير, other), and the commonest of those used to be searched for the name. The name's
     own spelling is in the query already."""

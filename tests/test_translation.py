@@ -156,14 +156,17 @@ def test_names_join_the_query_by_the_index_spelling_that_resembles_them(tmp_path
 
     monkeypatch.setattr(translation, "SEARCH_PATH", (tmp_path,))
     write_dictd(tmp_path, "freedict-eng-ara", ENTRIES)
-    df = {"وقت": 1400, "قطاع": 850, "كويت": 290, "كويتي": 9, "رييس": 2800, "اردن": 30, "ردن": 900,
+    df = {"وقت": 1400, "قطاع": 850, "كويت": 290, "كويتي": 9, "بدر": 40, "باذرع": 1, "اسان": 3,
           **{t: 1 for t in tokenize_for_search("الاجتماع")}}
     # Kuwait's consonants also spell "time" and "sector", far commoner in news; its vowels
-    # are كويت's. Raisi resembles no spelling enough (رئيسي is "president" too): left out.
+    # are كويت's. Badr is بدر: Arabic leaves its short vowel unwritten, and باذرع holds an ع
+    # the name does not. Hassan resembles no spelling enough (اسان lacks its h): left out.
     kuwait = Named("Kuwait", ("قطاع", "كويت", "كويتي", "وقت"), 3.0)
-    raisi = Named("Raisi", ("رييس",), 1.0)
-    query = lexical_query("the meeting in Kuwait with Raisi", "auto", lambda t: df.get(t, 0), lambda: [kuwait, raisi])
-    assert query == tokenize_for_search("the meeting in Kuwait with Raisi") + ["كويت"] + tokenize_for_search("الاجتماع")
+    badr = Named("Badr", ("باذرع", "بدر"), 2.0)
+    hassan = Named("Hassan", ("اسان",), 1.0)
+    question = "the meeting in Kuwait with Badr and Hassan"
+    query = lexical_query(question, "auto", lambda t: df.get(t, 0), lambda: [kuwait, badr, hassan])
+    assert query == tokenize_for_search(question) + ["كويت", "بدر"] + tokenize_for_search("الاجتماع")
     # A name the lexicon translates is spelled by its translation, whatever the consonants
     # say; of several, the first Arabic one (the lexicon lists the Arabic locale first:
     # the Persian and Urdu names of Germany stem to المان and جرم, crime).
