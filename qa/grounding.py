@@ -210,9 +210,6 @@ _ARABIC_VOWEL_UNSHOWN = 0.5
 _ARABIC_GUTTURAL_UNSHOWN = 0.5
 _LATIN_GUTTURAL_UNWRITTEN = 0.75
 _OTHER_VOWEL = 0.25  # a for ا, i for و; or a vowel for ع (Omar ~ عمر)
-#: The letter Snowball takes for the preposition ب when a name begins with it (بوتين ->
-#: وتين), tried in front of a token at this cost.
-_STEMMED_PREFIX, _STEMMED_PREFIX_COST = "ب", 0.1
 
 
 def resemblance(name: str, token: str) -> float:
@@ -222,16 +219,14 @@ def resemblance(name: str, token: str) -> float:
     skeletons alone cannot tell the name from common words (Kuwait ~ وقت, time; Kerry ~
     غير, other); their vowels and h-sounds often can (Kuwait ~ كويت, Badr ~ بدر rather
     than باذرع). The token is a stem: a name the stemmer cut short resembles its spelling
-    less (Netanyahu ~ نتنياه); one whose ب it took for a preposition is also read with it."""
+    less (Netanyahu ~ نتنياه)."""
     return resemblances(name, [token])[0]
 
 
 def resemblances(name: str, tokens: Sequence[str]) -> list[float]:
     """`resemblance` of the name to each token, the name read once."""
     written = _sounds(name)
-    return [max(_likeness(written, _sounds(token)),
-                _likeness(written, _sounds(_STEMMED_PREFIX + token)) - _STEMMED_PREFIX_COST)
-            if written else 0.0 for token in tokens]
+    return [_likeness(written, _sounds(token)) for token in tokens]
 
 
 def _sounds(word: str) -> list[str]:

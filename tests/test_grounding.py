@@ -95,7 +95,7 @@ def test_skeleton_values():
 
 @pytest.mark.parametrize(("name", "spelled", "common"), [
     ("Kuwait", "الكويت", "الوقت"),  # KT both; the vowels are the name's
-    ("Putin", "وتين", "بطن"),  # بوتين as the stemmer leaves it, against "belly"
+    ("Putin", "بوتين", "بطن"),  # against "belly" (the index stems بوتين to وتين, no match for BTN)
     ("Obama", "أوباما", "بما"),
     ("Zarif", "ظريف", "ظروف"),
     ("Loftus", "لوفتس", "لفت"),
@@ -115,7 +115,6 @@ def test_a_name_resembles_its_arabic_spelling_more_than_words_of_its_skeleton(na
 
 def test_resemblance_values():
     assert resemblance("Lavrov", "لافروف") == 1.0
-    assert resemblance("Putin", "وتين") == pytest.approx(resemblance("Putin", "بوتين") - 0.1)  # the ب a stem lost
     assert resemblance("Hassan", "اسان") < 0.8  # no h-sound
     assert resemblance("Kuwait", "خطط") < 0.8  # its consonants, none of its vowels
     # Nothing to compare is no resemblance (scripts the classes do not read, numbers).
