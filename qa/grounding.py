@@ -229,28 +229,22 @@ def resemblances(name: str, tokens: Sequence[str]) -> list[float]:
     return [_likeness(written, _sounds(token)) for token in tokens]
 
 
-def _sounds(word: str) -> list[str]:
+def _sounds(word: str) -> str:
     """The word as consonant classes (upper case), vowels (a, i, u) and h-sounds (h),
     one symbol per run."""
     arabic, letters = _letters(word)
-    symbols: list[str] = []
-    for ch in letters:
-        if arabic:
-            sound = _ARABIC_CLASS.get(ch) or _ARABIC_VOWEL.get(ch) or (_GUTTURAL if ch in _ARABIC_GUTTURAL else "")
-        else:
-            sound = (ch if ch.isupper() else _LATIN_CLASS.get(ch) or _LATIN_VOWEL.get(ch)
-                     or (_GUTTURAL if ch in _LATIN_GUTTURAL else ""))
-        for symbol in sound:
-            if not symbols or symbols[-1] != symbol:
-                symbols.append(symbol)
-    return symbols
+    if arabic:
+        return _collapse("".join(_ARABIC_CLASS.get(ch) or _ARABIC_VOWEL.get(ch)
+                                 or (_GUTTURAL if ch in _ARABIC_GUTTURAL else "") for ch in letters))
+    return _collapse("".join(ch if ch.isupper() else _LATIN_CLASS.get(ch) or _LATIN_VOWEL.get(ch)
+                             or (_GUTTURAL if ch in _LATIN_GUTTURAL else "") for ch in letters))
 
 
 def _weight(symbol: str) -> float:
     return 1.0 if symbol.isupper() else 0.5
 
 
-def _likeness(latin: list[str], arabic: list[str]) -> float:
+def _likeness(latin: str, arabic: str) -> float:
     """1 less the cheapest edit of the Latin sounds into the Arabic ones (costs above, by
     dynamic programming, one row at a time) over their mean weight."""
     if not latin or not arabic:

@@ -10,8 +10,11 @@ h-sounds included (`index_spelling`), and each other word by the rarest search t
 its first translations that the index holds. The names must be in the query:
 without them, an article holding every common word of "what did Lavrov discuss with
 Kuwait's foreign minister?" (Lavrov discussing with Jordan's foreign minister) outranked
-the one about Kuwait. A capitalised word the index cannot spell as a name is looked up
-like any other word ("the Security Council").
+the one about Kuwait. A capitalised word is taken for a name: it is looked up like any
+other word only when no index token shares its consonant skeleton; otherwise it is
+spelled by likeness or, under the floor, left out, so capitalised common words miss their
+translation ("the Security Council": Security ~ سخريت; docs/benchmarks.md measures
+looking them up instead).
 
 The dictionary is FreeDict's English-Arabic one (the Arabeyes word list, 87,000
 headwords, GPL), as Debian packages it (`dict-freedict-eng-ara`): dictd files that

@@ -7,6 +7,7 @@ import pytest
 
 from index.config import Settings
 from index.errors import IndexMissingError, ModelMismatchError
+from qa.fusion import BRIDGED_LEXICAL_WEIGHT, LEXICAL_WEIGHT
 from qa.retriever import Question, QuestionError, Retriever
 
 KUWAIT = "002_717a5c15cf0cef70"
@@ -71,15 +72,15 @@ def test_index_of_other_model_is_refused(seed_settings, embedder):
 
 
 @pytest.mark.parametrize("question, lexical_weight", [
-    ("what did Lavrov discuss with Kuwait?", "BRIDGED_LEXICAL_WEIGHT"),
-    ("قمة بوتين وأمير قطر", "LEXICAL_WEIGHT"),
+    ("what did Lavrov discuss with Kuwait?", BRIDGED_LEXICAL_WEIGHT),
+    ("قمة بوتين وأمير قطر", LEXICAL_WEIGHT),
 ])
 def test_default_ranking_is_the_fusion_of_the_three_rankings(retriever, question, lexical_weight):
     """The second model runs in its own thread; the result must be what one thread
     computing the three rankings and the coverage in turn and fusing them gives, BM25
     weighted by the question's script."""
-    from qa import fusion
     from qa.coverage import coverage, named_in
+    from qa.fusion import fuse
     from qa.retriever import CANDIDATES
 
     reader = retriever.reader
@@ -89,8 +90,7 @@ def test_default_ranking_is_the_fusion_of_the_three_rankings(retriever, question
     aux = retriever._aux_hits(retriever.aux_embedder, reader, question, None)
     found = sorted({i for hits in (dense, lexical, aux) for i, _ in hits})
     assert lexical, "the English question is translated for BM25, so its weight matters"
-    expected = fusion.fuse(dense, lexical, aux, coverage(named, found, reader.lexical),
-                           lexical_weight=getattr(fusion, lexical_weight))[:5]
+    expected = fuse(dense, lexical, aux, coverage(named, found, reader.lexical), lexical_weight=lexical_weight)[:5]
     passages = retriever.search(question, k=5)
     assert [p.score for p in passages] == [round(score, 6) for _, score in expected]
     rows = reader.chunks([i for i, _ in expected])
