@@ -23,6 +23,12 @@ Datasets:
                                   other languages (arcd-<lang>-ar), one index. Our own
                                   English translations of 200 of them:
                                   tests/data/arcd_translated.jsonl.
+  --held-out                      the answers issue's held-out protocol for --xquad and
+                                  --arcd: only the even-numbered Wikipedia articles are
+                                  indexed, and the questions about the others have no right
+                                  answer (datasets <name>-held-out). With --answers: how many
+                                  answerable questions are answered, and how many of the
+                                  others are answered anyway.
   --haystack FILE                 archive scale: a seeded sample of --haystack-size articles
                                   of FILE (.jsonl or .jsonl.gz, as `qa index` reads .jsonl)
                                   is indexed together with each dataset's own documents.
@@ -262,19 +268,40 @@ def read_questions(path: Path) -> list[BenchQuestion]:
     return questions
 
 
-def squad_paragraphs(data: list[dict], prefix: str) -> tuple[list[Article], list[tuple[str, str, str]]]:
+def squad_paragraphs(
+    data: list[dict], prefix: str, held_out: bool = False,
+) -> tuple[list[Article], list[tuple[str, str | None, str]]]:
     """The paragraphs of SQuAD-format articles as documents `<prefix>-NNN` with no titles,
-    and each question as (question id, its paragraph's document id, question)."""
-    paragraphs = [p for doc in data for p in doc["paragraphs"]]
-    articles = [Article(id=f"{prefix}-{n:03d}", title="", text=p["context"])
-                for n, p in enumerate(paragraphs)]
-    asked = [(qa["id"], a.id, qa["question"]) for a, p in zip(articles, paragraphs) for qa in p["qas"]]
+    and each question as (question id, its paragraph's document id, question).
+
+    With `held_out`, only the paragraphs of the even-numbered articles are documents and
+    a question about an odd-numbered one has no document (None): nothing indexed answers
+    it, though indexed articles may be about the same kind of thing. Paragraphs keep
+    their numbers either way."""
+    numbered = [(number, p) for number, doc in enumerate(data) for p in doc["paragraphs"]]
+    articles: list[Article] = []
+    asked: list[tuple[str, str | None, str]] = []
+    for n, (number, paragraph) in enumerate(numbered):
+        doc_id = f"{prefix}-{n:03d}"
+        if held_out and number % 2:
+            asked += [(qa["id"], None, qa["question"]) for qa in paragraph["qas"]]
+            continue
+        articles.append(Article(id=doc_id, title="", text=paragraph["context"]))
+        asked += [(qa["id"], doc_id, qa["question"]) for qa in paragraph["qas"]]
     return articles, asked
 
 
-def xquad_datasets(folder: Path, languages: Sequence[str] = ("en", "ar")) -> list[Dataset]:
+#: What `held_out` datasets add to their names, so their results are never read as the
+#: whole set's.
+HELD_OUT_SUFFIX = "-held-out"
+
+
+def xquad_datasets(
+    folder: Path, languages: Sequence[str] = ("en", "ar"), held_out: bool = False,
+) -> list[Dataset]:
     """The Arabic paragraphs as documents; each language's questions matched to them by
-    XQuAD's shared question ids. The first dataset owns the index, the others share it."""
+    XQuAD's shared question ids. The first dataset owns the index, the others share it.
+    With `held_out`, half the articles are left out (`squad_paragraphs`)."""
 
     def read(lang: str) -> list[dict]:
         path = folder / f"xquad.{lang}.json"
@@ -283,7 +310,7 @@ def xquad_datasets(folder: Path, languages: Sequence[str] = ("en", "ar")) -> lis
         return json.loads(path.read_text(encoding="utf-8"))["data"]
 
     arabic = read("ar")
-    articles, asked_in_arabic = squad_paragraphs(arabic, "xquad")
+    articles, asked_in_arabic = squad_paragraphs(arabic, "xquad", held_out)
     gold = [(qid, doc_id) for qid, doc_id, _ in asked_in_arabic]
     datasets: list[Dataset] = []
     for lang in languages:
@@ -295,24 +322,27 @@ def xquad_datasets(folder: Path, languages: Sequence[str] = ("en", "ar")) -> lis
                              f"of xquad.ar.json, e.g. {missing[0]}")
         questions = [BenchQuestion(asked[qid], doc_id, lang=lang) for qid, doc_id in gold]
         owner = datasets[0].name if datasets else None
-        datasets.append(Dataset(f"xquad-{lang}-ar", articles, questions, shares_index_with=owner))
+        name = f"xquad-{lang}-ar{HELD_OUT_SUFFIX if held_out else ''}"
+        datasets.append(Dataset(name, articles, questions, shares_index_with=owner))
     return datasets
 
 
-def arcd_datasets(folder: Path, translated: Sequence[Path] = ()) -> list[Dataset]:
+def arcd_datasets(folder: Path, translated: Sequence[Path] = (), held_out: bool = False) -> list[Dataset]:
     """ARCD, the Arabic set we may fit on (XQuAD is the test): the paragraphs of both
     files as documents `arcd-NNN` with no titles, as XQuAD's, and its Arabic questions as
     dataset arcd-ar-ar. Each language of the `translated` files (JSON lines {"id": an ARCD
-    question id, "question", "lang"}) is a dataset arcd-<lang>-ar on the same index."""
+    question id, "question", "lang"}) is a dataset arcd-<lang>-ar on the same index.
+    With `held_out`, half the articles are left out (`squad_paragraphs`)."""
     data: list[dict] = []
     for name in ARCD_FILES:
         path = folder / name
         if not path.is_file():
             raise SystemExit(f"error: no {name} in {folder} (--arcd wants ARCD's two files)")
         data += json.loads(path.read_text(encoding="utf-8"))["data"]
-    articles, asked = squad_paragraphs(data, "arcd")
+    articles, asked = squad_paragraphs(data, "arcd", held_out)
     paragraph_of = {qid: doc_id for qid, doc_id, _ in asked}
-    owner = "arcd-ar-ar"
+    suffix = HELD_OUT_SUFFIX if held_out else ""
+    owner = f"arcd-ar-ar{suffix}"
     datasets = [Dataset(owner, articles, [BenchQuestion(q, doc_id, lang="ar") for _, doc_id, q in asked])]
     by_language: dict[str, list[BenchQuestion]] = {}
     for path in translated:
@@ -321,14 +351,14 @@ def arcd_datasets(folder: Path, translated: Sequence[Path] = ()) -> list[Dataset
                 continue
             try:
                 record = json.loads(line)
-                doc_id = paragraph_of.get(record["id"])
-                if doc_id is None:
+                if record["id"] not in paragraph_of:
                     raise KeyError(f"no ARCD question has id {record['id']!r}")
+                doc_id = paragraph_of[record["id"]]
                 by_language.setdefault(record["lang"], []).append(
                     BenchQuestion(record["question"], doc_id, lang=record["lang"]))
             except (json.JSONDecodeError, KeyError, TypeError) as exc:
                 raise SystemExit(f"error: {path} line {number} is not a translated ARCD question: {exc}") from None
-    datasets += [Dataset(f"arcd-{lang}-ar", articles, questions, shares_index_with=owner)
+    datasets += [Dataset(f"arcd-{lang}-ar{suffix}", articles, questions, shares_index_with=owner)
                  for lang, questions in by_language.items()]
     return datasets
 
@@ -777,6 +807,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--arcd-translated", type=Path, action="append", default=[],
                         help="JSON lines of ARCD questions in other languages ({\"id\", \"question\", "
                              "\"lang\"}); repeatable; one dataset arcd-<lang>-ar each")
+    parser.add_argument("--held-out", action="store_true",
+                        help="index only the even-numbered articles of --xquad and --arcd; questions "
+                             "about the others have no right answer (datasets <name>-held-out): with "
+                             "--answers, how often the answer step refuses what nothing indexed answers")
     parser.add_argument("--haystack", type=Path,
                         help=".jsonl or .jsonl.gz of articles; a sample of it is indexed with "
                              "every dataset, which is then named <name>-haystack (only those are "
@@ -819,6 +853,8 @@ def main(argv: list[str] | None = None) -> int:
                          "--xquad DIR and/or --arcd DIR")
     if args.arcd_translated and not args.arcd:
         raise SystemExit("error: --arcd-translated needs --arcd DIR")
+    if args.held_out and not (args.xquad or args.arcd):
+        raise SystemExit("error: --held-out needs --xquad DIR or --arcd DIR")
     configs = _csv(args.configs)
     if unknown := [c for c in configs if c not in MODES]:
         raise SystemExit(f"error: unknown configs {unknown}; choose from {', '.join(MODES)}")
@@ -828,9 +864,9 @@ def main(argv: list[str] | None = None) -> int:
         datasets.append(Dataset(path.stem, corpus, read_questions(path),
                                 shares_index_with=args.questions[0].stem if number else None))
     if args.xquad:
-        datasets.extend(xquad_datasets(args.xquad, _csv(args.xquad_languages)))
+        datasets.extend(xquad_datasets(args.xquad, _csv(args.xquad_languages), args.held_out))
     if args.arcd:
-        datasets.extend(arcd_datasets(args.arcd, args.arcd_translated))
+        datasets.extend(arcd_datasets(args.arcd, args.arcd_translated, args.held_out))
     haystack: Haystack | None = None
     if args.haystack:
         articles = load_haystack(args.haystack)

@@ -110,6 +110,37 @@ def test_arcd_reader_indexes_both_files_and_matches_translations_by_question_id(
         arcd_datasets(tmp_path)
 
 
+def test_held_out_indexes_even_articles_and_leaves_questions_about_the_others_unanswered(tmp_path):
+    """ARCD's first article (two paragraphs) is article 0, kept; the second file's is
+    article 1, held out: its paragraph is not a document and its questions have no answer."""
+    write_arcd(tmp_path)
+    translated = tmp_path / "translated.jsonl"
+    translated.write_text("\n".join(json.dumps(r) for r in [
+        {"id": "s1", "question": "Where is Oman?", "lang": "en"},
+        {"id": "t2", "question": "What is the capital of Kuwait?", "lang": "en"},
+    ]) + "\n", encoding="utf-8")
+    arabic, english = arcd_datasets(tmp_path, [translated], held_out=True)
+    assert (arabic.name, english.name) == ("arcd-ar-ar-held-out", "arcd-en-ar-held-out")
+    assert english.shares_index_with == "arcd-ar-ar-held-out"
+    assert [a.id for a in arabic.articles] == ["arcd-000", "arcd-001"]
+    assert [(q.question, q.gold_source) for q in arabic.questions] == [
+        ("ما هي الكويت؟", "arcd-000"), ("ما عاصمة الكويت؟", "arcd-001"),
+        ("أين تقع العاصمة؟", "arcd-001"), ("أين تقع عمان؟", None)]
+    assert [(q.question, q.answerable) for q in english.questions] == [
+        ("Where is Oman?", False), ("What is the capital of Kuwait?", True)]
+
+    write_xquad(tmp_path, {"ar": ("سؤال؟", "سؤال ٢؟"), "en": ("Q one?", "Q two?")})
+    en_set, _ = xquad_datasets(tmp_path, held_out=True)  # one article: kept whole
+    assert en_set.name == "xquad-en-ar-held-out" and len(en_set.articles) == 2
+    assert all(q.answerable for q in en_set.questions)
+
+
+def test_held_out_needs_a_squad_dataset(capsys):
+    with pytest.raises(SystemExit, match="--held-out needs --xquad DIR or --arcd DIR"):
+        qa.bench.main(["--corpus", str(ROOT / "seeds"), "--questions",
+                    str(ROOT / "tests/data/seed_questions.jsonl"), "--held-out"])
+
+
 def test_shipped_arcd_translations_name_real_arcd_questions():
     """Our English ARCD questions: every id one of ARCD's (when the data is here)."""
     rows = [json.loads(line) for line in (ROOT / "tests/data/arcd_translated.jsonl").read_text(
