@@ -193,6 +193,7 @@ class ExtractiveAnswerer:
     def weigh(self, question: str, passages: Sequence[Passage]) -> tuple[list[Evidence], Grounding]:
         """The scored sentences of the article an answer would quote, best first, and how
         much of what the question names that article holds: what the policy decides on.
+        What only names the article's publication date ("in August 2015") is not asked of it.
 
         Only the best passage's article is quoted: the retriever's order weighs every
         model, the question's names and the best sentence, and picks the right article more
@@ -200,7 +201,8 @@ class ExtractiveAnswerer:
         hold together in that one article, not be scattered over several.
         """
         own = [p for p in passages if p.source == passages[0].source] if passages else []
-        grounding = self.grounding.check(question, [f"{p.title}\n{p.text}" for p in own])
+        date = own[0].date if own else None
+        grounding = self.grounding.check(question, [f"{p.title}\n{p.text}" for p in own], date=date)
         return self.score_sentences(question, own), grounding
 
     def answer(self, question: str, passages: Sequence[Passage], searched: str | None = None) -> Answer:

@@ -41,11 +41,14 @@ from index.text.scripts import ARABIC_SCRIPT, is_unspaced
 from index.text.search import tokenize_for_search
 from index.text.words import GERMAN_DETERMINERS, NAME_WORD, is_function_word, without_elision
 from qa.language import detect_language
-from qa.lexicon import NAME_SUFFIX, Found, key_token, names_in, other_names
+from qa.lexicon import NAME_SUFFIX, Found, date_words, key_token, names_in, other_names
 
 #: Word-level cosine (second model) above which a term counts as present in translation.
 #: USE puts a name and its Arabic form at 0.72-0.91 and unrelated names at 0.45-0.69.
 WORD_SIMILARITY = 0.75
+#: How closely an Arabic spelling must resemble a name to stand for it (`resemblance`):
+#: the BM25 spelling of an English question's name, and a name of one consonant found.
+MIN_RESEMBLANCE = 0.8
 #: Word vectors remembered between answers (512 float32 each: 2 KB a word).
 WORD_MEMORY = 50_000
 
@@ -78,6 +81,7 @@ _ARABIC_PREFIX = re.compile(r"^(?:[وفبلك]?ال|لل|[وف]?[بل]ال)")
 #: The Arabic article as transliterations write it (al-Shabab, el-Sisi, ash-Sharq, аль-):
 #: dropped like ال, which the Arabic skeleton drops.
 _LATIN_ARTICLE = re.compile(r"^(?:al|el|ad|an|ar|as|ash|at|az)[-‐](?=\w)", re.IGNORECASE)
+_LATIN_ARTICLE_WORDS = frozenset({"al", "el"})
 _NUMBER = re.compile(r"\d+")
 
 
@@ -130,6 +134,9 @@ def salient_terms(question: str, nouns: bool = True) -> list[str]:
     # Chinese and Japanese put no spaces between words: such a run is a clause, of which
     # only the numbers can be checked as written (its names come from the lexicon).
     words = [part for word in words for part in (_NUMBER.findall(word) if is_unspaced(word) else [word])]
+    # The Arabic article written as a word of its own (El Kef, Al Hilal) is no name either.
+    words = [word for word, after in zip(words, [*words[1:], ""])
+             if not (word.casefold() in _LATIN_ARTICLE_WORDS and after[:1].isupper())]
     left_out = set() if nouns else _german_nouns(words)
     if left_out and detect_language(question) != "de":  # detected only when it could matter
         left_out = set()
@@ -353,10 +360,14 @@ class GroundingChecker:
         self._embed_words = WordVectors(embed_words) if embed_words else None
         self._term_weight = term_weight
 
-    def check(self, question: str, texts: Sequence[str], words: bool = True) -> Grounding:
+    def check(self, question: str, texts: Sequence[str], words: bool = True, date: str | None = None) -> Grounding:
         """Salient terms of the question missing from all of `texts`.
 
         `words=False` skips the word-embedding fallback: cheap enough per sentence.
+        `date` (ISO) is when the texts were published: a term the texts lack that names
+        that date as written ("in August 2015" of an article of 2015-08-06) is left out,
+        neither found nor missing. An article rarely writes its own date, so it would
+        count as missing; yet a whole archive may share the year, so it is no evidence.
         """
         terms = salient_terms(question, nouns=False)
         if not terms:
@@ -376,11 +387,29 @@ class GroundingChecker:
                 t for t in terms
                 if t.casefold() not in lowered
                 and not any(skeletons_match(mine, s) for mine in skeletons(t) for s in known)
+                and not _written_like(t, vocabulary)
                 and not any(key_token(name, self._term_weight or len) in present for name in other_names(t, found))
             ]
+        if missing and date:
+            stated = date_words(date)
+            dated = {word.casefold() for word in stated.split()} | set(tokenize_for_search(stated))
+            kept = [i for i, t in enumerate(terms) if t not in missing or t.casefold() not in dated]
+            terms, weights = [terms[i] for i in kept], tuple(weights[i] for i in kept) if weights else ()
+            missing = [t for t in missing if t in terms]
         if missing and words and self._embed_words and vocabulary:
             missing = _not_similar(self._embed_words, missing, vocabulary)
         return Grounding(tuple(terms), tuple(missing), weights)
+
+
+def _written_like(name: str, words: Sequence[str]) -> bool:
+    """A name of one consonant (Doha, Abha, Yuri) shares its skeleton with too many
+    words for `skeletons_match`; it is found in an Arabic word with that skeleton that
+    resembles it as written (Doha ~ الدوحة, not هدى)."""
+    mine = set(skeletons(name))
+    if any(len(s) > 1 for s in mine):
+        return False
+    candidates = [w for w in words if ARABIC_SCRIPT.search(w) and mine & set(skeletons(w))]
+    return any(r >= MIN_RESEMBLANCE for r in resemblances(name, candidates))
 
 
 def _not_similar(embed_words: WordVectors, terms: list[str], words: list[str]) -> list[str]:

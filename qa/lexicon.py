@@ -57,6 +57,7 @@ NAME_SUFFIX = re.compile(
     re.IGNORECASE,
 )
 _SUFFIX = re.compile(r"[’'].*$")  # what follows an apostrophe: Kuwait's, Kuveyt'e
+_ISO_MONTH = re.compile(r"(\d{4})-(\d{1,2})\b")  # an ISO date's year and month
 #: A word for the lexicon: anything between spaces and punctuation. (`NAME_WORD` would cut
 #: Devanagari words at their vowel signs, which are marks, not letters.)
 _WORD = re.compile(r"[^\s\-‐‑‒–—_.,;:!?()\[\]{}\"«»“”„،؛؟。，、？！：；（）]+")
@@ -150,6 +151,10 @@ class Lexicon:
                 start = run.find(key, start + 1)
         return [f for _, f in sorted(found, key=lambda pair: pair[0])]
 
+    def names_of(self, concept: Concept) -> tuple[str, ...]:
+        """Every name of one concept in the lexicon's locales; () for an unknown one."""
+        return self._names.get(concept, ())
+
     def _all_names(self, concepts: set[Concept]) -> tuple[str, ...]:
         return tuple(dict.fromkeys(name for concept in sorted(concepts) for name in self._names[concept]))
 
@@ -193,6 +198,18 @@ def names_in(question: str) -> tuple[Found, ...]:
     """`lexicon().find(question)`, remembered: ranking and every evidence sentence of
     the answer ask it about the same question."""
     return tuple(lexicon().find(question))
+
+
+def date_words(date: str) -> str:
+    """An ISO date ("2015-08-06") as the words a question would ask it by: its year and
+    its month's name in every locale ("2015 أغسطس غشت August août ..."), so that a question
+    about "August 2015" finds them in an article published then, whose text rarely says
+    its own date."""
+    match = _ISO_MONTH.match(date)
+    if not match:
+        return date
+    year, month = match.groups()
+    return " ".join([year, *lexicon().names_of(("month", str(int(month))))])
 
 
 def other_names(term: str, found: Sequence[Found]) -> tuple[str, ...]:

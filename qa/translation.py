@@ -44,7 +44,7 @@ from index.text.scripts import ARABIC_SCRIPT
 from index.text.search import tokenize_for_search
 from index.text.words import WORD, is_function_word
 from qa.coverage import Named
-from qa.grounding import resemblances
+from qa.grounding import MIN_RESEMBLANCE, resemblances
 from qa.language import detect_language
 
 #: The dictionary of each question language, by its dictd name.
@@ -55,10 +55,6 @@ SEARCH_PATH = (Path(sys.prefix) / "share" / "dictd", Path("/usr/share/dictd"))
 #: Translations read per word (alternatives of one sense count one each): the
 #: dictionary lists the common ones first.
 MAX_TRANSLATIONS = 4
-#: How closely an index spelling must resemble a name it stands for in the query (1 less
-#: a weighted edit distance over consonant classes, vowels and h-sounds,
-#: `qa.grounding.resemblance`).
-MIN_RESEMBLANCE = 0.8
 #: Shorter words are not looked up ("go", "us": their translations are everywhere).
 MIN_WORD_CHARS = 3
 _BASE64 = {c: n for n, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}

@@ -146,6 +146,8 @@ def test_resemblance_values():
         ("What did Adel al-Jubeir tell el-Sisi?", ["Adel", "Jubeir", "Sisi"]),
         ("Who scored for Al-Hilal against Al-Ain?", ["Hilal", "Ain"]),
         ("Wer traf al-Dschubair?", ["Dschubair"]),
+        ("How many were arrested in the El Kef region by Al Nassr fans?", ["Kef", "Nassr"]),  # as a word
+        ("What did Al say?", ["Al"]),  # a name that is only a name
         ("Who is an all-time great?", []),  # a hyphenated word is no article
         ("what did lavrov discuss?", []),  # nothing checkable: no names were written
         ("?!", []),
@@ -187,6 +189,41 @@ def test_kuwait_present_brazil_missing_in_the_kuwait_article(articles):
     assert found.terms == ("Lavrov", "Kuwait") and found.missing == () and found.coverage == 1.0
     brazil = checker.check("What did Lavrov discuss with Brazil?", kuwait)
     assert brazil.missing == ("Brazil",) and brazil.coverage < 1
+
+
+@pytest.mark.parametrize(("question", "date", "terms", "missing"), [
+    # published in the month asked about: the date is not asked of the text
+    ("Which restaurants did Jeddah close in August 2015?", "2015-08-06", ("Jeddah", "2015"), ()),
+    ("Which restaurants did Riyadh close in August 2015?", "2015-08-06", ("Riyadh", "2015"), ("Riyadh",)),
+    ("Which restaurants did Jeddah close in August 2016?", "2016-08-06", ("Jeddah",), ()),
+    # what the text says is found there, date or not
+    ("How many restaurants did Jeddah close in 2015 and 2014?", "2015-08-06", ("Jeddah", "2015", "2014"), ("2014",)),
+    # another month: asked of the text, which lacks it
+    ("Which restaurants did Jeddah close in August?", "2015-07-30", ("Jeddah", "August"), ("August",)),
+    # no date: asked of the text, as before
+    ("Which restaurants did Jeddah close in August?", None, ("Jeddah", "August"), ("August",)),
+    ("ما المطاعم التي أغلقتها جدة في أغسطس 2015؟", "2015-08-06", None, ()),
+])
+def test_a_date_that_only_names_the_publication_date_is_neither_found_nor_missing(question, date, terms, missing):
+    text = "أغلقت أمانة محافظة جدة خمسة مطاعم شهيرة لمخالفتها الاشتراطات الصحية في 2015."
+    grounding = GroundingChecker().check(question, [text], date=date)
+    if terms is not None:
+        assert grounding.terms == terms
+    else:  # Arabic: search tokens; the month is not among them, the year is (and found)
+        assert "2015" in grounding.terms and len(grounding.terms) >= 3
+    assert grounding.missing == missing
+
+
+@pytest.mark.parametrize(("name", "text", "found"), [
+    ("Doha", "وصل الوزير إلى الدوحة أمس.", True),
+    ("Abha", "أعلن مطار أبها عن رحلات جديدة.", True),
+    ("Yuri", "قال يوري أوشاكوف للصحفيين.", True),
+    ("Doha", "قالت هدى إن القرار صدر.", False),  # the skeleton D, written otherwise
+    ("Webb", "فتح الباب أمام المفاوضات.", False),
+])
+def test_a_name_of_one_consonant_is_found_where_it_is_written_alike(name, text, found):
+    grounding = GroundingChecker().check(f"What happened to {name}?", [text])
+    assert grounding.terms == (name,) and (grounding.missing == ()) is found
 
 
 def test_kuwait_is_not_found_in_a_proposal(articles):

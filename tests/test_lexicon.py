@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.lexicon import Found, Lexicon, cldr_entries, fold, key_token, lexicon, other_names
+from qa.lexicon import Found, Lexicon, cldr_entries, date_words, fold, key_token, lexicon, other_names
 
 
 def arabic(found: Found) -> set[str]:
@@ -40,6 +40,14 @@ def test_a_first_word_is_a_name_unless_it_is_a_function_word():
 def test_months_have_their_levantine_and_egyptian_names():
     (june,) = [f for f in lexicon().find("What happened in Warsaw in June?") if f.words == ("June",)]
     assert {"يونيو", "حزيران"} <= arabic(june)
+
+
+def test_a_date_in_words_is_its_year_and_its_month_in_every_locale():
+    words = date_words("2015-08-06").split()
+    assert words[0] == "2015"
+    assert {"August", "août", "أغسطس", "غشت", "Ağustos", "августа"} <= set(words)
+    assert "July" not in words and "06" not in words  # the month only, and no day
+    assert date_words("2015") == "2015"  # not an ISO date: as it is
 
 
 @pytest.mark.parametrize("question", [
