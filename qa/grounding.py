@@ -81,6 +81,7 @@ _ARABIC_PREFIX = re.compile(r"^(?:[وفبلك]?ال|لل|[وف]?[بل]ال)")
 #: The Arabic article as transliterations write it (al-Shabab, el-Sisi, ash-Sharq, аль-):
 #: dropped like ال, which the Arabic skeleton drops.
 _LATIN_ARTICLE = re.compile(r"^(?:al|el|ad|an|ar|as|ash|at|az)[-‐](?=\w)", re.IGNORECASE)
+#: ... and as a word of its own before a name (El Kef, Al Nassr).
 _LATIN_ARTICLE_WORDS = frozenset({"al", "el"})
 _NUMBER = re.compile(r"\d+")
 
@@ -391,14 +392,20 @@ class GroundingChecker:
                 and not any(key_token(name, self._term_weight or len) in present for name in other_names(t, found))
             ]
         if missing and date:
-            stated = date_words(date)
-            dated = {word.casefold() for word in stated.split()} | set(tokenize_for_search(stated))
+            dated = _date_terms(date)
             kept = [i for i, t in enumerate(terms) if t not in missing or t.casefold() not in dated]
             terms, weights = [terms[i] for i in kept], tuple(weights[i] for i in kept) if weights else ()
             missing = [t for t in missing if t in terms]
         if missing and words and self._embed_words and vocabulary:
             missing = _not_similar(self._embed_words, missing, vocabulary)
         return Grounding(tuple(terms), tuple(missing), weights)
+
+
+def _date_terms(date: str) -> set[str]:
+    """The terms that name an ISO date, as `salient_terms` gives them: words (case-folded)
+    of a cased script and search tokens of Arabic script (`date_words`)."""
+    stated = date_words(date)
+    return {word.casefold() for word in stated.split()} | set(tokenize_for_search(stated))
 
 
 def _written_like(name: str, words: Sequence[str]) -> bool:

@@ -201,10 +201,11 @@ def names_in(question: str) -> tuple[Found, ...]:
 
 
 def date_words(date: str) -> str:
-    """An ISO date ("2015-08-06") as the words a question would ask it by: its year and
-    its month's name in every locale ("2015 أغسطس غشت August août ..."), so that a question
-    about "August 2015" finds them in an article published then, whose text rarely says
-    its own date."""
+    """An ISO date ("2015-08-06") as the words a question would name it by: its year and
+    its month's name in every locale ("2015 أغسطس غشت August août ..."). The answer gate
+    reads a question's "in August 2015" against an article's publication date with them
+    (`qa.grounding.GroundingChecker.check`); the day is left out, as questions name it in
+    too many ways."""
     match = _ISO_MONTH.match(date)
     if not match:
         return date
