@@ -86,6 +86,21 @@ def test_scores_match_reference_bm25(question: str, k1: float, b: float) -> None
     assert_same_hits(index.search(query, k=2), want[:2])
 
 
+@pytest.mark.parametrize("question", QUERIES)
+def test_weights_scale_each_terms_part_of_the_score(question: str, index: LexicalIndex) -> None:
+    """What a segmented index passes (global idf / segment idf): each query token's part
+    of the reference score times its weight, repeats counting once per occurrence."""
+    query = tokenize_for_search(question)
+    weights = {token: 0.5 + n for n, token in enumerate(dict.fromkeys(query))}
+    totals: Counter[int] = Counter()
+    for token in query:
+        for chunk_id, part in reference_bm25(IDS, TOKENS, [token], 1.5, 0.75):
+            totals[chunk_id] += weights[token] * part
+    want = sorted(totals.items(), key=lambda hit: (-hit[1], hit[0]))
+    assert_same_hits(index.search(query, k=len(IDS), weights=weights), want)
+    assert_same_hits(index.search(query, k=len(IDS), weights={}), reference_bm25(IDS, TOKENS, query, 1.5, 0.75))
+
+
 def test_non_contiguous_ids_come_back(index: LexicalIndex) -> None:
     hits = index.search(tokenize_for_search("أعلنت الكويت مشاريع الطاقة"), k=1)
     assert hits[0][0] == 2**40
