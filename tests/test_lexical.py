@@ -92,10 +92,10 @@ def test_weights_scale_each_terms_part_of_the_score(question: str, index: Lexica
     of the reference score times its weight, repeats counting once per occurrence."""
     query = tokenize_for_search(question)
     weights = {token: 0.5 + n for n, token in enumerate(dict.fromkeys(query))}
-    totals: Counter[int] = Counter()
+    totals: dict[int, float] = {}
     for token in query:
         for chunk_id, part in reference_bm25(IDS, TOKENS, [token], 1.5, 0.75):
-            totals[chunk_id] += weights[token] * part
+            totals[chunk_id] = totals.get(chunk_id, 0.0) + weights[token] * part
     want = sorted(totals.items(), key=lambda hit: (-hit[1], hit[0]))
     assert_same_hits(index.search(query, k=len(IDS), weights=weights), want)
     assert_same_hits(index.search(query, k=len(IDS), weights={}), reference_bm25(IDS, TOKENS, query, 1.5, 0.75))
