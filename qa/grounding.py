@@ -33,6 +33,7 @@ import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -237,6 +238,9 @@ def resemblances(name: str, tokens: Sequence[str]) -> list[float]:
     return [_likeness(written, _sounds(token)) for token in tokens]
 
 
+#: Sounds and likenesses remembered: an English question's name is compared with every
+#: index token of its skeleton, and names and tokens recur from question to question.
+@lru_cache(maxsize=1 << 16)
 def _sounds(word: str) -> str:
     """The word as consonant classes (upper case), vowels (a, i, u) and h-sounds (h),
     one symbol per run."""
@@ -252,6 +256,7 @@ def _weight(symbol: str) -> float:
     return 1.0 if symbol.isupper() else 0.5
 
 
+@lru_cache(maxsize=1 << 16)
 def _likeness(latin: str, arabic: str) -> float:
     """1 less the cheapest edit of the Latin sounds into the Arabic ones (costs above, by
     dynamic programming, one row at a time) over their mean weight."""
