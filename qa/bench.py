@@ -749,7 +749,8 @@ def plot(results: BenchResults, path: Path) -> None:
     for name, dataset in datasets.items():
         configs = dataset["configs"]
         if configs:
-            panels.append((f"{name} ({dataset['questions']} questions)", list(METRIC_KEYS),
+            scored = int(next(iter(configs.values())).scores["n_questions"])  # the answerable ones
+            panels.append((f"{name} ({scored} questions)", list(METRIC_KEYS),
                            {c: [m.scores[k] for k in METRIC_KEYS] for c, m in configs.items()}))
         if answers := dataset.get("answers"):
             panels.append((f"{name}: answers ({answers['answerable']} answerable, "
