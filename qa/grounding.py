@@ -387,13 +387,16 @@ class GroundingChecker:
                 weights = tuple(self._term_weight(t) for t in terms)
         else:
             lowered = {w.casefold() for w in vocabulary}
-            known = {s for w in vocabulary for s in skeletons(w)}
+            known: dict[str, list[str]] = {}  # skeleton -> the words that have it
+            for w in vocabulary:
+                for s in skeletons(w):
+                    known.setdefault(s, []).append(w)
             found = names_in(question)
             missing = [
                 t for t in terms
                 if t.casefold() not in lowered
                 and not any(skeletons_match(mine, s) for mine in skeletons(t) for s in known)
-                and not _written_like(t, vocabulary)
+                and not _written_like(t, known)
                 and not any(key_token(name, self._term_weight or len) in present for name in other_names(t, found))
             ]
         if missing and date:
@@ -413,14 +416,14 @@ def _date_terms(date: str) -> set[str]:
     return {word.casefold() for word in stated.split()} | set(tokenize_for_search(stated))
 
 
-def _written_like(name: str, words: Sequence[str]) -> bool:
+def _written_like(name: str, words_by_skeleton: dict[str, list[str]]) -> bool:
     """A name of one consonant (Doha, Abha, Yuri) shares its skeleton with too many
     words for `skeletons_match`; it is found in an Arabic word with that skeleton that
     resembles it as written (Doha ~ الدوحة, not هدى)."""
-    mine = set(skeletons(name))
+    mine = skeletons(name)
     if any(len(s) > 1 for s in mine):
         return False
-    candidates = [w for w in words if ARABIC_SCRIPT.search(w) and mine & set(skeletons(w))]
+    candidates = list(dict.fromkeys(w for s in mine for w in words_by_skeleton.get(s, ()) if ARABIC_SCRIPT.search(w)))
     return any(r >= MIN_RESEMBLANCE for r in resemblances(name, candidates))
 
 
