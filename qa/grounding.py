@@ -233,9 +233,26 @@ def resemblance(name: str, token: str) -> float:
 
 
 def resemblances(name: str, tokens: Sequence[str]) -> list[float]:
-    """`resemblance` of the name to each token, the name read once."""
-    written = _sounds(name)
-    return [_likeness(written, _sounds(token)) for token in tokens]
+    """`resemblance` of the name to each token, the name read once in each of the ways
+    `_readings` gives, the likest counting."""
+    readings = _readings(name)
+    return [max(_likeness(written, _sounds(token)) for written in readings) for token in tokens]
+
+
+#: Letters that languages read differently, and how else to read them: a w is a glide in
+#: English (Kuwait ~ كويت) but a v in German and Polish (Lawrow ~ لافروف); Russian writes
+#: the glide as в (Кувейт, Вашингтон) and an h as г (Тегеран ~ طهران).
+_OTHER_READINGS = ({"w": "v"}, {"в": "w", "г": "h"})
+
+
+@lru_cache(maxsize=1 << 16)
+def _readings(name: str) -> tuple[str, ...]:
+    """The name's `_sounds` as written and as each of `_OTHER_READINGS` reads it."""
+    if ARABIC_SCRIPT.search(name):
+        return (_sounds(name),)
+    folded = name.casefold()
+    variants = [folded, *("".join(reading.get(ch, ch) for ch in folded) for reading in _OTHER_READINGS)]
+    return tuple(dict.fromkeys(_sounds(variant) for variant in variants))
 
 
 #: Sounds and likenesses remembered: an English question's name is compared with every
