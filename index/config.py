@@ -31,10 +31,10 @@ Environment variables (all optional):
                   `in-context` (pooled from the chunk's own pass: indexing 1.7x faster,
                   English questions rank a little worse; docs/benchmarks.md). Models
                   that do not mean-pool always embed sentences alone.
-  QA_DICTIONARY   the English-Arabic dictionary that gives English questions a BM25
-                  query (qa/translation.py): `auto` (default: FreeDict's, where `make
-                  install` or `apt install dict-freedict-eng-ara` put it), a dictd
-                  `.index` file, or `none`.
+  QA_DICTIONARY   the English-Arabic dictionary that gives English questions' words a
+                  BM25 query (qa/translation.py; their names have one without it): `auto`
+                  (default: FreeDict's, where `make install` or `apt install
+                  dict-freedict-eng-ara` put it), a dictd `.index` file, or `none`.
 """
 
 from __future__ import annotations

@@ -1,12 +1,14 @@
-"""An English question's words in Arabic, so that BM25 can read it.
+"""A question's names, and an English question's words, in Arabic, so that BM25 can read them.
 
 BM25 reads words as written, and English words do not occur in Arabic articles: an
 English question had no lexical ranking at all, and the dense models alone carry it,
 which is where a large archive hurts most (docs/benchmarks.md, "XQuAD in a 5,000-article
-haystack"). So a question in a language a dictionary serves is searched as its Arabic
-translation: each name the index spells (`qa.coverage`: Lavrov ~ لافروف, Jordan ~
-الأردن) by its translation or by the spelling there that resembles it most, vowels and
-h-sounds included (`index_spelling`), and each other word by the rarest search token of each of
+haystack"). So a question in another script than Arabic is searched with its names as
+the index spells them (`qa.coverage`: Lavrov, Lawrow, Лавров ~ لافروف, Jordan ~ الأردن),
+each by its translation or by the spelling there that resembles it most, vowels and
+h-sounds included (`index_spelling`), whatever its language: a name is written alike in
+all of them. A question in a language a dictionary serves is searched as its Arabic
+translation: its names so, and each other word by the rarest search token of each of
 its first translations that the index holds. The names must be in the query:
 without them, an article holding every common word of "what did Lavrov discuss with
 Kuwait's foreign minister?" (Lavrov discussing with Jordan's foreign minister) outranked
@@ -201,15 +203,19 @@ def _dictionary_for(question: str, setting: str) -> Dictionary | None:
 def lexical_query(
     question: str, setting: str, df: Callable[[str], int], named: Callable[[], Sequence[Named]] = tuple,
 ) -> list[str]:
-    """The BM25 tokens of a question: its own, and, when a dictionary serves its language,
-    its names' index spellings (`index_spelling`; `named` finds them, only for a question
-    that is translated) and its other words' translations."""
+    """The BM25 tokens of a question: its own; for one in another script than Arabic,
+    its names' index spellings (`index_spelling`; `named` finds them, only for such a
+    question), whatever its language, since a name is written alike in all of them
+    (Lavrov, Lawrow, Лавров ~ لافروف); and, when a dictionary serves its language, its
+    other words' translations."""
     tokens = tokenize_for_search(question)
     dictionary = _dictionary_for(question, setting)
-    if dictionary is None:
+    if dictionary is None and ARABIC_SCRIPT.search(question):
         return tokens
     found = named()
     names = [spelling for n in found if (spelling := index_spelling(n, df))]
+    if dictionary is None:
+        return tokens + names
     return tokens + names + translated_tokens(question, dictionary, df, [n.term for n in found])
 
 

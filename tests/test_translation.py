@@ -181,9 +181,20 @@ def test_names_join_the_query_by_the_index_spelling_that_resembles_them(tmp_path
     # Of equally close spellings, the rarer (كير and غير read alike; غير is "other").
     kerry = Named("Kerry", ("غير", "كير"), 2.0)
     assert translation.index_spelling(kerry, {"غير": 2000, "كير": 90}.get) == "كير"
-    # Without a dictionary the question is not translated, names included.
+    # Without a dictionary the words are not translated, but the names are spelled: a
+    # name is written alike in every language, so a German or Russian question, which no
+    # dictionary serves, searches its names too; an Arabic one is read as written.
     assert lexical_query("the meeting in Kuwait", "none", lambda t: df.get(t, 0), lambda: [kuwait]) == \
-        tokenize_for_search("the meeting in Kuwait")
+        tokenize_for_search("the meeting in Kuwait") + ["كويت"]
+    for question in ("Das Treffen in Kuwait", "Встреча в Кувейте"):
+        assert lexical_query(question, "auto", lambda t: df.get(t, 0), lambda: [kuwait]) == \
+            tokenize_for_search(question) + ["كويت"]
+
+    def unasked() -> list[Named]:
+        raise AssertionError("an Arabic question's names are its own words")
+
+    assert lexical_query("الاجتماع في الكويت", "auto", lambda t: df.get(t, 0), unasked) == \
+        tokenize_for_search("الاجتماع في الكويت")
 
 
 def test_the_answer_step_counts_each_word_once_in_any_of_its_forms(tmp_path, monkeypatch, fresh_loads):
