@@ -48,7 +48,7 @@ from qa.lexicon import NAME_SUFFIX, Found, date_words, key_token, names_in, othe
 #: USE puts a name and its Arabic form at 0.72-0.91 and unrelated names at 0.45-0.69.
 WORD_SIMILARITY = 0.75
 #: How closely an Arabic spelling must resemble a name to stand for it (`resemblance`):
-#: the BM25 spelling of an English question's name, and a name of one consonant found.
+#: the BM25 spelling of a name in another script, and a name of one consonant found.
 MIN_RESEMBLANCE = 0.8
 #: Word vectors remembered between answers (512 float32 each: 2 KB a word).
 WORD_MEMORY = 50_000
@@ -239,10 +239,11 @@ def resemblances(name: str, tokens: Sequence[str]) -> list[float]:
     return [max(_likeness(written, _sounds(token)) for written in readings) for token in tokens]
 
 
-#: Letters that languages read differently, and how else to read them: a w is a glide in
-#: English (Kuwait ~ كويت) but a v in German and Polish (Lawrow ~ لافروف); Russian writes
-#: the glide as в (Кувейт, Вашингтон) and an h as г (Тегеран ~ طهران).
-_OTHER_READINGS = ({"w": "v"}, {"в": "w", "г": "h"})
+#: How else to read a name's w and в letters, all of them at once: a w is a glide in
+#: English (Kuwait ~ كويت) but a v in German and Polish (Lawrow ~ لافروف), and Russian
+#: writes the glide as в (Кувейт ~ كويت). (`skeletons` reads v, w and в both ways, one by
+#: one; reading a Latin v as a glide too cost English questions' BM25 0.01 MRR@10 on ARCD.)
+_OTHER_READINGS = ({"w": "v"}, {"в": "w"})
 
 
 @lru_cache(maxsize=1 << 16)
@@ -250,12 +251,12 @@ def _readings(name: str) -> tuple[str, ...]:
     """The name's `_sounds` as written and as each of `_OTHER_READINGS` reads it."""
     if ARABIC_SCRIPT.search(name):
         return (_sounds(name),)
-    folded = name.casefold()
-    variants = [folded, *("".join(reading.get(ch, ch) for ch in folded) for reading in _OTHER_READINGS)]
+    lowered = name.lower()
+    variants = [lowered, *("".join(reading.get(ch, ch) for ch in lowered) for reading in _OTHER_READINGS)]
     return tuple(dict.fromkeys(_sounds(variant) for variant in variants))
 
 
-#: Sounds and likenesses remembered: an English question's name is compared with every
+#: Sounds and likenesses remembered: a name in another script is compared with every
 #: index token of its skeleton, and names and tokens recur from question to question.
 @lru_cache(maxsize=1 << 16)
 def _sounds(word: str) -> str:

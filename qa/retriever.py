@@ -251,7 +251,8 @@ class Retriever:
         return dense, lexical, aux, coverage(named, found, reader.lexical)
 
     def _lexical_query(self, reader: ChunkStore, text: str, named: Callable[[], Sequence[Named]]) -> list[str]:
-        """The question's BM25 tokens; an English one's translated (qa/translation.py)."""
+        """The question's BM25 tokens: a question in another script than Arabic with its
+        names' Arabic spellings, an English one's words translated (qa/translation.py)."""
         return lexical_query(text, self.settings.dictionary, reader.lexical.df, named)
 
     def asked_words(self, text: str) -> list[frozenset[str]]:

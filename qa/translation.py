@@ -21,7 +21,7 @@ looking them up instead).
 The dictionary is FreeDict's English-Arabic one (the Arabeyes word list, 87,000
 headwords, GPL), as Debian packages it (`dict-freedict-eng-ara`): dictd files that
 `make install` takes from the system's package archive, never shipped in this
-repository. Without them English questions rank as they did before. Latin-script
+repository. Without them an English question's BM25 query holds only its names. Latin-script
 questions in a language `qa.language` does not list are taken for English and looked up
 too (Dutch "met" as the English verb): rare, and a wrong word costs little in BM25 among
 the right ones.
@@ -42,7 +42,7 @@ import Stemmer
 
 from index.config import check_dictionary
 from index.errors import QAError
-from index.text.scripts import ARABIC_SCRIPT
+from index.text.scripts import ARABIC_SCRIPT, dominant_script
 from index.text.search import tokenize_for_search
 from index.text.words import WORD, is_function_word
 from qa.coverage import Named
@@ -203,20 +203,19 @@ def _dictionary_for(question: str, setting: str) -> Dictionary | None:
 def lexical_query(
     question: str, setting: str, df: Callable[[str], int], named: Callable[[], Sequence[Named]] = tuple,
 ) -> list[str]:
-    """The BM25 tokens of a question: its own; for one in another script than Arabic,
+    """The BM25 tokens of a question: its own; for one mostly in another script than Arabic,
     its names' index spellings (`index_spelling`; `named` finds them, only for such a
     question), whatever its language, since a name is written alike in all of them
     (Lavrov, Lawrow, Лавров ~ لافروف); and, when a dictionary serves its language, its
     other words' translations."""
     tokens = tokenize_for_search(question)
-    dictionary = _dictionary_for(question, setting)
-    if dictionary is None and ARABIC_SCRIPT.search(question):
+    if dominant_script(question) == "arabic":
         return tokens
     found = named()
     names = [spelling for n in found if (spelling := index_spelling(n, df))]
-    if dictionary is None:
-        return tokens + names
-    return tokens + names + translated_tokens(question, dictionary, df, [n.term for n in found])
+    dictionary = _dictionary_for(question, setting)
+    words = translated_tokens(question, dictionary, df, [n.term for n in found]) if dictionary else []
+    return tokens + names + words
 
 
 def index_spelling(name: Named, df: Callable[[str], int]) -> str | None:
