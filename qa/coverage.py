@@ -27,9 +27,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.text.scripts import ARABIC_SCRIPT
-from index.text.search import tokenize_for_search
+from index.text.search import STRIPPED_LETTERS, tokenize_for_search
 from index.store.base import LexicalStore, Vocabulary
-from qa.grounding import salient_terms, skeleton, skeletons
+from qa.grounding import MIN_RESEMBLANCE, salient_terms, skeleton, skeletons, stem_resemblances
+from qa.language import detect_language
 from qa.lexicon import key_token, names_in, other_names
 
 
@@ -44,6 +45,13 @@ class Named:
     #: الأردن), which the loose consonant matches (Kuwait ~ وقت, time) are not; in the
     #: lexicon's order of locales, Arabic first.
     translated: tuple[str, ...] = ()
+    #: The language of the question, which says how to read the name's letters
+    #: (`qa.grounding.skeletons`: Turkish Cengiz ~ جنكيز).
+    language: str = ""
+
+
+#: The skeletons' classes of the letters the stemmer cuts off the front of words.
+_STRIPPED_CLASSES = frozenset(skeleton(letter) for letter in STRIPPED_LETTERS)
 
 
 class Spellings:
@@ -58,9 +66,23 @@ class Spellings:
                     self._by_skeleton.setdefault(key, []).append(token)
         self._keys = sorted(self._by_skeleton)
 
-    def of(self, word: str) -> set[str]:
-        """Tokens whose skeleton matches one of the word's (`qa.grounding.names_match`)."""
-        return set().union(*(self._of_skeleton(key) for key in skeletons(word)))
+    def of(self, word: str, language: str = "") -> set[str]:
+        """Tokens whose skeleton matches one of the word's, written in `language`
+        (`qa.grounding.names_match`); and of those that match it but for a first letter
+        the stemmer cut off (Putin ~ وتين, the stem of بوتين), the one that resembles it
+        most with that letter put back (`qa.grounding.stem_resemblances`), if it resembles
+        it enough: Arabic leaves short vowels unwritten, so a cut common word can resemble
+        the name nearly as well (Putin ~ بوطن, "in a homeland")."""
+        keys = skeletons(word, language)
+        found = set().union(*(self._of_skeleton(key) for key in keys))
+        cut = [t for key in keys if key[:1] in _STRIPPED_CLASSES and len(key) >= 3 for t in self._of_skeleton(key[1:])]
+        cut = [t for t in dict.fromkeys(cut) if t not in found]
+        if cut:
+            scores = stem_resemblances(word, cut, language)
+            best = max(scores)
+            if best >= MIN_RESEMBLANCE:
+                found.update(t for t, score in zip(cut, scores) if score == best)
+        return found
 
     def _of_skeleton(self, key: str) -> set[str]:
         if len(key) < 2:
@@ -92,19 +114,20 @@ def named_in(question: str, lexical: LexicalStore) -> list[Named]:
     """What the question names, each with its spellings in the index and its weight."""
     named = []
     found = names_in(question)
+    language = detect_language(question)
     for term in salient_terms(question):
         tokens = {term} if ARABIC_SCRIPT.search(term) else set(tokenize_for_search(term))
         translated: list[str] = []
         if not ARABIC_SCRIPT.search(term):
             for part in lexical.parts:
-                tokens |= _spellings(part).of(term)
+                tokens |= _spellings(part).of(term, language)
             translated = list(dict.fromkeys(
                 t for name in other_names(term, found) if (t := key_token(name, lexical.idf))))
             tokens |= set(translated)
         weights = {t: lexical.idf(t) for t in tokens if lexical.df(t)}
         if weights:
             named.append(Named(term, tuple(sorted(weights)), max(weights.values()),
-                               tuple(t for t in translated if t in weights)))
+                               tuple(t for t in translated if t in weights), language))
     return named
 
 

@@ -39,7 +39,7 @@ import numpy as np
 
 from index.text.folding import normalize_for_search
 from index.text.scripts import ARABIC_SCRIPT, is_unspaced
-from index.text.search import tokenize_for_search
+from index.text.search import STRIPPED_LETTERS, tokenize_for_search
 from index.text.words import GERMAN_DETERMINERS, NAME_WORD, is_function_word, without_elision
 from qa.language import detect_language
 from qa.lexicon import NAME_SUFFIX, Found, date_words, key_token, names_in, other_names
@@ -181,16 +181,22 @@ def skeleton(word: str) -> str:
     return skeletons(word)[0]
 
 
-def skeletons(word: str) -> tuple[str, ...]:
-    """Every skeleton the word may have, the usual one first.
+def skeletons(word: str, language: str = "") -> tuple[str, ...]:
+    """Every skeleton the word may have, the usual one first; `language` is the one it is
+    written in, if known (`_ways`).
 
     Arabic writes a v sound as ف (Lavrov, لافروف) but a w as the glide و (Kuwait,
     الكويت), while Russian and German write either sound as в or w (Кувейт, Lawrow): so
     each v, w or в of a word in another script is tried both as F and as a glide.
     """
-    arabic, word = _letters(word)
-    if arabic:
-        return (_collapse("".join(_ARABIC_CLASS.get(ch, "") for ch in word)),)
+    if ARABIC_SCRIPT.search(word):
+        return (_collapse("".join(_ARABIC_CLASS.get(ch, "") for ch in _letters(word)[1])),)
+    return tuple(dict.fromkeys(key for way in _ways(word, language) for key in _latin_skeletons(way)))
+
+
+def _latin_skeletons(word: str) -> list[str]:
+    """`skeletons` of one way of reading a word in a script other than Arabic."""
+    _, word = _letters(word)
     usual = "".join(ch if ch.isupper() else _LATIN_CLASS.get(ch, "") for ch in word)  # v: F, w: glide
     marked = "".join(ch if ch.isupper() else "V" if ch in "vw" else _LATIN_CLASS.get(ch, "") for ch in word)
     variants = [usual]
@@ -199,7 +205,38 @@ def skeletons(word: str) -> tuple[str, ...]:
         for sound in choice:
             variant = variant.replace("V", sound, 1)
         variants.append(variant.replace("V", ""))
-    return tuple(dict.fromkeys(_collapse(v) for v in variants))
+    return [_collapse(v) for v in variants]
+
+
+#: Letters that some languages write for a sound `_letters` reads the English way,
+#: respelled first: Turkish c is the j of "John" and ç the ch of "church" (Cengiz ~
+#: جنكيز, Recep ~ رجب); ş and ș are sh and ı is i in every language that writes them
+#: (Şafii ~ الشافعي).
+_ANY_LANGUAGE_LETTERS = {"ş": "sh", "ș": "sh", "ı": "i"}
+_LANGUAGE_LETTERS: dict[str, dict[str, str]] = {"tr": {"c": "j", "ç": "ch"}}
+#: How else to read some letters, all of a word's at once; the likest reading counts. A
+#: w is a glide in English (Kuwait ~ كويت) but a v in German and Polish (Lawrow ~
+#: لافروف); Russian writes the glide as в (Кувейт ~ كويت), and both خ and ح as х (Хамас
+#: ~ حماس); Turkish writes both as h (Halid ~ خالد, Hasan ~ حسن), and ç for ج as well as
+#: for the ch of "church" (Belçika ~ بلجيكا). (`_latin_skeletons` reads
+#: v, w and в both ways, one by one; reading a Latin v as a glide too cost English
+#: questions' BM25 0.01 MRR@10 on ARCD.)
+_OTHER_READINGS: dict[str, tuple[dict[str, str], ...]] = {
+    "": ({"w": "v"}, {"в": "w"}, {"х": "h"}),
+    "tr": ({"h": "kh"}, {"ç": "j"}),
+}
+
+
+@lru_cache(maxsize=1 << 16)
+def _ways(name: str, language: str = "") -> tuple[str, ...]:
+    """The ways to read a name in a script other than Arabic, lower-cased: as written and
+    as each of `_OTHER_READINGS` reads it, each then respelled as its language writes
+    (`_LANGUAGE_LETTERS`; after the readings, so that Turkish ş, respelled sh, keeps its h)."""
+    letters = {**_ANY_LANGUAGE_LETTERS, **_LANGUAGE_LETTERS.get(language, {})}
+    lowered = name.lower()
+    readings = ({}, *_OTHER_READINGS[""], *_OTHER_READINGS.get(language, ()))
+    return tuple(dict.fromkeys(
+        "".join(letters.get(ch, ch) for ch in "".join(r.get(ch, ch) for ch in lowered)) for r in readings))
 
 
 #: Vowels as a Latin transliteration writes them and as Arabic writes long ones (بوتين,
@@ -221,7 +258,7 @@ _LATIN_GUTTURAL_UNWRITTEN = 0.75
 _OTHER_VOWEL = 0.25  # a for ا, i for و; or a vowel for ع (Omar ~ عمر)
 
 
-def resemblance(name: str, token: str) -> float:
+def resemblance(name: str, token: str, language: str = "") -> float:
     """How alike a name in Latin or Cyrillic script and an Arabic search token are
     written: 1 less a weighted edit distance over consonant classes, vowels and ح/ع/ه,
     relative to their length (0 to 1; 0 when either has nothing to compare). Consonant
@@ -229,31 +266,33 @@ def resemblance(name: str, token: str) -> float:
     غير, other); their vowels and h-sounds often can (Kuwait ~ كويت, Badr ~ بدر rather
     than باذرع). The token is a stem: a name the stemmer cut short resembles its spelling
     less (Netanyahu ~ نتنياه)."""
-    return resemblances(name, [token])[0]
+    return resemblances(name, [token], language)[0]
 
 
-def resemblances(name: str, tokens: Sequence[str]) -> list[float]:
-    """`resemblance` of the name to each token, the name read once in each of the ways
-    `_readings` gives, the likest counting."""
-    readings = _readings(name)
+def resemblances(name: str, tokens: Sequence[str], language: str = "") -> list[float]:
+    """`resemblance` of the name (written in `language`, if known) to each token, the name
+    read in each of its `_ways`, the likest counting."""
+    readings = _readings(name, language)
     return [max(_likeness(written, _sounds(token)) for written in readings) for token in tokens]
 
 
-#: How else to read a name's w and в letters, all of them at once: a w is a glide in
-#: English (Kuwait ~ كويت) but a v in German and Polish (Lawrow ~ لافروف), and Russian
-#: writes the glide as в (Кувейт ~ كويت). (`skeletons` reads v, w and в both ways, one by
-#: one; reading a Latin v as a glide too cost English questions' BM25 0.01 MRR@10 on ARCD.)
-_OTHER_READINGS = ({"w": "v"}, {"в": "w"})
+def stem_resemblances(name: str, tokens: Sequence[str], language: str = "") -> list[float]:
+    """`resemblances` of the name to BM25 tokens, which are stems: each also with a letter
+    the stemmer may have cut off its front put back (`STRIPPED_LETTERS`: Putin ~ وتين, the
+    stem of بوتين), the likest counting. A letter the name does not open with only adds to
+    the difference."""
+    readings = _readings(name, language)
+    return [max(_likeness(written, _sounds(form)) for written in readings
+                for form in (token, *(letter + token for letter in STRIPPED_LETTERS)))
+            for token in tokens]
 
 
 @lru_cache(maxsize=1 << 16)
-def _readings(name: str) -> tuple[str, ...]:
-    """The name's `_sounds` as written and as each of `_OTHER_READINGS` reads it."""
+def _readings(name: str, language: str = "") -> tuple[str, ...]:
+    """The name's `_sounds`, read in each of its `_ways`."""
     if ARABIC_SCRIPT.search(name):
         return (_sounds(name),)
-    lowered = name.lower()
-    variants = [lowered, *("".join(reading.get(ch, ch) for ch in lowered) for reading in _OTHER_READINGS)]
-    return tuple(dict.fromkeys(_sounds(variant) for variant in variants))
+    return tuple(dict.fromkeys(_sounds(way) for way in _ways(name, language)))
 
 
 #: Sounds and likenesses remembered: a name in another script is compared with every
@@ -404,6 +443,7 @@ class GroundingChecker:
             if self._term_weight:
                 weights = tuple(self._term_weight(t) for t in terms)
         else:
+            language = detect_language(question)
             lowered = {w.casefold() for w in vocabulary}
             known: dict[str, list[str]] = {}  # skeleton -> the words that have it
             for w in vocabulary:
@@ -413,8 +453,8 @@ class GroundingChecker:
             missing = [
                 t for t in terms
                 if t.casefold() not in lowered
-                and not any(skeletons_match(mine, s) for mine in skeletons(t) for s in known)
-                and not _written_like(t, known)
+                and not any(skeletons_match(mine, s) for mine in skeletons(t, language) for s in known)
+                and not _written_like(t, known, language)
                 and not any(key_token(name, self._term_weight or len) in present for name in other_names(t, found))
             ]
         if missing and date:
@@ -434,15 +474,15 @@ def _date_terms(date: str) -> set[str]:
     return {word.casefold() for word in stated.split()} | set(tokenize_for_search(stated))
 
 
-def _written_like(name: str, words_by_skeleton: dict[str, list[str]]) -> bool:
+def _written_like(name: str, words_by_skeleton: dict[str, list[str]], language: str = "") -> bool:
     """A name of one consonant (Doha, Abha, Yuri) shares its skeleton with too many
     words for `skeletons_match`; it is found in an Arabic word with that skeleton that
     resembles it as written (Doha ~ الدوحة, not هدى)."""
-    mine = skeletons(name)
+    mine = skeletons(name, language)
     if any(len(s) > 1 for s in mine):
         return False
     candidates = list(dict.fromkeys(w for s in mine for w in words_by_skeleton.get(s, ()) if ARABIC_SCRIPT.search(w)))
-    return any(r >= MIN_RESEMBLANCE for r in resemblances(name, candidates))
+    return any(r >= MIN_RESEMBLANCE for r in resemblances(name, candidates, language))
 
 
 def _not_similar(embed_words: WordVectors, terms: list[str], words: list[str]) -> list[str]:

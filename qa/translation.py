@@ -46,7 +46,7 @@ from index.text.scripts import ARABIC_SCRIPT, dominant_script
 from index.text.search import tokenize_for_search
 from index.text.words import WORD, is_function_word
 from qa.coverage import Named
-from qa.grounding import MIN_RESEMBLANCE, resemblances
+from qa.grounding import MIN_RESEMBLANCE, stem_resemblances
 from qa.language import detect_language
 
 #: The dictionary of each question language, by its dictd name.
@@ -221,7 +221,7 @@ def lexical_query(
 def index_spelling(name: Named, df: Callable[[str], int]) -> str | None:
     """The one Arabic search token that spells a name in the query: its Arabic
     translation's (`qa.lexicon`: Jordan ~ أردن), else the consonant match that resembles
-    it most, vowels and h-sounds included (`qa.grounding.resemblance`; the rarer of equals), if it
+    it most, vowels and h-sounds included (`qa.grounding.stem_resemblances`; the rarer of equals), if it
     resembles it enough. Consonants alone match common words (Kuwait ~ وقت, time; Kerry ~
     غير, other), and the commonest of those used to be searched for the name. The name's
     own spelling is in the query already."""
@@ -232,7 +232,8 @@ def index_spelling(name: Named, df: Callable[[str], int]) -> str | None:
     candidates = [token for token in name.tokens if ARABIC_SCRIPT.search(token) and token not in own]
     if not candidates:
         return None
-    score, _, best = max(zip(resemblances(name.term, candidates), (-df(t) for t in candidates), candidates))
+    scores = stem_resemblances(name.term, candidates, name.language)
+    score, _, best = max(zip(scores, (-df(t) for t in candidates), candidates))
     return best if score >= MIN_RESEMBLANCE else None
 
 

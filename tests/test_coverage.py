@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from index.text.search import tokenize_for_search
 from qa.coverage import Spellings, coverage, named_in
 from qa.retriever import Retriever
 
@@ -18,6 +19,22 @@ def test_spellings_match_skeletons_whole_or_as_a_prefix_of_three_or_more():
     assert spellings.of("Moscow") == {"موسك", "موسكو"}
     assert "كويت" not in spellings.of("Katar")  # KTR is not KT: short skeletons must be equal
     assert spellings.of("a") == set()
+
+
+def test_spellings_read_a_name_as_its_language_writes_it():
+    spellings = Spellings(["جنكيز", "كنكز", "رجب", "رقيب"])
+    assert spellings.of("Cengiz", "tr") == {"جنكيز"} and spellings.of("Cengiz") == {"كنكز"}
+    assert spellings.of("Recep", "tr") == {"رجب"} and spellings.of("Recep") == {"رقيب"}
+
+
+def test_spellings_put_back_the_first_letter_the_stemmer_cut():
+    """Snowball stems بوتين to وتين and فيصل to يصل: skeletons TN and SL, not BTN and FSL."""
+    spellings = Spellings(["وتين", "وطن", "ثان", "يصل", "شار", "شرطة", "ندر"])
+    # بوطن ("in a homeland") and بثان resemble Putin less than بوتين
+    assert spellings.of("Putin") == spellings.of("Путин") == {"وتين"}
+    assert spellings.of("Faisal") == {"يصل"}
+    assert spellings.of("Bashar") == {"شار"}  # not شرطة, police: XR too, but unlike the name
+    assert spellings.of("Nasser") == set()
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +52,15 @@ def test_the_kuwait_passage_covers_what_the_question_names_and_the_jordan_one_le
     shares = coverage(named, list(chunks), reader.lexical)
     best = {source: max(shares[i] for i, c in chunks.items() if c.article_id == source) for source in (KUWAIT, JORDAN)}
     assert best[KUWAIT] > best[JORDAN]
+
+
+def test_a_name_whose_first_letter_the_stemmer_cut_is_found_in_the_index(reader):
+    named = {n.term: n for n in named_in("What did Putin joke about when he welcomed Raisi?", reader.lexical)}
+    assert tokenize_for_search("بوتين") == ["وتين"] and "وتين" in named["Putin"].tokens
+    chunks = reader.chunks(range(1, reader.size + 1))
+    shares = coverage([named["Putin"]], list(chunks), reader.lexical)
+    assert all(("بوتين" in chunks[i].title + chunks[i].text) == (share == 1.0) for i, share in shares.items())
+    assert any(share == 1.0 for share in shares.values())
 
 
 def test_a_name_the_index_cannot_spell_is_left_out(reader):

@@ -80,6 +80,25 @@ def test_v_and_w_are_tried_as_f_and_as_a_glide(name, arabic):
     assert skeleton(name) in skeletons(name)
 
 
+@pytest.mark.parametrize(("name", "language", "arabic"), [
+    # Turkish c is the j of "John", ç the ch of "church" or ج, h either خ or ح
+    ("Cengiz", "tr", "جنكيز"), ("Recep", "tr", "رجب"), ("Cebrail", "tr", "جبريل"), ("Corc", "tr", "جورج"),
+    ("Belçika", "tr", "بلجيكا"), ("Haldun", "tr", "خلدون"), ("Hasan", "tr", "حسن"),
+    # ş is sh wherever it is written; Russian х is خ or ح
+    ("Şafii", "", "الشافعي"), ("Kuşeyri", "tr", "القشيري"), ("Хамас", "ru", "حماس"), ("Халид", "ru", "خالد"),
+])
+def test_letters_are_read_as_the_question_language_writes_them(name, language, arabic):
+    assert any(skeletons_match(mine, skeleton(arabic)) for mine in skeletons(name, language))
+    assert resemblance(name, arabic, language) >= 0.8
+
+
+def test_turkish_letters_are_read_so_only_in_turkish():
+    """English c is a k or an s: Carter is not جارتر, nor Cairo جار (neighbour)."""
+    assert skeletons("Cengiz") == ("KNKZ",)
+    assert not names_match("Cairo", "جار")
+    assert resemblance("Cengiz", "جنكيز") < 0.8 <= resemblance("Cengiz", "جنكيز", "tr")
+
+
 def test_glide_variants_do_not_match_other_names():
     assert not names_match("Kuwait", "الكتاب")
     assert not names_match("Lawrow", "لبنان")
@@ -172,6 +191,19 @@ def test_german_nouns_announced_by_a_determiner_are_left_out_of_the_answer_gate(
     assert salient_terms(question, nouns=False) == names
     assert salient_terms(question) == all_terms
     assert GroundingChecker().check(question, [arabic]).coverage == 1.0
+
+
+@pytest.mark.parametrize(("question", "arabic"), [
+    ("Cengiz Han kabileleri birleştirdikten sonra nereye gitti?", "رحل جنكيز خان بعد توحيد القبائل"),
+    ("Recep Tayyip Erdoğan hangi partiyi kurdu?", "أسس رجب طيب أردوغان حزبا"),
+    ("Что заявил Халид Машааль о ХАМАС?", "قال خالد مشعل إن حماس"),
+])
+def test_names_are_found_as_the_question_language_writes_them(question, arabic):
+    found = GroundingChecker().check(question, [arabic])
+    assert found.terms and found.missing == ()
+    # read the English way, Turkish c and Russian х name other words
+    assert GroundingChecker().check(question.replace("Cengiz", "Zengiz").replace("Recep", "Resep")
+                                    .replace("Халид", "Талид"), [arabic]).missing
 
 
 def test_salient_terms_of_an_arabic_question():

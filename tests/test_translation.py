@@ -181,6 +181,10 @@ def test_names_join_the_query_by_the_index_spelling_that_resembles_them(tmp_path
     # Of equally close spellings, the rarer (كير and غير read alike; غير is "other").
     kerry = Named("Kerry", ("غير", "كير"), 2.0)
     assert translation.index_spelling(kerry, {"غير": 2000, "كير": 90}.get) == "كير"
+    # A stem that lost its first letter to the stemmer is compared with it put back
+    # (وتين is the stem of بوتين); وطن, homeland, is not Putin.
+    putin = Named("Putin", ("وتين", "وطن"), 2.0)
+    assert translation.index_spelling(putin, {"وتين": 300, "وطن": 800}.get) == "وتين"
     # Without a dictionary the words are not translated, but the names are spelled: a
     # name is written alike in every language, so a German or Russian question, which no
     # dictionary serves, searches its names too; an Arabic one is read as written.

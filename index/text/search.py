@@ -23,6 +23,12 @@ _STOPWORDS = frozenset().union(*SEARCH_STOPWORDS.values())
 #: Snowball strips ال, بال, كال, لل itself but not after و/ف: والكويت -> والكوي.
 _CONJUNCTION_BEFORE_ARTICLE = re.compile("^[وف](?=ال|بال|كال|لل)")
 
+#: Letters Snowball's Arabic stemmer strips from the front of many words, names among them,
+#: taking them for a preposition or a conjunction (بوتين -> وتين, فيصل -> يصل, بشار -> شار):
+#: a name in another script is compared with such a stem with the letter put back
+#: (`qa.grounding.stem_resemblances`).
+STRIPPED_LETTERS = ("ب", "ف")
+
 _ARABIC_STEMMER = Stemmer.Stemmer("arabic")
 _ENGLISH_STEMMER = Stemmer.Stemmer("english")
 _STEMMER_LOCK = threading.Lock()  # PyStemmer objects must not be called concurrently
