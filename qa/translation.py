@@ -59,6 +59,9 @@ SEARCH_PATH = (Path(sys.prefix) / "share" / "dictd", Path("/usr/share/dictd"))
 MAX_TRANSLATIONS = 4
 #: Shorter words are not looked up ("go", "us": their translations are everywhere).
 MIN_WORD_CHARS = 3
+#: A name is searched by the commonest of the index spellings that resemble it within
+#: this much of the likest one (`index_spelling`; chosen on ARCD, docs/benchmarks.md).
+SPELLING_MARGIN = 0.05
 _BASE64 = {c: n for n, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
 _SENSE_NUMBER = re.compile(r"^\s*\d+\.\s*")
 #: "أكاد - منطقة بلاد الرّافدين القديمة": a translation, then a gloss.
@@ -220,11 +223,13 @@ def lexical_query(
 
 def index_spelling(name: Named, df: Callable[[str], int]) -> str | None:
     """The one Arabic search token that spells a name in the query: its Arabic
-    translation's (`qa.lexicon`: Jordan ~ أردن), else the consonant match that resembles
-    it most, vowels and h-sounds included (`qa.grounding.stem_resemblances`; the rarer of equals), if it
-    resembles it enough. Consonants alone match common words (Kuwait ~ وقت, time; Kerry ~
-    غير, other), and the commonest of those used to be searched for the name. The name's
-    own spelling is in the query already."""
+    translation's (`qa.lexicon`: Jordan ~ أردن), else, of the consonant matches that
+    resemble it enough, vowels and h-sounds included (`qa.grounding.stem_resemblances`),
+    the commonest in the index among those within SPELLING_MARGIN of the likest.
+    Consonants alone match common words (Kuwait ~ وقت, time; Kerry ~ غير, other), and
+    the commonest of those used to be searched for the name; the likest alone is often a
+    rare near-equal (a typo, another person), one that few articles hold. The name's own
+    spelling is in the query already."""
     translated = [token for token in name.translated if ARABIC_SCRIPT.search(token)]
     if translated:
         return translated[0]
@@ -233,8 +238,9 @@ def index_spelling(name: Named, df: Callable[[str], int]) -> str | None:
     if not candidates:
         return None
     scores = stem_resemblances(name.term, candidates, name.language)
-    score, _, best = max(zip(scores, (-df(t) for t in candidates), candidates))
-    return best if score >= MIN_RESEMBLANCE else None
+    floor = max(MIN_RESEMBLANCE, max(scores) - SPELLING_MARGIN)
+    near = [(df(token), score, token) for token, score in zip(candidates, scores) if score >= floor]
+    return max(near)[2] if near else None
 
 
 def asked_words(
