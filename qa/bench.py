@@ -22,7 +22,8 @@ Datasets:
                                   question id, "question", "lang"}), those questions in
                                   other languages (arcd-<lang>-ar), one index. Our own
                                   English translations of 200 of them:
-                                  tests/data/arcd_translated.jsonl.
+                                  tests/data/arcd_translated.jsonl (and other
+                                  languages: tests/data/arcd_translated_*.jsonl).
   --held-out                      the answers issue's held-out protocol for --xquad and
                                   --arcd: only the even-numbered Wikipedia articles are
                                   indexed, and the questions about the others have no right

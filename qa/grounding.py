@@ -38,7 +38,7 @@ from functools import lru_cache
 import numpy as np
 
 from index.text.folding import normalize_for_search
-from index.text.scripts import ARABIC_SCRIPT, is_unspaced
+from index.text.scripts import ARABIC_SCRIPT, DEVANAGARI_SCRIPT, is_unspaced
 from index.text.search import STRIPPED_LETTERS, tokenize_for_search
 from index.text.words import GERMAN_DETERMINERS, NAME_WORD, is_function_word, without_elision
 from qa.language import detect_language
@@ -58,6 +58,19 @@ _CYRILLIC = dict(zip(
     ["a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "y", "k", "l", "m", "n", "o", "p", "r",
      "s", "t", "u", "f", "kh", "ts", "ch", "sh", "shch", "", "y", "", "e", "yu", "ya"],
 ))
+#: Devanagari as Latin letters that `_letters` reads: consonants without their inherent
+#: vowel (Arabic does not write it either: पुतिन, putin ~ بوتين), vowels and vowel signs as
+#: the vowels they are, व as w (a v or a w: the readings try both), and a letter with a
+#: nukta as the sound it borrows (ज़: z, ख़: kh).
+_DEVANAGARI = {
+    **dict(zip("कखगघङचछजझञटठडढणतथदधनपफबभमयरलळवशषसह",
+               ["k", "kh", "g", "gh", "n", "ch", "chh", "j", "jh", "n", "t", "th", "d", "dh", "n", "t", "th",
+                "d", "dh", "n", "p", "f", "b", "bh", "m", "y", "r", "l", "l", "w", "sh", "sh", "s", "h"])),
+    **dict(zip("अआइईउऊऋएऐओऔऑऍ", ["a", "a", "i", "i", "u", "u", "ri", "e", "ai", "o", "au", "o", "e"])),
+    **dict(zip("ािीुूृेैोौॉॅंः", ["a", "i", "i", "u", "u", "ri", "e", "ai", "o", "au", "o", "e", "n", "h"])),
+}
+_NUKTA = {"क": "q", "ख": "kh", "ग": "gh", "ज": "z", "ड": "r", "ढ": "rh", "फ": "f", "य": "y"}
+_WITH_NUKTA = re.compile("([कखगजडढफय])\u093c")
 #: Sound classes shared by Latin transliterations and Arabic letters; vowels, glides,
 #: h-sounds, hamza and ʿayn carry no class because transliterations disagree on them.
 #: Longest first: Russian, German and French write ج as дж (dzh), dsch and dj, and ش
@@ -126,7 +139,10 @@ def salient_terms(question: str, nouns: bool = True) -> list[str]:
     `nouns=False` leaves out the German nouns that a determiner announces: the answer gate
     must not refuse because Arabic translates "der Außenminister", while ranking keeps them
     (it drops what the index cannot spell, and German writes names with articles too:
-    der Nil, das Parlament ~ البرلمان).
+    der Nil, das Parlament ~ البرلمان). A script without capitals (Devanagari) cannot tell
+    a name from a noun at all: for ranking, each of its words of three letters or more
+    that is not a function word stands for a name (पुतिन ~ بوتين; the index's spellings
+    decide), for the gate none does (its names come from the lexicon, as Chinese ones do).
     """
     words = NAME_WORD.findall(question)
     if not words:
@@ -149,6 +165,7 @@ def salient_terms(question: str, nouns: bool = True) -> list[str]:
         for position, name in enumerate(_LATIN_ARTICLE.sub("", without_elision(word)) for word in words)
         if (name[:1].isupper() and (position > 0 or not is_function_word(name)) and position not in left_out)
         or any(ch.isdigit() for ch in name)
+        or (nouns and len(name) >= 3 and DEVANAGARI_SCRIPT.match(name) and not is_function_word(name))
     ]
     uncased = [f.surface for f in names_in(question) if not any(_is_word_of(n, f) for n in names)]
     return list(dict.fromkeys(name for name in [*names, *uncased] if len(name) > 1))
@@ -227,13 +244,19 @@ _OTHER_READINGS: dict[str, tuple[dict[str, str], ...]] = {
 }
 
 
+def _from_devanagari(word: str) -> str:
+    """A Devanagari word in Latin letters (`_DEVANAGARI`), which the readings then read."""
+    word = _WITH_NUKTA.sub(lambda m: _NUKTA[m[1]], unicodedata.normalize("NFKD", word))
+    return "".join(_DEVANAGARI.get(ch, ch) for ch in word if not unicodedata.combining(ch))
+
+
 @lru_cache(maxsize=1 << 16)
 def _ways(name: str, language: str = "") -> tuple[str, ...]:
     """The ways to read a name in a script other than Arabic, lower-cased: as written and
     as each of `_OTHER_READINGS` reads it, each then respelled as its language writes
     (`_LANGUAGE_LETTERS`; after the readings, so that Turkish ş, respelled sh, keeps its h)."""
     letters = {**_ANY_LANGUAGE_LETTERS, **_LANGUAGE_LETTERS.get(language, {})}
-    lowered = name.lower()
+    lowered = _from_devanagari(name) if DEVANAGARI_SCRIPT.search(name) else name.lower()
     readings = ({}, *_OTHER_READINGS[""], *_OTHER_READINGS.get(language, ()))
     return tuple(dict.fromkeys(
         "".join(letters.get(ch, ch) for ch in "".join(r.get(ch, ch) for ch in lowered)) for r in readings))

@@ -141,7 +141,8 @@ def test_held_out_needs_a_squad_dataset(capsys):
                     str(ROOT / "tests/data/seed_questions.jsonl"), "--held-out"])
 
 
-TRANSLATED_ARCD = {"arcd_translated.jsonl": ("en",), "arcd_translated_de_es_fr_ru_tr.jsonl": ("de", "es", "fr", "ru", "tr")}
+TRANSLATED_ARCD = {"arcd_translated.jsonl": ("en",), "arcd_translated_de_es_fr_ru_tr.jsonl": ("de", "es", "fr", "ru", "tr"),
+                   "arcd_translated_hi.jsonl": ("hi",)}
 
 
 @pytest.mark.parametrize(("name", "languages"), TRANSLATED_ARCD.items())

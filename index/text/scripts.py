@@ -53,6 +53,14 @@ ARABIC_MARKS: Ranges = (
 )  # fmt: skip
 
 
+#: Vowel signs and other marks of Devanagari (Hindi, Marathi, Nepali): a Hindi word is
+#: letters and these (पुतिन: प, the sign ु, त, the sign ि, न), and Python's `\w` has
+#: only the letters.
+DEVANAGARI_MARKS: Ranges = (
+    (0x0900, 0x0903), (0x093A, 0x093C), (0x093E, 0x094F), (0x0951, 0x0957), (0x0962, 0x0963),
+)  # fmt: skip
+
+
 def char_class(ranges: Iterable[tuple[int, int]]) -> str:
     """The inside of a regex character class for `ranges` ("\\u0600-\\u06ff...")."""
     return "".join(f"\\u{low:04x}" if low == high else f"\\u{low:04x}-\\u{high:04x}" for low, high in ranges)
@@ -66,6 +74,8 @@ def _script_class(name: str) -> str:
 ARABIC_SCRIPT = re.compile(f"[{_script_class('arabic')}]")
 #: A letter of the Latin script, either case.
 LATIN_SCRIPT = re.compile(f"[{_script_class('latin')}]")
+#: A letter or mark of Devanagari (Hindi, Marathi, Nepali), a script without capitals.
+DEVANAGARI_SCRIPT = re.compile(f"[{_script_class('devanagari')}]")
 #: A letter of a script written without spaces between words (Chinese, Japanese): what
 #: stands between spaces there is a clause, not a word.
 UNSPACED_SCRIPT = re.compile(f"[{_script_class('han')}{_script_class('kana')}]")

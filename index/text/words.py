@@ -1,8 +1,9 @@
 """Words: what one is, and the word lists the modules share.
 
-A word is a run of letters and digits of any script together with the Arabic marks
-written on them. Python's `\\w` has the letters but not the marks, so a vowelled Arabic
-word (مُحَمَّد) would fall apart at every haraka; `WORD` and its variants add them. Latin
+A word is a run of letters and digits of any script together with the Arabic and
+Devanagari marks written on them. Python's `\\w` has the letters but not the marks, so a
+vowelled Arabic word (مُحَمَّد) would fall apart at every haraka, and a Hindi one (पुतिन)
+at every vowel sign; `WORD` and its variants add them. Latin
 combining accents are not word characters: text arrives composed (é, not e + U+0301), and
 the one common exception, the dot that Python's lower() leaves after Turkish İ (i +
 U+0307), has always split the word in BM25 tokens, so existing indexes depend on it.
@@ -19,11 +20,11 @@ import re
 from collections.abc import Mapping
 
 from index.text.folding import folded_words
-from index.text.scripts import ARABIC_MARKS, char_class
+from index.text.scripts import ARABIC_MARKS, DEVANAGARI_MARKS, char_class
 
-#: Letters and digits (not "_"), then any run of them and Arabic marks, written unrolled
-#: (runs of letters are matched at once: BM25 tokenizes every chunk with it).
-_WORD = rf"[^\W_]+(?:[{char_class(ARABIC_MARKS)}]+[^\W_]*)*"
+#: Letters and digits (not "_"), then any run of them and Arabic or Devanagari marks,
+#: written unrolled (runs of letters are matched at once: BM25 tokenizes every chunk with it).
+_WORD = rf"[^\W_]+(?:[{char_class((*ARABIC_MARKS, *DEVANAGARI_MARKS))}]+[^\W_]*)*"
 
 #: A word: letters and digits with their marks ("مُحَمَّد", "2023", "Lavrov").
 WORD = re.compile(_WORD)
@@ -58,6 +59,8 @@ QUESTION_WORDS: Mapping[str, frozenset[str]] = {
         "ar": "ما ماذا من متى أين كيف لماذا هل كم أي لمن",
         "fa": "چه چرا کجا چگونه آیا کدام کی",
         "ur": "کیا کون کب کہاں کیوں",
+        "hi": "क्या कौन कौनसा कौनसी कौनसे किस किसने किसे किसको किसका किसकी किसके कब कहाँ कहां "
+        "किधर क्यों कैसे कैसा कैसी कितना कितनी कितने",
     }.items()
 }
 
@@ -96,6 +99,10 @@ STOPWORDS: Mapping[str, frozenset[str]] = {
         "ar": "في من على إلى الى عن مع الذي التي هذا هذه ذلك كان كانت قد لم لن أن إن بين حول",
         "fa": "است را از با این آن که در برای می شد شده بود یک درباره های",
         "ur": "کے کی کا ہے ہیں میں نے سے اور یہ وہ",
+        "hi": "का की के को में से ने पर और या है हैं था थी थे हो होता होती होते होने होना गया गई "
+        "गए गयी किया कर करने करते करता करती एक यह वह ये वे इस उस इन उन तक लिए भी नहीं जो जब "
+        "तो साथ बाद पहले द्वारा अपने अपनी अपना रहा रही रहे सकता सकती सकते बारे दौरान बीच "
+        "अनुसार किसी कोई कुछ सबसे बहुत",
     }.items()
 }
 
