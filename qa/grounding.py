@@ -302,11 +302,11 @@ def resemblances(name: str, tokens: Sequence[str], language: str = "") -> list[f
 def stem_resemblances(name: str, tokens: Sequence[str], language: str = "") -> list[float]:
     """`resemblances` of the name to BM25 tokens, which are stems: each also with a letter
     the stemmer may have cut off its front put back (`STRIPPED_LETTERS`: Putin ~ وتين, the
-    stem of بوتين), the likest counting. A letter the name does not open with only adds to
-    the difference."""
-    readings = _readings(name, language)
-    return [max(_likeness(written, _sounds(form)) for written in readings
-                for form in (token, *(letter + token for letter in STRIPPED_LETTERS)))
+    stem of بوتين), the likest counting, for a reading of the name that opens with that
+    letter's sound (any other reading it would only make less alike)."""
+    pairs = [(written, [""] + [letter for letter in STRIPPED_LETTERS if written.startswith(_sounds(letter))])
+             for written in _readings(name, language)]
+    return [max(_likeness(written, _sounds(letter + token)) for written, letters in pairs for letter in letters)
             for token in tokens]
 
 
