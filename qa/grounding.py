@@ -235,12 +235,14 @@ _LANGUAGE_LETTERS: dict[str, dict[str, str]] = {"tr": {"c": "j", "ç": "ch"}}
 #: w is a glide in English (Kuwait ~ كويت) but a v in German and Polish (Lawrow ~
 #: لافروف); Russian writes the glide as в (Кувейт ~ كويت), and both خ and ح as х (Хамас
 #: ~ حماس); Turkish writes both as h (Halid ~ خالد, Hasan ~ حسن), and ç for ج as well as
-#: for the ch of "church" (Belçika ~ بلجيكا). (`_latin_skeletons` reads
+#: for the ch of "church" (Belçika ~ بلجيكا); Spanish writes خ as j (Jaldún ~ خلدون) and
+#: often ج as y (Yeda ~ جدة). (`_latin_skeletons` reads
 #: v, w and в both ways, one by one; reading a Latin v as a glide too cost English
 #: questions' BM25 0.01 MRR@10 on ARCD.)
 _OTHER_READINGS: dict[str, tuple[dict[str, str], ...]] = {
     "": ({"w": "v"}, {"в": "w"}, {"х": "h"}),
     "tr": ({"h": "kh"}, {"ç": "j"}),
+    "es": ({"j": "kh"}, {"y": "j"}),
 }
 
 

@@ -86,6 +86,8 @@ def test_v_and_w_are_tried_as_f_and_as_a_glide(name, arabic):
     ("Belçika", "tr", "بلجيكا"), ("Haldun", "tr", "خلدون"), ("Hasan", "tr", "حسن"),
     # ş is sh wherever it is written; Russian х is خ or ح
     ("Şafii", "", "الشافعي"), ("Kuşeyri", "tr", "القشيري"), ("Хамас", "ru", "حماس"), ("Халид", "ru", "خالد"),
+    # Spanish j is خ, and y often ج
+    ("Jaldún", "es", "خلدون"), ("Yeda", "es", "جدة"),
 ])
 def test_letters_are_read_as_the_question_language_writes_them(name, language, arabic):
     assert any(skeletons_match(mine, skeleton(arabic)) for mine in skeletons(name, language))
