@@ -304,12 +304,18 @@ def resemblances(name: str, tokens: Sequence[str], language: str = "") -> list[f
 def stem_resemblances(name: str, tokens: Sequence[str], language: str = "") -> list[float]:
     """`resemblances` of the name to BM25 tokens, which are stems: each also with a letter
     the stemmer may have cut off its front put back (`STRIPPED_LETTERS`: Putin ~ وتين, the
-    stem of بوتين), the likest counting, for a reading of the name that opens with that
-    letter's sound (any other reading it would only make less alike)."""
-    pairs = [(written, [""] + [letter for letter in STRIPPED_LETTERS if written.startswith(_sounds(letter))])
+    stem of بوتين), the likest counting, for a reading of the name whose first consonant is
+    that letter's sound (a vowel before it is cheap to leave out). Trying the letter for
+    every reading tripled the work of a name's spellings."""
+    pairs = [(written, [""] + [letter for letter in STRIPPED_LETTERS if _first_consonant(written) == _sounds(letter)])
              for written in _readings(name, language)]
     return [max(_likeness(written, _sounds(letter + token)) for written, letters in pairs for letter in letters)
             for token in tokens]
+
+
+def _first_consonant(sounds: str) -> str:
+    """The first consonant class of `_sounds` (vowels and h-sounds are lower case)."""
+    return next((symbol for symbol in sounds if symbol.isupper()), "")
 
 
 @lru_cache(maxsize=1 << 16)
