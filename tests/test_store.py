@@ -271,6 +271,20 @@ def test_reader_of_a_new_generation_reuses_unchanged_segments(tmp_path):
     assert third.chunks([1])[1].article_id == "c"
 
 
+def test_document_frequencies_are_those_of_the_reader_s_own_generation(tmp_path):
+    """A generation's BM25 remembers frequencies: asked again, and after a new generation
+    reuses its segments, each reader answers for its own chunks."""
+    write(tmp_path, [article("a", 3)])
+    first = IndexReader(tmp_path)
+    assert first.lexical.df("part0") == first.lexical.df("part0") == 1
+    idf_before = first.lexical.idf("part0")
+    write(tmp_path, [article("b", 2)])
+    second = IndexReader(tmp_path, reuse=first)
+    assert second.lexical.df("part0") == 2 and second.lexical.df("b") == 2
+    assert first.lexical.df("part0") == 1 and first.lexical.df("b") == 0
+    assert second.lexical.idf("part0") < idf_before
+
+
 def test_random_adds_replacements_and_deletes_match_a_reference(tmp_path: Path) -> None:
     """Against a plain dict of what should be live: contents, counts and exact search."""
     rng = np.random.default_rng(7)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +27,8 @@ from index.store.integrity import HASH, verify_file, verify_generation
 
 #: Files at least this large are hashed in the background when a reader opens them.
 BACKGROUND_HASH_BYTES = 64 * 2**20
+#: Search tokens whose index-wide document frequency a generation's BM25 remembers.
+DF_MEMORY = 1 << 16
 
 
 class LocalFolder:
@@ -281,19 +283,23 @@ class SegmentedLexical:
     def __init__(self, reader: IndexReader) -> None:
         self._reader = reader
         self._segments = reader.segments
+        self._documents = sum(s.rows for s in self._segments)
+        # A generation's segments never change, and a search asks the same tokens'
+        # frequencies hundreds of times (every index spelling of every name).
+        self._df = lru_cache(maxsize=DF_MEMORY)(self._segments_df)
 
     def __len__(self) -> int:
         return self._reader.size
 
-    def _documents(self) -> int:
-        return sum(s.rows for s in self._segments)
-
     def df(self, token: str) -> int:
         """In how many chunks (deleted ones included until a merge) the token occurs."""
+        return self._df(token)
+
+    def _segments_df(self, token: str) -> int:
         return sum(s.lexical.df(token) for s in self._segments)
 
     def idf(self, token: str) -> float:
-        return lucene_idf(self._documents(), self.df(token))
+        return lucene_idf(self._documents, self.df(token))
 
     @property
     def parts(self) -> list[LexicalIndex]:
