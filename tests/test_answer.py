@@ -22,7 +22,7 @@ from qa.answer import (
 )
 from qa.assistant import Assistant
 from qa.language import phrases_for
-from qa.retriever import Retriever
+from qa.retriever import Passage, Retriever
 from qa.sentences import Sentence
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -358,3 +358,30 @@ def test_the_answer_reuses_the_question_vector_of_the_search(seed_settings, embe
     vector = retriever.question_vector("What did Lavrov discuss with Kuwait?")
     vector[:] = 0  # a caller's changes never reach the remembered vector
     assert retriever.question_vector("What did Lavrov discuss with Kuwait?").any() and len(calls) == 1
+
+
+
+#: Three reports of Lavrov's talks in Moscow (the first passage's article, then a
+#: report of the same talks with Jordan's minister, then another with Kuwait's).
+REPORTS = {
+    "okaz": "ناقش وزير الخارجية الروسي سيرغي لافروف مع نظيره الكويتي سالم عبد الله الجابر الصباح في موسكو "
+            "الحرب في غزة وسبل وقف إطلاق النار.",
+    "jordan": "ناقش وزير الخارجية الروسي سيرغي لافروف مع نظيره الأردني أيمن الصفدي في موسكو الحرب في غزة "
+              "وسبل وقف إطلاق النار.",
+    "riyadh": "ناقش وزير الخارجية الروسي سيرغي لافروف مع نظيره الكويتي سالم عبد الله الجابر الصباح في موسكو "
+              "الحرب في غزة وسبل التوصل إلى هدنة.",
+}
+
+
+def test_another_article_that_answers_as_well_is_quoted_beside_the_first(answerer):
+    """The other Kuwait report is quoted and cited beside the first; the Jordan one, as
+    close in wording, lacks Kuwait and is not (sentences embedded by the real model)."""
+    passages = [Passage(rank, 1.0 / rank, text, source, f"title {source}", "2023-11-03", 0, len(text))
+                for rank, (source, text) in enumerate(REPORTS.items(), start=1)]
+    answer = answerer.answer("what did Lavrov discuss with Kuwait?", passages)
+    assert not answer.abstained
+    assert [c.source for c in answer.citations] == ["okaz", "riyadh"]
+    assert "title okaz" in answer.text.split("\n")[0] and "title riyadh" in answer.text.split("\n")[0]
+    assert [line.endswith(("[1]", "[3]")) for line in answer.text.split("\n")[1:]] == [True, True]
+    alone = answerer.answer("what did Lavrov discuss with Kuwait?", passages[:2])
+    assert [c.source for c in alone.citations] == ["okaz"]
