@@ -50,6 +50,9 @@ WORD_SIMILARITY = 0.75
 #: How closely an Arabic spelling must resemble a name to stand for it (`resemblance`):
 #: the BM25 spelling of a name in another script, and a name of one consonant found.
 MIN_RESEMBLANCE = 0.8
+#: A name whose skeleton has at most this many consonants is found in an Arabic word of
+#: that skeleton only if the word also resembles it as written (`_spelled_by`).
+SHORT_SKELETON = 2
 #: Word vectors remembered between answers (512 float32 each: 2 KB a word).
 WORD_MEMORY = 50_000
 
@@ -484,7 +487,8 @@ class GroundingChecker:
             missing = [
                 t for t in terms
                 if t.casefold() not in lowered
-                and not any(skeletons_match(mine, s) for mine in skeletons(t, language) for s in known)
+                and not any(_spelled_by(t, mine, s, words, language)
+                            for mine in skeletons(t, language) for s, words in known.items())
                 and not _written_like(t, known, language)
                 and not any(key_token(name, self._term_weight or len) in present for name in other_names(t, found))
             ]
@@ -503,6 +507,22 @@ def _date_terms(date: str) -> set[str]:
     of a cased script and search tokens of Arabic script (`date_words`)."""
     stated = date_words(date)
     return {word.casefold() for word in stated.split()} | set(tokenize_for_search(stated))
+
+
+def _spelled_by(name: str, mine: str, skeleton: str, words: Sequence[str], language: str = "") -> bool:
+    """Whether some of `words`, which share `skeleton`, spell the name read as `mine`.
+    Two consonants are shared by too many Arabic words (Kuwait, KT: الكويت, but also قطاع,
+    "sector", and وقت, "time"), so there an Arabic word must also resemble the name as
+    written, whole or as its search stem (Kuwait ~ الكويتي by كويت)."""
+    if not skeletons_match(mine, skeleton):
+        return False
+    if len(mine) > SHORT_SKELETON:
+        return True
+    return any(
+        not ARABIC_SCRIPT.search(word)
+        or max(resemblances(name, [word, *tokenize_for_search(word)], language)) >= MIN_RESEMBLANCE
+        for word in words
+    )
 
 
 def _written_like(name: str, words_by_skeleton: dict[str, list[str]], language: str = "") -> bool:

@@ -273,6 +273,18 @@ def test_a_name_of_one_consonant_is_found_where_it_is_written_alike(name, text, 
     assert grounding.terms == (name,) and (grounding.missing == ()) is found
 
 
+@pytest.mark.parametrize(("name", "text", "found"), [
+    ("Kuwait", "استقبل الأمير وزير الخارجية الكويتي في الرياض.", True),  # كويت, the stem, as written
+    ("Kuwait", "وصل الوفد إلى الكويت أمس.", True),
+    ("Iraq", "قال المتحدث العراقي إن الحدود مغلقة.", True),
+    ("Kuwait", "ناقش الوزيران وقف التصعيد في قطاع غزة.", False),  # قطاع, "sector": KT too
+    ("Kuwait", "قال الوزير إن الوقت قد حان.", False),  # الوقت, "the time"
+])
+def test_a_name_of_two_consonants_is_found_where_it_is_written_alike(name, text, found):
+    grounding = GroundingChecker().check(f"What happened in {name}?", [text])
+    assert grounding.terms == (name,) and (grounding.missing == ()) is found
+
+
 def test_kuwait_is_not_found_in_a_proposal(articles):
     """The Jordan article says الاقتراح (proposal) and لافروف, never Kuwait."""
     jordan = text_of(articles[JORDAN])
