@@ -236,7 +236,6 @@ class ExtractiveAnswerer:
         text = compose(phrases, [by_rank[n] for n in _first_seen(chosen)], chosen)
         return Answer(question, searched, text, False, passages, citations, language)
 
-
     def corroborating(
         self, question: str, passages: Sequence[Passage], best: Evidence, coverage: float,
         quoted: Sequence[Evidence],

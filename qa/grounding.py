@@ -48,7 +48,7 @@ from qa.lexicon import NAME_SUFFIX, Found, date_words, key_token, names_in, othe
 #: USE puts a name and its Arabic form at 0.72-0.91 and unrelated names at 0.45-0.69.
 WORD_SIMILARITY = 0.75
 #: How closely an Arabic spelling must resemble a name to stand for it (`resemblance`):
-#: the BM25 spelling of a name in another script, and a name of one consonant found.
+#: the BM25 spelling of a name in another script, and a name of a short skeleton found.
 MIN_RESEMBLANCE = 0.8
 #: A name whose skeleton has at most this many consonants is found in an Arabic word of
 #: that skeleton only if the word also resembles it as written (`_spelled_by`).
@@ -489,7 +489,6 @@ class GroundingChecker:
                 if t.casefold() not in lowered
                 and not any(_spelled_by(t, mine, s, words, language)
                             for mine in skeletons(t, language) for s, words in known.items())
-                and not _written_like(t, known, language)
                 and not any(key_token(name, self._term_weight or len) in present for name in other_names(t, found))
             ]
         if missing and date:
@@ -511,29 +510,22 @@ def _date_terms(date: str) -> set[str]:
 
 def _spelled_by(name: str, mine: str, skeleton: str, words: Sequence[str], language: str = "") -> bool:
     """Whether some of `words`, which share `skeleton`, spell the name read as `mine`.
-    Two consonants are shared by too many Arabic words (Kuwait, KT: الكويت, but also قطاع,
-    "sector", and وقت, "time"), so there an Arabic word must also resemble the name as
-    written, whole or as its search stem (Kuwait ~ الكويتي by كويت)."""
-    if not skeletons_match(mine, skeleton):
-        return False
+
+    A skeleton of one or two consonants is shared by too many Arabic words (Doha, D:
+    الدوحة but also هدى; Kuwait, KT: الكويت but also قطاع, "sector", and وقت, "time"), so
+    there an Arabic word must have that very skeleton and also resemble the name as
+    written, whole or as its search stem (Kuwait ~ الكويتي by كويت). A word in another
+    script (an English article's) is taken on two consonants, never on one.
+    """
     if len(mine) > SHORT_SKELETON:
-        return True
+        return skeletons_match(mine, skeleton)
+    if mine != skeleton:
+        return False
     return any(
-        not ARABIC_SCRIPT.search(word)
-        or max(resemblances(name, [word, *tokenize_for_search(word)], language)) >= MIN_RESEMBLANCE
+        max(resemblances(name, [word, *tokenize_for_search(word)], language)) >= MIN_RESEMBLANCE
+        if ARABIC_SCRIPT.search(word) else len(mine) > 1
         for word in words
     )
-
-
-def _written_like(name: str, words_by_skeleton: dict[str, list[str]], language: str = "") -> bool:
-    """A name of one consonant (Doha, Abha, Yuri) shares its skeleton with too many
-    words for `skeletons_match`; it is found in an Arabic word with that skeleton that
-    resembles it as written (Doha ~ الدوحة, not هدى)."""
-    mine = skeletons(name, language)
-    if any(len(s) > 1 for s in mine):
-        return False
-    candidates = list(dict.fromkeys(w for s in mine for w in words_by_skeleton.get(s, ()) if ARABIC_SCRIPT.search(w)))
-    return any(r >= MIN_RESEMBLANCE for r in resemblances(name, candidates, language))
 
 
 def _not_similar(embed_words: WordVectors, terms: list[str], words: list[str]) -> list[str]:

@@ -360,7 +360,6 @@ def test_the_answer_reuses_the_question_vector_of_the_search(seed_settings, embe
     assert retriever.question_vector("What did Lavrov discuss with Kuwait?").any() and len(calls) == 1
 
 
-
 #: Three reports of Lavrov's talks in Moscow (the first passage's article, then a
 #: report of the same talks with Jordan's minister, then another with Kuwait's).
 REPORTS = {
