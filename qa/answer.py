@@ -280,8 +280,10 @@ class ExtractiveAnswerer:
         return found
 
     def _names_held(self, question: str) -> Callable[[Evidence], float]:
-        """How much of what the question names one sentence holds (`select_evidence`)."""
-        return lambda e: self.grounding.check(question, [e.sentence.text], words=False).coverage
+        """How much of what the question names one sentence holds (`select_evidence`). A
+        sentence names one thing at a time: another place beside it replaces nothing."""
+        return lambda e: self.grounding.check(
+            question, [e.sentence.text], words=False, replacements=False).coverage
 
 
 def same_script(question: str, text: str) -> bool:

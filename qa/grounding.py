@@ -42,7 +42,7 @@ from index.text.scripts import ARABIC_SCRIPT, DEVANAGARI_SCRIPT, is_unspaced
 from index.text.search import STRIPPED_LETTERS, tokenize_for_search
 from index.text.words import GERMAN_DETERMINERS, NAME_WORD, is_function_word, without_elision
 from qa.language import detect_language
-from qa.lexicon import NAME_SUFFIX, Found, date_words, key_token, names_in, other_names
+from qa.lexicon import NAME_SUFFIX, Found, date_words, key_token, names_in, names_in_text, other_names
 
 #: Word-level cosine (second model) above which a term counts as present in translation.
 #: USE puts a name and its Arabic form at 0.72-0.91 and unrelated names at 0.45-0.69.
@@ -110,6 +110,9 @@ class Grounding:
     terms: tuple[str, ...]
     missing: tuple[str, ...]
     weights: tuple[float, ...] = ()  # one per term; empty means all equal
+    #: Places and months of the question that the evidence lacks while it names another
+    #: of their kind (`_replaced`): the same people in another country or another month.
+    replaced: tuple[str, ...] = ()
 
     @property
     def found(self) -> tuple[str, ...]:
@@ -117,7 +120,11 @@ class Grounding:
 
     @property
     def coverage(self) -> float:
-        """Weighted share of salient terms found; 1.0 when nothing is checkable."""
+        """Weighted share of salient terms found; 1.0 when nothing is checkable, 0.0 when
+        the evidence replaces a place or month asked about: the names it does hold are
+        then about another story, however many they are."""
+        if self.replaced:
+            return 0.0
         if not self.terms:
             return 1.0
         weights = dict(zip(self.terms, self.weights or (1.0,) * len(self.terms)))
@@ -457,7 +464,8 @@ class GroundingChecker:
         self._embed_words = WordVectors(embed_words) if embed_words else None
         self._term_weight = term_weight
 
-    def check(self, question: str, texts: Sequence[str], words: bool = True, date: str | None = None) -> Grounding:
+    def check(self, question: str, texts: Sequence[str], words: bool = True, date: str | None = None,
+              replacements: bool = True) -> Grounding:
         """Salient terms of the question missing from all of `texts`.
 
         `words=False` skips the word-embedding fallback: cheap enough per sentence.
@@ -465,6 +473,8 @@ class GroundingChecker:
         that date as written ("in August 2015" of an article of 2015-08-06) is left out,
         neither found nor missing. An article rarely writes its own date, so it would
         count as missing; yet a whole archive may share the year, so it is no evidence.
+        `replacements=False` does not look for a place or month put in place of one asked
+        (`_replaced`): what an article says as a whole, not each of its sentences.
         """
         terms = salient_terms(question, nouns=False)
         if not terms:
@@ -496,9 +506,14 @@ class GroundingChecker:
             kept = [i for i, t in enumerate(terms) if t not in missing or t.casefold() not in dated]
             terms, weights = [terms[i] for i in kept], tuple(weights[i] for i in kept) if weights else ()
             missing = [t for t in missing if t in terms]
+        replaced: tuple[str, ...] = ()
+        if missing:
+            named = [found for text in texts for found in names_in_text(text)]
+            missing = _not_named(question, terms, missing, named)
+            replaced = _replaced(question, terms, missing, named) if replacements else ()
         if missing and words and self._embed_words and vocabulary:
             missing = _not_similar(self._embed_words, missing, vocabulary)
-        return Grounding(tuple(terms), tuple(missing), weights)
+        return Grounding(tuple(terms), tuple(missing), weights, replaced)
 
 
 def _date_terms(date: str) -> set[str]:
@@ -506,6 +521,61 @@ def _date_terms(date: str) -> set[str]:
     of a cased script and search tokens of Arabic script (`date_words`)."""
     stated = date_words(date)
     return {word.casefold() for word in stated.split()} | set(tokenize_for_search(stated))
+
+
+def _terms_of(found: Found, terms: Sequence[str]) -> list[str]:
+    """The salient terms that a name found in the question gave: the name or its words
+    (cased scripts), its search tokens (Arabic script)."""
+    forms = (found.surface, *(NAME_SUFFIX.sub("", w) for w in found.words), *tokenize_for_search(found.surface))
+    return list(dict.fromkeys(form for form in forms if form in terms))
+
+
+def _not_named(question: str, terms: Sequence[str], missing: list[str], named: Sequence[Found]) -> list[str]:
+    """`missing` less the terms of the question's lexicon names that the texts name in
+    any form the lexicon knows (Jordan ~ الأردني, whose search token is not الأردن's)."""
+    held = {concept for found in named for concept in found.concepts}
+    there = {form for found in names_in(question) if found.concepts & held for form in _terms_of(found, terms)}
+    return [term for term in missing if term not in there]
+
+
+def _replaced(question: str, terms: Sequence[str], missing: Sequence[str], named: Sequence[Found]) -> tuple[str, ...]:
+    """The terms of the question's places and months (`qa.lexicon`) that the texts, whose
+    lexicon names are `named`, lack entirely while naming another place or month that the
+    question does not: Kuwait's minister asked about, Jordan's found; June's exports
+    asked, May's found. Hard negatives are made of such swaps, and a share of terms found
+    cannot see them (four of five names held).
+
+    A city that stands for its country's government ("How did Cairo respond?") is not
+    replaced by texts that name that country, unless the question names the country too
+    (Oman's minister in Muscat: then Muscat itself is asked).
+    """
+    absent = set(missing)
+    asked = names_in(question)
+    lost = [(found, forms) for found in asked if found.kinds
+            for forms in [_terms_of(found, terms)] if forms and absent.issuperset(forms)]
+    if not lost:
+        return ()
+    asked_names = {name for found in asked for name in found.names}
+    others = [found for found in named if asked_names.isdisjoint(found.names)]
+    countries_named = {code for found in named for code in found.countries}
+    countries_asked = {code for found in asked if all(found is not f for f, _ in lost) for code in found.countries}
+    return tuple(dict.fromkeys(
+        form for found, forms in lost
+        if any(_instead(found, other) for other in others)
+        and not (_city_only(found) and found.countries & countries_named and not found.countries & countries_asked)
+        for form in forms
+    ))
+
+
+def _instead(asked: Found, other: Found) -> bool:
+    """Whether `other` can stand where `asked` was: a month for a month, a place for a
+    place in another country (Amman is no other place than Jordan)."""
+    kinds = asked.kinds & other.kinds
+    return "month" in kinds or ("place" in kinds and asked.countries.isdisjoint(other.countries))
+
+
+def _city_only(found: Found) -> bool:
+    return all(kind == "city" for kind, _ in found.concepts if kind in ("city", "territory"))
 
 
 def _spelled_by(name: str, mine: str, skeleton: str, words: Sequence[str], language: str = "") -> bool:

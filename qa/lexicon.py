@@ -15,14 +15,14 @@ lexicon finds in them are their salient terms.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
-from index.text.scripts import is_unspaced
+from index.text.folding import normalize_for_search
+from index.text.scripts import ARABIC_SCRIPT, is_unspaced
 from index.text.search import tokenize_for_search
-from index.text.words import is_function_word, without_elision
+from index.text.words import NAME_WORD, is_function_word, without_elision
 
 #: The locales whose names are looked up and returned: the languages readers ask in
 #: most, and Levantine and Maghrebi Arabic, whose month names differ (تموز, يوليوز).
@@ -30,6 +30,12 @@ LOCALES = (
     "ar", "ar_SY", "ar_MA", "en", "fr", "de", "es", "it", "pt", "nl", "sv", "pl", "ru", "uk",
     "tr", "fa", "ur", "hi", "bn", "id", "ms", "zh", "zh_Hant", "ja", "ko",
 )  # fmt: skip
+#: The locales an article in Arabic script writes its names in. Names of the other
+#: locales that are Arabic words (Urdu جون, "June", is John in Arabic) are not looked up
+#: in such text.
+ARABIC_LOCALES = ("ar", "ar_SY", "ar_MA")
+#: Words whose lookup form is remembered (`fold`).
+FOLD_MEMORY = 50_000
 #: Shortest name looked up: shorter ones (the Yi and Ga languages) collide with words.
 MIN_NAME_CHARS = 3
 #: Shortest name in an unspaced script (中国, 日本).
@@ -47,6 +53,8 @@ NOT_NAMES = frozenset({("territory", "001"), ("territory", "ZZ"), ("language", "
                        ("language", "mul"), ("language", "mis")})
 
 Concept = tuple[str, str]  # ("territory", "JO"), ("language", "de"), ("city", tz id), ("month", "6")
+#: The kinds of concept one story may name instead of another, by what they are.
+KIND_OF = {"territory": "place", "city": "place", "month": "month"}
 _DASHES = re.compile(r"[-‐‑‒–—_\s]+")
 #: What an apostrophe glues to a name: the English possessive ("Jordan's") and the
 #: Turkish case and derivational suffixes, which Turkish writes after an apostrophe on
@@ -57,6 +65,9 @@ NAME_SUFFIX = re.compile(
     re.IGNORECASE,
 )
 _SUFFIX = re.compile(r"[’'].*$")  # what follows an apostrophe: Kuwait's, Kuveyt'e
+#: An Arabic relative adjective, folded: an optional article (after و, ف, ب or ل) and a
+#: stem of three letters or more, then ي, يه (ية), يون or يين.
+_NISBA = re.compile(r"^(?:[وف]?[بل]?ال|لل)?(?P<stem>\w{3,}?)(?:يه|يون|يين|ي)$")
 _ISO_MONTH = re.compile(r"(\d{4})-(\d{1,2})\b")  # an ISO date's year and month
 #: A word for the lexicon: anything between spaces and punctuation. (`NAME_WORD` would cut
 #: Devanagari words at their vowel signs, which are marks, not letters.)
@@ -65,16 +76,30 @@ _WORD = re.compile(r"[^\s\-‐‑‒–—_.,;:!?()\[\]{}\"«»“”„،؛؟�
 
 @dataclass(frozen=True)
 class Found:
-    """A name found in a question: its words as written there, and what it is called in
-    every locale of the lexicon (itself included)."""
+    """A name found in a question: its words as written there, what it is called in
+    every locale of the lexicon (itself included), and what it names."""
 
     words: tuple[str, ...]
     names: tuple[str, ...]
+    concepts: frozenset[Concept] = frozenset()
 
     @property
     def surface(self) -> str:
         joiner = "" if is_unspaced(self.words[0]) else " "
         return joiner.join(self.words)
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        """"place" (a country or region, a city) and/or "month": the kinds of name a news
+        story puts one of in place of another (Kuwait's minister or Jordan's, June's
+        exports or May's). Languages are left out: "German" also says who spoke."""
+        return frozenset(KIND_OF[kind] for kind, key in self.concepts
+                         if kind in KIND_OF and not (kind == "territory" and key.isdigit()))
+
+    @property
+    def countries(self) -> frozenset[str]:
+        """The territory codes this name is, or whose city it is (Cairo: EG)."""
+        return frozenset(filter(None, (_country_of(concept) for concept in self.concepts)))
 
 
 class Lexicon:
@@ -93,6 +118,9 @@ class Lexicon:
             if not is_unspaced(key) and len(key) > MIN_STEM_CHARS:
                 self._stems.setdefault(key[:-1], set()).add(concept)
         self._names = {concept: tuple(found) for concept, found in names.items()}
+        # first words of names: a word that is none of them (nor a name itself, by its
+        # stem) starts no name, which settles most words of a text at one lookup
+        self._first_words = {key.split(" ", 1)[0] for key in self._concepts}
         self._unspaced_keys = sorted((k for k in self._concepts if is_unspaced(k)), key=len, reverse=True)
 
     def find(self, text: str) -> list[Found]:
@@ -110,7 +138,8 @@ class Lexicon:
             match = self._match(words, position)
             if match:
                 length, concepts = match
-                found.append(Found(tuple(words[position:position + length]), self._all_names(concepts)))
+                found.append(Found(tuple(words[position:position + length]), self._all_names(concepts),
+                                   frozenset(concepts)))
                 position += length
             else:
                 position += 1
@@ -122,6 +151,10 @@ class Lexicon:
         first = words[position]
         cased = first[:1].lower() != first[:1].upper()
         if is_unspaced(first) or (cased and (not first[:1].isupper() or (position == 0 and is_function_word(first)))):
+            return None
+        if not cased and is_function_word(first):  # an uncased script's function word is one anywhere
+            return None
+        if fold(first) not in self._first_words and not self._lookup(fold(_SUFFIX.sub("", first))):
             return None
         for length in range(min(MAX_NAME_WORDS, len(words) - position), 0, -1):
             *head, last = words[position:position + length]
@@ -138,6 +171,9 @@ class Lexicon:
                 break
             if concepts := self._concepts.get(stem, set()) | self._stems.get(stem, set()):
                 return concepts
+        for name in _nisba_names(key):  # only Arabic keys have any
+            if name in self._concepts:
+                return self._concepts[name]
         return set()
 
     def _find_unspaced(self, run: str) -> list[Found]:
@@ -147,7 +183,8 @@ class Lexicon:
             while start >= 0:
                 if not any(taken[start:start + len(key)]):
                     taken[start:start + len(key)] = [True] * len(key)
-                    found.append((start, Found((key,), self._all_names(self._concepts[key]))))
+                    concepts = self._concepts[key]
+                    found.append((start, Found((key,), self._all_names(concepts), frozenset(concepts))))
                 start = run.find(key, start + 1)
         return [f for _, f in sorted(found, key=lambda pair: pair[0])]
 
@@ -159,9 +196,24 @@ class Lexicon:
         return tuple(dict.fromkeys(name for concept in sorted(concepts) for name in self._names[concept]))
 
 
+@lru_cache(maxsize=FOLD_MEMORY)
 def fold(name: str) -> str:
-    """The lookup form of a name: NFKC, case-folded, dashes and underscores as spaces."""
-    return _DASHES.sub(" ", unicodedata.normalize("NFKC", name).casefold()).strip()
+    """The lookup form of a name, remembered (a text's words recur): the search fold
+    (index.text.folding: CLDR writes عُمان and إيران, questions عمان and ايران),
+    case-folded, dashes and underscores as spaces."""
+    return _DASHES.sub(" ", normalize_for_search(name).casefold()).strip()
+
+
+def _nisba_names(key: str) -> list[str]:
+    """The names an Arabic relative adjective may be made from, as `fold` writes them:
+    Arabic names a country's people and officials by its nisba (وزير الخارجية المصري,
+    the Egyptian foreign minister), the name less its article and its final alef or يا,
+    plus ي (مصر, روسيا, فرنسا, الجزائر: المصري, الروسي, الفرنسي, الجزائري)."""
+    match = _NISBA.match(key) if ARABIC_SCRIPT.search(key) else None
+    if not match:
+        return []
+    stem = match["stem"]
+    return [stem + "يا", stem + "ا", "ال" + stem, stem]  # longest first: تركيا, not ترك
 
 
 def cldr_entries(locales: tuple[str, ...] = LOCALES) -> list[tuple[Concept, str]]:
@@ -188,16 +240,36 @@ def cldr_entries(locales: tuple[str, ...] = LOCALES) -> list[tuple[Concept, str]
 
 
 @cache
-def lexicon() -> Lexicon:
-    """The lexicon of `LOCALES`, built on first use (half a second) and kept."""
-    return Lexicon(cldr_entries())
+def lexicon(locales: tuple[str, ...] = LOCALES) -> Lexicon:
+    """The lexicon of `locales`, built on first use (half a second) and kept."""
+    return Lexicon(cldr_entries(locales))
+
+
+def names_in_text(text: str) -> list[Found]:
+    """The names in a text: in one written mostly in Arabic script, by their Arabic names
+    only (the Persian and Urdu ones include Arabic words: جون, June, is John)."""
+    words = NAME_WORD.findall(text)
+    arabic = sum(bool(ARABIC_SCRIPT.search(word)) for word in words) * 2 >= len(words) > 0
+    return lexicon(ARABIC_LOCALES if arabic else LOCALES).find(text)
+
+
+def _country_of(concept: Concept) -> str | None:
+    """A territory's own code, a city's country (its time zone's territory), else None."""
+    kind, key = concept
+    if kind == "territory":
+        return None if key.isdigit() else key  # 019, the Americas: a region of countries
+    if kind == "city":
+        from babel.core import get_global
+
+        return get_global("zone_territories").get(key)
+    return None
 
 
 @lru_cache(maxsize=256)
 def names_in(question: str) -> tuple[Found, ...]:
-    """`lexicon().find(question)`, remembered: ranking and every evidence sentence of
+    """`names_in_text(question)`, remembered: ranking and every evidence sentence of
     the answer ask it about the same question."""
-    return tuple(lexicon().find(question))
+    return tuple(names_in_text(question))
 
 
 def date_words(date: str) -> str:

@@ -238,6 +238,52 @@ def test_kuwait_present_brazil_missing_in_the_kuwait_article(articles):
     assert brazil.missing == ("Brazil",) and brazil.coverage < 1
 
 
+JORDAN_TEXT = "ناقش وزير الخارجية الروسي سيرغي لافروف مع نظيره الأردني أيمن الصفدي الوضع في غزة في عمّان."
+
+
+@pytest.mark.parametrize(("question", "text", "replaced"), [
+    # the same people, another country: Kuwait asked, Jordan found
+    ("What did Lavrov discuss with Kuwait's foreign minister?", JORDAN_TEXT, ("Kuwait",)),
+    ("ماذا ناقش لافروف مع نظيره الكويتي؟", JORDAN_TEXT, ("كويت",)),  # a search token
+    ("Worüber sprach Lawrow mit dem Außenminister von Kuwait?", JORDAN_TEXT, ("Kuwait",)),
+    # another month
+    ("How much crude did Saudi Arabia export in June 2015?",
+     "صادرات النفط السعودية تهبط إلى 6.9 مليون برميل يوميا في مايو 2015.", ("June",)),
+    # a city asked beside its country is asked itself (Oman's minister in Muscat)
+    ("What did Zarif discuss with Oman's minister in Muscat?",
+     "ناقش ظريف مع وزير خارجية عُمان الاتفاق النووي في فيينا.", ("Muscat",)),
+    # held: nothing replaced
+    ("What did Lavrov discuss with Jordan's foreign minister?", JORDAN_TEXT, ()),
+    # missing, but no other place named instead: a share of terms decides, as before
+    ("What did Lavrov say in Kuwait?", "قال لافروف إن المحادثات كانت مثمرة.", ()),
+    # a city standing for its country's government, which the text names
+    # (Turkey is another place, which would replace Cairo asked as a place)
+    ("How did Cairo answer Qatar's offer to mediate?", "ردت مصر على عرض قطر للتوسط في الأزمة مع تركيا.", ()),
+    # part of a name found (Saudi), the month held: no swap
+    ("What was Saudi Arabia's FIFA ranking in August?", "تراجع الأخضر السعودي إلى المركز 93 في تصنيف الفيفا لشهر أغسطس في ألمانيا.", ()),
+])
+def test_a_place_or_month_that_the_text_replaces_by_another_leaves_nothing_covered(question, text, replaced):
+    grounding = GroundingChecker().check(question, [text])
+    assert grounding.replaced == replaced
+    if replaced:
+        assert grounding.coverage == 0.0 and set(replaced) <= set(grounding.missing)
+    else:
+        assert grounding.coverage > 0.0
+
+
+def test_a_name_is_held_in_any_form_the_lexicon_knows():
+    """Jordan's search token (اردن) is not الأردني's, but both name Jordan."""
+    grounding = GroundingChecker().check("What did Lavrov discuss with Jordan's foreign minister?", [JORDAN_TEXT])
+    assert grounding.missing == () and grounding.replaced == ()
+
+
+def test_the_month_an_article_was_published_in_is_not_replaced_by_another_it_names():
+    question = "Which restaurants did Jeddah close in August 2015?"
+    text = "أغلقت أمانة جدة خمسة مطاعم، بعد أن أغلقت ثلاثة في يوليو."
+    assert GroundingChecker().check(question, [text], date="2015-08-06").replaced == ()
+    assert GroundingChecker().check(question, [text], date="2015-09-02").replaced == ("August",)
+
+
 @pytest.mark.parametrize(("question", "date", "terms", "missing"), [
     # published in the month asked about: the date is not asked of the text
     ("Which restaurants did Jeddah close in August 2015?", "2015-08-06", ("Jeddah", "2015"), ()),

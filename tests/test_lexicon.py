@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.lexicon import Found, Lexicon, cldr_entries, date_words, fold, key_token, lexicon, other_names
+from qa.lexicon import Found, Lexicon, cldr_entries, date_words, fold, key_token, lexicon, names_in_text, other_names
 
 
 def arabic(found: Found) -> set[str]:
@@ -31,6 +31,27 @@ def test_a_name_is_found_with_its_names_in_other_languages(question, words, name
     found = lexicon().find(question)
     assert found[0].words == words
     assert name in arabic(found[0])
+
+
+@pytest.mark.parametrize(("question", "kinds", "countries"), [
+    ("What did Lavrov discuss with Kuwait?", {"place"}, {"KW"}),  # a country, and its city
+    ("How did Cairo respond?", {"place"}, {"EG"}),  # a city is in its country
+    ("How much oil was exported in June?", {"month"}, set()),
+    ("Was it said in German?", set(), set()),  # a language is no place a story happens in
+    ("ماذا قال وزير الخارجية المصري؟", {"place"}, {"EG"}),  # the nisba of مصر
+    ("ماذا قال الرئيس التركي؟", {"place"}, {"TR"}),  # of تركيا, not the atoll ترك (Truk)
+    ("ماذا قال المسؤول الأوروبي؟", set(), set()),  # Europe, a region of countries
+])
+def test_a_name_knows_its_kind_and_its_country(question, kinds, countries):
+    found = lexicon().find(question)[-1]
+    assert found.kinds == kinds and found.countries == countries
+
+
+@pytest.mark.parametrize("word", ["المالي", "الدولي", "العالمي", "الإسلامي", "جون", "ماهي"])
+def test_arabic_words_that_only_look_like_names_in_other_locales_are_not_names(word):
+    """Financial, international, global, Islamic: no nisba of a country; جون is John in
+    Arabic text, June only in Urdu; ماهي, "what is" typed as one word, is no Mahé."""
+    assert names_in_text(f"قال {word} في بيان") == []
 
 
 def test_a_first_word_is_a_name_unless_it_is_a_function_word():

@@ -96,7 +96,9 @@ STOPWORDS: Mapping[str, frozenset[str]] = {
         "ao aos sobre entre não também segundo conforme após antes durante",
         "id": "yang dan di ke dari dengan untuk tentang adalah ini itu dalam pada tidak akan "
         "oleh sudah atau juga",
-        "ar": "في من على إلى الى عن مع الذي التي هذا هذه ذلك كان كانت قد لم لن أن إن بين حول",
+        # ماهي, ماهو: ما هي, ما هو typed as one word (and ماهي is Mahé to the lexicon)
+        "ar": "في من على إلى الى عن مع الذي التي هذا هذه ذلك كان كانت قد لم لن أن إن بين حول "
+        "ماهي ماهى ماهو",
         "fa": "است را از با این آن که در برای می شد شده بود یک درباره های",
         "ur": "کے کی کا ہے ہیں میں نے سے اور یہ وہ",
         "hi": "का की के को में से ने पर और या है हैं था थी थे हो होता होती होते होने होना गया गई "
