@@ -545,9 +545,10 @@ def _replaced(question: str, terms: Sequence[str], missing: Sequence[str], named
     asked, May's found. Hard negatives are made of such swaps, and a share of terms found
     cannot see them (four of five names held).
 
-    A city that stands for its country's government ("How did Cairo respond?") is not
-    replaced by texts that name that country, unless the question names the country too
-    (Oman's minister in Muscat: then Muscat itself is asked).
+    A place is not replaced where the texts name its country or a city of it (Iran's
+    president asked, Tehran found): a city stands for its government ("How did Cairo
+    respond?"), a capital for its country. Except a city whose country the question
+    names beside it: then the city itself is asked (Oman's minister in Muscat).
     """
     absent = set(missing)
     asked = names_in(question)
@@ -562,7 +563,7 @@ def _replaced(question: str, terms: Sequence[str], missing: Sequence[str], named
     return tuple(dict.fromkeys(
         form for found, forms in lost
         if any(_instead(found, other) for other in others)
-        and not (_city_only(found) and found.countries & countries_named and not found.countries & countries_asked)
+        and not (found.countries & countries_named and not (_city_only(found) and found.countries & countries_asked))
         for form in forms
     ))
 

@@ -259,6 +259,9 @@ JORDAN_TEXT = "ناقش وزير الخارجية الروسي سيرغي لاف
     # a city standing for its country's government, which the text names
     # (Turkey is another place, which would replace Cairo asked as a place)
     ("How did Cairo answer Qatar's offer to mediate?", "ردت مصر على عرض قطر للتوسط في الأزمة مع تركيا.", ()),
+    # a country held by its capital
+    ("What did Iran's president Raisi say about Gaza?",
+     "قال رئيسي في طهران إن العدوان الإسرائيلي على غزة يجب أن يتوقف.", ()),
     # part of a name found (Saudi), the month held: no swap
     ("What was Saudi Arabia's FIFA ranking in August?", "تراجع الأخضر السعودي إلى المركز 93 في تصنيف الفيفا لشهر أغسطس في ألمانيا.", ()),
 ])
