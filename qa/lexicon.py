@@ -68,6 +68,8 @@ _SUFFIX = re.compile(r"[’'].*$")  # what follows an apostrophe: Kuwait's, Kuve
 #: An Arabic relative adjective, folded: an optional article (after و, ف, ب or ل) and a
 #: stem of three letters or more, then ي, يه (ية), يون or يين.
 _NISBA = re.compile(r"^(?:[وف]?[بل]?ال|لل)?(?P<stem>\w{3,}?)(?:يه|يون|يين|ي)$")
+#: What Arabic writes before a name: and, so (و, ف), then with, for (ب, ل).
+_ARABIC_PREFIX = re.compile(r"^(?:[وف][بل]?|[بل])(?=..)")
 _ISO_MONTH = re.compile(r"(\d{4})-(\d{1,2})\b")  # an ISO date's year and month
 #: A word for the lexicon: anything between spaces and punctuation. (`NAME_WORD` would cut
 #: Devanagari words at their vowel signs, which are marks, not letters.)
@@ -90,11 +92,13 @@ class Found:
 
     @property
     def kinds(self) -> frozenset[str]:
-        """"place" (a country or region, a city) and/or "month": the kinds of name a news
+        """"place" (a country, a city of one) and/or "month": the kinds of name a news
         story puts one of in place of another (Kuwait's minister or Jordan's, June's
-        exports or May's). Languages are left out: "German" also says who spoke."""
+        exports or May's). Languages are left out ("German" also says who spoke), and so
+        are regions of countries (Europe) and time-zone names of no country (Truk, ترك,
+        also "he left")."""
         return frozenset(KIND_OF[kind] for kind, key in self.concepts
-                         if kind in KIND_OF and not (kind == "territory" and key.isdigit()))
+                         if kind == "month" or (kind in KIND_OF and _country_of((kind, key))))
 
     @property
     def countries(self) -> frozenset[str]:
@@ -165,13 +169,21 @@ class Lexicon:
     def _lookup(self, key: str) -> set[Concept]:
         if key in self._concepts:
             return self._concepts[key]
+        if ARABIC_SCRIPT.search(key):
+            return self._arabic_lookup(key)
         for cut in range(1, MAX_ENDING + 1):
             stem = key[:-cut]
             if len(stem) < MIN_STEM_CHARS:
                 break
             if concepts := self._concepts.get(stem, set()) | self._stems.get(stem, set()):
                 return concepts
-        for name in _nisba_names(key):  # only Arabic keys have any
+        return set()
+
+    def _arabic_lookup(self, key: str) -> set[Concept]:
+        """An Arabic word inflects at both ends, so no letter is cut from its end (القدم,
+        "football", is no القدس): the word less a leading conjunction or preposition
+        (واليمن, بالكويت), or the name its relative adjective is made from (`_nisba_names`)."""
+        for name in (_ARABIC_PREFIX.sub("", key), *_nisba_names(key)):
             if name in self._concepts:
                 return self._concepts[name]
         return set()
