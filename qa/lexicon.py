@@ -34,8 +34,9 @@ LOCALES = (
 #: locales that are Arabic words (Urdu جون, "June", is John in Arabic) are not looked up
 #: in such text.
 ARABIC_LOCALES = ("ar", "ar_SY", "ar_MA")
-#: Words whose lookup form is remembered (`fold`).
+#: Words whose lookup form (`fold`), and folded words whose concepts, are remembered.
 FOLD_MEMORY = 50_000
+LOOKUP_MEMORY = 50_000
 #: Shortest name looked up: shorter ones (the Yi and Ga languages) collide with words.
 MIN_NAME_CHARS = 3
 #: Shortest name in an unspaced script (中国, 日本).
@@ -126,6 +127,8 @@ class Lexicon:
         # stem) starts no name, which settles most words of a text at one lookup
         self._first_words = {key.split(" ", 1)[0] for key in self._concepts}
         self._unspaced_keys = sorted((k for k in self._concepts if is_unspaced(k)), key=len, reverse=True)
+        # a text's words recur, and most are looked up to learn that they start no name
+        self._lookup = lru_cache(maxsize=LOOKUP_MEMORY)(self._lookup_anew)
 
     def find(self, text: str) -> list[Found]:
         """The names in `text`, longest first where they overlap, in reading order.
@@ -166,7 +169,7 @@ class Lexicon:
                 return length, concepts
         return None
 
-    def _lookup(self, key: str) -> set[Concept]:
+    def _lookup_anew(self, key: str) -> set[Concept]:
         if key in self._concepts:
             return self._concepts[key]
         if ARABIC_SCRIPT.search(key):
