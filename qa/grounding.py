@@ -42,7 +42,7 @@ from index.text.scripts import ARABIC_SCRIPT, DEVANAGARI_SCRIPT, is_unspaced
 from index.text.search import STRIPPED_LETTERS, tokenize_for_search
 from index.text.words import GERMAN_DETERMINERS, NAME_WORD, is_function_word, without_elision
 from qa.language import detect_language
-from qa.lexicon import NAME_SUFFIX, Found, date_words, key_token, names_in, names_in_text, other_names
+from qa.lexicon import NAME_SUFFIX, Found, date_words, key_token, lexicon, names_in, names_in_text, other_names
 
 #: Word-level cosine (second model) above which a term counts as present in translation.
 #: USE puts a name and its Arabic form at 0.72-0.91 and unrelated names at 0.45-0.69.
@@ -506,13 +506,13 @@ class GroundingChecker:
             kept = [i for i, t in enumerate(terms) if t not in missing or t.casefold() not in dated]
             terms, weights = [terms[i] for i in kept], tuple(weights[i] for i in kept) if weights else ()
             missing = [t for t in missing if t in terms]
-        replaced: tuple[str, ...] = ()
+        named: list[Found] = []
         if missing:
             named = [found for text in texts for found in names_in_text(text)]
             missing = _not_named(question, terms, missing, named)
-            replaced = _replaced(question, terms, missing, named) if replacements else ()
         if missing and words and self._embed_words and vocabulary:
             missing = _not_similar(self._embed_words, missing, vocabulary)
+        replaced = _replaced(question, terms, missing, named) if missing and replacements else ()
         return Grounding(tuple(terms), tuple(missing), weights, replaced)
 
 
@@ -552,7 +552,11 @@ def _replaced(question: str, terms: Sequence[str], missing: Sequence[str], named
     """
     absent = set(missing)
     asked = names_in(question)
-    lost = [(found, forms) for found in asked if found.kinds
+    # An Arabic word that is a city's name is as often a word (مسقط رأس, "birthplace";
+    # العيون, "the eyes"): from an Arabic question only countries and months are lost.
+    arabic = bool(ARABIC_SCRIPT.search(question)) and bool(terms) and bool(ARABIC_SCRIPT.search(terms[0]))
+    lost = [(found, forms) for found in asked
+            if found.kinds and not (arabic and _city_only(found)) and lexicon().is_name(found)
             for forms in [_terms_of(found, terms)] if forms and absent.issuperset(forms)]
     if not lost:
         return ()

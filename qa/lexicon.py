@@ -53,6 +53,14 @@ MIN_STEM_CHARS = 4
 NOT_NAMES = frozenset({("territory", "001"), ("territory", "ZZ"), ("language", "und"), ("language", "zxx"),
                        ("language", "mul"), ("language", "mis")})
 
+#: Territory codes of CLDR that are no country (the UN, the EU, the eurozone, outlying
+#: Oceania); numeric ones are regions of countries (019, the Americas).
+NOT_COUNTRIES = frozenset({"UN", "EU", "EZ", "QO"})
+#: The names Arabic news gives the countries it names most, where CLDR has only the
+#: official one (الولايات المتحدة, المملكة المتحدة): known when Arabic text is read.
+ARABIC_SHORT_NAMES = {
+    "US": ("أمريكا", "أميركا"), "GB": ("بريطانيا",), "AE": ("الإمارات",), "PS": ("فلسطين",),
+}
 Concept = tuple[str, str]  # ("territory", "JO"), ("language", "de"), ("city", tz id), ("month", "6")
 #: The kinds of concept one story may name instead of another, by what they are.
 KIND_OF = {"territory": "place", "city": "place", "month": "month"}
@@ -69,6 +77,8 @@ _SUFFIX = re.compile(r"[’'].*$")  # what follows an apostrophe: Kuwait's, Kuve
 #: An Arabic relative adjective, folded: an optional article (after و, ف, ب or ل) and a
 #: stem of three letters or more, then ي, يه (ية), يون or يين.
 _NISBA = re.compile(r"^(?:[وف]?[بل]?ال|لل)?(?P<stem>\w{3,}?)(?:يه|يون|يين|ي)$")
+#: Letters of Persian and Urdu that Arabic does not write.
+_PERSIAN_OR_URDU = re.compile("[پچژگکیےۀہ]")
 #: What Arabic writes before a name: and, so (و, ف), then with, for (ب, ل).
 _ARABIC_PREFIX = re.compile(r"^(?:[وف][بل]?|[بل])(?=..)")
 _ISO_MONTH = re.compile(r"(\d{4})-(\d{1,2})\b")  # an ISO date's year and month
@@ -185,10 +195,16 @@ class Lexicon:
     def _arabic_lookup(self, key: str) -> set[Concept]:
         """An Arabic word inflects at both ends, so no letter is cut from its end (القدم,
         "football", is no القدس): the word less a leading conjunction or preposition
-        (واليمن, بالكويت), or the name its relative adjective is made from (`_nisba_names`)."""
-        for name in (_ARABIC_PREFIX.sub("", key), *_nisba_names(key)):
-            if name in self._concepts:
-                return self._concepts[name]
+        (واليمن, بالكويت), or the country its relative adjective is made from
+        (`_nisba_names`)."""
+        bare = _ARABIC_PREFIX.sub("", key)
+        if is_function_word(bare):  # وماهي is no more Mahé than ماهي
+            return set()
+        if bare in self._concepts:
+            return self._concepts[bare]
+        for name in _nisba_names(key):  # of a country: الرياضي is "sporting" far more than Riyadh's
+            if countries := {c for c in self._concepts.get(name, ()) if c[0] == "territory"}:
+                return countries
         return set()
 
     def _find_unspaced(self, run: str) -> list[Found]:
@@ -202,6 +218,13 @@ class Lexicon:
                     found.append((start, Found((key,), self._all_names(concepts), frozenset(concepts))))
                 start = run.find(key, start + 1)
         return [f for _, f in sorted(found, key=lambda pair: pair[0])]
+
+    def is_name(self, found: Found) -> bool:
+        """Whether `found` is a name as written or by one letter of inflection (Kuwaits,
+        России, Китае), not only by the looser stem of two (Palace ~ Palau)."""
+        key = fold(" ".join([*found.words[:-1], _SUFFIX.sub("", found.words[-1])]))
+        return (ARABIC_SCRIPT.search(key) is not None or is_unspaced(key)
+                or key in self._concepts or key[:-1] in self._concepts or key[:-1] in self._stems)
 
     def names_of(self, concept: Concept) -> tuple[str, ...]:
         """Every name of one concept in the lexicon's locales; () for an unknown one."""
@@ -256,28 +279,32 @@ def cldr_entries(locales: tuple[str, ...] = LOCALES) -> list[tuple[Concept, str]
 
 @cache
 def lexicon(locales: tuple[str, ...] = LOCALES) -> Lexicon:
-    """The lexicon of `locales`, built on first use (half a second) and kept."""
-    return Lexicon(cldr_entries(locales))
+    """The lexicon of `locales`, built on first use (half a second) and kept. The Arabic
+    one, which reads Arabic text, also knows `ARABIC_SHORT_NAMES`; the others, whose
+    names ranking searches for, do not."""
+    short = [(("territory", key), name) for key, names in ARABIC_SHORT_NAMES.items() for name in names]
+    return Lexicon(cldr_entries(locales) + (short if locales == ARABIC_LOCALES else []))
 
 
 def names_in_text(text: str) -> list[Found]:
     """The names in a text: in one written mostly in Arabic script, by their Arabic names
-    only (the Persian and Urdu ones include Arabic words: جون, June, is John)."""
+    only (the Persian and Urdu ones include Arabic words: جون, June, is John), unless
+    letters that Arabic lacks say it is Persian or Urdu."""
     words = NAME_WORD.findall(text)
     arabic = sum(bool(ARABIC_SCRIPT.search(word)) for word in words) * 2 >= len(words) > 0
-    return lexicon(ARABIC_LOCALES if arabic else LOCALES).find(text)
+    return (lexicon(ARABIC_LOCALES) if arabic and not _PERSIAN_OR_URDU.search(text) else lexicon()).find(text)
 
 
 def _country_of(concept: Concept) -> str | None:
     """A territory's own code, a city's country (its time zone's territory), else None."""
     kind, key = concept
-    if kind == "territory":
-        return None if key.isdigit() else key  # 019, the Americas: a region of countries
     if kind == "city":
         from babel.core import get_global
 
-        return get_global("zone_territories").get(key)
-    return None
+        key = get_global("zone_territories").get(key, "")
+    elif kind != "territory":
+        return None
+    return key if key.isalpha() and key not in NOT_COUNTRIES else None
 
 
 @lru_cache(maxsize=256)

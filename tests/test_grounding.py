@@ -280,6 +280,24 @@ def test_a_name_is_held_in_any_form_the_lexicon_knows():
     assert grounding.missing == () and grounding.replaced == ()
 
 
+KIRBY_TEXT = ("أعلن المتحدث باسم وزارة الخارجية الأمريكية جون كيربي أن واشنطن ستراقب تنفيذ الاتفاق النووي "
+              "مع إيران، فيما رحبت طهران بالاتفاق.")
+
+
+@pytest.mark.parametrize("question", [
+    # the United States as Arabic news names it (الأمريكية), not as CLDR does (الولايات المتحدة)
+    "ماذا قال جون كيربي المتحدث باسم خارجية الولايات المتحدة عن الاتفاق النووي مع إيران؟",
+    "美国对伊朗核协议持什么立场？",
+    # a fused question word after a conjunction (وماهي), a city's name as a phrase (مسقط رأس)
+    "وماهي نتائج المحادثات النووية؟",
+    "ماهو مسقط رأس جون كيربي؟",
+    # a union of countries is no country
+    "What did the European Union say about the Iran nuclear deal?",
+])
+def test_words_that_only_look_like_a_missing_place_replace_nothing(question):
+    assert GroundingChecker().check(question, [KIRBY_TEXT]).replaced == ()
+
+
 def test_the_month_an_article_was_published_in_is_not_replaced_by_another_it_names():
     question = "Which restaurants did Jeddah close in August 2015?"
     text = "أغلقت أمانة جدة خمسة مطاعم، بعد أن أغلقت ثلاثة في يوليو."
