@@ -482,7 +482,8 @@ class GroundingChecker:
         vocabulary = list(dict.fromkeys(w for text in texts for w in NAME_WORD.findall(text)))
         weights: tuple[float, ...] = ()
         present = {token for text in texts for token in tokenize_for_search(text)}
-        if ARABIC_SCRIPT.search(" ".join(terms)):
+        arabic = bool(ARABIC_SCRIPT.search(" ".join(terms)))  # terms are search tokens
+        if arabic:
             missing = [t for t in terms if t not in present]
             if self._term_weight:
                 weights = tuple(self._term_weight(t) for t in terms)
@@ -512,7 +513,7 @@ class GroundingChecker:
             missing = _not_named(question, terms, missing, named)
         if missing and words and self._embed_words and vocabulary:
             missing = _not_similar(self._embed_words, missing, vocabulary)
-        replaced = _replaced(question, terms, missing, named) if missing and replacements else ()
+        replaced = _replaced(question, terms, missing, named, arabic) if missing and replacements else ()
         return Grounding(tuple(terms), tuple(missing), weights, replaced)
 
 
@@ -538,7 +539,9 @@ def _not_named(question: str, terms: Sequence[str], missing: list[str], named: S
     return [term for term in missing if term not in there]
 
 
-def _replaced(question: str, terms: Sequence[str], missing: Sequence[str], named: Sequence[Found]) -> tuple[str, ...]:
+def _replaced(
+    question: str, terms: Sequence[str], missing: Sequence[str], named: Sequence[Found], arabic: bool,
+) -> tuple[str, ...]:
     """The terms of the question's places and months (`qa.lexicon`) that the texts, whose
     lexicon names are `named`, lack entirely while naming another place or month that the
     question does not: Kuwait's minister asked about, Jordan's found; June's exports
@@ -549,12 +552,13 @@ def _replaced(question: str, terms: Sequence[str], missing: Sequence[str], named
     president asked, Tehran found): a city stands for its government ("How did Cairo
     respond?"), a capital for its country. Except a city whose country the question
     names beside it: then the city itself is asked (Oman's minister in Muscat).
+
+    An Arabic word that is a city's name is as often a word (مسقط رأس, "birthplace";
+    العيون, "the eyes"): from an `arabic` question (its terms are search tokens) only
+    countries and months are lost.
     """
     absent = set(missing)
     asked = names_in(question)
-    # An Arabic word that is a city's name is as often a word (مسقط رأس, "birthplace";
-    # العيون, "the eyes"): from an Arabic question only countries and months are lost.
-    arabic = bool(ARABIC_SCRIPT.search(question)) and bool(terms) and bool(ARABIC_SCRIPT.search(terms[0]))
     lost = [(found, forms) for found in asked
             if found.kinds and not (arabic and _city_only(found)) and lexicon().is_name(found)
             for forms in [_terms_of(found, terms)] if forms and absent.issuperset(forms)]

@@ -247,7 +247,7 @@ def _nisba_names(key: str) -> list[str]:
     Arabic names a country's people and officials by its nisba (وزير الخارجية المصري,
     the Egyptian foreign minister), the name less its article and its final alef or يا,
     plus ي (مصر, روسيا, فرنسا, الجزائر: المصري, الروسي, الفرنسي, الجزائري)."""
-    match = _NISBA.match(key) if ARABIC_SCRIPT.search(key) else None
+    match = _NISBA.match(key)  # called for Arabic keys only (`Lexicon._arabic_lookup`)
     if not match:
         return []
     stem = match["stem"]
