@@ -33,7 +33,7 @@ from index.onnx.runtime import OnnxSentenceModel
 from qa.bench import load_haystack, sample_haystack, xquad_datasets
 
 #: Signed weights kept to 7 bits: products cannot saturate 16-bit pairs either.
-REDUCE_RANGE = {"reduce_range": True, "weight_type": "QInt8"}
+REDUCE_RANGE = {"reduce_range": True, "weight_type": "QInt8", "outliers": "smooth"}
 CUTOFF = 10
 
 

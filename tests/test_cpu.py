@@ -48,4 +48,6 @@ def test_the_int8_recipe_follows_the_cpu(tmp_path):
     assert (saturating, exact) == ("no-vnni", "vnni")
     # Without VNNI the weights are unsigned: onnxruntime's u8 x s8 kernels would saturate.
     assert (quantization(saturating)["weight_type"], quantization(exact)["weight_type"]) == ("QUInt8", "QInt8")
+    # With VNNI's fast int8 kernels the outlier matmuls can stay fp32; without, smoothed.
+    assert (quantization(saturating)["outliers"], quantization(exact)["outliers"]) == ("smooth", "fp32")
     assert set(INT8_RECIPES) == {saturating, exact}

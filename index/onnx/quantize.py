@@ -1,12 +1,14 @@
 """int8 weights for an exported graph: dynamic quantisation in the recipe for this CPU,
-with the matmuls whose input has outliers smoothed first.
+with the matmuls whose input has outliers kept fp32 or smoothed first.
 
 `quantize_dynamic` with per-channel int8 weights (per-tensor ones lose too much), in the
 recipe for this machine's CPU (`INT8_RECIPES`: signed weights with VNNI, unsigned ones
 without, where the signed kernels saturate; index/cpu.py reads the flags). The few
 matmuls whose input has outliers (`_outlier_nodes`; for e5 the FFN output projections of
-layers 4, 0 and 5) are smoothed first (`_smooth`, SmoothQuant) rather than kept fp32.
-The measurements behind each choice are in docs/benchmarks.md.
+layers 4, 0 and 5) lose the most to int8 even when smoothed: where int8 kernels are fast
+(VNNI) they stay fp32; without VNNI, where the int8 kernels have little speed to spare,
+they are smoothed (`_smooth`, SmoothQuant). The measurements behind each choice are in
+docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -28,10 +30,10 @@ QUANTIZATION: dict[str, Any] = {
     #: times its RMS has outliers: they (the GELU outputs of e5's layers 4, 0 and 5)
     #: cost most of the int8 error, measured as dense MRR on XQuAD...
     "outlier_ratio": 100.0,
-    #: ...so its input is divided per channel by s and its weight rows multiplied by s,
-    #: s = max|x| ** alpha / max|w| ** (1 - alpha), before quantising (SmoothQuant;
-    #: alpha 0.3 and 0.7 measured worse than 0.5). An outlier op that is not a plain
-    #: MatMul stays fp32...
+    #: ...so it stays fp32 or, as the recipe's `outliers` says, its input is divided per
+    #: channel by s and its weight rows multiplied by s, s = max|x| ** alpha / max|w| **
+    #: (1 - alpha), before quantising (SmoothQuant; alpha 0.3 and 0.7 measured worse than
+    #: 0.5). An outlier op that is not a plain MatMul stays fp32 either way...
     "smoothing_alpha": 0.5,
     #: ...and never more than this share of the matmuls is treated either way.
     "outlier_max_share": 0.25,
@@ -40,9 +42,11 @@ QUANTIZATION: dict[str, Any] = {
 #: signed int8 weights are exact. Without it, onnxruntime sums u8 x s8 pairs in saturating
 #: 16 bits; unsigned weights take its u8 x u8 kernels, which widen first and do not
 #: saturate (7-bit signed weights, `reduce_range`, measured less exact: docs/benchmarks.md).
+#: `outliers`: what is done with the outlier matmuls, "fp32" (left out of quantisation)
+#: or "smooth" (SmoothQuant, then int8).
 INT8_RECIPES: dict[str, dict[str, Any]] = {
-    "vnni": {"reduce_range": False, "weight_type": "QInt8"},
-    "no-vnni": {"reduce_range": False, "weight_type": "QUInt8"},
+    "vnni": {"reduce_range": False, "weight_type": "QInt8", "outliers": "fp32"},
+    "no-vnni": {"reduce_range": False, "weight_type": "QUInt8", "outliers": "smooth"},
 }
 
 
@@ -57,14 +61,18 @@ def quantization(recipe: str) -> dict[str, Any]:
 
 
 def quantize_int8(graph: Path, runtime: OnnxSentenceModel, work: Path, recipe: str) -> tuple[Path, dict[str, Any]]:
-    """`graph` with int8 weights in `recipe`, its outlier matmuls smoothed first: the new
-    graph (written in `work`) and the settings to record, with the nodes smoothed and the
-    ones kept fp32. `runtime` runs `graph` in fp32 to find the outliers."""
-    outliers = _outlier_nodes(graph, runtime, work / "probe.onnx")
-    smoothed_graph = work / f"{graph.stem}.smooth.onnx"
-    smoothed, keep = _smooth(graph, outliers, smoothed_graph)
+    """`graph` with int8 weights in `recipe`, its outlier matmuls kept fp32 or smoothed
+    first: the new graph (written in `work`) and the settings to record, with the nodes
+    smoothed and the ones kept fp32. `runtime` runs `graph` in fp32 to find the outliers."""
     settings = quantization(recipe)
-    quantized = _quantize(smoothed_graph, work / f"{graph.stem}.int8.onnx", keep, settings)
+    outliers = _outlier_nodes(graph, runtime, work / "probe.onnx")
+    smoothed: list[str] = []
+    if settings["outliers"] == "fp32":
+        source, keep = graph, list(outliers)
+    else:
+        source = work / f"{graph.stem}.smooth.onnx"
+        smoothed, keep = _smooth(graph, outliers, source)
+    quantized = _quantize(source, work / f"{graph.stem}.int8.onnx", keep, settings)
     return quantized, {**settings, "smoothed_nodes": smoothed, "fp32_nodes": keep}
 
 
