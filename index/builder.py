@@ -29,7 +29,8 @@ from index.compat import IndexProfile, check_compatible
 from index.config import Settings
 from index.embedder import Embedder
 from index.errors import IndexCorruptError, NoArticlesError, QAError
-from index.hubness import hubness_for
+from index.ann import EXACT_MAX
+from index.hubness import Hubness, hubness_for
 from index.sentences import sentence_spans, with_sentences
 from index.sources import ADDED, UPLOADED, SourceStore, folder_origin, is_folder_origin
 from index.store.generation import article_rows, current_generation, open_catalog, read_manifest
@@ -39,6 +40,11 @@ from index.store.writer import IndexWriter, StagedArticle, writer_lock
 from index.models import EmbeddingModel, MainModel, check_aux_model
 
 T = TypeVar("T")
+
+#: A finished run merges the segments its steps wrote into one up to this many chunks: the
+#: merged segment is still searched exactly, and writing it costs seconds, not an ANN
+#: training (`_Update._fold`).
+FOLD_MAX = EXACT_MAX
 
 
 @dataclass
@@ -178,12 +184,7 @@ def remove_articles(article_ids: Sequence[str], settings: Settings) -> IndexRepo
                     f"not in the index: {', '.join(unknown)} (article ids are file stems; "
                     "`qa ask --json` shows them as `source`, `qa list` lists them)"
                 )
-            manifest = Manifest(
-                model=previous.model, dimension=previous.dimension, chunking=previous.chunking,
-                aux_model=previous.aux_model,
-                aux_dimension=previous.aux_dimension, backend=previous.backend,
-                quantization=previous.quantization, sentence_vectors=previous.sentence_vectors,
-            )
+            manifest = previous.successor()
             ids = list(dict.fromkeys(article_ids))
             writer = IndexWriter(settings.index_dir, manifest, start_fresh=False,
                                  vector_index=settings.vector_index, live_manifest=previous)
@@ -285,6 +286,7 @@ class _Update:
         sentence_vectors = sorted({*(kept.sentence_vectors if kept else ()), embedder.span_vectors})
         live, removals = (None if self.rebuild else previous), list(self.report.removed)
         updated, rebuilt = set(self.report.updated), {a.id: a.content_hash for a in todo}
+        older = {entry["name"] for entry in live.segments} if live else set()
         writer: IndexWriter | None = None
         progress = _Progress(len(todo), enabled=self.progress)
         with ExitStack() as stack:
@@ -323,7 +325,28 @@ class _Update:
                 raise
             # The fresh index holds what was embedded, nothing else.
             sources.published(generation.name, rebuilt, sorted(set(rebuilt) | set(sources.origins())))
+        else:
+            manifest = self._fold(sources, manifest, older, hubness)
         progress.close()
+        return manifest
+
+    def _fold(self, sources: SourceStore, live: Manifest, older: set[str], hubness: dict[str, Hubness]) -> Manifest:
+        """Merge the segments this run's steps wrote into one, unless that one would be
+        too large to search exactly (`FOLD_MAX`). Steps make a run resumable, but each
+        search reads every segment (a FAISS scan, BM25 and a SQLite query apiece), so a
+        finished run leaves one. Returns the live manifest."""
+        fresh = [entry["name"] for entry in live.segments if entry["name"] not in older]
+        if len(fresh) < 2 or sum(e["hi"] - e["lo"] for e in live.segments if e["name"] in fresh) > FOLD_MAX:
+            return live
+        manifest = live.successor()
+        writer = IndexWriter(self.index_dir, manifest, start_fresh=False, vector_index=self.settings.vector_index,
+                             live_manifest=live, hubness=hubness)
+        try:
+            generation = writer.publish(merge=fresh)
+        except BaseException:
+            writer.discard()
+            raise
+        sources.published(generation.name, {}, [])
         return manifest
 
     def _embedded_steps(

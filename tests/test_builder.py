@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from index.articles import load_file
+from index import builder
 from index.builder import build_index, chunker_for, rebuild_index, remove_articles, update_index
 from index.config import Settings
 from index.embedder import Embedder
@@ -321,3 +322,27 @@ def test_removed_articles_lose_their_kept_source(indexed_seeds, embedder):
     remove_articles(["002_717a5c15cf0cef70"], settings)
     assert "002_717a5c15cf0cef70" not in origins(settings)
     assert len(origins(settings)) == 4
+
+
+def test_a_finished_run_leaves_its_steps_as_one_segment(seed_copy, tmp_path, embedder, aux, monkeypatch):
+    """Steps make a long run resumable; once it finishes they are merged into one segment,
+    so a search reads one segment rather than one per step, and finds the same."""
+    settings = replace(Settings.from_env(index_dir=tmp_path / "idx"), publish_every=4)
+    stepped = replace(settings, index_dir=tmp_path / "stepped")
+    monkeypatch.setattr(builder, "FOLD_MAX", 0)  # too large to fold: the steps stay
+    build_index(seed_copy, stepped, embedder=embedder, aux_embedder=aux, progress=False)
+    monkeypatch.undo()
+    build_index(seed_copy, settings, embedder=embedder, aux_embedder=aux, progress=False)
+    assert len(read_manifest(stepped.index_dir).segments) > 1
+    assert len(read_manifest(settings.index_dir).segments) == 1
+    assert indexed_ids(settings) == indexed_ids(stepped)
+    # The same chunks, vectors, sentence vectors and hubness: dense search ranks alike.
+    for question in ("ماذا ناقش لافروف مع الكويت؟", "What did Putin joke about when he welcomed Raisi?"):
+        folded = Retriever(settings, embedder=embedder, aux_embedder=aux).search(question, k=8, mode="dense")
+        apart = Retriever(stepped, embedder=embedder, aux_embedder=aux).search(question, k=8, mode="dense")
+        assert [(p.source, p.start, p.end) for p in folded] == [(p.source, p.start, p.end) for p in apart]
+        np.testing.assert_allclose([p.score for p in folded], [p.score for p in apart], atol=1e-5)
+    # A later run of one step leaves the first run's segment as it is.
+    write_article(seed_copy, "oman_port.txt")
+    build_index(seed_copy, settings, embedder=embedder, aux_embedder=aux, progress=False)
+    assert len(read_manifest(settings.index_dir).segments) == 2

@@ -77,6 +77,15 @@ class Manifest:
             raise ValueError(f"it was written by another version (index format {data.get('format')!r})")
         return cls(**data)
 
+    def successor(self) -> "Manifest":
+        """A manifest for a generation written over this one that adds no vectors (a
+        removal, a merge): the same models and settings; the writer fills in the rest."""
+        return Manifest(
+            model=self.model, dimension=self.dimension, chunking=self.chunking, aux_model=self.aux_model,
+            aux_dimension=self.aux_dimension, backend=self.backend, quantization=list(self.quantization),
+            sentence_vectors=list(self.sentence_vectors),
+        )
+
     @property
     def dimensions(self) -> dict[str, int]:
         """Vector file name -> dimension, for each model the index holds."""

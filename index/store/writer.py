@@ -20,7 +20,7 @@ import fcntl
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -193,8 +193,9 @@ class IndexWriter:
             raise ValueError(f"article {staged.article.id!r} is already indexed; remove it first")
         self._pending[staged.article.id] = staged
 
-    def publish(self) -> Path:
-        """Write the new segment, link the kept ones, merge if needed, make it live."""
+    def publish(self, merge: Collection[str] = ()) -> Path:
+        """Write the new segment, link the kept ones, merge the segments named in `merge`
+        into one and, if there are too many, the smallest; make it live."""
         fresh_before = set(self._records)
         if self._pending:
             data = self._staged_data()
@@ -202,6 +203,8 @@ class IndexWriter:
             self._write_segment(data)
             del data
         self._link_kept_segments()
+        if merge:
+            self._merge([e for e in self.manifest.segments if e["name"] in set(merge)])
         if len(self.manifest.segments) > MAX_SEGMENTS:
             self._merge_smallest()
         names = {e["name"] for e in self.manifest.segments}
@@ -310,7 +313,12 @@ class IndexWriter:
         size of what is merged, not of the whole index; their deleted chunks go away.
         """
         by_size = sorted(self.manifest.segments, key=self._live_rows)
-        victims = by_size[: len(by_size) - MAX_SEGMENTS // 2]
+        self._merge(by_size[: len(by_size) - MAX_SEGMENTS // 2])
+
+    def _merge(self, victims: list[SegmentEntry]) -> None:
+        """Replace these segments by one holding their live chunks."""
+        if len(victims) < 2:
+            return
         names = {e["name"] for e in victims}
         verify_generation(self._work, {  # what is merged is read: check it first
             n: r for n, r in self._records.items() if n.split("/", 1)[0] in names
