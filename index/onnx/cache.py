@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib.metadata
+import json
 import logging
 import re
 import shutil
@@ -165,15 +166,21 @@ def _question_graph(graph: Any, rewritten: int, out: Path, model: "SentenceTrans
 
 
 def export_folder(models_dir: Path, name: str, backend: str, recipe: str | None = None) -> Path:
-    """The folder for (model name, backend, int8 recipe, export format): readable slug
-    plus a hash of the name. Each recipe has its own folder, so a models folder shared by
-    machines of both CPU classes keeps both exports; each format too, so two versions of
-    qa sharing a cache keep theirs (with one folder, each re-exported over the other's,
-    and a process of the older version that met the newer format fell back to torch)."""
+    """The folder for (model name, backend, int8 recipe and its settings, export format):
+    readable slug plus a hash of the name. Each recipe has its own folder, so a models
+    folder shared by machines of both CPU classes keeps both exports; each format and
+    each version of a recipe's settings too, so two versions of qa sharing a cache keep
+    theirs (with one folder, each re-exported over the other's at every start, and a
+    process of the older version that met the newer format fell back to torch)."""
     key = str(Path(name).expanduser().resolve()) if Path(name).expanduser().exists() else name
     slug = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name).name or name).strip("._")[-60:] or "model"
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:10]
-    return Path(models_dir) / "-".join([slug, digest, backend, *([recipe] if recipe else []), f"v{FORMAT_VERSION}"])
+    recipe_parts = [recipe, _digest(quantization(recipe))] if recipe else []
+    return Path(models_dir) / "-".join([slug, digest, backend, *recipe_parts, f"v{FORMAT_VERSION}"])
+
+
+def _digest(settings: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode("utf-8")).hexdigest()[:6]
 
 
 def source_stamp(name: str, source: str | Path, backend: str, recipe: str | None = None) -> dict[str, Any]:
