@@ -322,6 +322,28 @@ class Segment:
     def _hubness_table(self) -> np.ndarray:
         return np.load(self.folder / HUBNESS, mmap_mode="r")
 
+    def sentence_ids(self, chunk_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(sentence ids, their chunk ids) of the given chunks (sorted ids of this
+        segment), from an array of every sentence's chunk read once: ranking asks this for
+        a few hundred chunks per question, where a SQLite query cost about a millisecond."""
+        order, owners = self._sentences_by_chunk
+        first = np.searchsorted(owners, chunk_ids, side="left")
+        counts = np.searchsorted(owners, chunk_ids, side="right") - first
+        total = int(counts.sum())
+        starts = np.repeat(first - (np.cumsum(counts) - counts), counts)
+        positions = np.arange(total) + starts
+        return order[positions], owners[positions]
+
+    @cached_property
+    def _sentences_by_chunk(self) -> tuple[np.ndarray, np.ndarray]:
+        """Sentence ids ordered by chunk, and each one's chunk id in that order."""
+        if not self.sentence_count:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        rows = self.db.execute("SELECT chunk_id FROM sentences ORDER BY id").fetchall()
+        chunk_of = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+        order = np.argsort(chunk_of, kind="stable")
+        return order, chunk_of[order]
+
     def sentences(self, chunk_ids: Sequence[int] | np.ndarray) -> list[tuple[int, int, int, int]]:
         """(sentence id, chunk id, start, end) of the given chunks' sentences, in order."""
         if not len(chunk_ids) or not self.sentence_count:

@@ -375,3 +375,36 @@ def test_hits_of_several_segments_merge_best_first_with_ties_by_id() -> None:
     assert best_first(hits, 4) == [(3, 0.9), (4, 0.5), (7, 0.5), (9, 0.5)]
     assert best_first(hits, 10) == [(3, 0.9), (4, 0.5), (7, 0.5), (9, 0.5), (1, 0.2)]
     assert best_first([], 5) == []
+
+
+def test_best_sentences_match_every_sentence_read_back(tmp_path):
+    """Each chunk's best sentence cosine (what ranking adds to a chunk's) against the max over
+    the chunk's sentences as `sentences` reads them: chunks of 0-3 sentences, written out
+    of chunk order, in two segments, one article deleted, ids asked in any order."""
+
+    def with_sentences(aid: str, per_chunk: list[int], order_seed: int):
+        a, chunks, vectors = article(aid, len(per_chunk))
+        rows = [(i, chunks[i].start + k, chunks[i].start + k + 1) for i, n in enumerate(per_chunk) for k in range(n)]
+        rows = [rows[j] for j in np.random.default_rng(order_seed).permutation(len(rows))]
+        sentence_vecs = np.stack([unit(hash((aid, r, "s")) % 2**32) for r in rows])
+        return a, chunks, vectors, rows, sentence_vecs
+
+    manifest = Manifest("m", DIM, {"max_tokens": 10})
+    for batch in ([with_sentences("a", [2, 0, 3, 1], 1), with_sentences("b", [1, 2], 2)],
+                  [with_sentences("c", [0, 3, 1], 3)]):
+        with writer_lock(tmp_path):
+            writer = IndexWriter(tmp_path, read_manifest(tmp_path) or manifest, start_fresh=False)
+            for a, chunks, vectors, rows, sentence_vecs in batch:
+                writer.add_article(a, chunks, vectors, [c.text.split("-") for c in chunks],
+                                   sentences=rows, sentence_vectors=sentence_vecs)
+            writer.publish()
+    write(tmp_path, [], remove=["b"])
+    reader = IndexReader(tmp_path)
+    assert len(reader.manifest.segments) == 2
+    ids = list(np.random.default_rng(4).permutation(np.arange(1, reader.manifest.next_chunk_id)))
+    for seed in range(5):
+        query = unit(100 + seed)
+        kept = reader.sentences(ids)
+        expected = [float((kept[i][1] @ query).max()) if i in kept else np.nan for i in ids]
+        np.testing.assert_allclose(reader.best_sentences(query, ids), expected, atol=1e-6)
+    assert np.isnan(reader.best_sentences(unit(9), ids)).sum() == 2 + 1 + 1  # b deleted; a's and c's empty chunk

@@ -232,12 +232,16 @@ class IndexReader:
     def best_sentences(self, query: np.ndarray, chunk_ids: Sequence[int]) -> np.ndarray:
         """Each chunk's best sentence cosine with `query`, in the order given; NaN for a
         chunk whose segment has no sentences."""
-        position = {chunk_id: n for n, chunk_id in enumerate(chunk_ids)}
-        best = np.full(len(position), np.nan, dtype=np.float32)
-        for segment, rows in self._sentence_rows(chunk_ids):
-            scores = np.asarray(segment.sentence_vectors[[r[0] for r in rows]], dtype=np.float32) @ query
-            owners = np.array([position[r[1]] for r in rows])
-            np.fmax.at(best, owners, scores)
+        given = np.asarray(list(chunk_ids), dtype=np.int64)
+        best = np.full(len(given), np.nan, dtype=np.float32)
+        self.check()
+        wanted = np.setdiff1d(given, self.deleted)
+        order = np.argsort(given, kind="stable")
+        for segment in self.segments:
+            sentence_ids, owners = segment.sentence_ids(segment.own(wanted))
+            if len(sentence_ids):
+                scores = np.asarray(segment.sentence_vectors[sentence_ids], dtype=np.float32) @ query
+                np.fmax.at(best, order[np.searchsorted(given, owners, sorter=order)], scores)
         return best
 
     def _sentence_rows(self, chunk_ids: Sequence[int]) -> Iterator[tuple[Segment, list[tuple]]]:
