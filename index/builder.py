@@ -333,16 +333,16 @@ class _Update:
     def _fold(self, sources: SourceStore, live: Manifest, older: set[str], hubness: dict[str, Hubness]) -> Manifest:
         """Merge the segments this run's steps wrote into one, unless that one would be
         too large to search exactly (`FOLD_MAX`). Steps make a run resumable, but each
-        search reads every segment (a FAISS scan, BM25 and a SQLite query apiece), so a
-        finished run leaves one. Returns the live manifest."""
-        fresh = [entry["name"] for entry in live.segments if entry["name"] not in older]
-        if len(fresh) < 2 or sum(e["hi"] - e["lo"] for e in live.segments if e["name"] in fresh) > FOLD_MAX:
+        search reads every segment (a FAISS scan per model, BM25, SQLite for the rows), so
+        a finished run leaves one. Returns the live manifest."""
+        fresh = [entry for entry in live.segments if entry["name"] not in older]
+        if len(fresh) < 2 or sum(entry["hi"] - entry["lo"] for entry in fresh) > FOLD_MAX:
             return live
         manifest = live.successor()
         writer = IndexWriter(self.index_dir, manifest, start_fresh=False, vector_index=self.settings.vector_index,
                              live_manifest=live, hubness=hubness)
         try:
-            generation = writer.publish(merge=fresh)
+            generation = writer.publish(merge=[entry["name"] for entry in fresh])
         except BaseException:
             writer.discard()
             raise

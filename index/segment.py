@@ -325,7 +325,7 @@ class Segment:
     def sentence_ids(self, chunk_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(sentence ids, their chunk ids) of the given chunks (sorted ids of this
         segment), from an array of every sentence's chunk read once: ranking asks this for
-        a few hundred chunks per question, where a SQLite query cost about a millisecond."""
+        a few hundred chunks per question, too often for a SQLite query each time."""
         order, owners = self._sentences_by_chunk
         first = np.searchsorted(owners, chunk_ids, side="left")
         counts = np.searchsorted(owners, chunk_ids, side="right") - first

@@ -204,7 +204,8 @@ class IndexWriter:
             del data
         self._link_kept_segments()
         if merge:
-            self._merge([e for e in self.manifest.segments if e["name"] in set(merge)])
+            named = set(merge)
+            self._merge([e for e in self.manifest.segments if e["name"] in named])
         if len(self.manifest.segments) > MAX_SEGMENTS:
             self._merge_smallest()
         names = {e["name"] for e in self.manifest.segments}
