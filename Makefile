@@ -8,32 +8,34 @@ CLUSTER_STAMP := $(VENV)/.cluster-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 7860
 
-# English questions' BM25 words (qa/translation.py): FreeDict's English-Arabic dictionary
-# (GPL), taken from the system's Debian package archive into the environment, never
-# shipped in this repository. Where apt cannot fetch it, English questions rank without
-# it; the attempt is made once (remove $(DICTIONARY_STAMP) to try again).
-DICTIONARY_DIR   := $(VENV)/share/dictd
-DICTIONARY_STAMP := $(DICTIONARY_DIR)/.fetch-attempted
+# Questions' words in BM25 (qa/translation.py): FreeDict's English-Arabic dictionary, and
+# its French-, Spanish- and Turkish-English ones that lead to it (GPL), taken from the
+# system's Debian package archive into the environment, never shipped in this repository.
+# Where apt cannot fetch one, its questions rank without it; each is tried once (remove
+# its stamp, $(DICTIONARY_DIR)/.NAME-attempted, to try again).
+DICTIONARY_DIR    := $(VENV)/share/dictd
+DICTIONARIES      := eng-ara fra-eng spa-eng tur-eng
+DICTIONARY_STAMPS := $(DICTIONARIES:%=$(DICTIONARY_DIR)/.%-attempted)
 
 .PHONY: install run index test lint bench clean
 
-install: $(STAMP) $(DICTIONARY_STAMP)
+install: $(STAMP) $(DICTIONARY_STAMPS)
 
 # Both files are copied under temporary names and renamed, the index last: a reader
 # never finds an index without its data.
-$(DICTIONARY_STAMP):
+$(DICTIONARY_DIR)/.%-attempted:
 	@mkdir -p $(DICTIONARY_DIR)
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
-	if [ -f /usr/share/dictd/freedict-eng-ara.index ]; then \
-	    echo "FreeDict English-Arabic: using /usr/share/dictd"; \
-	elif (cd "$$tmp" && apt-get download dict-freedict-eng-ara >/dev/null 2>&1) && dpkg-deb -x "$$tmp"/*.deb "$$tmp/x"; then \
+	if [ -f /usr/share/dictd/freedict-$*.index ]; then \
+	    echo "FreeDict $*: using /usr/share/dictd"; \
+	elif (cd "$$tmp" && apt-get download dict-freedict-$* >/dev/null 2>&1) && dpkg-deb -x "$$tmp"/*.deb "$$tmp/x"; then \
 	    for part in dict.dz index; do \
-	        cp "$$tmp/x/usr/share/dictd/freedict-eng-ara.$$part" "$(DICTIONARY_DIR)/.freedict-eng-ara.$$part.tmp" && \
-	        mv "$(DICTIONARY_DIR)/.freedict-eng-ara.$$part.tmp" "$(DICTIONARY_DIR)/freedict-eng-ara.$$part" || exit 1; \
+	        cp "$$tmp/x/usr/share/dictd/freedict-$*.$$part" "$(DICTIONARY_DIR)/.freedict-$*.$$part.tmp" && \
+	        mv "$(DICTIONARY_DIR)/.freedict-$*.$$part.tmp" "$(DICTIONARY_DIR)/freedict-$*.$$part" || exit 1; \
 	    done; \
-	    echo "FreeDict English-Arabic: installed into $(DICTIONARY_DIR)"; \
+	    echo "FreeDict $*: installed into $(DICTIONARY_DIR)"; \
 	else \
-	    echo "note: apt could not fetch dict-freedict-eng-ara; English questions get no BM25 words (README)"; \
+	    echo "note: apt could not fetch dict-freedict-$*; its questions' words get no BM25 translation (README)"; \
 	fi
 	@touch $@
 
@@ -55,7 +57,7 @@ $(CLUSTER_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet -e '.[test,cluster]'
 	touch $(CLUSTER_STAMP)
 
-test: $(CLUSTER_STAMP) $(DICTIONARY_STAMP)
+test: $(CLUSTER_STAMP) $(DICTIONARY_STAMPS)
 	$(BIN)/python -m pytest -q -ra
 
 lint: $(CLUSTER_STAMP)

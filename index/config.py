@@ -32,9 +32,12 @@ Environment variables (all optional):
                   English questions rank a little worse; docs/benchmarks.md). Models
                   that do not mean-pool always embed sentences alone.
   QA_DICTIONARY   the English-Arabic dictionary that gives English questions' words a
-                  BM25 query (qa/translation.py; their names have one without it): `auto`
+                  BM25 query, and French, Spanish and Turkish ones' through English
+                  (qa/translation.py; their names have one without it): `auto`
                   (default: FreeDict's, where `make install` or `apt install
-                  dict-freedict-eng-ara` put it), a dictd `.index` file, or `none`.
+                  dict-freedict-eng-ara` put them), a dictd `.index` file (the
+                  English-Arabic one; the others are looked for where `auto` looks), or
+                  `none`.
 """
 
 from __future__ import annotations
@@ -132,7 +135,7 @@ class Settings:
     publish_every: int = 512
     #: How sentence vectors are made (QA_SENTENCE_VECTORS), one of SENTENCE_VECTORS.
     sentence_vectors: str = "alone"
-    #: The bilingual dictionary of English questions (QA_DICTIONARY): "auto", "none" or a path.
+    #: The English-Arabic dictionary (QA_DICTIONARY): "auto", "none" or a path.
     dictionary: str = "auto"
 
     @classmethod

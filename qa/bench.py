@@ -96,7 +96,7 @@ from qa.answer import Answer
 from qa.assistant import PASSAGES, Assistant
 from qa.metrics import METRIC_KEYS, RankedHit, aggregate, question_metrics
 from qa.retriever import MODES, Passage, Retriever
-from qa.translation import dictionary_file
+from qa.translation import dictionary_file, translated_languages
 
 LATENCY_KEYS = ("latency_ms_p50", "latency_ms_p95")
 
@@ -216,6 +216,8 @@ class BenchResults(TypedDict):
     aux_model: str
     #: The dictionary that gave English questions BM25 words (qa/translation.py), if any.
     dictionary: NotRequired[str | None]
+    #: The question languages whose words BM25 read in Arabic translation.
+    translated_languages: NotRequired[list[str]]
     machine: str
     cpu: dict[str, object]
     datasets: dict[str, DatasetResults]
@@ -633,6 +635,7 @@ def run(
         "sentence_vectors": embedder.span_vectors,
         "aux_model": settings.aux_model if settings.uses_aux_model else "none",
         "dictionary": path.with_suffix("").name if (path := dictionary_file(settings.dictionary, "en")) else None,
+        "translated_languages": translated_languages(settings.dictionary),
         "machine": f"{platform.machine()}, {platform.python_version()}, {_cpu_count()} cores",
         "cpu": this_cpu().as_dict(),
         "datasets": {d.name: d.results for d in datasets},
@@ -673,7 +676,8 @@ def format_header(results: BenchResults) -> str:
     lines = [
         f"{results['date']}  model {results['model']} ({results['backend']}{recipe}, sentence vectors "
         f"{results.get('sentence_vectors', 'alone')}, second model {results['aux_model']}, "
-        f"dictionary {results.get('dictionary') or 'none'})",
+        f"dictionary {results.get('dictionary') or 'none'}, "
+        f"translating {', '.join(results.get('translated_languages', [])) or 'nothing'})",
         f"machine {results['machine']}; CPU {cpu['model']} ({cpu['simd']})",
     ]
     if haystack := results.get("haystack"):

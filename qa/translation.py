@@ -21,7 +21,12 @@ looking them up instead).
 The dictionary is FreeDict's English-Arabic one (the Arabeyes word list, 87,000
 headwords, GPL), as Debian packages it (`dict-freedict-eng-ara`): dictd files that
 `make install` takes from the system's package archive, never shipped in this
-repository. Without them an English question's BM25 query holds only its names. Latin-script
+repository. FreeDict has no other language into Arabic, so French, Spanish and Turkish
+questions go through English: each word by FreeDict's dictionary into English (the first
+PIVOT_SENSES senses), each of those into Arabic (`Chain`). German's dictionary is large
+but its first senses are too loose to pay (docs/benchmarks.md measures it), and the
+English-Russian and English-Hindi ones are too small or too noisy to read backwards.
+Without them a question's BM25 query holds only its names. Latin-script
 questions in a language `qa.language` does not list are taken for English and looked up
 too (Dutch "met" as the English verb): rare, and a wrong word costs little in BM25 among
 the right ones.
@@ -37,6 +42,7 @@ import zlib
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import Stemmer
 
@@ -49,8 +55,18 @@ from qa.coverage import Named
 from qa.grounding import MIN_RESEMBLANCE, stem_resemblances
 from qa.language import detect_language
 
-#: The dictionary of each question language, by its dictd name.
-DICTIONARIES: Mapping[str, str] = {"en": "freedict-eng-ara"}
+#: The dictionaries that take a question's words into Arabic, by question language, read
+#: left to right: English's directly, the others through English.
+DICTIONARIES: Mapping[str, tuple[str, ...]] = {
+    "en": ("freedict-eng-ara",),
+    "fr": ("freedict-fra-eng", "freedict-eng-ara"),
+    "es": ("freedict-spa-eng", "freedict-eng-ara"),
+    "tr": ("freedict-tur-eng", "freedict-eng-ara"),
+}
+#: The Snowball stemmer of each headword language, for words not listed as written.
+STEMMERS: Mapping[str, str] = {"en": "english", "fr": "french", "es": "spanish", "tr": "turkish"}
+#: English senses of a word followed into Arabic when a question goes through English.
+PIVOT_SENSES = 2
 #: Where dictd files are looked for: the environment's own share folder (`make install`
 #: puts them there) and the system's (`apt install dict-freedict-eng-ara`).
 SEARCH_PATH = (Path(sys.prefix) / "share" / "dictd", Path("/usr/share/dictd"))
@@ -67,10 +83,20 @@ _SENSE_NUMBER = re.compile(r"^\s*\d+\.\s*")
 #: "أكاد - منطقة بلاد الرّافدين القديمة": a translation, then a gloss.
 _GLOSS = re.compile(r"\s+-\s+")
 _ALTERNATIVES = re.compile(r"[،,;؛]")
+#: What a sense carries beside its words: "<v>", "[mil.]", "{etw.}", "(coll.)".
+_MARKS = re.compile(r"<[^>]*>|\[[^\]]*\]|\{[^}]*\}|\([^)]*\)")
+#: Lines of an entry that are no sense: cross-references, notes, quoted examples.
+_NOT_A_SENSE = ("see:", "synonym", "note:", '"', "/")
 
 
 class DictionaryError(QAError):
     pass
+
+
+class Translator(Protocol):
+    """What the query needs of a dictionary: a word's Arabic translations, best first."""
+
+    def translations(self, word: str) -> tuple[str, ...]: ...
 
 
 def _number(text: str) -> int:
@@ -84,16 +110,18 @@ def _number(text: str) -> int:
 @dataclass(frozen=True)
 class Dictionary:
     """Headwords (case-folded) and their translations, best sense first; `by_stem`
-    lists the one-word headwords of each English (Snowball) stem, shortest first, for
-    words not listed as written. A stemmer of its own: the BM25 tokenizer's remembers the
-    stems it made, and 87,000 headwords would crowd the index's words out of it."""
+    lists the one-word headwords of each stem (`stemmer`, Snowball's, of the headwords'
+    language), shortest first, for words not listed as written. A stemmer of its own: the
+    BM25 tokenizer's remembers the stems it made, and 87,000 headwords would crowd the
+    index's words out of it."""
 
     name: str
     entries: Mapping[str, tuple[str, ...]]
     by_stem: Mapping[str, tuple[str, ...]]
+    stemmer: str = "english"
 
     @classmethod
-    def read(cls, index_file: Path) -> "Dictionary":
+    def read(cls, index_file: Path, stemmer: str = "english") -> "Dictionary":
         """A dictd dictionary: `NAME.index` beside `NAME.dict.dz` (or `NAME.dict`), laid
         out as FreeDict's are: each entry opens with its headword ("Accede /ɐksˈiːd/"),
         then one translation per line, numbered when there are several."""
@@ -118,9 +146,9 @@ class Dictionary:
         listed = {word: senses for word, senses in entries.items() if senses}
         words = sorted((word for word in listed if WORD.fullmatch(word)), key=len)
         by_stem: dict[str, list[str]] = {}
-        for word, key in zip(words, Stemmer.Stemmer("english").stemWords(words)):
+        for word, key in zip(words, Stemmer.Stemmer(stemmer).stemWords(words)):
             by_stem.setdefault(key, []).append(word)
-        return cls(stem.name, listed, {key: tuple(words) for key, words in by_stem.items()})
+        return cls(stem.name, listed, {key: tuple(words) for key, words in by_stem.items()}, stemmer)
 
     def translations(self, word: str) -> tuple[str, ...]:
         """The word's translations; for a word not listed as written (an inflection),
@@ -128,8 +156,35 @@ class Dictionary:
         word = word.casefold()
         if word in self.entries:
             return self.entries[word]
-        headwords = self.by_stem.get(Stemmer.Stemmer("english").stemWord(word), ())
+        headwords = self.by_stem.get(Stemmer.Stemmer(self.stemmer).stemWord(word), ())
         return self.entries[headwords[0]] if headwords else ()
+
+
+@dataclass(frozen=True)
+class Chain:
+    """A word into Arabic through English: `into_english`'s first PIVOT_SENSES senses,
+    each into Arabic by `into_arabic`, their first translations first (French "guerre"
+    -> war -> الحرب)."""
+
+    into_english: Dictionary
+    into_arabic: Dictionary
+
+    def translations(self, word: str) -> tuple[str, ...]:
+        senses = [sense for text in self.into_english.translations(word) if (sense := _as_headword(text))]
+        arabic = [self.into_arabic.translations(sense) for sense in senses[:PIVOT_SENSES]]
+        interleaved = (found[n] for n in range(max(map(len, arabic), default=0)) for found in arabic if n < len(found))
+        return tuple(dict.fromkeys(interleaved))
+
+
+def _as_headword(sense: str) -> str | None:
+    """An English sense as the English-Arabic dictionary lists it ("to discuss <v>" ->
+    "discuss"); None for a line that is no sense."""
+    if sense.casefold().startswith(_NOT_A_SENSE):
+        return None
+    words = _MARKS.sub(" ", sense).casefold().split()
+    if words[:1] == ["to"]:
+        words = words[1:]
+    return " ".join(words) or None
 
 
 def _translations(lines: list[str]) -> tuple[str, ...]:
@@ -141,41 +196,69 @@ def _translations(lines: list[str]) -> tuple[str, ...]:
     return tuple(found)
 
 
-def dictionary_file(setting: str, language: str) -> Path | None:
-    """The dictd index file QA_DICTIONARY names for questions in `language`: `auto` looks
-    in SEARCH_PATH, `none` turns translation off, anything else is a path."""
+def dictionary_files(setting: str, language: str) -> tuple[Path, ...] | None:
+    """The dictd index files that take questions in `language` into Arabic (DICTIONARIES),
+    or None when one of them is missing or QA_DICTIONARY is `none`: `auto` looks in
+    SEARCH_PATH; a path names the English-Arabic one, the others are looked for there."""
     setting = check_dictionary(setting)
     if setting == "none" or language not in DICTIONARIES:
         return None
-    if setting != "auto":
-        return Path(setting).expanduser()
-    return next((p for folder in SEARCH_PATH if (p := folder / f"{DICTIONARIES[language]}.index").is_file()), None)
+    files = []
+    for name in DICTIONARIES[language]:
+        if setting != "auto" and name == DICTIONARIES["en"][0]:
+            files.append(Path(setting).expanduser())
+        elif found := next((p for folder in SEARCH_PATH if (p := folder / f"{name}.index").is_file()), None):
+            files.append(found)
+        else:
+            return None
+    return tuple(files)
 
 
-_LOADED: dict[tuple[str, str], Dictionary | None | QAError] = {}
+def dictionary_file(setting: str, language: str) -> Path | None:
+    """The one dictd index file of a language its dictionary takes straight into Arabic
+    (English: what `qa bench` records)."""
+    files = dictionary_files(setting, language)
+    return files[0] if files and len(files) == 1 else None
+
+
+def translated_languages(setting: str) -> list[str]:
+    """The question languages whose dictionaries are all there (what `qa bench` records)."""
+    return [language for language in DICTIONARIES if dictionary_files(setting, language)]
+
+
+_LOADED: dict[tuple[Path, str], Dictionary | QAError] = {}
 _LOADING = threading.Lock()
 
 
-def load_dictionary(setting: str, language: str) -> Dictionary | None:
-    """The dictionary for questions in `language`, read once per process (about a second;
-    concurrent first questions wait for one reading). A dictionary that cannot be read
-    fails every question that needs it with the same error, without reading it again."""
-    key = (setting, language)
+def load_dictionary(setting: str, language: str) -> Translator | None:
+    """What takes questions in `language` into Arabic, each file read once per process
+    (about a second for the English-Arabic one, which every language shares; concurrent
+    first questions wait for one reading). A dictionary that cannot be read fails every
+    question that needs it with the same error, without reading it again."""
     with _LOADING:
-        if key not in _LOADED:
-            try:
-                path = dictionary_file(setting, language)
-                _LOADED[key] = Dictionary.read(path) if path else None
-            except QAError as exc:
-                _LOADED[key] = exc
-        loaded = _LOADED[key]
+        files = dictionary_files(setting, language)
+        if files is None:
+            return None
+        links = [_read_once(path, STEMMERS[language] if n == 0 else STEMMERS["en"]) for n, path in enumerate(files)]
+    return links[0] if len(links) == 1 else Chain(*links)
+
+
+def _read_once(path: Path, stemmer: str) -> Dictionary:
+    """`Dictionary.read`, remembered (its error too); the caller holds _LOADING."""
+    key = (path, stemmer)
+    if key not in _LOADED:
+        try:
+            _LOADED[key] = Dictionary.read(path, stemmer)
+        except QAError as exc:
+            _LOADED[key] = exc
+    loaded = _LOADED[key]
     if isinstance(loaded, QAError):
         raise loaded
     return loaded
 
 
 def translated_words(
-    question: str, dictionary: Dictionary, df: Callable[[str], int], spelled: Collection[str] = (),
+    question: str, dictionary: Translator, df: Callable[[str], int], spelled: Collection[str] = (),
 ) -> list[tuple[str, list[str]]]:
     """Each word of the question but the `spelled` names, with search tokens for it: for
     each of its first MAX_TRANSLATIONS translations, the rarest token the index holds
@@ -192,15 +275,14 @@ def translated_words(
 
 
 def translated_tokens(
-    question: str, dictionary: Dictionary, df: Callable[[str], int], spelled: Collection[str] = (),
+    question: str, dictionary: Translator, df: Callable[[str], int], spelled: Collection[str] = (),
 ) -> list[str]:
     """The search tokens of `translated_words`, one list."""
     return [token for _, tokens in translated_words(question, dictionary, df, spelled) for token in tokens]
 
 
-def _dictionary_for(question: str, setting: str) -> Dictionary | None:
-    language = detect_language(question)
-    return load_dictionary(setting, language) if language in DICTIONARIES else None
+def _dictionary_for(question: str, setting: str) -> Translator | None:
+    return load_dictionary(setting, detect_language(question))
 
 
 def lexical_query(

@@ -17,10 +17,12 @@ from qa.retriever import Retriever
 from qa.assistant import Assistant
 from qa.coverage import named_in
 from qa.translation import (
+    Chain,
     Dictionary,
     DictionaryError,
     asked_words,
     dictionary_file,
+    dictionary_files,
     lexical_query,
     load_dictionary,
     translated_tokens,
@@ -248,7 +250,7 @@ def test_a_dictionary_is_read_once_and_a_broken_one_fails_the_same_way_each_time
     broken = write_dictd(tmp_path / "broken", "eng-ara", ENTRIES)
     reads = []
 
-    def failing_read(cls, path):
+    def failing_read(cls, path, stemmer="english"):
         reads.append(path)
         raise DictionaryError(f"cannot read dictionary {path}")
 
@@ -271,6 +273,56 @@ def test_where_the_dictionary_is_looked_for(tmp_path, monkeypatch):
     assert dictionary_file(str(system), "en") == system
     with pytest.raises(QAError, match="QA_DICTIONARY"):
         dictionary_file(str(tmp_path / "missing.index"), "en")
+    # French goes through English: both files, or none while one is missing; a path
+    # setting names the English-Arabic one, the French-English one is looked for.
+    assert dictionary_files("auto", "fr") is None
+    french = write_dictd(tmp_path / "system", "freedict-fra-eng", FRENCH)
+    assert dictionary_files("auto", "fr") == (french, venv)
+    assert dictionary_files(str(system), "fr") == (french, system)
+    assert dictionary_files("none", "fr") is None
+    assert dictionary_file("auto", "fr") is None  # no one file takes French into Arabic
+
+
+FRENCH = [
+    ("guerre", "guerre /ɡɛʁ/\nwar\n"),
+    ("réunion", "réunion /ʁe.y.njɔ̃/\n1. meeting <n>\n2. [pol.] study\n3. gas\n"),
+    ("discuter", "discuter /dis.ky.te/\nto discuss <v>\nsee: {débattre}\n\"discuter le prix\"\n"),
+]
+ARABIC_OF_FRENCH = [*ENTRIES, ("war", "War /wˈɔː/\nالحرب\n"), ("discuss", "Discuss /dɪskˈʌs/\nناقش\n")]
+
+
+def test_a_word_goes_through_its_first_english_senses(tmp_path):
+    """Each of the first PIVOT_SENSES senses, cleaned to a headword, into Arabic; their
+    first translations first; inflected words by the French stemmer."""
+    chain = Chain(Dictionary.read(write_dictd(tmp_path, "fra-eng", FRENCH), "french"),
+                  Dictionary.read(write_dictd(tmp_path, "eng-ara", ARABIC_OF_FRENCH)))
+    assert translation.PIVOT_SENSES == 2
+    # meeting: الاجتماع, اللقاء; study: الدراسة, البحث; gas (the third sense) left out.
+    assert chain.translations("réunion") == ("الاجتماع", "الدراسة", "اللقاء", "البحث")
+    assert chain.translations("Réunions") == chain.translations("réunion")
+    assert chain.translations("guerres") == ("الحرب",)
+    assert chain.translations("discuter") == ("ناقش",)  # "to ... <v>" read as "discuss", no see: line
+    assert chain.translations("paix") == ()
+
+
+def test_french_spanish_and_turkish_questions_are_translated_through_english(tmp_path, monkeypatch, fresh_loads):
+    monkeypatch.setattr(translation, "SEARCH_PATH", (tmp_path,))
+    write_dictd(tmp_path, "freedict-eng-ara", ARABIC_OF_FRENCH)
+    held = {t: 1 for t in tokenize_for_search("الحرب")}
+    question = "Quand la guerre a-t-elle commencé ?"
+    assert lexical_query(question, "auto", lambda t: held.get(t, 0)) == tokenize_for_search(question)
+    write_dictd(tmp_path, "freedict-fra-eng", FRENCH)
+    monkeypatch.setattr(translation, "_LOADED", {})
+    assert lexical_query(question, "auto", lambda t: held.get(t, 0)) == \
+        tokenize_for_search(question) + tokenize_for_search("الحرب")
+    assert lexical_query(question, "none", lambda t: held.get(t, 0)) == tokenize_for_search(question)
+    # The English-Arabic dictionary is read once for every language that leads to it.
+    french = load_dictionary("auto", "fr")
+    assert isinstance(french, Chain) and french.into_arabic is load_dictionary("auto", "en")
+    for language, name, word in [("es", "freedict-spa-eng", "guerra"), ("tr", "freedict-tur-eng", "savaş")]:
+        write_dictd(tmp_path, name, [(word, f"{word}\nwar\n")])
+        chain = load_dictionary("auto", language)
+        assert isinstance(chain, Chain) and chain.translations(word) == ("الحرب",)
 
 
 def test_the_setting_comes_from_the_environment_and_is_checked_there(monkeypatch, tmp_path):
@@ -299,6 +351,16 @@ def test_freedict_as_installed_reads_as_an_english_arabic_dictionary():
     assert "النفط" in dictionary.translations("oil")
 
 
+@pytest.mark.parametrize("language, word, arabic", [
+    ("fr", "guerre", "الحرب"), ("fr", "pétrole", "النفط"), ("es", "guerra", "الحرب"), ("tr", "savaş", "الحرب"),
+])
+def test_freedict_as_installed_takes_french_spanish_and_turkish_through_english(language, word, arabic):
+    """The real files `make install` fetches."""
+    if dictionary_files("auto", language) is None:
+        pytest.skip(f"FreeDict's dictionaries for {language} are not installed (make install fetches them with apt)")
+    assert arabic in load_dictionary("auto", language).translations(word)
+
+
 @pytest.mark.slow
 def test_an_english_question_gets_bm25_hits_through_the_dictionary(seed_settings, embedder, tmp_path):
     """Of the seeds, only 001 (Putin and Qatar's emir on energy) speaks of gas (الغاز)."""
@@ -307,6 +369,20 @@ def test_an_english_question_gets_bm25_hits_through_the_dictionary(seed_settings
     without = Retriever(replace(seed_settings, dictionary="none"), embedder).search(question, k=3, mode="bm25")
     assert not any(p.source.startswith("001_") for p in without)
     found = Retriever(replace(seed_settings, dictionary=str(index)), embedder).search(question, k=3, mode="bm25")
+    assert found and found[0].source.startswith("001_")
+
+
+@pytest.mark.slow
+def test_a_french_question_gets_bm25_hits_through_english(seed_settings, embedder, tmp_path, monkeypatch, fresh_loads):
+    """The English test above, asked in French: gaz -> gas -> الغاز."""
+    question = "quelles discussions portaient sur le gaz ?"
+    monkeypatch.setattr(translation, "SEARCH_PATH", (tmp_path,))
+    write_dictd(tmp_path, "freedict-eng-ara", ENTRIES)
+    retriever = Retriever(replace(seed_settings, dictionary="auto"), embedder)
+    assert not any(p.source.startswith("001_") for p in retriever.search(question, k=3, mode="bm25"))
+    write_dictd(tmp_path, "freedict-fra-eng", [("gaz", "gaz /ɡaz/\ngas <n>\n")])
+    monkeypatch.setattr(translation, "_LOADED", {})
+    found = retriever.search(question, k=3, mode="bm25")
     assert found and found[0].source.startswith("001_")
 
 
