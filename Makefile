@@ -8,13 +8,13 @@ CLUSTER_STAMP := $(VENV)/.cluster-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 7860
 
-# Questions' words in BM25 (qa/translation.py): FreeDict's English-Arabic dictionary, and
-# its French-, Spanish- and Turkish-English ones that lead to it (GPL), taken from the
-# system's Debian package archive into the environment, never shipped in this repository.
-# Where apt cannot fetch one, its questions rank without it; each is tried once (remove
-# its stamp, $(DICTIONARY_DIR)/.NAME-attempted, to try again).
+# Questions' words in BM25 (qa/translation.py): FreeDict's English-Arabic dictionary and
+# the French-, Spanish-, Portuguese- and Turkish-English ones that lead to it (GPL), taken
+# from the system's Debian package archive into the environment, never shipped in this
+# repository. Where apt cannot fetch one, its questions rank without it; each is tried
+# once (remove its stamp, $(DICTIONARY_DIR)/.NAME-attempted, to try again).
 DICTIONARY_DIR    := $(VENV)/share/dictd
-DICTIONARIES      := eng-ara fra-eng spa-eng tur-eng
+DICTIONARIES      := eng-ara fra-eng spa-eng por-eng tur-eng
 DICTIONARY_STAMPS := $(DICTIONARIES:%=$(DICTIONARY_DIR)/.%-attempted)
 
 .PHONY: install run index test lint bench clean

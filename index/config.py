@@ -32,7 +32,7 @@ Environment variables (all optional):
                   English questions rank a little worse; docs/benchmarks.md). Models
                   that do not mean-pool always embed sentences alone.
   QA_DICTIONARY   the English-Arabic dictionary that gives English questions' words a
-                  BM25 query, and French, Spanish and Turkish ones' through English
+                  BM25 query, and French, Spanish, Portuguese, Turkish ones' through English
                   (qa/translation.py; their names have one without it): `auto`
                   (default: FreeDict's, where `make install` or `apt install
                   dict-freedict-eng-ara` put them), a dictd `.index` file (the

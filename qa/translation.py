@@ -21,11 +21,12 @@ looking them up instead).
 The dictionary is FreeDict's English-Arabic one (the Arabeyes word list, 87,000
 headwords, GPL), as Debian packages it (`dict-freedict-eng-ara`): dictd files that
 `make install` takes from the system's package archive, never shipped in this
-repository. FreeDict has no other language into Arabic, so French, Spanish and Turkish
-questions go through English: each word by FreeDict's dictionary into English (the first
-PIVOT_SENSES senses), each of those into Arabic (`Chain`). German's dictionary is large
-but its first senses are too loose to pay (docs/benchmarks.md measures it), and the
-English-Russian and English-Hindi ones are too small or too noisy to read backwards.
+repository. FreeDict has no other language into Arabic, so French, Spanish, Portuguese
+and Turkish questions go through English: each word by FreeDict's dictionary into
+English (the first PIVOT_SENSES senses), each of those into Arabic (`Chain`). German's
+dictionary is large but its first senses are too loose to pay, Italian's did not pay
+either (docs/benchmarks.md measures both), and the English-Russian and English-Hindi ones
+are too small or too noisy to read backwards.
 Without them a question's BM25 query holds only its names. Latin-script
 questions in a language `qa.language` does not list are taken for English and looked up
 too (Dutch "met" as the English verb): rare, and a wrong word costs little in BM25 among
@@ -62,9 +63,12 @@ DICTIONARIES: Mapping[str, tuple[str, ...]] = {
     "fr": ("freedict-fra-eng", "freedict-eng-ara"),
     "es": ("freedict-spa-eng", "freedict-eng-ara"),
     "tr": ("freedict-tur-eng", "freedict-eng-ara"),
+    "pt": ("freedict-por-eng", "freedict-eng-ara"),
 }
 #: The Snowball stemmer of each headword language, for words not listed as written.
-STEMMERS: Mapping[str, str] = {"en": "english", "fr": "french", "es": "spanish", "tr": "turkish"}
+STEMMERS: Mapping[str, str] = {
+    "en": "english", "fr": "french", "es": "spanish", "tr": "turkish", "pt": "portuguese",
+}
 #: English senses of a word followed into Arabic when a question goes through English.
 PIVOT_SENSES = 2
 #: Where dictd files are looked for: the environment's own share folder (`make install`

@@ -305,7 +305,7 @@ def test_a_word_goes_through_its_first_english_senses(tmp_path):
     assert chain.translations("paix") == ()
 
 
-def test_french_spanish_and_turkish_questions_are_translated_through_english(tmp_path, monkeypatch, fresh_loads):
+def test_french_spanish_portuguese_and_turkish_questions_are_translated_through_english(tmp_path, monkeypatch, fresh_loads):
     monkeypatch.setattr(translation, "SEARCH_PATH", (tmp_path,))
     write_dictd(tmp_path, "freedict-eng-ara", ARABIC_OF_FRENCH)
     held = {t: 1 for t in tokenize_for_search("الحرب")}
@@ -319,7 +319,8 @@ def test_french_spanish_and_turkish_questions_are_translated_through_english(tmp
     # The English-Arabic dictionary is read once for every language that leads to it.
     french = load_dictionary("auto", "fr")
     assert isinstance(french, Chain) and french.into_arabic is load_dictionary("auto", "en")
-    for language, name, word in [("es", "freedict-spa-eng", "guerra"), ("tr", "freedict-tur-eng", "savaş")]:
+    for language, name, word in [("es", "freedict-spa-eng", "guerra"), ("pt", "freedict-por-eng", "guerra"),
+                                 ("tr", "freedict-tur-eng", "savaş")]:
         write_dictd(tmp_path, name, [(word, f"{word}\nwar\n")])
         chain = load_dictionary("auto", language)
         assert isinstance(chain, Chain) and chain.translations(word) == ("الحرب",)
@@ -352,9 +353,10 @@ def test_freedict_as_installed_reads_as_an_english_arabic_dictionary():
 
 
 @pytest.mark.parametrize("language, word, arabic", [
-    ("fr", "guerre", "الحرب"), ("fr", "pétrole", "النفط"), ("es", "guerra", "الحرب"), ("tr", "savaş", "الحرب"),
+    ("fr", "guerre", "الحرب"), ("fr", "pétrole", "النفط"), ("es", "guerra", "الحرب"), ("pt", "guerra", "الحرب"),
+    ("tr", "savaş", "الحرب"),
 ])
-def test_freedict_as_installed_takes_french_spanish_and_turkish_through_english(language, word, arabic):
+def test_freedict_as_installed_takes_other_languages_through_english(language, word, arabic):
     """The real files `make install` fetches."""
     if dictionary_files("auto", language) is None:
         pytest.skip(f"FreeDict's dictionaries for {language} are not installed (make install fetches them with apt)")
