@@ -43,6 +43,7 @@ from index.text.search import STRIPPED_LETTERS, tokenize_for_search
 from index.text.words import GERMAN_DETERMINERS, NAME_WORD, is_function_word, without_elision
 from qa.language import detect_language
 from qa.lexicon import NAME_SUFFIX, Found, date_words, key_token, lexicon, names_in, names_in_text, other_names
+from qa.ordinals import numbers_in, ordinals_in
 
 #: Word-level cosine (second model) above which a term counts as present in translation.
 #: USE puts a name and its Arabic form at 0.72-0.91 and unrelated names at 0.45-0.69.
@@ -111,7 +112,8 @@ class Grounding:
     missing: tuple[str, ...]
     weights: tuple[float, ...] = ()  # one per term; empty means all equal
     #: Places and months of the question that the evidence lacks while it names another
-    #: of their kind (`_replaced`): the same people in another country or another month.
+    #: of their kind (`_replaced`): the same people in another country or another month;
+    #: and ordinals so replaced, as numbers (`_other_ordinal`: the sixth plane, not the seventh).
     replaced: tuple[str, ...] = ()
 
     @property
@@ -473,12 +475,14 @@ class GroundingChecker:
         that date as written ("in August 2015" of an article of 2015-08-06) is left out,
         neither found nor missing. An article rarely writes its own date, so it would
         count as missing; yet a whole archive may share the year, so it is no evidence.
-        `replacements=False` does not look for a place or month put in place of one asked
-        (`_replaced`): what an article says as a whole, not each of its sentences.
+        `replacements=False` does not look for a place, month or ordinal put in place of one
+        asked (`_replaced`, `_other_ordinal`): what an article says as a whole, not each of
+        its sentences.
         """
         terms = salient_terms(question, nouns=False)
+        other_ordinal = _other_ordinal(question, texts) if replacements else ()
         if not terms:
-            return Grounding((), ())
+            return Grounding((), (), (), other_ordinal)
         vocabulary = list(dict.fromkeys(w for text in texts for w in NAME_WORD.findall(text)))
         weights: tuple[float, ...] = ()
         present = {token for text in texts for token in tokenize_for_search(text)}
@@ -514,7 +518,7 @@ class GroundingChecker:
         if missing and words and self._embed_words and vocabulary:
             missing = _not_similar(self._embed_words, missing, vocabulary)
         replaced = _replaced(question, terms, missing, named, arabic) if missing and replacements else ()
-        return Grounding(tuple(terms), tuple(missing), weights, replaced)
+        return Grounding(tuple(terms), tuple(missing), weights, replaced + other_ordinal)
 
 
 def _date_terms(date: str) -> set[str]:
@@ -574,6 +578,20 @@ def _replaced(
         and not (found.countries & countries_named and not (_city_only(found) and found.countries & countries_asked))
         for form in forms
     ))
+
+
+def _other_ordinal(question: str, texts: Sequence[str]) -> tuple[str, ...]:
+    """The ordinals the question asks about (qa/ordinals.py: the seventh plane) that the
+    texts write neither as a word nor as a number, while writing another (the sixth):
+    the same series, another of its items."""
+    language = detect_language(question)
+    asked = ordinals_in(question, [language])
+    if not asked:
+        return ()
+    text = "\n".join(texts)
+    stated = ordinals_in(text, dict.fromkeys(["ar", language]))
+    lost = asked - stated - numbers_in(text)
+    return tuple(str(n) for n in sorted(lost)) if lost and stated - asked else ()
 
 
 def _instead(asked: Found, other: Found) -> bool:

@@ -24,6 +24,12 @@ _LANGUAGE_OF_SCRIPT: Mapping[str, str] = {
     "thai": "th", "georgian": "ka", "hangul": "ko",
 }  # fmt: skip
 
+#: Snowball's stemmer of each language that has one, for words in their inflected forms.
+SNOWBALL: Mapping[str, str] = {
+    "en": "english", "fr": "french", "es": "spanish", "pt": "portuguese", "it": "italian",
+    "de": "german", "tr": "turkish", "ru": "russian",
+}  # fmt: skip
+
 #: Latin languages in tie-break order: English wins a tie, so signal-free text is English.
 _LATIN_LANGUAGES = ("en", "fr", "es", "de", "tr", "it", "pt", "id")
 

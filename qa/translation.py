@@ -54,7 +54,7 @@ from index.text.search import tokenize_for_search
 from index.text.words import WORD, is_function_word
 from qa.coverage import Named
 from qa.grounding import MIN_RESEMBLANCE, stem_resemblances
-from qa.language import detect_language
+from qa.language import SNOWBALL, detect_language
 
 #: The dictionaries that take a question's words into Arabic, by question language, read
 #: left to right: English's directly, the others through English.
@@ -64,10 +64,6 @@ DICTIONARIES: Mapping[str, tuple[str, ...]] = {
     "es": ("freedict-spa-eng", "freedict-eng-ara"),
     "tr": ("freedict-tur-eng", "freedict-eng-ara"),
     "pt": ("freedict-por-eng", "freedict-eng-ara"),
-}
-#: The Snowball stemmer of each headword language, for words not listed as written.
-STEMMERS: Mapping[str, str] = {
-    "en": "english", "fr": "french", "es": "spanish", "tr": "turkish", "pt": "portuguese",
 }
 #: English senses of a word followed into Arabic when a question goes through English.
 PIVOT_SENSES = 2
@@ -243,7 +239,7 @@ def load_dictionary(setting: str, language: str) -> Translator | None:
         files = dictionary_files(setting, language)
         if files is None:
             return None
-        links = [_read_once(path, STEMMERS[language] if n == 0 else STEMMERS["en"]) for n, path in enumerate(files)]
+        links = [_read_once(path, SNOWBALL[language] if n == 0 else SNOWBALL["en"]) for n, path in enumerate(files)]
     return links[0] if len(links) == 1 else Chain(*links)
 
 

@@ -274,6 +274,36 @@ def test_a_place_or_month_that_the_text_replaces_by_another_leaves_nothing_cover
         assert grounding.coverage > 0.0
 
 
+SIXTH_PLANE = "وصلت أمس الطائرة الإغاثية السعودية السادسة إلى مطار عدن محملة بمواد غذائية تزن 11 طنا."
+
+
+@pytest.mark.parametrize(("question", "text", "replaced"), [
+    # another of the series: the sixth plane found, the seventh (eighth) asked
+    ("What cargo did the seventh Saudi relief plane deliver to Aden?", SIXTH_PLANE, ("7",)),
+    ("كم طناً حملت الطائرة الإغاثية السعودية الثامنة إلى عدن؟", SIXTH_PLANE, ("8",)),
+    ("Qu'a apporté le septième avion saoudien à Aden ?", SIXTH_PLANE, ("7",)),
+    ("第七架沙特救援飞机向亚丁运送了什么？", SIXTH_PLANE, ("7",)),
+    # the one asked
+    ("What cargo did the sixth Saudi relief plane deliver to Aden?", SIXTH_PLANE, ()),
+    ("What cargo did the 6th Saudi relief plane deliver to Aden?", SIXTH_PLANE, ()),
+    # the one asked, numbered rather than spelled
+    ("What did the seventh Saudi relief plane deliver to Aden?", "وصلت الطائرة رقم 7 والطائرة السادسة إلى عدن.", ()),
+    # no other ordinal in the text: nothing says it is another of a series
+    ("What cargo did the seventh Saudi relief plane deliver to Aden?",
+     "وصلت طائرة إغاثية سعودية إلى مطار عدن محملة بمواد غذائية.", ()),
+])
+def test_an_ordinal_that_the_text_replaces_by_another_leaves_nothing_covered(question, text, replaced):
+    grounding = GroundingChecker().check(question, [text])
+    assert grounding.replaced == replaced
+    assert (grounding.coverage == 0.0) == bool(replaced)
+    # a sentence is not asked for a series' place: only an article as a whole
+    assert GroundingChecker().check(question, [text], replacements=False).replaced == ()
+
+
+def test_an_ordinal_is_checked_in_a_question_without_names():
+    assert GroundingChecker().check("What did the seventh plane carry?", [SIXTH_PLANE]).replaced == ("7",)
+
+
 def test_a_name_is_held_in_any_form_the_lexicon_knows():
     """Jordan's search token (اردن) is not الأردني's, but both name Jordan."""
     grounding = GroundingChecker().check("What did Lavrov discuss with Jordan's foreign minister?", [JORDAN_TEXT])
