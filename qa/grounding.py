@@ -123,8 +123,8 @@ class Grounding:
     @property
     def coverage(self) -> float:
         """Weighted share of salient terms found; 1.0 when nothing is checkable, 0.0 when
-        the evidence replaces a place or month asked about: the names it does hold are
-        then about another story, however many they are."""
+        the evidence replaces a place, month or ordinal asked about: the names it does
+        hold are then about another story, however many they are."""
         if self.replaced:
             return 0.0
         if not self.terms:

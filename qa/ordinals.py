@@ -28,12 +28,14 @@ from qa.language import SNOWBALL
 COUNTED = range(3, 11)
 #: Shorter stems are words of their own (Italian nono, ninth, stems to non, "not").
 MIN_STEM = 4
-#: "7th", "7e", "7ème", "7º", "7ª": a number written as an ordinal.
-_WRITTEN = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th|e|ème|eme|er|º|ª)\b", re.IGNORECASE)
-#: Chinese and Japanese: 第七, 第7.
-_CJK = re.compile(r"第([一二三四五六七八九十]+|\d{1,2})")
+#: "7th", "7e", "7èmes", "7º", "7.ª": a number written as an ordinal (lower case: "4E" is
+#: a code, not the fourth).
+_WRITTEN = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th|(?:e|ème|eme|er)s?|\.?[ºª])(?!\w)")
+#: Chinese and Japanese: 第七, 第7 (not 第100's first digits).
+_CJK = re.compile(r"第([一二三四五六七八九十]+|\d{1,2})(?!\d)")
 _CJK_DIGITS = {c: n for n, c in enumerate("一二三四五六七八九十", start=1)}
-_NUMBER = re.compile(r"\d+")
+#: A number of its own: not a date's or a decimal's part (2015-07-06, 1.5, 10:30).
+_NUMBER = re.compile(r"(?<![\d.,:/-])\d{1,2}(?![\d]|[.,:/-]\d)")
 
 
 @lru_cache(maxsize=None)
@@ -79,5 +81,7 @@ def ordinals_in(text: str, languages: Iterable[str]) -> set[int]:
 
 
 def numbers_in(text: str) -> set[int]:
-    """Every number written in digits: an article may number a series so (رقم 7)."""
-    return {int(n) for n in _NUMBER.findall(text) if len(n) <= 2}
+    """The one- and two-digit numbers written on their own: an article may number a series
+    so (رقم 7). Any such number spares the asked ordinal, however it is used: the check
+    errs towards answering."""
+    return {int(n) for n in _NUMBER.findall(text)}

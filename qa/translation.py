@@ -23,10 +23,10 @@ headwords, GPL), as Debian packages it (`dict-freedict-eng-ara`): dictd files th
 `make install` takes from the system's package archive, never shipped in this
 repository. FreeDict has no other language into Arabic, so French, Spanish, Portuguese
 and Turkish questions go through English: each word by FreeDict's dictionary into
-English (the first PIVOT_SENSES senses), each of those into Arabic (`Chain`). German's
-dictionary is large but its first senses are too loose to pay, Italian's did not pay
-either (docs/benchmarks.md measures both), and the English-Russian and English-Hindi ones
-are too small or too noisy to read backwards.
+English (its first PIVOT_TRANSLATIONS translations), each of those into Arabic
+(`Chain`). German's dictionary is large but its first translations are too loose to pay,
+Italian's did not pay either (docs/benchmarks.md measures both), and the English-Russian
+and English-Hindi ones are too small or too noisy to read backwards.
 Without them a question's BM25 query holds only its names. Latin-script
 questions in a language `qa.language` does not list are taken for English and looked up
 too (Dutch "met" as the English verb): rare, and a wrong word costs little in BM25 among
@@ -65,8 +65,9 @@ DICTIONARIES: Mapping[str, tuple[str, ...]] = {
     "tr": ("freedict-tur-eng", "freedict-eng-ara"),
     "pt": ("freedict-por-eng", "freedict-eng-ara"),
 }
-#: English senses of a word followed into Arabic when a question goes through English.
-PIVOT_SENSES = 2
+#: English translations of a word (alternatives of one sense count one each) followed
+#: into Arabic when a question goes through English.
+PIVOT_TRANSLATIONS = 2
 #: Where dictd files are looked for: the environment's own share folder (`make install`
 #: puts them there) and the system's (`apt install dict-freedict-eng-ara`).
 SEARCH_PATH = (Path(sys.prefix) / "share" / "dictd", Path("/usr/share/dictd"))
@@ -162,26 +163,26 @@ class Dictionary:
 
 @dataclass(frozen=True)
 class Chain:
-    """A word into Arabic through English: `into_english`'s first PIVOT_SENSES senses,
-    each into Arabic by `into_arabic`, their first translations first (French "guerre"
-    -> war -> الحرب)."""
+    """A word into Arabic through English: `into_english`'s first PIVOT_TRANSLATIONS
+    translations, each into Arabic by `into_arabic`, their first translations first
+    (French "guerre" -> war -> الحرب)."""
 
     into_english: Dictionary
     into_arabic: Dictionary
 
     def translations(self, word: str) -> tuple[str, ...]:
-        senses = [sense for text in self.into_english.translations(word) if (sense := _as_headword(text))]
-        arabic = [self.into_arabic.translations(sense) for sense in senses[:PIVOT_SENSES]]
+        english = [headword for text in self.into_english.translations(word) if (headword := _as_headword(text))]
+        arabic = [self.into_arabic.translations(headword) for headword in english[:PIVOT_TRANSLATIONS]]
         interleaved = (found[n] for n in range(max(map(len, arabic), default=0)) for found in arabic if n < len(found))
         return tuple(dict.fromkeys(interleaved))
 
 
-def _as_headword(sense: str) -> str | None:
-    """An English sense as the English-Arabic dictionary lists it ("to discuss <v>" ->
-    "discuss"); None for a line that is no sense."""
-    if sense.casefold().startswith(_NOT_A_SENSE):
+def _as_headword(translation: str) -> str | None:
+    """An English translation as the English-Arabic dictionary lists it ("to discuss <v>"
+    -> "discuss"); None for a line that is no translation."""
+    if translation.casefold().startswith(_NOT_A_SENSE):
         return None
-    words = _MARKS.sub(" ", sense).casefold().split()
+    words = _MARKS.sub(" ", translation).casefold().split()
     if words[:1] == ["to"]:
         words = words[1:]
     return " ".join(words) or None
@@ -199,7 +200,8 @@ def _translations(lines: list[str]) -> tuple[str, ...]:
 def dictionary_files(setting: str, language: str) -> tuple[Path, ...] | None:
     """The dictd index files that take questions in `language` into Arabic (DICTIONARIES),
     or None when one of them is missing or QA_DICTIONARY is `none`: `auto` looks in
-    SEARCH_PATH; a path names the English-Arabic one, the others are looked for there."""
+    SEARCH_PATH; a path names the English-Arabic one, the others are still looked for in
+    SEARCH_PATH."""
     setting = check_dictionary(setting)
     if setting == "none" or language not in DICTIONARIES:
         return None

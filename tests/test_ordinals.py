@@ -13,7 +13,8 @@ from qa.ordinals import COUNTED, numbers_in, ordinals_in
     ("كم طناً حملت الطائرة الإغاثية السعودية الثامنة؟", ["ar"], {8}),
     ("وصلت الطائرة السادسة، في الأسبوع الرابع، للمرة الخامسة", ["ar"], {4, 5, 6}),
     ("Combien de tonnes le septième avion a-t-il apportées ?", ["fr"], {7}),
-    ("la 7e édition", ["fr"], {7}),
+    ("la 7e édition, les 3èmes", ["fr"], {3, 7}),
+    ("la 7.ª ronda, el 4º", ["es"], {4, 7}),
     ("¿Qué trajo la séptima ronda?", ["es"], {7}),
     ("Седьмая партия прибыла в седьмом часу", ["ru"], {7}),
     ("yedinci uçak", ["tr"], {7}),
@@ -31,9 +32,11 @@ def test_ordinals_are_read_in_each_language(text, languages, found):
     ("non è vero", ["it"]),  # Italian nono (ninth) stems to non, "not"
     ("سبعة أيام وثلاثة أشهر", ["ar"]),  # cardinals
     ("the seventh plane", ["ar"]),  # English words read as Arabic: nothing
-    ("पहला सातवाँ", ["hi"]),  # num2words has no Hindi ordinals: none read
+    ("पहला सातवाँ", ["hi"]),  # no Hindi table (neither Snowball nor num2words writes Hindi)
     ("the 21st century", ["en"]),  # past COUNTED
     ("第十一届", ["zh"]),  # the eleventh, not the tenth
+    ("第100次", ["zh"]),  # the hundredth, not the tenth
+    ("section 4E, the F-10E", ["en"]),  # codes, not ordinals
 ])
 def test_what_is_no_counted_ordinal(text, languages):
     assert ordinals_in(text, languages) == set()
@@ -42,3 +45,5 @@ def test_what_is_no_counted_ordinal(text, languages):
 def test_counted_and_numbers():
     assert list(COUNTED) == [3, 4, 5, 6, 7, 8, 9, 10]
     assert numbers_in("الطائرة رقم 7 تحمل 11 طنا في 2015") == {7, 11}
+    # a date's, a decimal's or a time's digits are no number of their own
+    assert numbers_in("2015-07-06, 1.5 طن, 10:30, 3/4") == set()

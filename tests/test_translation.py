@@ -16,6 +16,7 @@ from qa import translation
 from qa.retriever import Retriever
 from qa.assistant import Assistant
 from qa.coverage import named_in
+from qa.language import SNOWBALL
 from qa.translation import (
     Chain,
     Dictionary,
@@ -292,12 +293,12 @@ ARABIC_OF_FRENCH = [*ENTRIES, ("war", "War /wˈɔː/\nالحرب\n"), ("discuss"
 
 
 def test_a_word_goes_through_its_first_english_senses(tmp_path):
-    """Each of the first PIVOT_SENSES senses, cleaned to a headword, into Arabic; their
-    first translations first; inflected words by the French stemmer."""
+    """Each of the first PIVOT_TRANSLATIONS English translations, cleaned to a headword,
+    into Arabic; their first translations first; inflected words by the French stemmer."""
     chain = Chain(Dictionary.read(write_dictd(tmp_path, "fra-eng", FRENCH), "french"),
                   Dictionary.read(write_dictd(tmp_path, "eng-ara", ARABIC_OF_FRENCH)))
-    assert translation.PIVOT_SENSES == 2
-    # meeting: الاجتماع, اللقاء; study: الدراسة, البحث; gas (the third sense) left out.
+    assert translation.PIVOT_TRANSLATIONS == 2
+    # meeting: الاجتماع, اللقاء; study: الدراسة, البحث; gas (the third translation) left out.
     assert chain.translations("réunion") == ("الاجتماع", "الدراسة", "اللقاء", "البحث")
     assert chain.translations("Réunions") == chain.translations("réunion")
     assert chain.translations("guerres") == ("الحرب",)
@@ -350,6 +351,11 @@ def test_freedict_as_installed_reads_as_an_english_arabic_dictionary():
     assert "الرئيس" in dictionary.translations("president")
     assert "المحادثات" in dictionary.translations("talks")
     assert "النفط" in dictionary.translations("oil")
+
+
+def test_every_language_translated_has_a_stemmer_and_goes_through_english_at_most():
+    assert set(translation.DICTIONARIES) <= set(SNOWBALL)
+    assert all(names[-1] == "freedict-eng-ara" and len(names) <= 2 for names in translation.DICTIONARIES.values())
 
 
 @pytest.mark.parametrize("language, word, arabic", [
