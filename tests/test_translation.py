@@ -354,13 +354,66 @@ def test_freedict_as_installed_reads_as_an_english_arabic_dictionary():
 
 
 def test_every_language_translated_has_a_stemmer_and_goes_through_english_at_most():
-    assert set(translation.DICTIONARIES) <= set(SNOWBALL)
+    """A language's own dictionary reads inflections by its stemmer; Chinese has none."""
+    assert all(language in SNOWBALL or names[0] == "cc-cedict" for language, names in translation.DICTIONARIES.items())
     assert all(names[-1] == "freedict-eng-ara" and len(names) <= 2 for names in translation.DICTIONARIES.values())
+
+
+CEDICT_LINES = [
+    "# CC-CEDICT",
+    "#! version=1",
+    "戰爭 战争 [zhan4 zheng1] /war/conflict/CL:場|场[chang2],次[ci4]/",
+    "石油 石油 [shi2 you2] /oil; petroleum/",
+    "石 石 [shi2] /surname Shi/rock; stone/",
+    "油 油 [you2] /oil/fat/",
+    "會議 会议 [hui4 yi4] /meeting; conference/",
+    "not a line of it",
+]
+
+
+def write_cedict(path: Path, lines: list[str]) -> Path:
+    path.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode("utf-8")))
+    return path
+
+
+def test_cc_cedict_is_read_by_both_headwords_and_cuts_a_clause_into_them(tmp_path):
+    cedict = Dictionary.read_cedict(write_cedict(tmp_path / "cedict.txt.gz", CEDICT_LINES))
+    assert cedict.translations("战争") == cedict.translations("戰爭") == ("war", "conflict", "CL:場|场[chang2],次[ci4]")
+    assert cedict.translations("石油") == ("oil", "petroleum")  # a sense's alternatives split by ";"
+    assert cedict.translations("戰") == ()  # no stemmer: nothing but the listed headwords
+    assert cedict.longest == 2
+    # longest headwords first, one character where none starts; Latin words as they are
+    assert cedict.words("石油会议的战争 about OPEC") == ["石油", "会议", "的", "战争", "about", "opec"]
+    chain = Chain(cedict, Dictionary.read(write_dictd(tmp_path, "eng-ara", [*ENTRIES, ("war", "war\nالحرب\n")])))
+    assert chain.translations("战争") == ("الحرب",)  # the measure-word line is no translation
+    assert chain.translations("会议") == ("الاجتماع", "اللقاء")
+    (tmp_path / "broken.gz").write_bytes(b"not gzip")
+    with pytest.raises(DictionaryError, match="cannot read dictionary"):
+        Dictionary.read_cedict(tmp_path / "broken.gz")
+
+
+def test_a_chinese_question_is_translated_word_by_word_through_english(tmp_path, monkeypatch, fresh_loads):
+    monkeypatch.setattr(translation, "SEARCH_PATH", (tmp_path,))
+    cedict = tmp_path / "cedict.txt.gz"
+    monkeypatch.setattr(translation, "_cedict", lambda: cedict if cedict.is_file() else None)
+    write_dictd(tmp_path, "freedict-eng-ara", [*ENTRIES, ("war", "war\nالحرب\n")])
+    held = {t: 1 for word in ("الحرب", "الاجتماع", "اللقاء") for t in tokenize_for_search(word)}
+    question = "会议讨论了战争吗？"
+    assert lexical_query(question, "auto", lambda t: held.get(t, 0)) == tokenize_for_search(question)  # no CC-CEDICT
+    write_cedict(cedict, [*CEDICT_LINES, "討論 讨论 [tao3 lun4] /to discuss/"])
+    monkeypatch.setattr(translation, "_LOADED", {})
+    # single characters (了, 吗) are not looked up; 讨论's "discuss" has no Arabic here
+    assert lexical_query(question, "auto", lambda t: held.get(t, 0)) == \
+        tokenize_for_search(question) + tokenize_for_search("الاجتماع") + tokenize_for_search("اللقاء") + \
+        tokenize_for_search("الحرب")
+    # ranking only: the answer step counts a Chinese question's own words, not these
+    assert asked_words(question, "auto", lambda t: held.get(t, 0)) == \
+        [frozenset([t]) for t in dict.fromkeys(tokenize_for_search(question))]
 
 
 @pytest.mark.parametrize("language, word, arabic", [
     ("fr", "guerre", "الحرب"), ("fr", "pétrole", "النفط"), ("es", "guerra", "الحرب"), ("pt", "guerra", "الحرب"),
-    ("tr", "savaş", "الحرب"),
+    ("tr", "savaş", "الحرب"), ("zh", "战争", "الحرب"), ("zh", "石油", "النفط"),
 ])
 def test_freedict_as_installed_takes_other_languages_through_english(language, word, arabic):
     """The real files `make install` fetches."""
