@@ -221,6 +221,56 @@ _PHRASES: Mapping[str, Phrases] = {
             searched="Aranan",
         ),
         Phrases(
+            code="pt", name="Portuguese",
+            according_to="Segundo {sources}:", list_and=" e ", list_sep=", ",
+            abstain="Não encontrei isto nos artigos indexados.",
+            found_but_not="O artigo mais próximo menciona {found}, mas não {missing}.",
+            not_found="O artigo mais próximo não menciona {missing}.",
+            nearest="Passagens mais próximas, não uma resposta",
+            llm_unavailable="Não foi possível contatar o modelo de linguagem, por isso a "
+            "resposta abaixo foi extraída dos artigos.",
+            llm_uncited="A resposta do modelo de linguagem não citou nenhuma fonte, por isso "
+            "é mostrada em seu lugar a resposta extraída dos artigos.",
+            searched="Pesquisado",
+        ),
+        Phrases(
+            code="it", name="Italian",
+            according_to="Secondo {sources}:", list_and=" e ", list_sep=", ",
+            abstain="Non ho trovato questa informazione negli articoli indicizzati.",
+            found_but_not="L'articolo più vicino menziona {found}, ma non {missing}.",
+            not_found="L'articolo più vicino non menziona {missing}.",
+            nearest="Passaggi più vicini, non una risposta",
+            llm_unavailable="Non è stato possibile raggiungere il modello linguistico, quindi "
+            "la risposta qui sotto è estratta dagli articoli.",
+            llm_uncited="La risposta del modello linguistico non citava alcuna fonte, quindi "
+            "viene mostrata al suo posto la risposta estratta dagli articoli.",
+            searched="Cercato",
+        ),
+        Phrases(
+            code="zh", name="Chinese",
+            according_to="据{sources}：", list_and="和", list_sep="、",
+            abstain="我在已索引的文章中没有找到这一信息。",
+            found_but_not="最接近的文章提到了{found}，但没有提到{missing}。",
+            not_found="最接近的文章没有提到{missing}。",
+            nearest="最接近的段落，并非答案",
+            llm_unavailable="无法连接语言模型，因此下面的答案是从文章中摘录的。",
+            llm_uncited="语言模型的答案没有引用任何来源，因此改为显示从文章中摘录的答案。",
+            searched="搜索内容",
+        ),
+        Phrases(
+            code="hi", name="Hindi",
+            according_to="{sources} के अनुसार:", list_and=" और ", list_sep=", ",
+            abstain="मुझे यह जानकारी अनुक्रमित लेखों में नहीं मिली।",
+            found_but_not="सबसे नज़दीकी लेख में {found} का उल्लेख है, लेकिन {missing} का नहीं।",
+            not_found="सबसे नज़दीकी लेख में {missing} का उल्लेख नहीं है।",
+            nearest="सबसे नज़दीकी अंश, उत्तर नहीं",
+            llm_unavailable="भाषा मॉडल से संपर्क नहीं हो सका, इसलिए नीचे दिया गया उत्तर "
+            "लेखों से निकाला गया है।",
+            llm_uncited="भाषा मॉडल के उत्तर में किसी स्रोत का हवाला नहीं था, इसलिए उसकी "
+            "जगह लेखों से निकाला गया उत्तर दिखाया जा रहा है।",
+            searched="खोजा गया",
+        ),
+        Phrases(
             code="fa", name="Persian",
             according_to="به گزارش {sources}:", list_and=" و ", list_sep="، ",
             abstain="این مورد را در مقاله‌های نمایه‌شده پیدا نکردم.",
