@@ -57,6 +57,7 @@ def _stems(language: str) -> dict[str, int]:
             if len(key) >= MIN_STEM and key not in cardinals}
 
 
+@lru_cache(maxsize=None)
 def _stemmer(language: str) -> Callable[[str], str] | None:
     """How `language`'s words are stemmed: Arabic by its search tokens, else by Snowball."""
     if language == "ar":

@@ -267,16 +267,17 @@ def dictionary_files(setting: str, language: str) -> tuple[Path, ...] | None:
     setting = check_dictionary(setting)
     if setting == "none" or language not in DICTIONARIES:
         return None
-    files = []
-    for name in DICTIONARIES[language]:
-        if setting != "auto" and name == DICTIONARIES["en"][0]:
-            files.append(Path(setting).expanduser())
-        elif found := _cedict() if name == "cc-cedict" else next(
-                (p for folder in SEARCH_PATH if (p := folder / f"{name}.index").is_file()), None):
-            files.append(found)
-        else:
-            return None
-    return tuple(files)
+    files = [Path(setting).expanduser() if setting != "auto" and name == DICTIONARIES["en"][0] else _find(name)
+             for name in DICTIONARIES[language]]
+    return None if None in files else tuple(f for f in files if f is not None)
+
+
+def _find(name: str) -> Path | None:
+    """Where a dictionary of DICTIONARIES is installed: CC-CEDICT in its package, the
+    others' dictd index files in SEARCH_PATH."""
+    if name == "cc-cedict":
+        return _cedict()
+    return next((p for folder in SEARCH_PATH if (p := folder / f"{name}.index").is_file()), None)
 
 
 def _cedict() -> Path | None:
@@ -300,30 +301,36 @@ def translated_languages(setting: str) -> list[str]:
     return [language for language in DICTIONARIES if dictionary_files(setting, language)]
 
 
+#: Each dictionary file read, by path and headword language (or the error reading it).
 _LOADED: dict[tuple[Path, str], Dictionary | QAError] = {}
+#: What takes each question language into Arabic, by setting: found once, not per question.
+_TRANSLATORS: dict[tuple[str, str], Translator | None] = {}
 _LOADING = threading.Lock()
 
 
 def load_dictionary(setting: str, language: str) -> Translator | None:
-    """What takes questions in `language` into Arabic, each file read once per process
-    (about a second for the English-Arabic one, which every language shares; concurrent
-    first questions wait for one reading). A dictionary that cannot be read fails every
-    question that needs it with the same error, without reading it again."""
+    """What takes questions in `language` into Arabic, its files looked for once and each
+    read once per process (about a second for the English-Arabic one, which every
+    language shares; concurrent first questions wait for one reading). A dictionary that
+    cannot be read fails every question that needs it with the same error, without
+    reading it again."""
+    key = (setting, language)
     with _LOADING:
-        files = dictionary_files(setting, language)
-        if files is None:
-            return None
-        links = [_read_once(path, language if n == 0 else "en") for n, path in enumerate(files)]
-    return links[0] if len(links) == 1 else Chain(*links)
+        if key not in _TRANSLATORS:
+            files = dictionary_files(setting, language) or ()
+            links = [_read_once(path, name, language if n == 0 else "en")
+                     for n, (name, path) in enumerate(zip(DICTIONARIES.get(language, ()), files))]
+            _TRANSLATORS[key] = Chain(*links) if len(links) == 2 else links[0] if links else None
+        return _TRANSLATORS[key]
 
 
-def _read_once(path: Path, language: str) -> Dictionary:
+def _read_once(path: Path, name: str, language: str) -> Dictionary:
     """`Dictionary.read` (`read_cedict` for CC-CEDICT) with the headword language's
     stemmer, remembered (its error too); the caller holds _LOADING."""
     key = (path, language)
     if key not in _LOADED:
         try:
-            _LOADED[key] = (Dictionary.read_cedict(path) if path == _cedict()
+            _LOADED[key] = (Dictionary.read_cedict(path) if name == "cc-cedict"
                             else Dictionary.read(path, SNOWBALL.get(language)))
         except QAError as exc:
             _LOADED[key] = exc

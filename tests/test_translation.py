@@ -59,10 +59,16 @@ def write_dictd(folder: Path, name: str, entries: list[tuple[str, str]], compres
     return index
 
 
+def forget_dictionaries(monkeypatch) -> None:
+    """Empty caches of the dictionaries found and read, as in a new process."""
+    monkeypatch.setattr(translation, "_LOADED", {})
+    monkeypatch.setattr(translation, "_TRANSLATORS", {})
+
+
 @pytest.fixture
 def fresh_loads(monkeypatch):
     """An empty cache of loaded dictionaries, for tests that point SEARCH_PATH elsewhere."""
-    monkeypatch.setattr(translation, "_LOADED", {})
+    forget_dictionaries(monkeypatch)
 
 
 ENTRIES = [
@@ -262,6 +268,17 @@ def test_a_dictionary_is_read_once_and_a_broken_one_fails_the_same_way_each_time
     assert reads == [broken]
 
 
+def test_each_language_s_files_are_looked_for_once_not_per_question(tmp_path, monkeypatch, fresh_loads):
+    monkeypatch.setattr(translation, "SEARCH_PATH", (tmp_path,))
+    write_dictd(tmp_path, "freedict-eng-ara", ENTRIES)
+    looked = []
+    find = translation.dictionary_files
+    monkeypatch.setattr(translation, "dictionary_files", lambda *a: looked.append(a) or find(*a))
+    for _ in range(3):
+        assert load_dictionary("auto", "en") is not None and load_dictionary("auto", "de") is None
+    assert looked == [("auto", "en"), ("auto", "de")]
+
+
 def test_where_the_dictionary_is_looked_for(tmp_path, monkeypatch):
     monkeypatch.setattr(translation, "SEARCH_PATH", (tmp_path / "venv", tmp_path / "system"))
     assert dictionary_file("auto", "en") is None
@@ -313,7 +330,7 @@ def test_french_spanish_portuguese_and_turkish_questions_are_translated_through_
     question = "Quand la guerre a-t-elle commencé ?"
     assert lexical_query(question, "auto", lambda t: held.get(t, 0)) == tokenize_for_search(question)
     write_dictd(tmp_path, "freedict-fra-eng", FRENCH)
-    monkeypatch.setattr(translation, "_LOADED", {})
+    forget_dictionaries(monkeypatch)
     assert lexical_query(question, "auto", lambda t: held.get(t, 0)) == \
         tokenize_for_search(question) + tokenize_for_search("الحرب")
     assert lexical_query(question, "none", lambda t: held.get(t, 0)) == tokenize_for_search(question)
@@ -401,7 +418,7 @@ def test_a_chinese_question_is_translated_word_by_word_through_english(tmp_path,
     question = "会议讨论了战争吗？"
     assert lexical_query(question, "auto", lambda t: held.get(t, 0)) == tokenize_for_search(question)  # no CC-CEDICT
     write_cedict(cedict, [*CEDICT_LINES, "討論 讨论 [tao3 lun4] /to discuss/"])
-    monkeypatch.setattr(translation, "_LOADED", {})
+    forget_dictionaries(monkeypatch)
     # single characters (了, 吗) are not looked up; 讨论's "discuss" has no Arabic here
     assert lexical_query(question, "auto", lambda t: held.get(t, 0)) == \
         tokenize_for_search(question) + tokenize_for_search("الاجتماع") + tokenize_for_search("اللقاء") + \
@@ -442,7 +459,7 @@ def test_a_french_question_gets_bm25_hits_through_english(seed_settings, embedde
     retriever = Retriever(replace(seed_settings, dictionary="auto"), embedder)
     assert not any(p.source.startswith("001_") for p in retriever.search(question, k=3, mode="bm25"))
     write_dictd(tmp_path, "freedict-fra-eng", [("gaz", "gaz /ɡaz/\ngas <n>\n")])
-    monkeypatch.setattr(translation, "_LOADED", {})
+    forget_dictionaries(monkeypatch)
     found = retriever.search(question, k=3, mode="bm25")
     assert found and found[0].source.startswith("001_")
 
