@@ -48,6 +48,8 @@ def test_the_int8_recipe_follows_the_cpu(tmp_path):
     assert (saturating, exact) == ("no-vnni", "vnni")
     # Without VNNI the weights are unsigned: onnxruntime's u8 x s8 kernels would saturate.
     assert (quantization(saturating)["weight_type"], quantization(exact)["weight_type"]) == ("QUInt8", "QInt8")
-    # With VNNI's fast int8 kernels the outlier matmuls can stay fp32; without, smoothed.
-    assert (quantization(saturating)["outliers"], quantization(exact)["outliers"]) == ("smooth", "fp32")
+    # With VNNI, a matmul's input is quantised per token (index.onnx.per_token, signed
+    # weights); without, per call as onnxruntime does, its outlier matmuls smoothed.
+    assert (quantization(saturating)["inputs"], quantization(exact)["inputs"]) == ("per-call", "per-token")
+    assert quantization(saturating)["outliers"] == "smooth"
     assert set(INT8_RECIPES) == {saturating, exact}

@@ -320,27 +320,30 @@ def test_second_load_reuses_the_export(onnx_embedders, monkeypatch) -> None:
     assert (model_file.stat().st_mtime_ns, (folder / cache.MARKER_FILE).stat().st_mtime_ns) == before
     config = json.loads((folder / runtime.CONFIG_FILE).read_text(encoding="utf-8"))
     quantization = dict(config["quantization"])
+    per_token = quantization.pop("per_token_nodes")
     smoothed, kept_fp32 = quantization.pop("smoothed_nodes"), quantization.pop("fp32_nodes")
     assert quantization == quantize.quantization(quantize.int8_recipe()) and config["pooling"] == "mean"
     assert embedder.quantization == quantize.int8_recipe()
     # Every matmul of the bundled 4-bit e5 (3 per layer) runs questions in 4 bits.
     assert config["question_graph"]["exact_4bit_matmuls"] == 3 * 12
     assert (folder / runtime.QUESTION_FILE).exists() and (folder / runtime.QUESTION_WEIGHTS_FILE).exists()
-    # The graph's int8 weights are of the recipe's type (unsigned where VNNI is missing).
     import onnx
 
     graph = onnx.load(str(folder / runtime.MODEL_FILE), load_external_data=False)
+    fp32_matmuls = {n.name for n in graph.graph.node if n.op_type == "MatMul"}
+    if quantization["inputs"] == "per-token":
+        # With VNNI every matmul by a weight (3 per layer, the fused attention's aside)
+        # quantises its input per token, with signed weights; none stays fp32.
+        assert len(per_token) == 3 * 12 and smoothed == kept_fp32 == [] and not fp32_matmuls
+        assert sum(n.op_type == "MatMulIntegerToFloat" for n in graph.graph.node) == 3 * 12
+        return
+    # Without VNNI: unsigned int8 weights (u8 x s8 kernels saturate there), and e5's outlier
+    # matmuls (FFN output projections of layers 4, 0, 5) smoothed; nothing else is.
     weights = {i.data_type for i in graph.graph.initializer if i.name.endswith("_quantized")}
-    if quantization["weight_type"] == "QUInt8":
-        assert weights == {onnx.TensorProto.UINT8}
-    else:  # signed matmul weights (the fused attention's stay unsigned)
-        assert onnx.TensorProto.INT8 in weights
-    # e5's outlier matmuls (FFN output projections of layers 4, 0, 5) are kept fp32 where
-    # the recipe says so (VNNI), else smoothed; either way nothing else is.
+    assert weights == {onnx.TensorProto.UINT8} and per_token == []
     outliers, other = (kept_fp32, smoothed) if quantization["outliers"] == "fp32" else (smoothed, kept_fp32)
     assert 1 <= len(outliers) <= 3 and all(n.endswith("output/dense/MatMul") for n in outliers)
     assert other == []
-    fp32_matmuls = {n.name for n in graph.graph.node if n.op_type == "MatMul"}
     assert fp32_matmuls >= set(kept_fp32) and not fp32_matmuls & set(smoothed)
 
 

@@ -1,14 +1,14 @@
-"""int8 weights for an exported graph: dynamic quantisation in the recipe for this CPU,
-with the matmuls whose input has outliers kept fp32 or smoothed first.
+"""int8 weights for an exported graph: dynamic quantisation in the recipe for this CPU.
 
 `quantize_dynamic` with per-channel int8 weights (per-tensor ones lose too much), in the
-recipe for this machine's CPU (`INT8_RECIPES`: signed weights with VNNI, unsigned ones
-without, where the signed kernels saturate; index/cpu.py reads the flags). The few
-matmuls whose input has outliers (`_outlier_nodes`; for e5 the FFN output projections of
-layers 4, 0 and 5) lose the most to int8 even when smoothed: where int8 kernels are fast
-(VNNI) they stay fp32; without VNNI, where the int8 kernels have little speed to spare,
-they are smoothed (`_smooth`, SmoothQuant). The measurements behind each choice are in
-docs/benchmarks.md.
+recipe for this machine's CPU (`INT8_RECIPES`; index/cpu.py reads the flags). With VNNI,
+the matmuls by a constant weight quantise their input one token at a time
+(index.onnx.per_token): the few huge activations of e5's special tokens no longer set the
+scale of every other token. Without VNNI, where those u8 x s8 kernels saturate, weights are
+unsigned and each call's input has one scale as onnxruntime does it; the few matmuls whose
+input has outliers (`_outlier_nodes`; for e5 the FFN output projections of layers 4, 0
+and 5) are smoothed first (`_smooth`, SmoothQuant). The measurements behind each choice
+are in docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import numpy as np
 
 from index.cpu import CpuInfo, this_cpu
 from index.onnx.export import CHECK_TEXTS, quiet, save_with_weights_beside
+from index.onnx.per_token import rewrite_matmuls
 from index.onnx.runtime import OnnxSentenceModel
 
 #: Dynamic int8 quantisation settings (QuantType names), chosen by measurement.
@@ -42,11 +43,13 @@ QUANTIZATION: dict[str, Any] = {
 #: signed int8 weights are exact. Without it, onnxruntime sums u8 x s8 pairs in saturating
 #: 16 bits; unsigned weights take its u8 x u8 kernels, which widen first and do not
 #: saturate (7-bit signed weights, `reduce_range`, measured less exact: docs/benchmarks.md).
-#: `outliers`: what is done with the outlier matmuls, "fp32" (left out of quantisation)
-#: or "smooth" (SmoothQuant, then int8).
+#: `inputs`: a matmul's input scaled "per-token" (index.onnx.per_token; signed weights,
+#: so VNNI only) or "per-call" (onnxruntime's dynamic quantisation). `outliers`, for
+#: per-call inputs: what is done with the outlier matmuls, "fp32" (left out of
+#: quantisation) or "smooth" (SmoothQuant, then int8).
 INT8_RECIPES: dict[str, dict[str, Any]] = {
-    "vnni": {"reduce_range": False, "weight_type": "QInt8", "outliers": "fp32"},
-    "no-vnni": {"reduce_range": False, "weight_type": "QUInt8", "outliers": "smooth"},
+    "vnni": {"reduce_range": False, "weight_type": "QInt8", "inputs": "per-token"},
+    "no-vnni": {"reduce_range": False, "weight_type": "QUInt8", "inputs": "per-call", "outliers": "smooth"},
 }
 
 
@@ -61,10 +64,16 @@ def quantization(recipe: str) -> dict[str, Any]:
 
 
 def quantize_int8(graph: Path, runtime: OnnxSentenceModel, work: Path, recipe: str) -> tuple[Path, dict[str, Any]]:
-    """`graph` with int8 weights in `recipe`, its outlier matmuls kept fp32 or smoothed
-    first: the new graph (written in `work`) and the settings to record, with the nodes
-    smoothed and the ones kept fp32. `runtime` runs `graph` in fp32 to find the outliers."""
+    """`graph` with int8 weights in `recipe`: the new graph (written in `work`) and the
+    settings to record, with the matmuls quantised per token, smoothed or kept fp32.
+    `runtime` runs `graph` in fp32 to find the outliers of per-call inputs."""
     settings = quantization(recipe)
+    if settings["inputs"] == "per-token":
+        source = work / f"{graph.stem}.per_token.onnx"
+        per_token_nodes = rewrite_matmuls(graph, source)
+        # What is left to quantise per call: the fused attention's projections, the embeddings.
+        quantized = _quantize(source, work / f"{graph.stem}.int8.onnx", [], settings)
+        return quantized, {**settings, "per_token_nodes": per_token_nodes, "smoothed_nodes": [], "fp32_nodes": []}
     outliers = _outlier_nodes(graph, runtime, work / "probe.onnx")
     smoothed: list[str] = []
     if settings["outliers"] == "fp32":
@@ -73,7 +82,7 @@ def quantize_int8(graph: Path, runtime: OnnxSentenceModel, work: Path, recipe: s
         source = work / f"{graph.stem}.smooth.onnx"
         smoothed, keep = _smooth(graph, outliers, source)
     quantized = _quantize(source, work / f"{graph.stem}.int8.onnx", keep, settings)
-    return quantized, {**settings, "smoothed_nodes": smoothed, "fp32_nodes": keep}
+    return quantized, {**settings, "per_token_nodes": [], "smoothed_nodes": smoothed, "fp32_nodes": keep}
 
 
 def _outlier_nodes(graph: Path, runtime: OnnxSentenceModel, probe: Path) -> dict[str, np.ndarray]:
