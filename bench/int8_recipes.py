@@ -37,8 +37,8 @@ from qa.bench import load_haystack, sample_haystack, xquad_datasets
 #: Recipes measured beside INT8_RECIPES. Signed weights kept to 7 bits: products cannot
 #: saturate 16-bit pairs either. And signed weights with one input scale per call.
 OTHER_RECIPES = {
-    "reduce-range": {"reduce_range": True, "weight_type": "QInt8", "inputs": "per-call", "outliers": "smooth"},
-    "vnni-per-call": {"reduce_range": False, "weight_type": "QInt8", "inputs": "per-call", "outliers": "fp32"},
+    "reduce-range": {"reduce_range": True, "weight_type": "QInt8", "input_scale": "per-call", "outliers": "smooth"},
+    "vnni-per-call": {"reduce_range": False, "weight_type": "QInt8", "input_scale": "per-call", "outliers": "fp32"},
 }
 CUTOFF = 10
 

@@ -50,6 +50,6 @@ def test_the_int8_recipe_follows_the_cpu(tmp_path):
     assert (quantization(saturating)["weight_type"], quantization(exact)["weight_type"]) == ("QUInt8", "QInt8")
     # With VNNI, a matmul's input is quantised per token (index.onnx.per_token, signed
     # weights); without, per call as onnxruntime does, its outlier matmuls smoothed.
-    assert (quantization(saturating)["inputs"], quantization(exact)["inputs"]) == ("per-call", "per-token")
+    assert (quantization(saturating)["input_scale"], quantization(exact)["input_scale"]) == ("per-call", "per-token")
     assert quantization(saturating)["outliers"] == "smooth"
     assert set(INT8_RECIPES) == {saturating, exact}

@@ -330,12 +330,15 @@ def test_second_load_reuses_the_export(onnx_embedders, monkeypatch) -> None:
     import onnx
 
     graph = onnx.load(str(folder / runtime.MODEL_FILE), load_external_data=False)
-    fp32_matmuls = {n.name for n in graph.graph.node if n.op_type == "MatMul"}
-    if quantization["inputs"] == "per-token":
-        # With VNNI every matmul by a weight (3 per layer, the fused attention's aside)
-        # quantises its input per token, with signed weights; none stays fp32.
+    initializers = {i.name: i.data_type for i in graph.graph.initializer}
+    fp32_matmuls = {n.name for n in graph.graph.node if n.op_type == "MatMul" and n.input[1] in initializers}
+    if quantization["input_scale"] == "per-token":
+        # With VNNI every MatMul by a weight (3 per layer; the fused attention's projections
+        # are no MatMul nodes) quantises its input per token, with signed weights; none
+        # stays fp32.
         assert len(per_token) == 3 * 12 and smoothed == kept_fp32 == [] and not fp32_matmuls
         assert sum(n.op_type == "MatMulIntegerToFloat" for n in graph.graph.node) == 3 * 12
+        assert {initializers[f"{name}/w_int8"] for name in per_token} == {onnx.TensorProto.INT8}
         return
     # Without VNNI: unsigned int8 weights (u8 x s8 kernels saturate there), and e5's outlier
     # matmuls (FFN output projections of layers 4, 0, 5) smoothed; nothing else is.

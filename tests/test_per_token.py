@@ -11,63 +11,101 @@ import pytest
 from index.onnx import per_token
 
 
-def _matmul_graph(path, w: np.ndarray, opset: int, rank: int) -> None:
+def _save(path, nodes, inputs, outputs, weights: dict[str, np.ndarray], opset: int = 17) -> None:
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
-    shape = [None] * (rank - 1) + [w.shape[0]]
     graph = helper.make_graph(
-        [helper.make_node("MatMul", ["x", "w"], ["y"], name="mm"),
-         helper.make_node("MatMul", ["y", "x_t"], ["z"], name="activations")],  # not a weight: left alone
-        "g",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape),
-         helper.make_tensor_value_info("x_t", TensorProto.FLOAT, [w.shape[1], 2])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None),
-         helper.make_tensor_value_info("z", TensorProto.FLOAT, None)],
-        [numpy_helper.from_array(w, "w")],
+        nodes, "g",
+        [helper.make_tensor_value_info(name, TensorProto.FLOAT, shape) for name, shape in inputs],
+        [helper.make_tensor_value_info(name, TensorProto.FLOAT, None) for name in outputs],
+        [numpy_helper.from_array(value, name) for name, value in weights.items()],
     )
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=9), str(path))
+
+
+def _run(path, **feed: np.ndarray) -> list[np.ndarray]:
+    import onnxruntime as ort
+
+    return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, feed)
 
 
 def _reference(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     """Symmetric int8 per row of x, per column of w, as the module docstring writes it."""
     w_scale = np.abs(w).max(axis=0) / 127
-    w_q = np.round(w / w_scale)
     rows = x.reshape(-1, x.shape[-1])
-    scale = np.abs(rows).max(axis=1, keepdims=True) / 127
-    q = np.round(rows / scale)
-    return ((q @ w_q) * scale * w_scale).reshape(*x.shape[:-1], w.shape[1])
+    scale = np.maximum(np.abs(rows).max(axis=1, keepdims=True) / 127, np.finfo(np.float32).tiny)
+    return ((np.round(rows / scale) @ np.round(w / w_scale)) * scale * w_scale).reshape(*x.shape[:-1], w.shape[1])
 
 
-@pytest.mark.parametrize("opset,rank", [(17, 3), (18, 3), (17, 2)])
-def test_each_row_is_quantised_on_its_own_scale(tmp_path, opset: int, rank: int) -> None:
+@pytest.mark.parametrize("opset,shape", [(17, (2, 9, 64)), (18, (2, 9, 64)), (17, (9, 64))])
+def test_each_row_is_quantised_on_its_own_scale(tmp_path, opset: int, shape: tuple[int, ...]) -> None:
     import onnx
-    import onnxruntime as ort
+    from onnx import helper
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     rng = np.random.default_rng(0)
     w = rng.normal(size=(64, 32)).astype(np.float32)
-    x = rng.normal(size=(2, 9, 64) if rank == 3 else (9, 64)).astype(np.float32)
-    rows = x.reshape(-1, 64)
-    rows[0] *= 300  # a special token's huge activations (a view: x changes too)
+    x = rng.normal(size=shape).astype(np.float32)
+    rows = x.reshape(-1, 64)  # a view: x changes too
+    rows[0] *= 300  # a special token's huge activations
+    rows[1] = 0.0  # a row of zeros comes out as zeros, not NaN
     x_t = rng.normal(size=(32, 2)).astype(np.float32)
     src = tmp_path / "plain.onnx"
-    _matmul_graph(src, w, opset, rank)
+    _save(src, [helper.make_node("MatMul", ["x", "w"], ["y"], name="mm"),
+                helper.make_node("MatMul", ["y", "x_t"], ["z"], name="activations")],  # no weight: left alone
+          [("x", [None] * (len(shape) - 1) + [64]), ("x_t", [32, 2])], ["y", "z"], {"w": w}, opset)
 
     assert per_token.rewrite_matmuls(src, tmp_path / "rows.onnx") == ["mm"]
     graph = onnx.load(str(tmp_path / "rows.onnx"))
     assert "w" not in {i.name for i in graph.graph.initializer}  # the fp32 weight is gone
-    assert sum(n.op_type == "MatMul" for n in graph.graph.node) == 1
-    run = ort.InferenceSession(str(tmp_path / "rows.onnx"), providers=["CPUExecutionProvider"])
-    got_y, got_z = run.run(None, {"x": x, "x_t": x_t})
+    assert [n.name for n in graph.graph.node if n.op_type == "MatMul"] == ["activations"]
+    got_y, got_z = _run(tmp_path / "rows.onnx", x=x, x_t=x_t)
     np.testing.assert_allclose(got_z, got_y @ x_t, rtol=1e-5, atol=1e-5 * np.abs(got_z).max())
-    np.testing.assert_allclose(got_y, _reference(x, w), rtol=1e-3, atol=1e-3 * np.abs(x @ w).max())
+    want = _reference(x, w)
+    # Row by row, each to its own size: the huge row must not hide an error in the others.
+    size = np.abs(want).max(axis=-1, keepdims=True)
+    assert np.all(np.abs(got_y - want) <= 1e-5 * size + 1e-6)
+    assert not np.isnan(got_y).any() and not got_y.reshape(-1, 32)[1].any()
 
     # Against onnxruntime's own dynamic quantisation, one scale per call.
     quantize_dynamic(str(src), str(tmp_path / "call.onnx"), per_channel=True, weight_type=QuantType.QInt8,
                      extra_options={"MatMulConstBOnly": True})
-    per_call = ort.InferenceSession(str(tmp_path / "call.onnx"), providers=["CPUExecutionProvider"])
-    call_y = per_call.run(None, {"x": x, "x_t": x_t})[0]
-    want = (x @ w).reshape(-1, 32)[1:]  # the ordinary rows
-    error = lambda y: np.abs(y.reshape(-1, 32)[1:] - want).max() / np.abs(want).max()  # noqa: E731
+    call_y = _run(tmp_path / "call.onnx", x=x, x_t=x_t)[0]
+    ordinary = (x @ w).reshape(-1, 32)[2:]
+    error = lambda y: np.abs(y.reshape(-1, 32)[2:] - ordinary).max() / np.abs(ordinary).max()  # noqa: E731
     assert error(got_y) < 0.02 < 0.1 < error(call_y)
+
+
+def test_shared_and_unnamed_matmuls_and_weights_other_ops_read(tmp_path) -> None:
+    """Two MatMuls by one weight each get their int8 copy; a node without a name is named
+    by its output; a weight another op also reads stays."""
+    from onnx import helper
+
+    rng = np.random.default_rng(1)
+    w, v = rng.normal(size=(16, 8)).astype(np.float32), rng.normal(size=(16, 8)).astype(np.float32)
+    x = rng.normal(size=(5, 16)).astype(np.float32)
+    src = tmp_path / "plain.onnx"
+    _save(src, [helper.make_node("MatMul", ["x", "w"], ["a"], name="first"),
+                helper.make_node("MatMul", ["x", "w"], ["b"]),  # no name
+                helper.make_node("MatMul", ["x", "v"], ["c"], name="third"),
+                helper.make_node("Add", ["v", "v"], ["d"], name="reads_v")],
+          [("x", [None, 16])], ["a", "b", "c", "d"], {"w": w, "v": v})
+
+    assert per_token.rewrite_matmuls(src, tmp_path / "rows.onnx") == ["first", "b", "third"]
+    a, b, c, d = _run(tmp_path / "rows.onnx", x=x)
+    np.testing.assert_allclose(a, _reference(x, w), rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(c, _reference(x, v), rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(d, v + v)
+
+
+def test_a_graph_below_opset_13_is_copied_unchanged(tmp_path) -> None:
+    from onnx import helper
+
+    w = np.eye(4, dtype=np.float32)
+    src = tmp_path / "plain.onnx"
+    _save(src, [helper.make_node("MatMul", ["x", "w"], ["y"], name="mm")], [("x", [None, 4])], ["y"], {"w": w}, 12)
+    assert per_token.rewrite_matmuls(src, tmp_path / "rows.onnx") == []
+    x = np.arange(8, dtype=np.float32).reshape(2, 4)
+    np.testing.assert_array_equal(_run(tmp_path / "rows.onnx", x=x)[0], x)

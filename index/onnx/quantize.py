@@ -2,13 +2,13 @@
 
 `quantize_dynamic` with per-channel int8 weights (per-tensor ones lose too much), in the
 recipe for this machine's CPU (`INT8_RECIPES`; index/cpu.py reads the flags). With VNNI,
-the matmuls by a constant weight quantise their input one token at a time
+the MatMul nodes by a constant weight quantise their input one token at a time
 (index.onnx.per_token): the few huge activations of e5's special tokens no longer set the
-scale of every other token. Without VNNI, where those u8 x s8 kernels saturate, weights are
-unsigned and each call's input has one scale as onnxruntime does it; the few matmuls whose
-input has outliers (`_outlier_nodes`; for e5 the FFN output projections of layers 4, 0
-and 5) are smoothed first (`_smooth`, SmoothQuant). The measurements behind each choice
-are in docs/benchmarks.md.
+scale of every other token (a fused attention's projections stay per call). Without VNNI,
+where those u8 x s8 kernels saturate, weights are unsigned and each call's input has one
+scale as onnxruntime does it; the few matmuls whose input has outliers (`_outlier_nodes`;
+for e5 the FFN output projections of layers 4, 0 and 5) are smoothed first (`_smooth`,
+SmoothQuant). The measurements behind each choice are in docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -43,13 +43,14 @@ QUANTIZATION: dict[str, Any] = {
 #: signed int8 weights are exact. Without it, onnxruntime sums u8 x s8 pairs in saturating
 #: 16 bits; unsigned weights take its u8 x u8 kernels, which widen first and do not
 #: saturate (7-bit signed weights, `reduce_range`, measured less exact: docs/benchmarks.md).
-#: `inputs`: a matmul's input scaled "per-token" (index.onnx.per_token; signed weights,
-#: so VNNI only) or "per-call" (onnxruntime's dynamic quantisation). `outliers`, for
-#: per-call inputs: what is done with the outlier matmuls, "fp32" (left out of
-#: quantisation) or "smooth" (SmoothQuant, then int8).
+#: `input_scale`: a MatMul's input scaled "per-token" (index.onnx.per_token: signed
+#: weights, so VNNI only) or "per-call" (onnxruntime's dynamic quantisation; a fused
+#: attention's projections are always so). `outliers`, for per-call inputs: what is done
+#: with the outlier matmuls, "fp32" (left out of quantisation) or "smooth" (SmoothQuant,
+#: then int8).
 INT8_RECIPES: dict[str, dict[str, Any]] = {
-    "vnni": {"reduce_range": False, "weight_type": "QInt8", "inputs": "per-token"},
-    "no-vnni": {"reduce_range": False, "weight_type": "QUInt8", "inputs": "per-call", "outliers": "smooth"},
+    "vnni": {"reduce_range": False, "weight_type": "QInt8", "input_scale": "per-token"},
+    "no-vnni": {"reduce_range": False, "weight_type": "QUInt8", "input_scale": "per-call", "outliers": "smooth"},
 }
 
 
@@ -68,7 +69,9 @@ def quantize_int8(graph: Path, runtime: OnnxSentenceModel, work: Path, recipe: s
     settings to record, with the matmuls quantised per token, smoothed or kept fp32.
     `runtime` runs `graph` in fp32 to find the outliers of per-call inputs."""
     settings = quantization(recipe)
-    if settings["inputs"] == "per-token":
+    if settings["input_scale"] == "per-token":
+        if settings["weight_type"] != "QInt8":
+            raise ValueError(f"int8 recipe {recipe!r}: per-token inputs are written with signed weights")
         source = work / f"{graph.stem}.per_token.onnx"
         per_token_nodes = rewrite_matmuls(graph, source)
         # What is left to quantise per call: the fused attention's projections, the embeddings.
