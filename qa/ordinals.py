@@ -8,7 +8,9 @@ num2words's ordinals in each language it writes them for, matched by the languag
 stem (septième, septièmes; седьмой, седьмая; السابع, السابعة); a stem that is also a
 cardinal's (German acht, eight and eighth) is left out. Only THIRD to TENTH count:
 "first" and "second" are also an adverb and a unit of time, and the ordinals past ten
-are two words in Arabic.
+are two words in Arabic. An Arabic ordinal counts only with the article (الطائرة السابعة,
+للمرة الرابعة): without it the word is a name (رابعة, Rabaa) or no item of a series (طرف
+ثالث, a third party; ثالث أكبر, the third largest).
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ _WRITTEN = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th|(?:e|ème|eme|er)s?|\.?[ºª])
 #: Chinese and Japanese: 第七, 第7 (not 第100's first digits).
 _CJK = re.compile(r"第([一二三四五六七八九十]+|\d{1,2})(?!\d)")
 _CJK_DIGITS = {c: n for n, c in enumerate("一二三四五六七八九十", start=1)}
+#: An Arabic word with the article, after a conjunction or preposition or not (السابعة,
+#: والسابعة, بالسابعة, للسابعة).
+_DEFINITE = re.compile("^[وف]?(?:[بكل]?ال|لل)")
 #: A number of its own: not a date's or a decimal's part (2015-07-06, 1.5, 10:30).
 _NUMBER = re.compile(r"(?<![\d.,:/-])\d{1,2}(?![\d]|[.,:/-]\d)")
 
@@ -76,7 +81,10 @@ def ordinals_in(text: str, languages: Iterable[str]) -> set[int]:
         table, stem = _stems(language), _stemmer(language)
         if not table or stem is None:
             continue
-        keys = tokenize_for_search(text) if language == "ar" else [stem(word) for word in WORD.findall(text)]
+        if language == "ar":
+            keys = [key for word in WORD.findall(text) if _DEFINITE.match(word) for key in tokenize_for_search(word)]
+        else:
+            keys = [stem(word) for word in WORD.findall(text)]
         found |= {table[key] for key in keys if key in table}
     return {n for n in found if n in COUNTED}
 

@@ -12,6 +12,9 @@ from qa.ordinals import COUNTED, numbers_in, ordinals_in
     ("the 7th round and the 3rd", ["en"], {3, 7}),
     ("كم طناً حملت الطائرة الإغاثية السعودية الثامنة؟", ["ar"], {8}),
     ("وصلت الطائرة السادسة، في الأسبوع الرابع، للمرة الخامسة", ["ar"], {4, 5, 6}),
+    ("والسابعة وبالثامنة", ["ar"], {7, 8}),
+    # Without the article an Arabic ordinal is a name or no item of a series.
+    ("ميدان رابعة العدوية، طرف ثالث، ثالث أكبر مدينة، الطائرة الخامسة", ["ar"], {5}),
     ("Combien de tonnes le septième avion a-t-il apportées ?", ["fr"], {7}),
     ("la 7e édition, les 3èmes", ["fr"], {3, 7}),
     ("la 7.ª ronda, el 4º", ["es"], {4, 7}),
