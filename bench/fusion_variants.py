@@ -8,7 +8,8 @@ coverage of its names are computed once by `Retriever.candidates`, as a search m
 them; every variant then re-ranks the same lists, so differences come from fusion alone.
 Prints R@1 / MRR@10 per dataset and variant. The shipped choice is `qa.fusion.fuse`
 with its weights; the weighted variants are `fuse` with other weights and no coverage,
-the reciprocal-rank ones live only here.
+the reciprocal-rank ones live only here. No variant re-scores by the proximity of an
+Arabic question's words (qa/proximity.py), as a search then does: fusion alone.
 """
 
 from __future__ import annotations

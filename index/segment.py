@@ -290,6 +290,13 @@ class Segment:
         )
         return {row[0]: StoredChunk(*row) for row in rows}
 
+    def search_tokens(self, ids: Sequence[int]) -> dict[int, list[str]]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self.db.execute(f"SELECT id, tokens FROM chunks WHERE id IN ({marks})", list(ids))
+        return {chunk_id: tokens.split() for chunk_id, tokens in rows}
+
     @cached_property
     def sentence_vectors(self) -> np.ndarray:
         """Every sentence vector (float16, memory-mapped), row i for sentence id i."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from index.text.scripts import ARABIC_SCRIPT
+from index.text.scripts import ARABIC_SCRIPT, dominant_script
 
 Hits = Sequence[tuple[int, float]]
 
@@ -24,12 +24,22 @@ LEXICAL_WEIGHT = 0.5
 #: words (qa/translation.py), a weaker signal than the question's own words.
 BRIDGED_LEXICAL_WEIGHT = 0.3
 COVERAGE_WEIGHT = 0.6
+#: The weight of the question's words standing together in a chunk (qa/proximity.py),
+#: for a question in the articles' script; none for another (see `proximity_weight_for`).
+PROXIMITY_WEIGHT = 0.5
 
 
 def lexical_weight_for(question: str) -> float:
     """BM25's weight for this question: an Arabic one is read as written, any other
     through the bridge to Arabic spellings."""
     return LEXICAL_WEIGHT if ARABIC_SCRIPT.search(question) else BRIDGED_LEXICAL_WEIGHT
+
+
+def proximity_weight_for(question: str) -> float:
+    """The proximity signal's weight for this question: it reads the question's own
+    words, which BM25 searches as written only for a question mostly in Arabic script
+    (`qa.translation.lexical_query`)."""
+    return PROXIMITY_WEIGHT if dominant_script(question) == "arabic" else 0.0
 
 
 def min_max(hits: Hits) -> dict[int, float]:

@@ -18,11 +18,13 @@ from index.embedder import Embedder
 from index.errors import QAError
 from index.hubness import PENALTY, Hubness, hubness_for
 from index.segment import AUX_VECTORS, VECTORS, StoredChunk
+from index.text.search import tokenize_for_search
 from index.store.base import ChunkStore
 from index.store.location import store_location
 from index.models import EmbeddingModel, MainModel
 from qa.coverage import Named, coverage, named_in
-from qa.fusion import fuse, lexical_weight_for
+from qa.fusion import fuse, lexical_weight_for, proximity_weight_for
+from qa.proximity import proximity
 from qa.translation import asked_words, lexical_query
 
 #: Retrieval configurations: embedding only, BM25 only, and what `qa ask` uses.
@@ -34,6 +36,8 @@ CANDIDATES = 100
 RESCORED = 2
 #: How much the best sentence's cosine adds to a chunk's (measured in docs/benchmarks.md).
 SENTENCE_WEIGHT = 0.5
+#: How many of the fused chunks (at least) the proximity of the question's words re-scores.
+PROXIMITY_DEPTH = 40
 #: Rankings are read this many times deeper than the passages asked for, so that k
 #: different stories remain once copies of one story are folded together.
 STORY_DEPTH = 4
@@ -231,8 +235,25 @@ class Retriever:
                                          k, allowed)
         if mode == "dense":
             return self._dense_hits(reader, self.question_vector(text), max(k, CANDIDATES), allowed)[:k]
-        return fuse(*self.candidates(reader, text, max(k, CANDIDATES), allowed),
-                    lexical_weight=lexical_weight_for(text))[:k]
+        fused = fuse(*self.candidates(reader, text, max(k, CANDIDATES), allowed),
+                     lexical_weight=lexical_weight_for(text))
+        return self._words_together_first(reader, text, fused, max(k, PROXIMITY_DEPTH))[:k]
+
+    def _words_together_first(
+        self, reader: ChunkStore, text: str, fused: list[tuple[int, float]], depth: int,
+    ) -> list[tuple[int, float]]:
+        """The first `depth` fused chunks re-scored by how close together they hold the
+        question's words (qa/proximity.py), for a question that proximity serves."""
+        weight = proximity_weight_for(text)
+        if not weight or not fused:
+            return fused
+        head = fused[:depth]
+        lexical = reader.lexical
+        weights = {t: lexical.idf(t) for t in set(tokenize_for_search(text)) if lexical.df(t)}
+        near = proximity(weights, reader.search_tokens([chunk_id for chunk_id, _ in head]))
+        rescored = sorted(((chunk_id, score + weight * near.get(chunk_id, 0.0)) for chunk_id, score in head),
+                          key=lambda hit: -hit[1])
+        return rescored + fused[depth:]
 
     def candidates(
         self, reader: ChunkStore, text: str, depth: int = CANDIDATES, allowed: np.ndarray | None = None,

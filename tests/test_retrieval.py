@@ -7,7 +7,7 @@ import pytest
 
 from index.config import Settings
 from index.errors import IndexMissingError, ModelMismatchError
-from qa.fusion import BRIDGED_LEXICAL_WEIGHT, LEXICAL_WEIGHT
+from qa.fusion import BRIDGED_LEXICAL_WEIGHT, LEXICAL_WEIGHT, PROXIMITY_WEIGHT, proximity_weight_for
 from qa.retriever import Question, QuestionError, Retriever
 
 KUWAIT = "002_717a5c15cf0cef70"
@@ -92,9 +92,36 @@ def test_default_ranking_is_the_fusion_of_the_three_rankings(retriever, question
     assert lexical, "the English question is translated for BM25, so its weight matters"
     expected = fuse(dense, lexical, aux, coverage(named, found, reader.lexical), lexical_weight=lexical_weight)[:5]
     passages = retriever.search(question, k=5)
+    if lexical_weight == LEXICAL_WEIGHT:  # an Arabic question: its words' proximity counts too
+        expected = with_proximity(retriever, question, fuse(
+            dense, lexical, aux, coverage(named, found, reader.lexical), lexical_weight=lexical_weight))[:5]
     assert [p.score for p in passages] == [round(score, 6) for _, score in expected]
     rows = reader.chunks([i for i, _ in expected])
     assert [(p.source, p.start) for p in passages] == [(rows[i].article_id, rows[i].start) for i, _ in expected]
+
+
+def with_proximity(retriever: Retriever, question: str, fused: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    """The fused ranking's head re-scored by the question's words' proximity, each chunk's
+    tokens made again from its title and text as indexing makes them."""
+    from index.text.search import tokenize_for_search
+    from index.sentences import embedding_text
+    from qa.proximity import best_window_share
+    from qa.retriever import PROXIMITY_DEPTH
+
+    reader = retriever.reader
+    head = fused[:PROXIMITY_DEPTH]
+    rows = reader.chunks([i for i, _ in head])
+    weights = {t: reader.lexical.idf(t) for t in tokenize_for_search(question) if reader.lexical.df(t)}
+    near = {i: best_window_share(tokenize_for_search(embedding_text(rows[i].title, rows[i].text)), weights)
+            for i, _ in head}
+    assert len({round(v, 6) for v in near.values()}) > 1, "proximity must tell these chunks apart"
+    return sorted(((i, s + PROXIMITY_WEIGHT * near[i]) for i, s in head), key=lambda hit: -hit[1])
+
+
+def test_proximity_counts_only_for_a_question_in_arabic_script():
+    assert proximity_weight_for("ماذا ناقش لافروف مع الكويت؟") == PROXIMITY_WEIGHT > 0
+    assert proximity_weight_for("what did Lavrov discuss with Kuwait?") == 0
+    assert proximity_weight_for("Was besprach Lawrow mit Kuwait (الكويت)?") == 0
 
 
 def test_dense_score_is_cosine_less_hubness_plus_best_sentence(retriever):

@@ -161,6 +161,17 @@ def test_adding_an_article_links_existing_segments_instead_of_rewriting(tmp_path
     assert score == pytest.approx(1.0, abs=1e-5) and reader.chunks([chunk_id])[chunk_id].text == "c-part1"
 
 
+def test_search_tokens_are_read_back_in_order_from_every_segment(tmp_path):
+    write(tmp_path, [article("a", 2)])
+    write(tmp_path, [article("b", 3)])  # a second segment
+    reader = IndexReader(tmp_path)
+    assert len(reader.manifest.segments) == 2
+    rows = reader.chunks(range(1, 6))
+    tokens = reader.search_tokens(range(1, 6))
+    assert sorted(tokens) == sorted(rows) == [1, 2, 3, 4, 5]
+    assert all(tokens[i] == rows[i].text.split("-") for i in rows)  # as `write` stored them
+
+
 def test_deleted_article_is_a_tombstone_until_its_segment_empties(tmp_path):
     a = article("a", 3)
     write(tmp_path, [a, article("b", 2)])
@@ -171,6 +182,7 @@ def test_deleted_article_is_a_tombstone_until_its_segment_empties(tmp_path):
     assert [i for i, _ in reader.lexical.search(["a"], 5)] == []
     assert [r[0] for r in reader.articles()] == ["b"]
     assert not set(reader.chunks(range(1, 10))) & {1, 2, 3}
+    assert not set(reader.search_tokens(range(1, 10))) & {1, 2, 3}
     write(tmp_path, [], remove=["b"])  # the segment holds nothing live: it goes
     reader = IndexReader(tmp_path)
     assert reader.size == 0 and reader.manifest.segments == [] and reader.manifest.deleted_count == 0

@@ -110,6 +110,10 @@ class ChunkStore(Protocol):
         """Live chunk rows with their article's metadata, by chunk id."""
         ...
 
+    def search_tokens(self, ids: Sequence[int]) -> dict[int, list[str]]:
+        """Live chunks' search tokens in reading order (what BM25 indexed), by chunk id."""
+        ...
+
     def close(self) -> None: ...
 
 

@@ -11,9 +11,10 @@ meanwhile fails every later search with the file's name, never wrong answers aft
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -24,6 +25,8 @@ from index.segment import AUX_VECTORS, VECTORS, Segment, StoredChunk
 from index.store.base import ChunkStore
 from index.store.generation import current_generation, load_deleted, manifest_of, open_catalog
 from index.store.integrity import HASH, verify_file, verify_generation
+
+T = TypeVar("T")
 
 #: Files at least this large are hashed in the background when a reader opens them.
 BACKGROUND_HASH_BYTES = 64 * 2**20
@@ -260,10 +263,18 @@ class IndexReader:
 
     def chunks(self, ids: Sequence[int]) -> dict[int, StoredChunk]:
         """Chunk rows with article metadata, keyed by chunk id (deleted chunks left out)."""
+        return self._by_segment(ids, Segment.chunks)
+
+    def search_tokens(self, ids: Sequence[int]) -> dict[int, list[str]]:
+        """Chunks' stored search tokens, keyed by chunk id (deleted chunks left out)."""
+        return self._by_segment(ids, Segment.search_tokens)
+
+    def _by_segment(self, ids: Sequence[int], read: Callable[[Segment, list[int]], dict[int, T]]) -> dict[int, T]:
+        """What `read` gives for the live chunks among `ids`, each read from its segment."""
         wanted = np.setdiff1d(np.asarray(list(ids), dtype=np.int64), self.deleted)
-        found: dict[int, StoredChunk] = {}
+        found: dict[int, T] = {}
         for segment in self.segments:
-            found.update(segment.chunks([int(i) for i in segment.own(wanted)]))
+            found.update(read(segment, [int(i) for i in segment.own(wanted)]))
         return found
 
     def close(self) -> None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from index.chunking import Chunk
 from index.errors import IndexMissingError
 from index.lexical import lucene_idf
 from index.segment import AUX_VECTORS, VECTORS, StoredChunk
@@ -218,6 +219,15 @@ class QdrantReader:
         return {
             chunk_id: StoredChunk(chunk_id, p["article_id"], p["ordinal"], p["start"], p["end"], p["text"],
                                   p["title"], p.get("date"), p.get("outlet"))
+            for chunk_id, (p, _) in rows.items()
+        }
+
+    def search_tokens(self, ids: Sequence[int]) -> dict[int, list[str]]:
+        """Made from the chunk's text as indexing made them: points keep only their
+        distinct terms, not their order."""
+        rows = self._live_records(ids, ["article_id", "ordinal", "start", "end", "text", "title"])
+        return {
+            chunk_id: Chunk(p["article_id"], p["ordinal"], p["start"], p["end"], p["text"]).search_tokens(p["title"])
             for chunk_id, (p, _) in rows.items()
         }
 
