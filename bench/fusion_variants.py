@@ -65,7 +65,7 @@ def run(datasets: list[Dataset]) -> None:
         "RRF(e5, BM25, PRF top-3 x 20 terms)": lambda d, lex, a, prf, cover: rrf([d, lex, prf], [1, 1, 1]),
         **{f"score e5 + {wa} USE + {wl} BM25": weighted(wa, wl)
            for wa in (0.5, 0.6, 0.7) for wl in (0.7, 1.0, 1.3)},
-        "shipped qa.fusion.fuse": lambda d, lex, a, prf, cover: fuse(d, lex, a, cover),
+        "qa.fusion.fuse (no proximity)": lambda d, lex, a, prf, cover: fuse(d, lex, a, cover),
     }
     with tempfile.TemporaryDirectory() as tmp:
         for dataset in datasets:
@@ -75,7 +75,7 @@ def run(datasets: list[Dataset]) -> None:
             reader = retriever.reader
             assert isinstance(reader, IndexReader), "measures the embedded store's own tables"
             rows = reader.chunks(list(range(1, reader.size + 1)))
-            tokens = {i: t.split() for i, t in reader.rows("SELECT id, tokens FROM chunks")}
+            tokens = reader.search_tokens(list(rows))
             idf = _idf(tokens)
             candidates = []
             for q in tqdm(dataset.questions, desc=dataset.name, file=sys.stderr):

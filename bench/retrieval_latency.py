@@ -36,7 +36,7 @@ from index.config import Settings
 from index.embedder import Embedder
 from index.model_process import ProcessAuxEmbedder, ProcessEmbedder
 from qa.bench import read_questions, xquad_datasets
-from qa.fusion import fuse
+from qa.fusion import fuse, lexical_weight_for
 from qa.retriever import Retriever
 
 TARGET = {"p50": 10.0, "p95": 20.0}
@@ -66,7 +66,7 @@ def stages(retriever: Retriever, questions: list[str]) -> dict[str, dict[str, fl
     """Milliseconds per step of one search, for the breakdown table. `e5 || use` is the
     two question embeddings side by side, as `Retriever.candidates` runs them; the other
     steps call what `Retriever.search` calls."""
-    keys = ("e5", "use", "e5 || use", "candidates", "fusion", "rows")
+    keys = ("e5", "use", "e5 || use", "candidates", "fusion", "proximity", "rows")
     # A retriever of its own: the timed searches left their question vectors remembered in
     # the other one (qa/retriever.py RECENT_QUESTIONS), which would hide e5 from `candidates`.
     embedder, aux = retriever.embedder, retriever.aux_embedder
@@ -89,12 +89,14 @@ def stages(retriever: Retriever, questions: list[str]) -> dict[str, dict[str, fl
         t2 = time.perf_counter()
         lists = fresh.candidates(reader, question)
         t3 = time.perf_counter()
-        hits = fuse(*lists)[:10]
+        fused = fuse(*lists, lexical_weight=lexical_weight_for(question))
         t4 = time.perf_counter()
-        reader.chunks([i for i, _ in hits])
+        hits = fresh._words_together_first(reader, question, fused)[:10]
         t5 = time.perf_counter()
+        reader.chunks([i for i, _ in hits])
+        t6 = time.perf_counter()
         for key, start, end in (("e5", t0, t1), ("use", t1, t2), ("candidates", t2, t3), ("fusion", t3, t4),
-                                ("rows", t4, t5)):
+                                ("proximity", t4, t5), ("rows", t5, t6)):
             times[key].append((end - start) * 1000)
     return {key: percentiles(values) for key, values in times.items()}
 

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from index.articles import Article
-from index.sentences import embedding_text
-from index.text.search import tokenize_for_search
+from index.sentences import embedding_text, search_tokens
 
 #: Split points from coarse to fine, kept at the end of the piece they close.
 #: Arabic punctuation (؟ ؛ ،) sits beside its Latin counterpart; a full stop only splits
@@ -47,9 +46,8 @@ class Chunk:
         return embedding_text(title, self.text)
 
     def search_tokens(self, title: str) -> list[str]:
-        """What BM25 indexes for the chunk: the tokens of the text the model sees, so a
-        word of the title counts for every chunk of its article, as it does in the vectors."""
-        return tokenize_for_search(self.embedding_text(title))
+        """What BM25 indexes for the chunk (`index.sentences.search_tokens`)."""
+        return search_tokens(title, self.text)
 
 
 class Chunker:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from index.text.search import tokenize_for_search
+
 #: Where a sentence ends: terminal punctuation (Latin and Arabic) followed by white space,
 #: a semicolon, or a line break. A full stop inside "3.5" or "U.S." does not split.
 _BOUNDARY = re.compile(r"(?:(?<=[.!?؟…])|(?<=[.!?؟…][\"»”')\]])|(?<=[.!?؟…][\"»”')\]]{2}))\s+|(?<=[؛;])\s+|\s*\n\s*")
@@ -52,6 +54,13 @@ def _strip(text: str, start: int, end: int) -> tuple[int, int]:
 def embedding_text(title: str, text: str) -> str:
     """What the model reads for a span of an article: the title as a header, then the span."""
     return f"{title}\n{text}" if title else text
+
+
+def search_tokens(title: str, text: str) -> list[str]:
+    """What BM25 indexes for a span of an article: the tokens of the text the model sees
+    (`embedding_text`), so a word of the title counts for every chunk of its article, as
+    it does in the vectors."""
+    return tokenize_for_search(embedding_text(title, text))
 
 
 def with_sentences(title: str, text: str) -> tuple[str, list[tuple[int, int]]]:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from index.text.scripts import ARABIC_SCRIPT, dominant_script
+from index.text.scripts import ARABIC_SCRIPT
+from qa.translation import searched_as_written
 
 Hits = Sequence[tuple[int, float]]
 
@@ -25,21 +26,21 @@ LEXICAL_WEIGHT = 0.5
 BRIDGED_LEXICAL_WEIGHT = 0.3
 COVERAGE_WEIGHT = 0.6
 #: The weight of the question's words standing together in a chunk (qa/proximity.py),
-#: for a question in the articles' script; none for another (see `proximity_weight_for`).
+#: for a question mostly in Arabic script; none for another (see `proximity_weight_for`).
 PROXIMITY_WEIGHT = 0.5
 
 
 def lexical_weight_for(question: str) -> float:
-    """BM25's weight for this question: an Arabic one is read as written, any other
-    through the bridge to Arabic spellings."""
+    """BM25's weight for this question: one with Arabic words has them read as written
+    (beside the bridge, if it is mostly in another script), any other only through the
+    bridge to Arabic spellings."""
     return LEXICAL_WEIGHT if ARABIC_SCRIPT.search(question) else BRIDGED_LEXICAL_WEIGHT
 
 
 def proximity_weight_for(question: str) -> float:
     """The proximity signal's weight for this question: it reads the question's own
-    words, which BM25 searches as written only for a question mostly in Arabic script
-    (`qa.translation.lexical_query`)."""
-    return PROXIMITY_WEIGHT if dominant_script(question) == "arabic" else 0.0
+    words, so it serves a question that BM25 searches as written and nothing else."""
+    return PROXIMITY_WEIGHT if searched_as_written(question) else 0.0
 
 
 def min_max(hits: Hits) -> dict[int, float]:

@@ -8,9 +8,11 @@ each chunk scores the largest share of the question's words, weighed by their id
 any WINDOW consecutive search tokens of it hold (a classic term-proximity feature; the
 window and the weight were measured on our development questions, docs/benchmarks.md).
 
-It reads the question's own words, so it serves questions written in the articles'
-script: for another script the words BM25 searches are names' spellings and a
-dictionary's guesses, and their proximity lowered ranking (docs/benchmarks.md).
+It reads the question's own words, so it serves questions that BM25 searches as written
+(mostly in Arabic script, `qa.translation.searched_as_written`). For a question in
+another script BM25 searches names' spellings and a dictionary's guesses; their
+proximity lowered ranking in five of the seven other languages it was tried on (English
+gained a little, French stayed level): one rule per script (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ def best_window_share(tokens: Sequence[str], weights: Mapping[str, float], windo
 
 
 def proximity(
-    weights: Mapping[str, float], chunk_tokens: Mapping[int, Sequence[str]], window: int = WINDOW,
+    chunk_tokens: Mapping[int, Sequence[str]], weights: Mapping[str, float], window: int = WINDOW,
 ) -> dict[int, float]:
     """Each chunk's `best_window_share` of the question's weighted tokens."""
     return {chunk_id: best_window_share(tokens, weights, window) for chunk_id, tokens in chunk_tokens.items()}

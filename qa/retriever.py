@@ -36,7 +36,7 @@ CANDIDATES = 100
 RESCORED = 2
 #: How much the best sentence's cosine adds to a chunk's (measured in docs/benchmarks.md).
 SENTENCE_WEIGHT = 0.5
-#: How many of the fused chunks (at least) the proximity of the question's words re-scores.
+#: How many of the fused chunks the proximity of the question's words re-scores.
 PROXIMITY_DEPTH = 40
 #: Rankings are read this many times deeper than the passages asked for, so that k
 #: different stories remain once copies of one story are folded together.
@@ -237,23 +237,26 @@ class Retriever:
             return self._dense_hits(reader, self.question_vector(text), max(k, CANDIDATES), allowed)[:k]
         fused = fuse(*self.candidates(reader, text, max(k, CANDIDATES), allowed),
                      lexical_weight=lexical_weight_for(text))
-        return self._words_together_first(reader, text, fused, max(k, PROXIMITY_DEPTH))[:k]
+        return self._words_together_first(reader, text, fused)[:k]
 
     def _words_together_first(
-        self, reader: ChunkStore, text: str, fused: list[tuple[int, float]], depth: int,
+        self, reader: ChunkStore, text: str, fused: list[tuple[int, float]],
     ) -> list[tuple[int, float]]:
-        """The first `depth` fused chunks re-scored by how close together they hold the
-        question's words (qa/proximity.py), for a question that proximity serves."""
+        """The first PROXIMITY_DEPTH fused chunks re-scored by how close together they
+        hold the question's words (qa/proximity.py), for a question that proximity
+        serves. The depth is fixed, not the number of passages asked for, so the first
+        passages are the same whatever k; re-scoring only adds, so the head stays above
+        the rest."""
         weight = proximity_weight_for(text)
-        if not weight or not fused:
-            return fused
-        head = fused[:depth]
         lexical = reader.lexical
-        weights = {t: lexical.idf(t) for t in set(tokenize_for_search(text)) if lexical.df(t)}
-        near = proximity(weights, reader.search_tokens([chunk_id for chunk_id, _ in head]))
+        weights = {t: lexical.idf(t) for t in set(tokenize_for_search(text)) if lexical.df(t)} if weight else {}
+        if not weights:
+            return fused
+        head = fused[:PROXIMITY_DEPTH]
+        near = proximity(reader.search_tokens([chunk_id for chunk_id, _ in head]), weights)
         rescored = sorted(((chunk_id, score + weight * near.get(chunk_id, 0.0)) for chunk_id, score in head),
                           key=lambda hit: -hit[1])
-        return rescored + fused[depth:]
+        return rescored + fused[PROXIMITY_DEPTH:]
 
     def candidates(
         self, reader: ChunkStore, text: str, depth: int = CANDIDATES, allowed: np.ndarray | None = None,

@@ -378,13 +378,19 @@ def lexical_query(
     (Lavrov, Lawrow, Лавров ~ لافروف); and, when a dictionary serves its language, its
     other words' translations."""
     tokens = tokenize_for_search(question)
-    if dominant_script(question) == "arabic":
+    if searched_as_written(question):
         return tokens
     found = named()
     names = [spelling for n in found if (spelling := index_spelling(n, df))]
     dictionary = _dictionary_for(question, setting)
     words = translated_tokens(question, dictionary, df, [n.term for n in found]) if dictionary else []
     return tokens + names + words
+
+
+def searched_as_written(question: str) -> bool:
+    """Whether BM25 searches the question's own words and nothing else: a question mostly
+    in the articles' Arabic script."""
+    return dominant_script(question) == "arabic"
 
 
 def index_spelling(name: Named, df: Callable[[str], int]) -> str | None:

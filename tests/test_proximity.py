@@ -42,7 +42,7 @@ def test_nothing_to_find_scores_zero():
 
 
 def test_proximity_scores_each_chunk():
-    assert proximity(WEIGHTS, {7: ["lavrov", "kuwait"], 9: ["minister"]}) == {7: 5 / 6, 9: 1 / 6}
+    assert proximity({7: ["lavrov", "kuwait"], 9: ["minister"]}, WEIGHTS) == {7: 5 / 6, 9: 1 / 6}
 
 
 @given(st.lists(st.sampled_from(["lavrov", "kuwait", "minister", "a", "b"]), max_size=60),

@@ -75,14 +75,13 @@ def test_search_tokens_are_the_ones_the_embedded_store_keeps(both):
     """Qdrant keeps a chunk's distinct terms, not their order: its tokens are made again
     from the text, and must be what indexing stored (the proximity signal reads them)."""
     embedded, qdrant = both
-    def by_place(reader) -> dict[tuple[str, int], list[str]]:
-        ids = range(1, reader.size + 1) if reader is embedded.reader else qdrant_ids
+
+    def by_place(reader, ids: list[int]) -> dict[tuple[str, int], list[str]]:
         rows, tokens = reader.chunks(ids), reader.search_tokens(ids)
         return {(rows[i].article_id, rows[i].ordinal): tokens[i] for i in rows}
 
-    qdrant_ids = [p.chunk_id for q in QUESTIONS for p in qdrant.search(q, k=10)]
-    got = by_place(qdrant.reader)
-    want = by_place(embedded.reader)
+    got = by_place(qdrant.reader, [p.chunk_id for q in QUESTIONS for p in qdrant.search(q, k=10)])
+    want = by_place(embedded.reader, list(range(1, embedded.reader.size + 1)))
     assert len(got) > 10 and all(got[place] == want[place] for place in got)
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from index.config import Settings
 from index.errors import IndexMissingError, ModelMismatchError
+from index.text.search import tokenize_for_search
 from qa.fusion import BRIDGED_LEXICAL_WEIGHT, LEXICAL_WEIGHT, PROXIMITY_WEIGHT, proximity_weight_for
 from qa.retriever import Question, QuestionError, Retriever
 
@@ -74,6 +75,7 @@ def test_index_of_other_model_is_refused(seed_settings, embedder):
 @pytest.mark.parametrize("question, lexical_weight", [
     ("what did Lavrov discuss with Kuwait?", BRIDGED_LEXICAL_WEIGHT),
     ("قمة بوتين وأمير قطر", LEXICAL_WEIGHT),
+    ("Was besprach Lawrow mit dem Emir von قطر in الكويت?", LEXICAL_WEIGHT),  # mostly Latin script
 ])
 def test_default_ranking_is_the_fusion_of_the_three_rankings(retriever, question, lexical_weight):
     """The second model runs in its own thread; the result must be what one thread
@@ -90,11 +92,14 @@ def test_default_ranking_is_the_fusion_of_the_three_rankings(retriever, question
     aux = retriever._aux_hits(retriever.aux_embedder, reader, question, None)
     found = sorted({i for hits in (dense, lexical, aux) for i, _ in hits})
     assert lexical, "the English question is translated for BM25, so its weight matters"
-    expected = fuse(dense, lexical, aux, coverage(named, found, reader.lexical), lexical_weight=lexical_weight)[:5]
+    fused = fuse(dense, lexical, aux, coverage(named, found, reader.lexical), lexical_weight=lexical_weight)
+    # Only a question mostly in Arabic script has its words' proximity count; for the
+    # others it would change the scores (with_proximity checks that it tells chunks apart).
+    rescored = with_proximity(retriever, question, fused) if any(
+        reader.lexical.df(t) for t in tokenize_for_search(question)) else None
+    expected = (rescored if proximity_weight_for(question) else fused)[:5]
+    assert (rescored is not None) == (question != "what did Lavrov discuss with Kuwait?")
     passages = retriever.search(question, k=5)
-    if lexical_weight == LEXICAL_WEIGHT:  # an Arabic question: its words' proximity counts too
-        expected = with_proximity(retriever, question, fuse(
-            dense, lexical, aux, coverage(named, found, reader.lexical), lexical_weight=lexical_weight))[:5]
     assert [p.score for p in passages] == [round(score, 6) for _, score in expected]
     rows = reader.chunks([i for i, _ in expected])
     assert [(p.source, p.start) for p in passages] == [(rows[i].article_id, rows[i].start) for i, _ in expected]
@@ -103,7 +108,6 @@ def test_default_ranking_is_the_fusion_of_the_three_rankings(retriever, question
 def with_proximity(retriever: Retriever, question: str, fused: list[tuple[int, float]]) -> list[tuple[int, float]]:
     """The fused ranking's head re-scored by the question's words' proximity, each chunk's
     tokens made again from its title and text as indexing makes them."""
-    from index.text.search import tokenize_for_search
     from index.sentences import embedding_text
     from qa.proximity import best_window_share
     from qa.retriever import PROXIMITY_DEPTH
@@ -115,7 +119,25 @@ def with_proximity(retriever: Retriever, question: str, fused: list[tuple[int, f
     near = {i: best_window_share(tokenize_for_search(embedding_text(rows[i].title, rows[i].text)), weights)
             for i, _ in head}
     assert len({round(v, 6) for v in near.values()}) > 1, "proximity must tell these chunks apart"
-    return sorted(((i, s + PROXIMITY_WEIGHT * near[i]) for i, s in head), key=lambda hit: -hit[1])
+    return sorted(((i, s + PROXIMITY_WEIGHT * near[i]) for i, s in head), key=lambda hit: -hit[1]) \
+        + fused[PROXIMITY_DEPTH:]
+
+
+def test_proximity_rescores_a_fixed_head_of_the_fused_ranking(retriever, monkeypatch):
+    """However many passages are asked for, the same PROXIMITY_DEPTH first chunks are
+    re-scored: only up, so they stay above the rest, whose order and scores are kept."""
+    import qa.retriever
+
+    monkeypatch.setattr(qa.retriever, "PROXIMITY_DEPTH", 3)
+    reader = retriever.reader
+    ids = sorted(reader.chunks(range(1, reader.size + 1)))
+    fused = [(chunk_id, 1.0 - n / 100) for n, chunk_id in enumerate(ids)]
+    rescored = retriever._words_together_first(reader, "ماذا ناقش لافروف مع الكويت؟", fused)
+    assert len(ids) > 3 and rescored[3:] == fused[3:]
+    assert sorted(i for i, _ in rescored[:3]) == sorted(i for i, _ in fused[:3])
+    assert [s for _, s in rescored[:3]] == sorted((s for _, s in rescored[:3]), reverse=True)
+    assert all(s >= dict(fused)[i] for i, s in rescored[:3]) and rescored[:3] != fused[:3]
+    assert retriever._words_together_first(reader, "what did Lavrov discuss with Kuwait?", fused) == fused
 
 
 def test_proximity_counts_only_for_a_question_in_arabic_script():

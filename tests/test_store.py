@@ -38,13 +38,14 @@ def article(aid: str, n_chunks: int) -> tuple[Article, list[Chunk], np.ndarray]:
     return Article(aid, f"title {aid}", text, "2023-11-03", "تاس"), chunks, vectors
 
 
-def write(index_dir: Path, articles, remove=(), fresh=False, vector_index="auto") -> Path:
+def write(index_dir: Path, articles, remove=(), fresh=False, vector_index="auto",
+          tokens=lambda chunk: chunk.text.split("-")) -> Path:
     manifest = read_manifest(index_dir) or Manifest("m", DIM, {"max_tokens": 10})
     with writer_lock(index_dir):
         writer = IndexWriter(index_dir, manifest, start_fresh=fresh, vector_index=vector_index)
         writer.remove_articles(list(remove))
         for a, chunks, vectors in articles:
-            writer.add_article(a, chunks, vectors, [c.text.split("-") for c in chunks],
+            writer.add_article(a, chunks, vectors, [tokens(c) for c in chunks],
                                sentences=[(i, c.start, c.end) for i, c in enumerate(chunks)],
                                sentence_vectors=sentence_vectors(a.id, len(chunks)))
         return writer.publish()
@@ -162,14 +163,18 @@ def test_adding_an_article_links_existing_segments_instead_of_rewriting(tmp_path
 
 
 def test_search_tokens_are_read_back_in_order_from_every_segment(tmp_path):
-    write(tmp_path, [article("a", 2)])
-    write(tmp_path, [article("b", 3)])  # a second segment
+    def tokens(chunk: Chunk) -> list[str]:  # neither sorted nor distinct: order is kept
+        return ["zeta", *chunk.text.split("-"), "alpha", "zeta"]
+
+    write(tmp_path, [article("a", 2)], tokens=tokens)
+    write(tmp_path, [article("b", 3)], tokens=tokens)  # a second segment
     reader = IndexReader(tmp_path)
     assert len(reader.manifest.segments) == 2
     rows = reader.chunks(range(1, 6))
-    tokens = reader.search_tokens(range(1, 6))
-    assert sorted(tokens) == sorted(rows) == [1, 2, 3, 4, 5]
-    assert all(tokens[i] == rows[i].text.split("-") for i in rows)  # as `write` stored them
+    stored = reader.search_tokens(range(1, 6))
+    assert sorted(stored) == sorted(rows) == [1, 2, 3, 4, 5]
+    assert all(stored[i] == tokens(Chunk(row.article_id, row.ordinal, row.start, row.end, row.text))
+               for i, row in rows.items())
 
 
 def test_deleted_article_is_a_tombstone_until_its_segment_empties(tmp_path):

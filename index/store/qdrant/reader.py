@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from index.chunking import Chunk
 from index.errors import IndexMissingError
 from index.lexical import lucene_idf
 from index.segment import AUX_VECTORS, VECTORS, StoredChunk
+from index.sentences import search_tokens
 from index.store.base import Hits
 from index.store.manifest import Manifest
 from index.store.qdrant.schema import (
@@ -223,13 +223,11 @@ class QdrantReader:
         }
 
     def search_tokens(self, ids: Sequence[int]) -> dict[int, list[str]]:
-        """Made from the chunk's text as indexing made them: points keep only their
-        distinct terms, not their order."""
-        rows = self._live_records(ids, ["article_id", "ordinal", "start", "end", "text", "title"])
-        return {
-            chunk_id: Chunk(p["article_id"], p["ordinal"], p["start"], p["end"], p["text"]).search_tokens(p["title"])
-            for chunk_id, (p, _) in rows.items()
-        }
+        """Made again from the chunk's title and text by the rule indexing follows
+        (`index.sentences.search_tokens`): points keep only their distinct terms, not their
+        order. A later version of the tokenizer would make them anew, not as stored."""
+        rows = self._live_records(ids, ["text", "title"])
+        return {chunk_id: search_tokens(p["title"], p["text"]) for chunk_id, (p, _) in rows.items()}
 
     def close(self) -> None:
         """Nothing to release: the client is shared per address (schema.client_for)."""
