@@ -11,8 +11,8 @@ window and the weight were measured on our development questions, docs/benchmark
 It reads the question's own words, so it serves questions that BM25 searches as written
 (mostly in Arabic script, `qa.translation.searched_as_written`). For a question in
 another script BM25 searches names' spellings and a dictionary's guesses; their
-proximity lowered ranking in five of the seven other languages it was tried on (English
-gained a little, French stayed level): one rule per script (docs/benchmarks.md).
+proximity lowered ranking in eight of the ten other languages it was tried on (English
+and French gained a hair): one rule per script (docs/benchmarks.md).
 """
 
 from __future__ import annotations
