@@ -91,7 +91,7 @@ def stages(retriever: Retriever, questions: list[str]) -> dict[str, dict[str, fl
         t3 = time.perf_counter()
         fused = fuse(*lists, lexical_weight=lexical_weight_for(question))
         t4 = time.perf_counter()
-        hits = fresh._words_together_first(reader, question, fused)[:10]
+        hits = fresh._rescored_head(reader, question, fused)[:10]
         t5 = time.perf_counter()
         reader.chunks([i for i, _ in hits])
         t6 = time.perf_counter()

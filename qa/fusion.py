@@ -26,9 +26,10 @@ LEXICAL_WEIGHT = 0.5
 BRIDGED_LEXICAL_WEIGHT = 0.3
 COVERAGE_WEIGHT = 0.6
 #: The weight of the question's words standing together in a chunk (qa/proximity.py),
-#: for a question mostly in Arabic script; none for another (see `proximity_weight_for`).
+#: as search tokens and as written words, for a question whose fused ranking's head they
+#: re-score (`rescores_head`).
 PROXIMITY_WEIGHT = 0.5
-
+WRITTEN_PROXIMITY_WEIGHT = 0.5
 
 def lexical_weight_for(question: str) -> float:
     """BM25's weight for this question: one with Arabic words has them read as written
@@ -37,10 +38,10 @@ def lexical_weight_for(question: str) -> float:
     return LEXICAL_WEIGHT if ARABIC_SCRIPT.search(question) else BRIDGED_LEXICAL_WEIGHT
 
 
-def proximity_weight_for(question: str) -> float:
-    """The proximity signal's weight for this question: it reads the question's own
-    words, so it serves a question that BM25 searches as written and nothing else."""
-    return PROXIMITY_WEIGHT if searched_as_written(question) else 0.0
+def rescores_head(question: str) -> bool:
+    """Whether proximity re-scores this question's fused ranking: it reads the question's
+    own words, so it serves a question that BM25 searches as written and nothing else."""
+    return searched_as_written(question)
 
 
 def min_max(hits: Hits) -> dict[int, float]:

@@ -5,8 +5,14 @@ embedding of a chunk blurs them together, so in an archive a chunk that names th
 people and places in separate sentences ranks beside the one that says, in one sentence,
 what the question asks. A question's words close together are evidence of that sentence:
 each chunk scores the largest share of the question's words, weighed by their idf, that
-any WINDOW consecutive search tokens of it hold (a classic term-proximity feature; the
-window and the weight were measured on our development questions, docs/benchmarks.md).
+any WINDOW consecutive words of it hold (a classic term-proximity feature; the window and
+the weights were measured on our development questions, docs/benchmarks.md).
+
+The window is read twice: over the search tokens BM25 indexed (Snowball stems), and over
+the words as written (`index.text.search.written_words`), because the Arabic stemmer
+merges words a reader tells apart (رئيسي, "main" or the name Raisi, and رئيس,
+"president", are one stem): a chunk that holds the question's very words together is
+likelier still to say what was asked.
 
 It reads the question's own words, so it serves questions that BM25 searches as written
 (mostly in Arabic script, `qa.translation.searched_as_written`). For a question in
@@ -17,10 +23,14 @@ and French gained a hair): one rule per script (docs/benchmarks.md).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
-#: How many consecutive search tokens (stopwords removed) count as "together": about
-#: one sentence of news prose.
+from index.text.folding import normalize_for_search
+from index.text.search import tokenize_for_search, written_words
+from index.text.words import WORD
+
+#: How many consecutive words (stopwords removed) count as "together": about one
+#: sentence of news prose.
 WINDOW = 12
 
 
@@ -47,3 +57,15 @@ def proximity(
 ) -> dict[int, float]:
     """Each chunk's `best_window_share` of the question's weighted tokens."""
     return {chunk_id: best_window_share(tokens, weights, window) for chunk_id, tokens in chunk_tokens.items()}
+
+
+def written_weights(question: str, idf: Callable[[str], float], df: Callable[[str], int]) -> dict[str, float]:
+    """The question's written words, each weighed by the idf of the search token of the
+    word it was written as (كويت's token is كوي, الكويت's كويت: the word weighs what
+    BM25 weighs it); words whose token no chunk holds are left out, as BM25 leaves them."""
+    weights: dict[str, float] = {}
+    for word in WORD.findall(normalize_for_search(question)):
+        written, tokens = written_words(word), tokenize_for_search(word)
+        if len(written) == 1 and len(tokens) == 1 and df(tokens[0]):
+            weights.setdefault(written[0], idf(tokens[0]))
+    return weights

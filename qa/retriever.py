@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from functools import cached_property, lru_cache
@@ -18,13 +18,14 @@ from index.embedder import Embedder
 from index.errors import QAError
 from index.hubness import PENALTY, Hubness, hubness_for
 from index.segment import AUX_VECTORS, VECTORS, StoredChunk
-from index.text.search import tokenize_for_search
+from index.sentences import embedding_text
+from index.text.search import tokenize_for_search, written_words
 from index.store.base import ChunkStore
 from index.store.location import store_location
 from index.models import EmbeddingModel, MainModel
 from qa.coverage import Named, coverage, named_in
-from qa.fusion import fuse, lexical_weight_for, proximity_weight_for
-from qa.proximity import proximity
+from qa.fusion import PROXIMITY_WEIGHT, WRITTEN_PROXIMITY_WEIGHT, fuse, lexical_weight_for, rescores_head
+from qa.proximity import proximity, written_weights
 from qa.translation import asked_words, lexical_query
 
 #: Retrieval configurations: embedding only, BM25 only, and what `qa ask` uses.
@@ -36,8 +37,11 @@ CANDIDATES = 100
 RESCORED = 2
 #: How much the best sentence's cosine adds to a chunk's (measured in docs/benchmarks.md).
 SENTENCE_WEIGHT = 0.5
-#: How many of the fused chunks the proximity of the question's words re-scores.
-PROXIMITY_DEPTH = 40
+#: How many of the fused chunks the proximity of the question's words re-scores...
+HEAD_DEPTH = 40
+#: ... and how many of them also by its written words, whose chunk side is made from the
+#: text per question: deeper chunks were not lifted into the passages by them.
+WRITTEN_DEPTH = 20
 #: Rankings are read this many times deeper than the passages asked for, so that k
 #: different stories remain once copies of one story are folded together.
 STORY_DEPTH = 4
@@ -237,26 +241,32 @@ class Retriever:
             return self._dense_hits(reader, self.question_vector(text), max(k, CANDIDATES), allowed)[:k]
         fused = fuse(*self.candidates(reader, text, max(k, CANDIDATES), allowed),
                      lexical_weight=lexical_weight_for(text))
-        return self._words_together_first(reader, text, fused)[:k]
+        return self._rescored_head(reader, text, fused)[:k]
 
-    def _words_together_first(
+    def _rescored_head(
         self, reader: ChunkStore, text: str, fused: list[tuple[int, float]],
     ) -> list[tuple[int, float]]:
-        """The first PROXIMITY_DEPTH fused chunks re-scored by how close together they
-        hold the question's words (qa/proximity.py), for a question that proximity
-        serves. The depth is fixed, not the number of passages asked for, so the first
-        passages are the same whatever k; re-scoring only adds, so the head stays above
-        the rest."""
-        weight = proximity_weight_for(text)
+        """The first HEAD_DEPTH fused chunks re-scored by how close together they hold the
+        question's words as search tokens, then the first WRITTEN_DEPTH of those by how
+        close together they hold them as written (qa/proximity.py), for a question that
+        proximity serves. The depths are fixed, not the number of passages asked for, so
+        the first passages are the same whatever k; re-scoring only adds, so the head
+        stays above the rest."""
+        if not rescores_head(text):
+            return fused
         lexical = reader.lexical
-        weights = {t: lexical.idf(t) for t in set(tokenize_for_search(text)) if lexical.df(t)} if weight else {}
+        weights = {t: lexical.idf(t) for t in set(tokenize_for_search(text)) if lexical.df(t)}
         if not weights:
             return fused
-        head = fused[:PROXIMITY_DEPTH]
+        head = fused[:HEAD_DEPTH]
         near = proximity(reader.search_tokens([chunk_id for chunk_id, _ in head]), weights)
-        rescored = sorted(((chunk_id, score + weight * near.get(chunk_id, 0.0)) for chunk_id, score in head),
-                          key=lambda hit: -hit[1])
-        return rescored + fused[PROXIMITY_DEPTH:]
+        head = _best_first((chunk_id, score + PROXIMITY_WEIGHT * near.get(chunk_id, 0.0)) for chunk_id, score in head)
+        rows = reader.chunks([chunk_id for chunk_id, _ in head[:WRITTEN_DEPTH]])
+        written = {chunk_id: written_words(embedding_text(row.title, row.text)) for chunk_id, row in rows.items()}
+        near = proximity(written, written_weights(text, lexical.idf, lexical.df))
+        head = _best_first((chunk_id, score + WRITTEN_PROXIMITY_WEIGHT * near.get(chunk_id, 0.0))
+                           for chunk_id, score in head)
+        return head + fused[HEAD_DEPTH:]
 
     def candidates(
         self, reader: ChunkStore, text: str, depth: int = CANDIDATES, allowed: np.ndarray | None = None,
@@ -367,3 +377,8 @@ def _best(ids: list[int], scores: np.ndarray, k: int) -> list[tuple[int, float]]
     """The k best (id, score), best first; equal scores keep the given order."""
     order = np.argsort(-scores, kind="stable")[:k]
     return [(ids[n], float(scores[n])) for n in order]
+
+
+def _best_first(hits: Iterable[tuple[int, float]]) -> list[tuple[int, float]]:
+    """(chunk id, score) by score, highest first; equal scores keep their order."""
+    return sorted(hits, key=lambda hit: -hit[1])

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.text.folding import normalize_for_search
-from index.text.search import tokenize_for_search
+from index.text.folding import FOLDS, normalize_for_search
+from index.text.search import ARTICLE_MIN_CHARS, tokenize_for_search, written_words
 from index.text.words import SEARCH_STOPWORDS
 
 
@@ -135,3 +137,28 @@ def test_other_scripts_pass_through_unstemmed() -> None:
 
 def test_underscore_separates_words() -> None:
     assert tokenize_for_search("kuwait_lavrov") == ["kuwait", "lavrov"]
+
+
+def test_written_words_are_the_search_words_unstemmed_without_the_article() -> None:
+    assert written_words("ماذا ناقش لافروف مع الكويت؟") == ["ناقش", "لافروف", "كويت"]
+    assert written_words("الرئيس رئيسي، ووزير الخارجية الله") == ["رييس", "رييسي", "ووزير", "خارجيه", "الله"]
+    # Snowball merges what the written words keep apart, and parts what they join
+    assert tokenize_for_search("رئيسي") == tokenize_for_search("الرئيس") and written_words("رئيسي") != written_words("الرئيس")
+    assert tokenize_for_search("وزير") != tokenize_for_search("الوزير") and written_words("وزير") == written_words("الوزير")
+
+
+@given(st.text(alphabet="الكويتوزيرمدنةأإآى ،.", max_size=60))
+def test_written_words_survive_prenormalization_and_the_article(text: str) -> None:
+    words = written_words(text)
+    assert written_words(normalize_for_search(text)) == words
+    assert all(written_words("ال" + word) == [word] for word in words if len(word) + 2 > ARTICLE_MIN_CHARS)
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=80)
+       | st.text(alphabet="".join(FOLDS) + "أحمد الكويت ٢٠٢٣ Ab\u200f ", max_size=80))
+def test_the_fold_is_the_translation_table_of_its_folds(text: str) -> None:
+    """The fold substitutes only the characters that change; `str.translate` with the
+    same table, which reads every character, is the reference."""
+    table = str.maketrans(FOLDS)
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).lower().translate(table))
+    assert normalize_for_search(text) == " ".join(folded.split())

@@ -7,8 +7,8 @@ import pytest
 
 from index.config import Settings
 from index.errors import IndexMissingError, ModelMismatchError
-from index.text.search import tokenize_for_search
-from qa.fusion import BRIDGED_LEXICAL_WEIGHT, LEXICAL_WEIGHT, PROXIMITY_WEIGHT, proximity_weight_for
+from index.text.search import tokenize_for_search, written_words
+from qa.fusion import BRIDGED_LEXICAL_WEIGHT, LEXICAL_WEIGHT, PROXIMITY_WEIGHT, WRITTEN_PROXIMITY_WEIGHT, rescores_head
 from qa.retriever import Question, QuestionError, Retriever
 
 KUWAIT = "002_717a5c15cf0cef70"
@@ -97,7 +97,7 @@ def test_default_ranking_is_the_fusion_of_the_three_rankings(retriever, question
     # others it would change the scores (with_proximity checks that it tells chunks apart).
     rescored = with_proximity(retriever, question, fused) if any(
         reader.lexical.df(t) for t in tokenize_for_search(question)) else None
-    expected = (rescored if proximity_weight_for(question) else fused)[:5]
+    expected = (rescored if rescores_head(question) else fused)[:5]
     assert (rescored is not None) == (question != "what did Lavrov discuss with Kuwait?")
     passages = retriever.search(question, k=5)
     assert [p.score for p in passages] == [round(score, 6) for _, score in expected]
@@ -106,44 +106,73 @@ def test_default_ranking_is_the_fusion_of_the_three_rankings(retriever, question
 
 
 def with_proximity(retriever: Retriever, question: str, fused: list[tuple[int, float]]) -> list[tuple[int, float]]:
-    """The fused ranking's head re-scored by the question's words' proximity, each chunk's
-    tokens made again from its title and text as indexing makes them."""
+    """The fused ranking's head re-scored by the question's words' proximity as search
+    tokens, made again from each chunk's title and text as indexing makes them, then the
+    first WRITTEN_DEPTH of that order as written words."""
     from index.sentences import embedding_text
-    from qa.proximity import best_window_share
-    from qa.retriever import PROXIMITY_DEPTH
+    from qa.proximity import best_window_share, written_weights
+    from qa.retriever import HEAD_DEPTH, WRITTEN_DEPTH
 
     reader = retriever.reader
-    head = fused[:PROXIMITY_DEPTH]
+    head = fused[:HEAD_DEPTH]
     rows = reader.chunks([i for i, _ in head])
+    texts = {i: embedding_text(rows[i].title, rows[i].text) for i, _ in head}
     weights = {t: reader.lexical.idf(t) for t in tokenize_for_search(question) if reader.lexical.df(t)}
-    near = {i: best_window_share(tokenize_for_search(embedding_text(rows[i].title, rows[i].text)), weights)
-            for i, _ in head}
-    assert len({round(v, 6) for v in near.values()}) > 1, "proximity must tell these chunks apart"
-    return sorted(((i, s + PROXIMITY_WEIGHT * near[i]) for i, s in head), key=lambda hit: -hit[1]) \
-        + fused[PROXIMITY_DEPTH:]
+    written = written_weights(question, reader.lexical.idf, reader.lexical.df)
+    near = {i: best_window_share(tokenize_for_search(texts[i]), weights) for i, _ in head}
+    head = sorted(((i, s + PROXIMITY_WEIGHT * near[i]) for i, s in head), key=lambda hit: -hit[1])
+    as_written = {i: best_window_share(written_words(texts[i]), written) if n < WRITTEN_DEPTH else 0.0
+                  for n, (i, _) in enumerate(head)}
+    for signal in (near, as_written):
+        assert len({round(v, 6) for v in signal.values()}) > 1, "proximity must tell these chunks apart"
+    assert near != as_written, "written words are another signal than search tokens"
+    return sorted(((i, s + WRITTEN_PROXIMITY_WEIGHT * as_written[i]) for i, s in head),
+                  key=lambda hit: -hit[1]) + fused[HEAD_DEPTH:]
 
 
 def test_proximity_rescores_a_fixed_head_of_the_fused_ranking(retriever, monkeypatch):
-    """However many passages are asked for, the same PROXIMITY_DEPTH first chunks are
+    """However many passages are asked for, the same HEAD_DEPTH first chunks are
     re-scored: only up, so they stay above the rest, whose order and scores are kept."""
     import qa.retriever
 
-    monkeypatch.setattr(qa.retriever, "PROXIMITY_DEPTH", 3)
+    monkeypatch.setattr(qa.retriever, "HEAD_DEPTH", 3)
     reader = retriever.reader
     ids = sorted(reader.chunks(range(1, reader.size + 1)))
     fused = [(chunk_id, 1.0 - n / 100) for n, chunk_id in enumerate(ids)]
-    rescored = retriever._words_together_first(reader, "ماذا ناقش لافروف مع الكويت؟", fused)
+    rescored = retriever._rescored_head(reader, "ماذا ناقش لافروف مع الكويت؟", fused)
     assert len(ids) > 3 and rescored[3:] == fused[3:]
     assert sorted(i for i, _ in rescored[:3]) == sorted(i for i, _ in fused[:3])
     assert [s for _, s in rescored[:3]] == sorted((s for _, s in rescored[:3]), reverse=True)
     assert all(s >= dict(fused)[i] for i, s in rescored[:3]) and rescored[:3] != fused[:3]
-    assert retriever._words_together_first(reader, "what did Lavrov discuss with Kuwait?", fused) == fused
+    assert retriever._rescored_head(reader, "what did Lavrov discuss with Kuwait?", fused) == fused
+
+
+def test_written_words_rescore_only_the_first_written_depth_chunks(retriever, monkeypatch):
+    """Past the first WRITTEN_DEPTH chunks (in the order search tokens' proximity gives),
+    the head is re-scored by search tokens alone."""
+    import qa.retriever
+
+    monkeypatch.setattr(qa.retriever, "HEAD_DEPTH", 3)
+    reader = retriever.reader
+    rows = reader.chunks(range(1, reader.size + 1))
+    kuwait = [i for i in sorted(rows) if rows[i].article_id == KUWAIT][:3]
+    fused = [(chunk_id, 1.0 - n / 100) for n, chunk_id in enumerate(kuwait)]
+    question = "ماذا سيناقش وزيرا الخارجية في روسيا والكويت؟"  # the title's words: every chunk holds them
+    scores = {}
+    for depth in (0, 1, 3):
+        monkeypatch.setattr(qa.retriever, "WRITTEN_DEPTH", depth)
+        scores[depth] = dict(retriever._rescored_head(reader, question, fused))
+    first = max(scores[0], key=scores[0].get)  # first once search tokens re-scored the head
+    rest = [i for i in kuwait if i != first]
+    assert scores[1][first] > scores[0][first]
+    assert all(scores[1][i] == scores[0][i] < scores[3][i] for i in rest)
 
 
 def test_proximity_counts_only_for_a_question_in_arabic_script():
-    assert proximity_weight_for("ماذا ناقش لافروف مع الكويت؟") == PROXIMITY_WEIGHT > 0
-    assert proximity_weight_for("what did Lavrov discuss with Kuwait?") == 0
-    assert proximity_weight_for("Was besprach Lawrow mit Kuwait (الكويت)?") == 0
+    assert PROXIMITY_WEIGHT > 0 and WRITTEN_PROXIMITY_WEIGHT > 0
+    assert rescores_head("ماذا ناقش لافروف مع الكويت؟")
+    assert not rescores_head("what did Lavrov discuss with Kuwait?")
+    assert not rescores_head("Was besprach Lawrow mit Kuwait (الكويت)?")
 
 
 def test_dense_score_is_cosine_less_hubness_plus_best_sentence(retriever):

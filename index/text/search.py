@@ -4,6 +4,8 @@
 its folded spelling (`index.text.folding.normalize_for_search`) minus stopwords and
 one-letter tokens, stemmed with Snowball (Arabic or English by script). It is a pure
 function of its input, so documents and questions meet only when their words do.
+`written_words` gives the same words unstemmed, for the stricter word-for-word match of
+ranking's proximity signal (qa/proximity.py).
 """
 
 from __future__ import annotations
@@ -18,10 +20,16 @@ from index.text.folding import normalize_for_search
 from index.text.scripts import ARABIC_SCRIPT, LATIN_SCRIPT
 from index.text.words import SEARCH_STOPWORDS, WORD
 
-_STOPWORDS = frozenset().union(*SEARCH_STOPWORDS.values())
+#: Every stopword, the Arabic ones also with the conjunction و/ف glued on (وفي, وقد, فهل).
+_STOPWORDS = frozenset().union(
+    *SEARCH_STOPWORDS.values(), (conjunction + word for word in SEARCH_STOPWORDS["ar"] for conjunction in "وف"),
+)
 #: A conjunction in front of an article cluster (وال, فال, وبال, وكال, ولل, ...).
 #: Snowball strips ال, بال, كال, لل itself but not after و/ف: والكويت -> والكوي.
 _CONJUNCTION_BEFORE_ARTICLE = re.compile("^[وف](?=ال|بال|كال|لل)")
+
+#: A written word keeps a leading ال if it is this short (الله, الان: the letters are the word's own).
+ARTICLE_MIN_CHARS = 4
 
 #: Letters Snowball's Arabic stemmer strips from the front of many words, names among them,
 #: taking them for a preposition or a conjunction (بوتين -> وتين, فيصل -> يصل, بشار -> شار):
@@ -32,13 +40,6 @@ STRIPPED_LETTERS = ("ب", "ف")
 _ARABIC_STEMMER = Stemmer.Stemmer("arabic")
 _ENGLISH_STEMMER = Stemmer.Stemmer("english")
 _STEMMER_LOCK = threading.Lock()  # PyStemmer objects must not be called concurrently
-
-
-def _is_stopword(token: str) -> bool:
-    """A stopword, also with the conjunction و/ف glued on (وفي, وقد, فهل)."""
-    if token in _STOPWORDS:
-        return True
-    return token[0] in "وف" and token[1:] in SEARCH_STOPWORDS["ar"]
 
 
 @lru_cache(maxsize=1 << 18)
@@ -75,13 +76,21 @@ def _stem(token: str) -> str:
     return token  # numbers and other scripts are matched as written
 
 
+def _content_words(text: str) -> list[str]:
+    """The folded words of `text` that can be searched: no stopwords, no 1-letter words."""
+    return [word for word in WORD.findall(normalize_for_search(text)) if len(word) >= 2 and word not in _STOPWORDS]
+
+
 def tokenize_for_search(text: str) -> list[str]:
     """BM25 tokens of `text`: folded words, no stopwords or 1-letter words, stemmed."""
-    tokens = []
-    for word in WORD.findall(normalize_for_search(text)):
-        if len(word) < 2 or _is_stopword(word):
-            continue
-        stem = _stem(word)
-        if stem:
-            tokens.append(stem)
-    return tokens
+    return [stem for word in _content_words(text) if (stem := _stem(word))]
+
+
+def written_words(text: str) -> list[str]:
+    """The words of `text` as written, to match word for word: the folded words BM25 tokens
+    are made of, not stemmed, the article ال dropped from a word longer than
+    ARTICLE_MIN_CHARS (الكويت and كويت are one word). Snowball's stems merge words a
+    reader tells apart (رئيسي, "main" or the name Raisi, and رئيس, "president") and part
+    words it should not (وزير but الوزير -> وزير), so written words are the stricter match."""
+    return [word[2:] if word.startswith("ال") and len(word) > ARTICLE_MIN_CHARS else word
+            for word in _content_words(text)]
