@@ -25,11 +25,12 @@ LEXICAL_WEIGHT = 0.5
 #: words (qa/translation.py), a weaker signal than the question's own words.
 BRIDGED_LEXICAL_WEIGHT = 0.3
 COVERAGE_WEIGHT = 0.6
-#: The weight of the question's words standing together in a chunk (qa/proximity.py),
+#: The weights of the question's words standing together in a chunk (qa/proximity.py),
 #: as search tokens and as written words, for a question whose fused ranking's head they
 #: re-score (`rescores_head`).
 PROXIMITY_WEIGHT = 0.5
 WRITTEN_PROXIMITY_WEIGHT = 0.5
+
 
 def lexical_weight_for(question: str) -> float:
     """BM25's weight for this question: one with Arabic words has them read as written

@@ -62,10 +62,11 @@ def proximity(
 def written_weights(question: str, idf: Callable[[str], float], df: Callable[[str], int]) -> dict[str, float]:
     """The question's written words, each weighed by the idf of the search token of the
     word it was written as (كويت's token is كوي, الكويت's كويت: the word weighs what
-    BM25 weighs it); words whose token no chunk holds are left out, as BM25 leaves them."""
+    BM25 weighs it; written both ways in one question, the larger); words whose token no
+    chunk holds are left out, as BM25 leaves them."""
     weights: dict[str, float] = {}
     for word in WORD.findall(normalize_for_search(question)):
         written, tokens = written_words(word), tokenize_for_search(word)
         if len(written) == 1 and len(tokens) == 1 and df(tokens[0]):
-            weights.setdefault(written[0], idf(tokens[0]))
+            weights[written[0]] = max(weights.get(written[0], 0.0), idf(tokens[0]))
     return weights

@@ -261,11 +261,13 @@ class Retriever:
         head = fused[:HEAD_DEPTH]
         near = proximity(reader.search_tokens([chunk_id for chunk_id, _ in head]), weights)
         head = _best_first((chunk_id, score + PROXIMITY_WEIGHT * near.get(chunk_id, 0.0)) for chunk_id, score in head)
-        rows = reader.chunks([chunk_id for chunk_id, _ in head[:WRITTEN_DEPTH]])
-        written = {chunk_id: written_words(embedding_text(row.title, row.text)) for chunk_id, row in rows.items()}
-        near = proximity(written, written_weights(text, lexical.idf, lexical.df))
-        head = _best_first((chunk_id, score + WRITTEN_PROXIMITY_WEIGHT * near.get(chunk_id, 0.0))
-                           for chunk_id, score in head)
+        written_weighed = written_weights(text, lexical.idf, lexical.df)
+        if written_weighed:
+            rows = reader.chunks([chunk_id for chunk_id, _ in head[:WRITTEN_DEPTH]])
+            written = {chunk_id: written_words(embedding_text(row.title, row.text)) for chunk_id, row in rows.items()}
+            near = proximity(written, written_weighed)
+            head = _best_first((chunk_id, score + WRITTEN_PROXIMITY_WEIGHT * near.get(chunk_id, 0.0))
+                               for chunk_id, score in head)
         return head + fused[HEAD_DEPTH:]
 
     def candidates(

@@ -141,6 +141,7 @@ def test_underscore_separates_words() -> None:
 
 def test_written_words_are_the_search_words_unstemmed_without_the_article() -> None:
     assert written_words("ماذا ناقش لافروف مع الكويت؟") == ["ناقش", "لافروف", "كويت"]
+    assert written_words("المال الله") == ["مال", "الله"]  # the article goes from five letters up
     assert written_words("الرئيس رئيسي، ووزير الخارجية الله") == ["رييس", "رييسي", "ووزير", "خارجيه", "الله"]
     # Snowball merges what the written words keep apart, and parts what they join
     assert tokenize_for_search("رئيسي") == tokenize_for_search("الرئيس") and written_words("رئيسي") != written_words("الرئيس")
