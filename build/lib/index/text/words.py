@@ -1,0 +1,159 @@
+"""Words: what one is, and the word lists the modules share.
+
+A word is a run of letters and digits of any script together with the Arabic and
+Devanagari marks written on them. Python's `\\w` has the letters but not the marks, so a
+vowelled Arabic word (مُحَمَّد) would fall apart at every haraka, and a Hindi one (पुतिन)
+at every vowel sign; `WORD` and its variants add them. Latin
+combining accents are not word characters: text arrives composed (é, not e + U+0301), and
+the one common exception, the dot that Python's lower() leaves after Turkish İ (i +
+U+0307), has always split the word in BM25 tokens, so existing indexes depend on it.
+
+The lists are written as people type them. Modules that compare words in folded form
+(BM25, follow-up rules) fold them with `index.text.folding.folded_words`; language
+detection reads them as typed, because folding would erase exactly the Persian letters
+(ی ک) that tell Persian from Arabic.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from index.text.folding import folded_words
+from index.text.scripts import ARABIC_MARKS, DEVANAGARI_MARKS, char_class
+
+#: Letters and digits (not "_"), then any run of them and Arabic or Devanagari marks,
+#: written unrolled (runs of letters are matched at once: BM25 tokenizes every chunk with it).
+_WORD = rf"[^\W_]+(?:[{char_class((*ARABIC_MARKS, *DEVANAGARI_MARKS))}]+[^\W_]*)*"
+
+#: A word: letters and digits with their marks ("مُحَمَّد", "2023", "Lavrov").
+WORD = re.compile(_WORD)
+#: A word and the parts hyphenated to it ("al-Assad", "Saint-Pétersbourg"). An apostrophe
+#: separates: follow-up rules must see the article of "l'Iran" apart from the name.
+HYPHENATED_WORD = re.compile(rf"{_WORD}(?:-{_WORD})*")
+#: A name as written: parts joined by hyphens or apostrophes stay one word ("O'Brien",
+#: "al-Assad", "Jordan's", whose possessive the caller strips). For grounding, which
+#: checks whole names.
+NAME_WORD = re.compile(rf"{_WORD}(?:[-'’]{_WORD})*")
+
+#: Words that open a question, by language, as typed.
+QUESTION_WORDS: Mapping[str, frozenset[str]] = {
+    code: frozenset(words.split())
+    for code, words in {
+        "en": "what who whom whose which when where why how",
+        "fr": "que quoi qui quel quelle quels quelles lequel laquelle lesquels lesquelles quand où "
+        "comment pourquoi combien",
+        "es": "qué quién quiénes cuál cuáles cuándo dónde adónde cómo cuánto cuánta cuántos cuántas",
+        "de": "was wer wen wem wessen welche welcher welches welchen welchem wann wo warum wieso "
+        "weshalb weswegen wie wieviel worüber worauf woran womit wofür wozu wohin woher wovon "
+        "wodurch worin woraus",
+        "ru": "что кто когда где куда откуда почему зачем отчего как какой какая какое какие "
+        "какую каким каких какого каком какому каков какова каково каковы чей чья чьё чьи "
+        "который которая которое которые которого которой котором сколько насколько чего "
+        "чему чем чём кого кому кем ли",
+        "tr": "ne neden niçin niye nasıl kim kime kimi kimin kimden nerede nereye nereden neresi "
+        "hangi hangisi kaç kaçta kaçıncı",
+        "it": "cosa che chi quando dove perché come quale quali quanto quanta quanti quante",
+        "pt": "que quem qual quais quando onde como porque porquê quanto quanta quantos quantas",
+        "id": "apa siapa kapan mengapa bagaimana",
+        "ar": "ما ماذا من متى أين كيف لماذا هل كم أي لمن",
+        "fa": "چه چرا کجا چگونه آیا کدام کی",
+        "ur": "کیا کون کب کہاں کیوں",
+        "hi": "क्या कौन कौनसा कौनसी कौनसे किस किसने किसे किसको किसका किसकी किसके कब कहाँ कहां "
+        "किधर क्यों कैसे कैसा कैसी कितना कितनी कितने",
+    }.items()
+}
+
+#: Short, frequent function words of each language, its question words included. They
+#: are signals for language detection and, for other modules, words that are never the
+#: topic of a question. As typed (see the module docstring).
+STOPWORDS: Mapping[str, frozenset[str]] = {
+    code: frozenset(words.split()) | QUESTION_WORDS.get(code, frozenset())
+    for code, words in {
+        "en": "the a an of to in on at by for from with about and or but did does do is are "
+        "was were be been has have had this that these those it its he she they their his her "
+        "said say says between according besides after before during since until while if "
+        "as over under against among through despite can could will would shall should may "
+        "might must",
+        "fr": "le la les l un une des du de d qu et ou est sont été a ont avec pour dans sur par "
+        "au aux ce cette ces il elle ils elles leur son sa ses entre contre vers chez selon à "
+        "après avant pendant depuis malgré outre est-ce",
+        "es": "el la los las un una unos unas de del y o es son fue era ha han que por para con "
+        "en sobre al su sus se lo entre contra hacia desde según además después antes durante "
+        "tras",
+        "de": "der die das den dem des ein eine einer einen und oder ist sind war waren hat "
+        "haben wurde mit von vom zu zum zur im in auf über für bei nach nicht auch sich "
+        "zwischen gegen laut gemäß bis seit vor während außer trotz",
+        "ru": "и или но не в во на о об обо по до с со к ко из за от для при у про между "
+        "против после согласно через перед без над под около среди кроме вокруг это этот "
+        "эта эти был была были было его её их он она они",
+        "tr": "ve veya bir bu şu ile için mi mı mu mü da de ki hakkında arasında olan olarak "
+        "gibi daha çok ya peki",
+        "it": "il lo la i gli le un una uno di del della dello dei degli delle e ed è sono era "
+        "con per tra fra su sul sulla nel nella al alla dal dalla non anche secondo dopo "
+        "prima durante",
+        "pt": "o a os as um uma de do da dos das e é são foi era por para com em no na nos nas "
+        "ao aos sobre entre não também segundo conforme após antes durante",
+        "id": "yang dan di ke dari dengan untuk tentang adalah ini itu dalam pada tidak akan "
+        "oleh sudah atau juga",
+        # ماهي, ماهو: ما هي, ما هو typed as one word (and ماهي is Mahé to the lexicon)
+        "ar": "في من على إلى الى عن مع الذي التي هذا هذه ذلك كان كانت قد لم لن أن إن بين حول "
+        "ماهي ماهى ماهو",
+        "fa": "است را از با این آن که در برای می شد شده بود یک درباره های",
+        "ur": "کے کی کا ہے ہیں میں نے سے اور یہ وہ",
+        "hi": "का की के को में से ने पर और या है हैं था थी थे हो होता होती होते होने होना गया गई "
+        "गए गयी किया कर करने करते करता करती एक यह वह ये वे इस उस इन उन तक लिए भी नहीं जो जब "
+        "तो साथ बाद पहले द्वारा अपने अपनी अपना रहा रही रहे सकता सकती सकते बारे दौरान बीच "
+        "अनुसार किसी कोई कुछ सबसे बहुत",
+    }.items()
+}
+
+#: German words that announce a noun, as typed (articles, possessives, demonstratives,
+#: the interrogative welch-, and prepositions fused with an article): German capitalises
+#: every noun, so a capitalised word after one of them ("der saudische Außenminister",
+#: "beim Treffen") is a noun, not a name.
+GERMAN_DETERMINERS = frozenset(
+    "der die das den dem des ein eine einer einen einem eines kein keine keinen keinem keiner "
+    "sein seine seinem seinen seiner seines ihr ihre ihrem ihren ihrer ihres unser unsere "
+    "dieser diese diesem diesen dieses jener jene welche welcher welchen welchem welches "
+    "beim im am zum zur vom ins".split()
+)
+#: Every language's function and question words, case-folded: never a name.
+_FUNCTION_WORDS = frozenset(word.casefold() for words in STOPWORDS.values() for word in words)
+#: A French or Italian elided word glued to the next: l'Iran, d'Égypte, qu'a, dell'Arabia
+#: (not O'Brien).
+_ELISION = re.compile(
+    r"^(?:l|d|j|m|n|s|t|c|qu|lorsqu|puisqu|jusqu|un|dell|all|dall|nell|sull|quell)['’](?=[^\W\d_])",
+    re.IGNORECASE,
+)
+
+
+def without_elision(word: str) -> str:
+    """The word without a glued elided article ("l'Iran" -> "Iran", "Qu'a" -> "a")."""
+    return _ELISION.sub("", word)
+
+
+def is_function_word(word: str) -> bool:
+    """A function or question word of some listed language ("What", "Selon", "Qu'a", "В").
+
+    Such a word opening a question is capitalised only because it opens it; any other
+    capitalised first word is taken for a name ("Erdoğan, Putin ile ne görüştü?").
+    """
+    folded = word.casefold()
+    return folded in _FUNCTION_WORDS or without_elision(folded) in _FUNCTION_WORDS
+
+
+#: BM25 stopwords, folded: function and question words match nearly every chunk, so they
+#: only add noise (questions are full of them: "ماذا ناقش لافروف مع الكويت؟"). Kept short
+#: on purpose: anything with content (بعد, قبل, بين, not) stays searchable. Note على
+#: folds to علي, the name Ali; both are swamped by the preposition anyway.
+SEARCH_STOPWORDS: Mapping[str, frozenset[str]] = {
+    "ar": folded_words(QUESTION_WORDS["ar"]) | folded_words(
+        "في من على إلى عن مع أن إن أو ثم التي الذي الذين ما لا لم لن هذا هذه ذلك تلك "
+        "هو هي كان كانت قد و"
+    ),
+    "en": folded_words(QUESTION_WORDS["en"]) | folded_words(
+        "the a an of to in on with did does do is are was were be been and or for by at from "
+        "as it its this that these those has have had about into"
+    ),
+}

@@ -1,0 +1,632 @@
+"""Is the question's subject actually in the evidence? The signal behind abstention.
+
+Embedding similarity alone cannot tell "What did Lavrov discuss with Brazil?" from the
+Kuwait question: both land on the same Lavrov passages with nearly the same cosine. What
+differs is that "Brazil" is nowhere in them. So we check the question's salient terms
+against the words of the retrieved passages, across scripts:
+
+- names in a cased script (Latin, Cyrillic, Greek): capitalised words (the first one
+  unless it is a function or question word: "Erdoğan, Putin ile ne görüştü?" but not
+  "What did ..."; for the answer gate, in German, not a noun that a determiner
+  announces, "der Außenminister"), without an elided article (l'Iran) or a suffix after
+  an apostrophe (Jordan's, Malezya'da), and numbers; matched against Arabic words by
+  their consonant skeleton (Lavrov ~ لافروف, Kuwaiti ~ الكويتي, Al-Shabab ~ الشباب), or
+  by exact spelling when the scripts agree;
+- a word in Arabic script: any content word, matched by its normalized, stemmed form;
+- names that are translated rather than transliterated (Jordan ~ الأردن, 新加坡 ~
+  سنغافورة) by their names in other languages (`qa.lexicon`: countries, languages,
+  cities, months), which also supplies the names of questions in scripts without
+  capitals (Chinese, Hindi);
+- what none of these catches is matched by word-level similarity of the second
+  embedding model, when there is one.
+
+`coverage` is the share of salient terms found; the answerer abstains below a threshold
+calibrated on answerable and unanswerable questions (docs/abstention.md).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import threading
+import unicodedata
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from index.text.folding import normalize_for_search
+from index.text.scripts import ARABIC_SCRIPT, DEVANAGARI_SCRIPT, is_unspaced
+from index.text.search import STRIPPED_LETTERS, tokenize_for_search
+from index.text.words import GERMAN_DETERMINERS, NAME_WORD, is_function_word, without_elision
+from qa.language import detect_language
+from qa.lexicon import NAME_SUFFIX, Found, date_words, key_token, lexicon, names_in, names_in_text, other_names
+from qa.ordinals import numbers_in, ordinals_in
+
+#: Word-level cosine (second model) above which a term counts as present in translation.
+#: USE puts a name and its Arabic form at 0.72-0.91 and unrelated names at 0.45-0.69.
+WORD_SIMILARITY = 0.75
+#: How closely an Arabic spelling must resemble a name to stand for it (`resemblance`):
+#: the BM25 spelling of a name in another script, and a name of a short skeleton found.
+MIN_RESEMBLANCE = 0.8
+#: A name whose skeleton has at most this many consonants is found in an Arabic word of
+#: that skeleton only if the word also resembles it as written (`_spelled_by`).
+SHORT_SKELETON = 2
+#: Word vectors remembered between answers (512 float32 each: 2 KB a word).
+WORD_MEMORY = 50_000
+
+_CYRILLIC = dict(zip(
+    "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+    ["a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "y", "k", "l", "m", "n", "o", "p", "r",
+     "s", "t", "u", "f", "kh", "ts", "ch", "sh", "shch", "", "y", "", "e", "yu", "ya"],
+))
+#: Devanagari as Latin letters that `_letters` reads: consonants without their inherent
+#: vowel (Arabic does not write it either: पुतिन, putin ~ بوتين), vowels and vowel signs as
+#: the vowels they are, व as w (a v or a w: the readings try both), and a letter with a
+#: nukta as the sound it borrows (ज़: z, ख़: kh).
+_DEVANAGARI = {
+    **dict(zip("कखगघङचछजझञटठडढणतथदधनपफबभमयरलळवशषसह",
+               ["k", "kh", "g", "gh", "n", "ch", "chh", "j", "jh", "n", "t", "th", "d", "dh", "n", "t", "th",
+                "d", "dh", "n", "p", "f", "b", "bh", "m", "y", "r", "l", "l", "w", "sh", "sh", "s", "h"])),
+    **dict(zip("अआइईउऊऋएऐओऔऑऍ", ["a", "a", "i", "i", "u", "u", "ri", "e", "ai", "o", "au", "o", "e"])),
+    **dict(zip("ािीुूृेैोौॉॅंः", ["a", "i", "i", "u", "u", "ri", "e", "ai", "o", "au", "o", "e", "n", "h"])),
+}
+_NUKTA = {"क": "q", "ख": "kh", "ग": "gh", "ज": "z", "ड": "r", "ढ": "rh", "फ": "f", "य": "y"}
+_WITH_NUKTA = re.compile("([कखगजडढफय])\u093c")
+#: Sound classes shared by Latin transliterations and Arabic letters; vowels, glides,
+#: h-sounds, hamza and ʿayn carry no class because transliterations disagree on them.
+#: Longest first: Russian, German and French write ج as дж (dzh), dsch and dj, and ش
+#: as ш (sh) and sch; each is one sound.
+_LATIN_DIGRAPHS = (("shch", "X"), ("dsch", "J"), ("tsch", "X"), ("dzh", "J"), ("sch", "X"), ("dj", "J"),
+                   ("sh", "X"), ("ch", "X"), ("kh", "K"), ("gh", "K"), ("th", "T"), ("dh", "D"),
+                   ("zh", "J"), ("ts", "S"), ("ph", "F"))
+_LATIN_CLASS = {
+    "b": "B", "p": "B", "f": "F", "v": "F", "t": "T", "d": "D", "k": "K", "q": "K",
+    "g": "K", "c": "K", "j": "J", "s": "S", "z": "Z", "x": "KS", "l": "L", "m": "M",
+    "n": "N", "r": "R",
+}
+_ARABIC_CLASS = {
+    "ب": "B", "پ": "B", "ف": "F", "ڤ": "F", "ت": "T", "ط": "T", "ث": "T", "د": "D",
+    "ض": "D", "ذ": "D", "ك": "K", "ق": "K", "غ": "K", "خ": "K", "گ": "K", "ج": "J",
+    "س": "S", "ص": "S", "ز": "Z", "ظ": "Z", "ش": "X", "چ": "X", "ل": "L", "م": "M",
+    "ن": "N", "ر": "R",
+}
+#: Most v/w letters of one word tried both ways (2**3 skeletons at most).
+_MAX_GLIDES = 3
+_ARABIC_PREFIX = re.compile(r"^(?:[وفبلك]?ال|لل|[وف]?[بل]ال)")
+#: The Arabic article as transliterations write it (al-Shabab, el-Sisi, ash-Sharq, аль-):
+#: dropped like ال, which the Arabic skeleton drops.
+_LATIN_ARTICLE = re.compile(r"^(?:al|el|ad|an|ar|as|ash|at|az)[-‐](?=\w)", re.IGNORECASE)
+#: ... and as a word of its own before a name (El Kef, Al Nassr).
+_LATIN_ARTICLE_WORDS = frozenset({"al", "el"})
+_NUMBER = re.compile(r"\d+")
+
+
+@dataclass(frozen=True)
+class Grounding:
+    """Which salient terms of a question the evidence contains, and how much each matters."""
+
+    terms: tuple[str, ...]
+    missing: tuple[str, ...]
+    weights: tuple[float, ...] = ()  # one per term; empty means all equal
+    #: Places and months of the question that the evidence lacks while it names another
+    #: of their kind (`_replaced`): the same people in another country or another month;
+    #: and ordinals so replaced, as numbers (`_other_ordinal`: the sixth plane, not the seventh).
+    replaced: tuple[str, ...] = ()
+
+    @property
+    def found(self) -> tuple[str, ...]:
+        return tuple(t for t in self.terms if t not in self.missing)
+
+    @property
+    def coverage(self) -> float:
+        """Weighted share of salient terms found; 1.0 when nothing is checkable, 0.0 when
+        the evidence replaces a place, month or ordinal asked about: the names it does
+        hold are then about another story, however many they are."""
+        if self.replaced:
+            return 0.0
+        if not self.terms:
+            return 1.0
+        weights = dict(zip(self.terms, self.weights or (1.0,) * len(self.terms)))
+        total = sum(weights.values())
+        return 1 - sum(weights[t] for t in self.missing) / total if total else 1.0
+
+
+def as_written(question: str, terms: Sequence[str]) -> list[str]:
+    """Salient terms as the question wrote them: an Arabic term is a search token (folded,
+    stemmed), shown as the question's word it came from."""
+    words = NAME_WORD.findall(question)
+    shown = [
+        next((w for w in words if term in tokenize_for_search(w)), term) if ARABIC_SCRIPT.search(term) else term
+        for term in terms
+    ]
+    return list(dict.fromkeys(shown))
+
+
+def salient_terms(question: str, nouns: bool = True) -> list[str]:
+    """The words a passage must contain for it to be about what was asked.
+
+    `nouns=False` leaves out the German nouns that a determiner announces: the answer gate
+    must not refuse because Arabic translates "der Außenminister", while ranking keeps them
+    (it drops what the index cannot spell, and German writes names with articles too:
+    der Nil, das Parlament ~ البرلمان). A script without capitals (Devanagari) cannot tell
+    a name from a noun at all: for ranking, each of its words of three letters or more
+    that is not a function word stands for a name (पुतिन ~ بوتين; the index's spellings
+    decide), for the gate none does (its names come from the lexicon, as Chinese ones do).
+    """
+    words = NAME_WORD.findall(question)
+    if not words:
+        return []
+    if sum(bool(ARABIC_SCRIPT.search(w)) for w in words) * 2 >= len(words):
+        return list(dict.fromkeys(tokenize_for_search(question)))
+    # Chinese and Japanese put no spaces between words: such a run is a clause, of which
+    # only the numbers can be checked as written (its names come from the lexicon).
+    words = [part for word in words for part in (_NUMBER.findall(word) if is_unspaced(word) else [word])]
+    # The Arabic article written as a word of its own (El Kef, Al Hilal) is no name either.
+    words = [word for word, after in zip(words, [*words[1:], ""])
+             if not (word.casefold() in _LATIN_ARTICLE_WORDS and after[:1].isupper())]
+    left_out = set() if nouns else _german_nouns(words)
+    if left_out and detect_language(question) != "de":  # detected only when it could matter
+        left_out = set()
+    # A name is capitalised after its Arabic article, which English writes in lower case
+    # (al-Jubeir, el-Sisi) and which no spelling of the name needs.
+    names = [
+        NAME_SUFFIX.sub("", name)
+        for position, name in enumerate(_LATIN_ARTICLE.sub("", without_elision(word)) for word in words)
+        if (name[:1].isupper() and (position > 0 or not is_function_word(name)) and position not in left_out)
+        or any(ch.isdigit() for ch in name)
+        or (nouns and len(name) >= 3 and DEVANAGARI_SCRIPT.match(name) and not is_function_word(name))
+    ]
+    uncased = [f.surface for f in names_in(question) if not any(_is_word_of(n, f) for n in names)]
+    return list(dict.fromkeys(name for name in [*names, *uncased] if len(name) > 1))
+
+
+def _german_nouns(words: Sequence[str]) -> set[int]:
+    """Positions of the capitalised words that a German determiner announces, with only
+    lower-case words (adjectives) between: nouns, where German capitals say nothing of
+    names. A name so announced (die Türkei) comes back through the lexicon."""
+    nouns: set[int] = set()
+    announced = False
+    for position, word in enumerate(words):
+        if word.casefold() in GERMAN_DETERMINERS:
+            announced = True
+        elif word[:1].isupper():
+            if announced:
+                nouns.add(position)
+            announced = False
+        elif not word[:1].islower():  # a number ends the noun phrase
+            announced = False
+    return nouns
+
+
+def _is_word_of(term: str, found: Found) -> bool:
+    return bool(other_names(term, [found]))
+
+
+def skeleton(word: str) -> str:
+    """Consonant classes of a word in Latin, Cyrillic or Arabic script ("Lavrov" -> "LFRF")."""
+    return skeletons(word)[0]
+
+
+def skeletons(word: str, language: str = "") -> tuple[str, ...]:
+    """Every skeleton the word may have, the usual one first; `language` is the one it is
+    written in, if known (`_ways`).
+
+    Arabic writes a v sound as ف (Lavrov, لافروف) but a w as the glide و (Kuwait,
+    الكويت), while Russian and German write either sound as в or w (Кувейт, Lawrow): so
+    each v, w or в of a word in another script is tried both as F and as a glide.
+    """
+    if ARABIC_SCRIPT.search(word):
+        return (_collapse("".join(_ARABIC_CLASS.get(ch, "") for ch in _letters(word)[1])),)
+    return tuple(dict.fromkeys(key for way in _ways(word, language) for key in _latin_skeletons(way)))
+
+
+def _latin_skeletons(word: str) -> list[str]:
+    """`skeletons` of one way of reading a word in a script other than Arabic."""
+    _, word = _letters(word)
+    usual = "".join(ch if ch.isupper() else _LATIN_CLASS.get(ch, "") for ch in word)  # v: F, w: glide
+    marked = "".join(ch if ch.isupper() else "V" if ch in "vw" else _LATIN_CLASS.get(ch, "") for ch in word)
+    variants = [usual]
+    for choice in itertools.product(("F", ""), repeat=min(marked.count("V"), _MAX_GLIDES)):
+        variant = marked
+        for sound in choice:
+            variant = variant.replace("V", sound, 1)
+        variants.append(variant.replace("V", ""))
+    return [_collapse(v) for v in variants]
+
+
+#: Letters that some languages write for a sound `_letters` reads the English way,
+#: respelled first: Turkish c is the j of "John" and ç the ch of "church" (Cengiz ~
+#: جنكيز, Recep ~ رجب); ş and ș are sh and ı is i in every language that writes them
+#: (Şafii ~ الشافعي).
+_ANY_LANGUAGE_LETTERS = {"ş": "sh", "ș": "sh", "ı": "i"}
+_LANGUAGE_LETTERS: dict[str, dict[str, str]] = {"tr": {"c": "j", "ç": "ch"}}
+#: How else to read some letters, all of a word's at once; the likest reading counts. A
+#: w is a glide in English (Kuwait ~ كويت) but a v in German and Polish (Lawrow ~
+#: لافروف); Russian writes the glide as в (Кувейт ~ كويت), and both خ and ح as х (Хамас
+#: ~ حماس); Turkish writes both as h (Halid ~ خالد, Hasan ~ حسن), and ç for ج as well as
+#: for the ch of "church" (Belçika ~ بلجيكا); Spanish writes خ as j (Jaldún ~ خلدون) and
+#: often ج as y (Yeda ~ جدة). (`_latin_skeletons` reads
+#: v, w and в both ways, one by one; reading a Latin v as a glide too cost English
+#: questions' BM25 0.01 MRR@10 on ARCD.)
+_OTHER_READINGS: dict[str, tuple[dict[str, str], ...]] = {
+    "": ({"w": "v"}, {"в": "w"}, {"х": "h"}),
+    "tr": ({"h": "kh"}, {"ç": "j"}),
+    "es": ({"j": "kh"}, {"y": "j"}),
+}
+
+
+def _from_devanagari(word: str) -> str:
+    """A Devanagari word in Latin letters (`_DEVANAGARI`), which the readings then read."""
+    word = _WITH_NUKTA.sub(lambda m: _NUKTA[m[1]], unicodedata.normalize("NFKD", word))
+    return "".join(_DEVANAGARI.get(ch, ch) for ch in word if not unicodedata.combining(ch))
+
+
+@lru_cache(maxsize=1 << 16)
+def _ways(name: str, language: str = "") -> tuple[str, ...]:
+    """The ways to read a name in a script other than Arabic, lower-cased: as written and
+    as each of `_OTHER_READINGS` reads it, each then respelled as its language writes
+    (`_LANGUAGE_LETTERS`; after the readings, so that Turkish ş, respelled sh, keeps its h)."""
+    letters = {**_ANY_LANGUAGE_LETTERS, **_LANGUAGE_LETTERS.get(language, {})}
+    lowered = _from_devanagari(name) if DEVANAGARI_SCRIPT.search(name) else name.lower()
+    readings = ({}, *_OTHER_READINGS[""], *_OTHER_READINGS.get(language, ()))
+    return tuple(dict.fromkeys(
+        "".join(letters.get(ch, ch) for ch in "".join(r.get(ch, ch) for ch in lowered)) for r in readings))
+
+
+#: Vowels as a Latin transliteration writes them and as Arabic writes long ones (بوتين,
+#: كيري, أوباما), and the letters Latin writes as h or not at all (ح, ع, ه), for
+#: `resemblance`.
+_LATIN_VOWEL = {"a": "a", "e": "i", "i": "i", "y": "i", "o": "u", "u": "u", "w": "u"}
+_ARABIC_VOWEL = {"ا": "a", "ى": "a", "ي": "i", "و": "u"}
+_GUTTURAL = "h"
+_LATIN_GUTTURAL = "h'ʿ"
+_ARABIC_GUTTURAL = "حعهة"
+#: What `resemblance` charges for each difference (a weighted edit distance, consonant
+#: classes costing 1). Arabic leaves short vowels unwritten (Badr ~ بدر), so a Latin
+#: vowel it lacks is cheap; a long vowel or a ح/ع/ه the Latin lacks costs more, a Latin h
+#: Arabic lacks more still (Hassan ~ حسن, not اسان).
+_LATIN_VOWEL_UNWRITTEN = 0.25
+_ARABIC_VOWEL_UNSHOWN = 0.5
+_ARABIC_GUTTURAL_UNSHOWN = 0.5
+_LATIN_GUTTURAL_UNWRITTEN = 0.75
+_OTHER_VOWEL = 0.25  # a for ا, i for و; or a vowel for ع (Omar ~ عمر)
+
+
+def resemblance(name: str, token: str, language: str = "") -> float:
+    """How alike a name in Latin or Cyrillic script and an Arabic search token are
+    written: 1 less a weighted edit distance over consonant classes, vowels and ح/ع/ه,
+    relative to their length (0 to 1; 0 when either has nothing to compare). Consonant
+    skeletons alone cannot tell the name from common words (Kuwait ~ وقت, time; Kerry ~
+    غير, other); their vowels and h-sounds often can (Kuwait ~ كويت, Badr ~ بدر rather
+    than باذرع). The token is a stem: a name the stemmer cut short resembles its spelling
+    less (Netanyahu ~ نتنياه)."""
+    return resemblances(name, [token], language)[0]
+
+
+def resemblances(name: str, tokens: Sequence[str], language: str = "") -> list[float]:
+    """`resemblance` of the name (written in `language`, if known) to each token, the name
+    read in each of its `_ways`, the likest counting."""
+    readings = _readings(name, language)
+    return [max(_likeness(written, _sounds(token)) for written in readings) for token in tokens]
+
+
+def stem_resemblances(name: str, tokens: Sequence[str], language: str = "") -> list[float]:
+    """`resemblances` of the name to BM25 tokens, which are stems: each also with a letter
+    the stemmer may have cut off its front put back (`STRIPPED_LETTERS`: Putin ~ وتين, the
+    stem of بوتين), the likest counting, for a reading of the name whose first consonant is
+    that letter's sound (a vowel before it is cheap to leave out). Trying the letter for
+    every reading tripled the work of a name's spellings."""
+    pairs = [(written, [""] + [letter for letter in STRIPPED_LETTERS if _first_consonant(written) == _sounds(letter)])
+             for written in _readings(name, language)]
+    return [max(_likeness(written, _sounds(letter + token)) for written, letters in pairs for letter in letters)
+            for token in tokens]
+
+
+def _first_consonant(sounds: str) -> str:
+    """The first consonant class of `_sounds` (vowels and h-sounds are lower case)."""
+    return next((symbol for symbol in sounds if symbol.isupper()), "")
+
+
+@lru_cache(maxsize=1 << 16)
+def _readings(name: str, language: str = "") -> tuple[str, ...]:
+    """The name's `_sounds`, read in each of its `_ways`."""
+    if ARABIC_SCRIPT.search(name):
+        return (_sounds(name),)
+    return tuple(dict.fromkeys(_sounds(way) for way in _ways(name, language)))
+
+
+#: Sounds and likenesses remembered: a name in another script is compared with every
+#: index token of its skeleton, and names and tokens recur from question to question.
+@lru_cache(maxsize=1 << 16)
+def _sounds(word: str) -> str:
+    """The word as consonant classes (upper case), vowels (a, i, u) and h-sounds (h),
+    one symbol per run."""
+    arabic, letters = _letters(word)
+    if arabic:
+        return _collapse("".join(_ARABIC_CLASS.get(ch) or _ARABIC_VOWEL.get(ch)
+                                 or (_GUTTURAL if ch in _ARABIC_GUTTURAL else "") for ch in letters))
+    return _collapse("".join(ch if ch.isupper() else _LATIN_CLASS.get(ch) or _LATIN_VOWEL.get(ch)
+                             or (_GUTTURAL if ch in _LATIN_GUTTURAL else "") for ch in letters))
+
+
+def _weight(symbol: str) -> float:
+    return 1.0 if symbol.isupper() else 0.5
+
+
+@lru_cache(maxsize=1 << 16)
+def _likeness(latin: str, arabic: str) -> float:
+    """1 less the cheapest edit of the Latin sounds into the Arabic ones (costs above, by
+    dynamic programming, one row at a time) over their mean weight."""
+    if not latin or not arabic:
+        return 0.0
+    unwritten = [_LATIN_GUTTURAL_UNWRITTEN if s == _GUTTURAL else 1.0 if s.isupper() else _LATIN_VOWEL_UNWRITTEN
+                 for s in latin]
+    unshown = [_ARABIC_GUTTURAL_UNSHOWN if s == _GUTTURAL else 1.0 if s.isupper() else _ARABIC_VOWEL_UNSHOWN
+               for s in arabic]
+    previous = list(itertools.accumulate(unshown, initial=0.0))
+    for i, sound in enumerate(latin):
+        current = [previous[0] + unwritten[i]]
+        for j, spelled in enumerate(arabic):
+            best = min(previous[j + 1] + unwritten[i], current[j] + unshown[j])
+            if sound == spelled:
+                best = min(best, previous[j])
+            elif sound != _GUTTURAL and sound.islower() and spelled.islower():  # a vowel for a vowel or h
+                best = min(best, previous[j] + _OTHER_VOWEL)
+            current.append(best)
+        previous = current
+    length = (sum(map(_weight, latin)) + sum(map(_weight, arabic))) / 2
+    return max(0.0, 1 - previous[-1] / length)
+
+
+def _letters(word: str) -> tuple[bool, str]:
+    """Whether the word is Arabic, and its letters as skeletons read them: an Arabic one
+    folded, its article dropped; any other lower-cased, Cyrillic transliterated, the
+    article al- dropped, each digraph one upper-case class (sh: X)."""
+    word = unicodedata.normalize("NFKD", word.lower())
+    if ARABIC_SCRIPT.search(word):
+        return True, _ARABIC_PREFIX.sub("", normalize_for_search(word))
+    word = "".join(_CYRILLIC.get(ch, ch) for ch in word if not unicodedata.combining(ch))
+    word = _LATIN_ARTICLE.sub("", word)
+    for digraph, sound in _LATIN_DIGRAPHS:
+        word = word.replace(digraph, sound)
+    return False, word
+
+
+def _collapse(classes: str) -> str:
+    """One class per run: Arabic writes a doubled consonant once (Gazze ~ غزة)."""
+    return re.sub(r"(.)\1+", r"\1", classes)
+
+
+def names_match(a: str, b: str) -> bool:
+    """Two words are the same name in two scripts (some skeletons of theirs match)."""
+    return any(skeletons_match(x, y) for x in skeletons(a) for y in skeletons(b))
+
+
+def skeletons_match(a: str, b: str) -> bool:
+    """Same name in two scripts: equal skeletons, or one a prefix of the other (Putin ~ Putinism).
+
+    Short skeletons must be equal, or "KT" (Kuwait) would match "KTR" (اقتراح, proposal).
+    """
+    if len(a) < 2 or len(b) < 2:
+        return False
+    if a == b:
+        return True
+    shorter, longer = sorted((a, b), key=len)
+    return len(shorter) >= 3 and longer.startswith(shorter)
+
+
+class WordVectors:
+    """The second model's word vectors, remembered (least recently used go first).
+
+    An answer compares the question's missing terms with every word of its passages;
+    the words of news passages recur from question to question, and embedding each again
+    cost most of an answer's time. Safe to share between threads.
+    """
+
+    def __init__(self, embed: Callable[[list[str]], np.ndarray], capacity: int = WORD_MEMORY) -> None:
+        self._embed = embed
+        self._capacity = capacity
+        self._known: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, words: list[str]) -> np.ndarray:
+        distinct = list(dict.fromkeys(words))
+        with self._lock:
+            found = {w: self._known[w] for w in distinct if w in self._known}
+        new = [w for w in distinct if w not in found]
+        if new:
+            found.update(zip(new, self._embed(new)))
+        with self._lock:
+            for word in distinct:
+                self._known[word] = found[word]
+                self._known.move_to_end(word)
+            while len(self._known) > self._capacity:
+                self._known.popitem(last=False)
+        return np.stack([found[w] for w in words])
+
+
+class GroundingChecker:
+    """Checks salient question terms against the words of the evidence passages.
+
+    `embed_words` (optional) embeds words with a multilingual model whose vectors are
+    normalized; it catches names that are translated rather than transliterated.
+    `term_weight` (optional) weighs a search token, e.g. by its IDF in the index, so a
+    missing rare name counts more than a missing common verb (Arabic-script questions,
+    whose terms are the index's own tokens).
+    """
+
+    def __init__(
+        self,
+        embed_words: Callable[[list[str]], np.ndarray] | None = None,
+        term_weight: Callable[[str], float] | None = None,
+    ) -> None:
+        self._embed_words = WordVectors(embed_words) if embed_words else None
+        self._term_weight = term_weight
+
+    def check(self, question: str, texts: Sequence[str], words: bool = True, date: str | None = None,
+              replacements: bool = True) -> Grounding:
+        """Salient terms of the question missing from all of `texts`.
+
+        `words=False` skips the word-embedding fallback: cheap enough per sentence.
+        `date` (ISO) is when the texts were published: a term the texts lack that names
+        that date as written ("in August 2015" of an article of 2015-08-06) is left out,
+        neither found nor missing. An article rarely writes its own date, so it would
+        count as missing; yet a whole archive may share the year, so it is no evidence.
+        `replacements=False` does not look for a place, month or ordinal put in place of one
+        asked (`_replaced`, `_other_ordinal`): what an article says as a whole, not each of
+        its sentences.
+        """
+        terms = salient_terms(question, nouns=False)
+        other_ordinal = _other_ordinal(question, texts) if replacements else ()
+        if not terms:
+            return Grounding((), (), (), other_ordinal)
+        vocabulary = list(dict.fromkeys(w for text in texts for w in NAME_WORD.findall(text)))
+        weights: tuple[float, ...] = ()
+        present = {token for text in texts for token in tokenize_for_search(text)}
+        arabic = bool(ARABIC_SCRIPT.search(" ".join(terms)))  # terms are search tokens
+        if arabic:
+            missing = [t for t in terms if t not in present]
+            if self._term_weight:
+                weights = tuple(self._term_weight(t) for t in terms)
+        else:
+            language = detect_language(question)
+            lowered = {w.casefold() for w in vocabulary}
+            known: dict[str, list[str]] = {}  # skeleton -> the words that have it
+            for w in vocabulary:
+                for s in skeletons(w):
+                    known.setdefault(s, []).append(w)
+            found = names_in(question)
+            missing = [
+                t for t in terms
+                if t.casefold() not in lowered
+                and not any(_spelled_by(t, mine, s, words, language)
+                            for mine in skeletons(t, language) for s, words in known.items())
+                and not any(key_token(name, self._term_weight or len) in present for name in other_names(t, found))
+            ]
+        if missing and date:
+            dated = _date_terms(date)
+            kept = [i for i, t in enumerate(terms) if t not in missing or t.casefold() not in dated]
+            terms, weights = [terms[i] for i in kept], tuple(weights[i] for i in kept) if weights else ()
+            missing = [t for t in missing if t in terms]
+        named: list[Found] = []
+        if missing:
+            named = [found for text in texts for found in names_in_text(text)]
+            missing = _not_named(question, terms, missing, named)
+        if missing and words and self._embed_words and vocabulary:
+            missing = _not_similar(self._embed_words, missing, vocabulary)
+        replaced = _replaced(question, terms, missing, named, arabic) if missing and replacements else ()
+        return Grounding(tuple(terms), tuple(missing), weights, replaced + other_ordinal)
+
+
+def _date_terms(date: str) -> set[str]:
+    """The terms that name an ISO date, as `salient_terms` gives them: words (case-folded)
+    of a cased script and search tokens of Arabic script (`date_words`)."""
+    stated = date_words(date)
+    return {word.casefold() for word in stated.split()} | set(tokenize_for_search(stated))
+
+
+def _terms_of(found: Found, terms: Sequence[str]) -> list[str]:
+    """The salient terms that a name found in the question gave: the name or its words
+    (cased scripts), its search tokens (Arabic script)."""
+    forms = (found.surface, *(NAME_SUFFIX.sub("", w) for w in found.words), *tokenize_for_search(found.surface))
+    return list(dict.fromkeys(form for form in forms if form in terms))
+
+
+def _not_named(question: str, terms: Sequence[str], missing: list[str], named: Sequence[Found]) -> list[str]:
+    """`missing` less the terms of the question's lexicon names that the texts name in
+    any form the lexicon knows (Jordan ~ الأردني, whose search token is not الأردن's)."""
+    held = {concept for found in named for concept in found.concepts}
+    there = {form for found in names_in(question) if found.concepts & held for form in _terms_of(found, terms)}
+    return [term for term in missing if term not in there]
+
+
+def _replaced(
+    question: str, terms: Sequence[str], missing: Sequence[str], named: Sequence[Found], arabic: bool,
+) -> tuple[str, ...]:
+    """The terms of the question's places and months (`qa.lexicon`) that the texts, whose
+    lexicon names are `named`, lack entirely while naming another place or month that the
+    question does not: Kuwait's minister asked about, Jordan's found; June's exports
+    asked, May's found. Hard negatives are made of such swaps, and a share of terms found
+    cannot see them (four of five names held).
+
+    A place is not replaced where the texts name its country or a city of it (Iran's
+    president asked, Tehran found): a city stands for its government ("How did Cairo
+    respond?"), a capital for its country. Except a city whose country the question
+    names beside it: then the city itself is asked (Oman's minister in Muscat).
+
+    An Arabic word that is a city's name is as often a word (مسقط رأس, "birthplace";
+    العيون, "the eyes"): from an `arabic` question (its terms are search tokens) only
+    countries and months are lost.
+    """
+    absent = set(missing)
+    asked = names_in(question)
+    lost = [(found, forms) for found in asked
+            if found.kinds and not (arabic and _city_only(found)) and lexicon().is_name(found)
+            for forms in [_terms_of(found, terms)] if forms and absent.issuperset(forms)]
+    if not lost:
+        return ()
+    asked_names = {name for found in asked for name in found.names}
+    others = [found for found in named if asked_names.isdisjoint(found.names)]
+    countries_named = {code for found in named for code in found.countries}
+    countries_asked = {code for found in asked if all(found is not f for f, _ in lost) for code in found.countries}
+    return tuple(dict.fromkeys(
+        form for found, forms in lost
+        if any(_instead(found, other) for other in others)
+        and not (found.countries & countries_named and not (_city_only(found) and found.countries & countries_asked))
+        for form in forms
+    ))
+
+
+def _other_ordinal(question: str, texts: Sequence[str]) -> tuple[str, ...]:
+    """The ordinals the question asks about (qa/ordinals.py: the seventh plane) that the
+    texts write neither as a word nor as a number, while writing another (the sixth):
+    the same series, another of its items."""
+    language = detect_language(question)
+    asked = ordinals_in(question, [language])
+    if not asked:
+        return ()
+    text = "\n".join(texts)
+    stated = ordinals_in(text, dict.fromkeys(["ar", language]))
+    lost = asked - stated - numbers_in(text)
+    return tuple(str(n) for n in sorted(lost)) if lost and stated - asked else ()
+
+
+def _instead(asked: Found, other: Found) -> bool:
+    """Whether `other` can stand where `asked` was: a month for a month, a place for a
+    place in another country (Amman is no other place than Jordan)."""
+    kinds = asked.kinds & other.kinds
+    return "month" in kinds or ("place" in kinds and asked.countries.isdisjoint(other.countries))
+
+
+def _city_only(found: Found) -> bool:
+    return all(kind == "city" for kind, _ in found.concepts if kind in ("city", "territory"))
+
+
+def _spelled_by(name: str, mine: str, skeleton: str, words: Sequence[str], language: str = "") -> bool:
+    """Whether some of `words`, which share `skeleton`, spell the name read as `mine`.
+
+    A skeleton of one or two consonants is shared by too many Arabic words (Doha, D:
+    الدوحة but also هدى; Kuwait, KT: الكويت but also قطاع, "sector", and وقت, "time"), so
+    there an Arabic word must have that very skeleton and also resemble the name as
+    written, whole or as its search stem (Kuwait ~ الكويتي by كويت). A word in another
+    script (an English article's) is taken on two consonants, never on one.
+    """
+    if len(mine) > SHORT_SKELETON:
+        return skeletons_match(mine, skeleton)
+    if mine != skeleton:
+        return False
+    return any(
+        max(resemblances(name, [word, *tokenize_for_search(word)], language)) >= MIN_RESEMBLANCE
+        if ARABIC_SCRIPT.search(word) else len(mine) > 1
+        for word in words
+    )
+
+
+def _not_similar(embed_words: WordVectors, terms: list[str], words: list[str]) -> list[str]:
+    """The terms no word comes close to in the second model's word vectors."""
+    vectors = embed_words(terms + words)
+    best = (vectors[: len(terms)] @ vectors[len(terms):].T).max(axis=1)
+    return [t for t, score in zip(terms, best) if score < WORD_SIMILARITY]

@@ -1,0 +1,103 @@
+"""A real `qa serve` in a child process: started on a free loopback port, waited for
+until its page answers, stopped.
+
+The HTTP/API and browser tests (tests/server.py) and the benchmarks that measure a
+running server (bench/stress.py, bench/serve_ready.py) all need exactly this, and tests
+and bench must not import each other; so the one copy lives in the product, beside the
+page it serves, as ui/browser.py does for the browser driver. Nothing the assistant runs
+imports it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+ROOT = Path(__file__).resolve().parent.parent
+#: Seconds for the page to answer after `qa serve` starts (imports, index open).
+START_TIMEOUT = 120.0
+
+
+class ServeFailed(RuntimeError):
+    """`qa serve` exited, or its page did not answer in time; the message ends with its output."""
+
+
+def free_port() -> int:
+    """A loopback TCP port that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(
+    index_dir: Path, out: IO[Any], extra_args: Sequence[str] = (),
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start `python -m qa.cli serve` over `index_dir` on a free loopback port, its output
+    to `out` (a pipe nobody reads would fill up and block the server); return the
+    process and its URL at once, before the page answers."""
+    port = free_port()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
+    command = [sys.executable, "-m", "qa.cli", "serve", "--host", "127.0.0.1",
+               "--port", str(port), "--index-dir", str(index_dir), *extra_args]
+    proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+    return proc, f"http://127.0.0.1:{port}/"
+
+
+def wait_until_answers(
+    proc: subprocess.Popen[bytes], url: str, log: Path, timeout: float = START_TIMEOUT,
+) -> None:
+    """Ask for the page until it answers 200; ServeFailed, with the end of `log`, when the
+    process exits first or `timeout` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise ServeFailed(f"qa serve exited with {proc.returncode}:\n{tail(log)}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise ServeFailed(f"qa serve did not answer {url} within {timeout:.0f} s:\n{tail(log)}")
+        time.sleep(0.25)
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """Terminate the server; kill it if it has not ended 30 s later."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+def tail(log: Path, chars: int = 6000) -> str:
+    try:
+        return log.read_text(encoding="utf-8", errors="replace")[-chars:]
+    except OSError:
+        return "(no output)"
+
+
+@contextmanager
+def running(
+    index_dir: Path, log: Path, timeout: float = START_TIMEOUT, extra_args: Sequence[str] = (),
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """A `qa serve` whose page answers, as (process, URL), its output in `log`; stopped
+    on leaving."""
+    with open(log, "w", encoding="utf-8") as out:
+        proc, url = start(index_dir, out, extra_args)
+    try:
+        wait_until_answers(proc, url, log, timeout)
+        yield proc, url
+    finally:
+        stop(proc)
