@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from index.text.scripts import ARABIC_SCRIPT
-from qa.translation import searched_as_written
 
 Hits = Sequence[tuple[int, float]]
 
@@ -26,8 +25,8 @@ LEXICAL_WEIGHT = 0.5
 BRIDGED_LEXICAL_WEIGHT = 0.3
 COVERAGE_WEIGHT = 0.6
 #: The weights of the question's words standing together in a chunk (qa/proximity.py),
-#: as search tokens and as written words, for a question whose fused ranking's head they
-#: re-score (`rescores_head`).
+#: as search tokens and as written words, for a question that BM25 searches as written
+#: (`qa.translation.searched_as_written`); a question in another script has none.
 PROXIMITY_WEIGHT = 0.5
 WRITTEN_PROXIMITY_WEIGHT = 0.5
 
@@ -37,12 +36,6 @@ def lexical_weight_for(question: str) -> float:
     (beside the bridge, if it is mostly in another script), any other only through the
     bridge to Arabic spellings."""
     return LEXICAL_WEIGHT if ARABIC_SCRIPT.search(question) else BRIDGED_LEXICAL_WEIGHT
-
-
-def rescores_head(question: str) -> bool:
-    """Whether proximity re-scores this question's fused ranking: it reads the question's
-    own words, so it serves a question that BM25 searches as written and nothing else."""
-    return searched_as_written(question)
 
 
 def min_max(hits: Hits) -> dict[int, float]:

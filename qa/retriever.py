@@ -24,9 +24,9 @@ from index.store.base import ChunkStore
 from index.store.location import store_location
 from index.models import EmbeddingModel, MainModel
 from qa.coverage import Named, coverage, named_in
-from qa.fusion import PROXIMITY_WEIGHT, WRITTEN_PROXIMITY_WEIGHT, fuse, lexical_weight_for, rescores_head
+from qa.fusion import PROXIMITY_WEIGHT, WRITTEN_PROXIMITY_WEIGHT, fuse, lexical_weight_for
 from qa.proximity import proximity, written_weights
-from qa.translation import asked_words, lexical_query
+from qa.translation import asked_words, lexical_query, searched_as_written
 
 #: Retrieval configurations: embedding only, BM25 only, and what `qa ask` uses.
 MODES = ("dense", "bm25", "default")
@@ -252,7 +252,7 @@ class Retriever:
         proximity serves. The depths are fixed, not the number of passages asked for, so
         the first passages are the same whatever k; re-scoring only adds, so the head
         stays above the rest."""
-        if not rescores_head(text):
+        if not searched_as_written(text):
             return fused
         lexical = reader.lexical
         weights = {t: lexical.idf(t) for t in set(tokenize_for_search(text)) if lexical.df(t)}

@@ -8,8 +8,9 @@ import pytest
 from index.config import Settings
 from index.errors import IndexMissingError, ModelMismatchError
 from index.text.search import tokenize_for_search, written_words
-from qa.fusion import BRIDGED_LEXICAL_WEIGHT, LEXICAL_WEIGHT, PROXIMITY_WEIGHT, WRITTEN_PROXIMITY_WEIGHT, rescores_head
+from qa.fusion import BRIDGED_LEXICAL_WEIGHT, LEXICAL_WEIGHT, PROXIMITY_WEIGHT, WRITTEN_PROXIMITY_WEIGHT
 from qa.retriever import Question, QuestionError, Retriever
+from qa.translation import searched_as_written
 
 KUWAIT = "002_717a5c15cf0cef70"
 
@@ -97,7 +98,7 @@ def test_default_ranking_is_the_fusion_of_the_three_rankings(retriever, question
     # others it would change the scores (with_proximity checks that it tells chunks apart).
     rescored = with_proximity(retriever, question, fused) if any(
         reader.lexical.df(t) for t in tokenize_for_search(question)) else None
-    expected = (rescored if rescores_head(question) else fused)[:5]
+    expected = (rescored if searched_as_written(question) else fused)[:5]
     assert (rescored is not None) == (question != "what did Lavrov discuss with Kuwait?")
     passages = retriever.search(question, k=5)
     assert [p.score for p in passages] == [round(score, 6) for _, score in expected]
@@ -172,9 +173,9 @@ def test_written_words_rescore_only_the_first_written_depth_chunks(retriever, mo
 
 def test_proximity_counts_only_for_a_question_in_arabic_script():
     assert PROXIMITY_WEIGHT > 0 and WRITTEN_PROXIMITY_WEIGHT > 0
-    assert rescores_head("ماذا ناقش لافروف مع الكويت؟")
-    assert not rescores_head("what did Lavrov discuss with Kuwait?")
-    assert not rescores_head("Was besprach Lawrow mit Kuwait (الكويت)?")
+    assert searched_as_written("ماذا ناقش لافروف مع الكويت؟")
+    assert not searched_as_written("what did Lavrov discuss with Kuwait?")
+    assert not searched_as_written("Was besprach Lawrow mit Kuwait (الكويت)?")
 
 
 def test_dense_score_is_cosine_less_hubness_plus_best_sentence(retriever):
