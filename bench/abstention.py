@@ -30,7 +30,7 @@ from index.articles import Article
 from index.builder import build_index, update_index
 from index.config import Settings
 from index.models import EmbeddingModel, load_models
-from qa.answer import AbstentionPolicy, ExtractiveAnswerer, same_script
+from qa.answer import AbstentionPolicy, ExtractiveAnswerer, same_language
 from qa.assistant import Assistant
 from qa.retriever import Retriever
 
@@ -43,7 +43,7 @@ class Observation:
     answerable: bool
     similarity: float
     coverage: float
-    same_script: bool
+    same_language: bool
     median: float  # median sentence score: how close the question is to anything at all
     missing: tuple[str, ...]
     evidence_hit: bool | None  # best sentence contains a gold snippet (seed questions)
@@ -61,7 +61,7 @@ def observe(
         hit = any(g in best or best in g for g in gold)
     return Observation(
         question, answerable, evidence[0].score if evidence else 0.0, grounding.coverage,
-        bool(evidence) and same_script(question, evidence[0].sentence.text),
+        bool(evidence) and same_language(question, evidence[0].sentence.text),
         float(np.median([e.score for e in evidence])) if evidence else 0.0,
         grounding.missing, hit,
     )
@@ -81,7 +81,7 @@ def error_rates(observations: list[Observation], policy: AbstentionPolicy) -> di
 
 
 def _abstains(policy: AbstentionPolicy, o: Observation) -> bool:
-    return policy.abstains(o.similarity, o.coverage, o.same_script)
+    return policy.abstains(o.similarity, o.coverage, o.same_language)
 
 
 def calibrate(observations: list[Observation]) -> AbstentionPolicy:
@@ -94,7 +94,7 @@ def calibrate(observations: list[Observation]) -> AbstentionPolicy:
         cost = 0.0
         chosen = {}
         for same in (True, False):
-            group = [o for o in observations if o.same_script == same]
+            group = [o for o in observations if o.same_language == same]
             best = (float("inf"), 0.0)
             for floor in np.arange(0.70, 0.95, 0.005):
                 policy = AbstentionPolicy(float(floor), float(floor), coverage)
@@ -184,7 +184,7 @@ def summarize(observations: dict[str, list[Observation]]) -> dict[str, object]:
     report["seed_best_sentence_hit_rate"] = round(float(np.mean(hits)), 3) if hits else None
     report["wrong_on_seeds"] = [
         {"question": o.question, "answerable": o.answerable, "similarity": round(o.similarity, 3),
-         "coverage": round(o.coverage, 2), "same_script": o.same_script, "missing": list(o.missing)}
+         "coverage": round(o.coverage, 2), "same_language": o.same_language, "missing": list(o.missing)}
         for o in seeds if _abstains(shipped, o) == o.answerable
     ]
     return report

@@ -18,7 +18,6 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from index.sentences import with_sentences
-from index.text.scripts import dominant_script
 from index.text.search import tokenize_for_search
 from index.models import MainModel
 from qa.grounding import Grounding, GroundingChecker, as_written
@@ -48,17 +47,17 @@ StoredSentences = Callable[[Sequence[int]], dict[int, tuple[list[tuple[int, int]
 class AbstentionPolicy:
     """When the evidence is too weak to answer. Calibrated by `bench/abstention.py`.
 
-    Cosines between a question and a sentence in the same script run higher than across
-    scripts (an Arabic question against Arabic text vs. an English one), so each case has
-    its own similarity floor.
+    Cosines between a question and a sentence in the same language run higher than
+    across languages (an Arabic question against Arabic text vs. an English or a Persian
+    one), so each case has its own similarity floor.
     """
 
-    min_similarity_same_script: float = 0.925
-    min_similarity_cross_script: float = 0.805
+    min_similarity_same_language: float = 0.925
+    min_similarity_cross_language: float = 0.805
     min_coverage: float = 0.6
 
-    def abstains(self, similarity: float, coverage: float, same_script: bool) -> bool:
-        floor = self.min_similarity_same_script if same_script else self.min_similarity_cross_script
+    def abstains(self, similarity: float, coverage: float, same_language: bool) -> bool:
+        floor = self.min_similarity_same_language if same_language else self.min_similarity_cross_language
         return similarity < floor or coverage < self.min_coverage
 
 
@@ -219,7 +218,7 @@ class ExtractiveAnswerer:
         passages = tuple(passages)
         evidence, grounding = self.weigh(searched, passages)
         if not evidence or self.policy.abstains(
-            evidence[0].score, grounding.coverage, same_script(searched, evidence[0].sentence.text)
+            evidence[0].score, grounding.coverage, same_language(searched, evidence[0].sentence.text)
         ):
             return Answer(
                 question, searched, abstention_text(phrases, searched, grounding), True, passages, (), language,
@@ -270,7 +269,7 @@ class ExtractiveAnswerer:
                 continue  # the cheap test first: most articles stop here
             grounding = self._grounding(question, [p for p in others if p.source == source])
             if grounding.coverage < coverage or self.policy.abstains(
-                evidence[0].score, grounding.coverage, same_script(question, evidence[0].sentence.text)
+                evidence[0].score, grounding.coverage, same_language(question, evidence[0].sentence.text)
             ):
                 continue
             lead = select_evidence(evidence, names_held)[0]
@@ -286,8 +285,11 @@ class ExtractiveAnswerer:
             question, [e.sentence.text], words=False, replacements=False).coverage
 
 
-def same_script(question: str, text: str) -> bool:
-    return dominant_script(question) == dominant_script(text)
+def same_language(question: str, text: str) -> bool:
+    """Whether a sentence is in the question's language, which the similarity floor
+    depends on. Not its script: a Persian or Urdu question scores an Arabic sentence as
+    another language does."""
+    return detect_language(question) == detect_language(text)
 
 
 def select_evidence(

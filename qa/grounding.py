@@ -12,7 +12,9 @@ against the words of the retrieved passages, across scripts:
   an apostrophe (Jordan's, Malezya'da), and numbers; matched against Arabic words by
   their consonant skeleton (Lavrov ~ لافروف, Kuwaiti ~ الكويتي, Al-Shabab ~ الشباب), or
   by exact spelling when the scripts agree;
-- a word in Arabic script: any content word, matched by its normalized, stemmed form;
+- a word of an Arabic question: any content word, matched by its normalized, stemmed
+  form. Persian and Urdu share the script, not the words (their کرد, "did", is Arabic's
+  Kurds): their terms are their names (from the lexicon) and numbers, as Chinese ones are;
 - names that are translated rather than transliterated (Jordan ~ الأردن, 新加坡 ~
   سنغافورة) by their names in other languages (`qa.lexicon`: countries, languages,
   cities, months), which also supplies the names of questions in scripts without
@@ -37,7 +39,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from index.text.folding import normalize_for_search
+from index.text.folding import normalize_for_search, to_ascii_digits
 from index.text.scripts import ARABIC_SCRIPT, DEVANAGARI_SCRIPT, is_unspaced
 from index.text.search import STRIPPED_LETTERS, tokenize_for_search
 from index.text.words import GERMAN_DETERMINERS, NAME_WORD, is_function_word, without_elision
@@ -155,12 +157,16 @@ def salient_terms(question: str, nouns: bool = True) -> list[str]:
     a name from a noun at all: for ranking, each of its words of three letters or more
     that is not a function word stands for a name (पुतिन ~ بوتين; the index's spellings
     decide), for the gate none does (its names come from the lexicon, as Chinese ones do).
+    Persian and Urdu are the same case in Arabic script: ranking reads their words as the
+    index's tokens, as an Arabic question's; the gate takes their names and numbers only,
+    as another language's (`asked_in_arabic`).
     """
     words = NAME_WORD.findall(question)
     if not words:
         return []
-    if sum(bool(ARABIC_SCRIPT.search(w)) for w in words) * 2 >= len(words):
+    if _mostly_arabic_script(words) and (nouns or asked_in_arabic(question)):
         return list(dict.fromkeys(tokenize_for_search(question)))
+    words = [to_ascii_digits(word) for word in words]
     # Chinese and Japanese put no spaces between words: such a run is a clause, of which
     # only the numbers can be checked as written (its names come from the lexicon).
     words = [part for word in words for part in (_NUMBER.findall(word) if is_unspaced(word) else [word])]
@@ -181,6 +187,17 @@ def salient_terms(question: str, nouns: bool = True) -> list[str]:
     ]
     uncased = [f.surface for f in names_in(question) if not any(_is_word_of(n, f) for n in names)]
     return list(dict.fromkeys(name for name in [*names, *uncased] if len(name) > 1))
+
+
+def asked_in_arabic(question: str) -> bool:
+    """Whether a question is in Arabic, the articles' language: mostly words in Arabic
+    script, and not Persian or Urdu (`detect_language`). The answer gate's terms are then
+    search tokens, found in a text's own tokens."""
+    return _mostly_arabic_script(NAME_WORD.findall(question)) and detect_language(question) == "ar"
+
+
+def _mostly_arabic_script(words: Sequence[str]) -> bool:
+    return sum(bool(ARABIC_SCRIPT.search(w)) for w in words) * 2 >= len(words) > 0
 
 
 def _german_nouns(words: Sequence[str]) -> set[int]:
@@ -483,10 +500,10 @@ class GroundingChecker:
         other_ordinal = _other_ordinal(question, texts) if replacements else ()
         if not terms:
             return Grounding((), (), (), other_ordinal)
-        vocabulary = list(dict.fromkeys(w for text in texts for w in NAME_WORD.findall(text)))
+        vocabulary = list(dict.fromkeys(w for text in texts for w in NAME_WORD.findall(to_ascii_digits(text))))
         weights: tuple[float, ...] = ()
         present = {token for text in texts for token in tokenize_for_search(text)}
-        arabic = bool(ARABIC_SCRIPT.search(" ".join(terms)))  # terms are search tokens
+        arabic = asked_in_arabic(question)  # terms are search tokens
         if arabic:
             missing = [t for t in terms if t not in present]
             if self._term_weight:

@@ -447,6 +447,29 @@ def test_names_of_uncased_questions_are_checked(articles):
     assert GroundingChecker().check("लावरोव ने जॉर्डन से क्या चर्चा की?", gaza).missing == ("जॉर्डन",)
 
 
+def test_persian_and_urdu_questions_are_gated_on_their_names_like_another_language(articles):
+    """Persian and Urdu write Arabic script, not Arabic words (Persian کرد, "did", is the
+    Arabic for Kurds): ranking reads all their words as the index's tokens, the answer gate
+    only the names the lexicon knows and the numbers, as a Chinese question's."""
+    persian = "لاوروف با وزیر خارجه برزیل در سال ۲۰۱۵ درباره چه گفتگو کرد؟"
+    urdu = "لاوروف نے ۲۰۱۵ میں برازیل کے وزیر خارجہ سے کس بارے میں بات کی؟"
+    assert salient_terms(persian, nouns=False) == ["2015", "برزیل"]
+    assert salient_terms(urdu, nouns=False) == ["2015", "برازیل"]
+    assert {"لاوروف", "كرد"} <= set(salient_terms(persian))  # ranking: the index's tokens
+    kuwait = [text_of(articles[KUWAIT])]
+    assert GroundingChecker().check(persian.replace("برزیل", "کویت"), kuwait).missing == ("2015",)
+    assert GroundingChecker().check(persian, kuwait).missing == ("2015", "برزیل")
+
+
+def test_numbers_are_found_in_any_digits():
+    """Arabic articles write numbers in Arabic-Indic digits too; Persian questions in
+    Persian ones."""
+    text = ["وصل 200 جندي إلى عدن في عام ٢٠١٥"]
+    assert GroundingChecker().check("How many soldiers reached Aden in 2015?", text).missing == ()
+    assert GroundingChecker().check("How many soldiers reached Aden in 2014?", text).missing == ("2014",)
+    assert GroundingChecker().check("چند سرباز در سال ۲۰۱۵ به عدن رسیدند؟", text).missing == ()
+
+
 @pytest.mark.parametrize(("question", "terms"), [
     # between two spaces, Chinese and Japanese write a clause: its numbers and the names
     # the lexicon finds in it are terms, the clause itself is not (no article holds it)
