@@ -40,7 +40,7 @@ from functools import lru_cache
 import numpy as np
 
 from index.text.folding import normalize_for_search, to_ascii_digits
-from index.text.scripts import ARABIC_SCRIPT, DEVANAGARI_SCRIPT, is_unspaced
+from index.text.scripts import ARABIC_SCRIPT, DEVANAGARI_SCRIPT, HANGUL_SCRIPT, is_unspaced
 from index.text.search import STRIPPED_LETTERS, tokenize_for_search
 from index.text.words import GERMAN_DETERMINERS, NAME_WORD, is_function_word, without_elision
 from qa.language import detect_language
@@ -168,8 +168,9 @@ def salient_terms(question: str, nouns: bool = True) -> list[str]:
         return list(dict.fromkeys(tokenize_for_search(question)))
     words = [to_ascii_digits(word) for word in words]
     # Chinese and Japanese put no spaces between words: such a run is a clause, of which
-    # only the numbers can be checked as written (its names come from the lexicon).
-    words = [part for word in words for part in (_NUMBER.findall(word) if is_unspaced(word) else [word])]
+    # only the numbers can be checked as written (its names come from the lexicon). Korean
+    # writes a number with its counter (2015년, 251명): the number is checked.
+    words = [part for word in words for part in (_NUMBER.findall(word) if _numbers_only(word) else [word])]
     # The Arabic article written as a word of its own (El Kef, Al Hilal) is no name either.
     words = [word for word, after in zip(words, [*words[1:], ""])
              if not (word.casefold() in _LATIN_ARTICLE_WORDS and after[:1].isupper())]
@@ -185,8 +186,15 @@ def salient_terms(question: str, nouns: bool = True) -> list[str]:
         or any(ch.isdigit() for ch in name)
         or (nouns and len(name) >= 3 and DEVANAGARI_SCRIPT.match(name) and not is_function_word(name))
     ]
-    uncased = [f.surface for f in names_in(question) if not any(_is_word_of(n, f) for n in names)]
+    found = names_in(question)
+    uncased = [f.surface for f in found if not any(_is_word_of(n, f) for n in names)]
+    # the number of a month found (10月, 10월) is that month, not a number to find as written
+    names = [n for n in names if not (n.isdigit() and any(n in to_ascii_digits(f.surface) for f in found))]
     return list(dict.fromkeys(name for name in [*names, *uncased] if len(name) > 1))
+
+
+def _numbers_only(word: str) -> bool:
+    return is_unspaced(word) or bool(HANGUL_SCRIPT.search(word) and _NUMBER.search(word))
 
 
 def asked_in_arabic(question: str) -> bool:

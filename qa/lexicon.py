@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 
 from index.text.folding import normalize_for_search
-from index.text.scripts import ARABIC_SCRIPT, is_unspaced
+from index.text.scripts import ARABIC_SCRIPT, HANGUL_SCRIPT, is_unspaced
 from index.text.search import tokenize_for_search
 from index.text.words import NAME_WORD, is_function_word, without_elision
 
@@ -48,6 +48,10 @@ MAX_NAME_WORDS = 4
 MAX_ENDING = 2
 #: Shortest stem an ending may be cut from (Oman + i, not Iran -> Ira).
 MIN_STEM_CHARS = 4
+#: The same two in Hangul syllables, each worth two or three letters: a Korean name is a
+#: word of two or more (이란, Iran), and the particle after it one or two more (이란은,
+#: 이란에서), cut as an ending is.
+MIN_HANGUL_CHARS = 2
 #: CLDR entries that are not names of anything in particular, and in some languages are
 #: common words (Hindi विश्व, "world"): the world, unknown region, unknown language, ...
 NOT_NAMES = frozenset({("territory", "001"), ("territory", "ZZ"), ("language", "und"), ("language", "zxx"),
@@ -126,7 +130,7 @@ class Lexicon:
         names: dict[Concept, dict[str, None]] = {}
         for concept, name in entries:
             key = fold(name)
-            if len(key) < (MIN_UNSPACED_CHARS if is_unspaced(key) else MIN_NAME_CHARS):
+            if len(key) < (MIN_UNSPACED_CHARS if is_unspaced(key) else _shortest(key, MIN_NAME_CHARS)):
                 continue
             names.setdefault(concept, {})[name] = None
             self._concepts.setdefault(key, set()).add(concept)
@@ -186,8 +190,8 @@ class Lexicon:
             return self._arabic_lookup(key)
         for cut in range(1, MAX_ENDING + 1):
             stem = key[:-cut]
-            if len(stem) < MIN_STEM_CHARS:
-                break
+            if len(stem) < _shortest(key, MIN_STEM_CHARS) or " " in key[-cut:]:
+                break  # too short, or the "ending" is a word of its own (7월 왜, "July why")
             if concepts := self._concepts.get(stem, set()) | self._stems.get(stem, set()):
                 return concepts
         return set()
@@ -312,6 +316,11 @@ def names_in(question: str) -> tuple[Found, ...]:
     """`names_in_text(question)`, remembered: ranking and every evidence sentence of
     the answer ask it about the same question."""
     return tuple(names_in_text(question))
+
+
+def _shortest(key: str, letters: int) -> int:
+    """The shortest name or stem, in characters, for a key of this script."""
+    return MIN_HANGUL_CHARS if HANGUL_SCRIPT.search(key) else letters
 
 
 def date_words(date: str) -> str:

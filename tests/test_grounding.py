@@ -461,6 +461,16 @@ def test_persian_and_urdu_questions_are_gated_on_their_names_like_another_langua
     assert GroundingChecker().check(persian, kuwait).missing == ("2015", "برزیل")
 
 
+def test_a_korean_number_is_checked_without_its_counter():
+    """Korean writes a number with its counter (2015년, 251명), Chinese and Japanese within a
+    clause: the number is a term; a month's number is the month the lexicon finds."""
+    assert salient_terms("바레인은 2015년 7월 왜 대사를 소환했습니까?", nouns=False) == ["2015", "바레인은", "7월"]
+    assert salient_terms("델타항공은 2015년 10월부터 두바이에 몇 회 운항합니까?", nouns=False) == ["2015", "10월부터", "두바이에"]
+    assert salient_terms("2015年10月沙特做了什么？") == ["2015", "10月"]
+    text = ["استدعت البحرين سفيرها في يوليو 2015"]
+    assert GroundingChecker().check("바레인은 2015년 7월 왜 대사를 소환했습니까?", text).missing == ()
+
+
 def test_numbers_are_found_in_any_digits():
     """Arabic articles write numbers in Arabic-Indic digits too; Persian questions in
     Persian ones."""

@@ -124,6 +124,26 @@ def test_cut_endings_stop_at_four_letters():
     assert lex.find("Is Ira here?") == []  # Iran less its n is too short to stand for it
 
 
+@pytest.mark.parametrize(("question", "surfaces", "country"), [
+    ("바레인은 왜 대사를 소환했습니까?", ["바레인은"], "البحرين"),  # Bahrain + the topic particle
+    ("이란의 대사는 누구입니까?", ["이란의"], "إيران"),  # a name of two syllables, + "of"
+    ("오만에서 무엇을 논의했습니까?", ["오만에서"], "عمان"),  # + a particle of two syllables
+    ("미국 국무장관", ["미국"], "الولايات المتحدة"),
+])
+def test_a_korean_name_is_found_before_its_particle(question, surfaces, country):
+    """A Hangul syllable is worth two or three letters: Korean names of two syllables are
+    names, and the particle written onto a name is cut as an inflection is."""
+    found = lexicon().find(question)
+    assert [f.surface for f in found] == surfaces and country in found[0].names
+
+
+def test_an_ending_is_never_a_word_of_its_own():
+    """7월 왜 ("July, why"): the month, not a two-word name less its second word."""
+    assert [f.surface for f in lexicon().find("2015년 7월 왜 소환했습니까?")] == ["7월"]
+    lex = Lexicon([(("territory", "KW"), "Kuwait")])
+    assert [f.words for f in lex.find("Did Kuwait a year ago agree?")] == [("Kuwait",)]
+
+
 def test_every_locale_names_the_same_concept():
     entries = cldr_entries(("en", "ar"))
     assert (("territory", "JO"), "Jordan") in entries and (("territory", "JO"), "الأردن") in entries

@@ -76,6 +76,9 @@ ARABIC_SCRIPT = re.compile(f"[{_script_class('arabic')}]")
 LATIN_SCRIPT = re.compile(f"[{_script_class('latin')}]")
 #: A letter or mark of Devanagari (Hindi, Marathi, Nepali), a script without capitals.
 DEVANAGARI_SCRIPT = re.compile(f"[{_script_class('devanagari')}]")
+#: A Hangul letter or syllable: a syllable is a consonant, a vowel and maybe another, so
+#: a Korean name is as short in characters as a Chinese one (이란, Iran; 미국, America).
+HANGUL_SCRIPT = re.compile(f"[{_script_class('hangul')}]")
 #: A letter of a script written without spaces between words (Chinese, Japanese): what
 #: stands between spaces there is a clause, not a word.
 UNSPACED_SCRIPT = re.compile(f"[{_script_class('han')}{_script_class('kana')}]")
