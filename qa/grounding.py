@@ -40,11 +40,13 @@ from functools import lru_cache
 import numpy as np
 
 from index.text.folding import normalize_for_search, to_ascii_digits
-from index.text.scripts import ARABIC_SCRIPT, DEVANAGARI_SCRIPT, HANGUL_SCRIPT, is_unspaced
+from index.text.scripts import ARABIC_SCRIPT, DEVANAGARI_SCRIPT, HANGUL_SCRIPT, LATIN_SCRIPT, is_unspaced
 from index.text.search import STRIPPED_LETTERS, tokenize_for_search
 from index.text.words import GERMAN_DETERMINERS, NAME_WORD, is_function_word, without_elision
 from qa.language import detect_language
-from qa.lexicon import NAME_SUFFIX, Found, date_words, key_token, lexicon, names_in, names_in_text, other_names
+from qa.lexicon import (
+    NAME_SUFFIX, Found, date_words, found_as, key_token, lexicon, names_in, names_in_text, other_names,
+)
 from qa.ordinals import numbers_in, ordinals_in
 
 #: Word-level cosine (second model) above which a term counts as present in translation.
@@ -104,6 +106,7 @@ _LATIN_ARTICLE = re.compile(r"^(?:al|el|ad|an|ar|as|ash|at|az)[-‐](?=\w)", re.
 #: ... and as a word of its own before a name (El Kef, Al Nassr).
 _LATIN_ARTICLE_WORDS = frozenset({"al", "el"})
 _NUMBER = re.compile(r"\d+")
+_HANGUL_ENDING = re.compile(f"{HANGUL_SCRIPT.pattern}+$")
 
 
 @dataclass(frozen=True)
@@ -166,11 +169,10 @@ def salient_terms(question: str, nouns: bool = True) -> list[str]:
         return []
     if _mostly_arabic_script(words) and (nouns or asked_in_arabic(question)):
         return list(dict.fromkeys(tokenize_for_search(question)))
-    words = [to_ascii_digits(word) for word in words]
+    words = [_without_hangul_ending(to_ascii_digits(word)) for word in words]
     # Chinese and Japanese put no spaces between words: such a run is a clause, of which
-    # only the numbers can be checked as written (its names come from the lexicon). Korean
-    # writes a number with its counter (2015년, 251명): the number is checked.
-    words = [part for word in words for part in (_NUMBER.findall(word) if _numbers_only(word) else [word])]
+    # only the numbers can be checked as written (its names come from the lexicon).
+    words = [part for word in words for part in (_NUMBER.findall(word) if is_unspaced(word) else [word])]
     # The Arabic article written as a word of its own (El Kef, Al Hilal) is no name either.
     words = [word for word, after in zip(words, [*words[1:], ""])
              if not (word.casefold() in _LATIN_ARTICLE_WORDS and after[:1].isupper())]
@@ -193,8 +195,11 @@ def salient_terms(question: str, nouns: bool = True) -> list[str]:
     return list(dict.fromkeys(name for name in [*names, *uncased] if len(name) > 1))
 
 
-def _numbers_only(word: str) -> bool:
-    return is_unspaced(word) or bool(HANGUL_SCRIPT.search(word) and _NUMBER.search(word))
+def _without_hangul_ending(word: str) -> str:
+    """Korean writes its particles and counters onto a name or number of another script
+    (CNN에서, 2015년): the name or number without them. A Korean word is left whole."""
+    head = _HANGUL_ENDING.sub("", word)
+    return head if head and not HANGUL_SCRIPT.search(head) else word
 
 
 def asked_in_arabic(question: str) -> bool:
@@ -524,12 +529,32 @@ class GroundingChecker:
                 for s in skeletons(w):
                     known.setdefault(s, []).append(w)
             found = names_in(question)
+
+            def spelled(word: str, language: str) -> bool:
+                return word.casefold() in lowered or any(
+                    _spelled_by(word, mine, s, words, language)
+                    for mine in skeletons(word, language) for s, words in known.items())
+
+            def spelled_in_latin(term: str) -> bool:
+                """A place of the lexicon found by one of its Latin names as a Latin name
+                is, by skeleton, its words apart or as one, if the name has more than
+                SHORT_SKELETON consonants (Oman's MN is common Arabic words' too)."""
+                names = {n for f in found_as(term, found) if "place" in f.kinds for n in f.names}
+                for words in (NAME_WORD.findall(n) for n in names if LATIN_SCRIPT.search(n)):
+                    joined = "".join(words)
+                    if len(skeleton(joined)) > SHORT_SKELETON and (
+                            all(spelled(w, "") for w in words) or (len(words) > 1 and spelled(joined, ""))):
+                        return True
+                return False
+
+            # A name of the lexicon is there in any of its names: by the key token of one
+            # (الأردن), or a place by its Latin name (Kuala Lumpur ~ كوالالمبور, where
+            # CLDR's Arabic is كوالا لامبور): how a Japanese or Korean name is read.
             missing = [
                 t for t in terms
-                if t.casefold() not in lowered
-                and not any(_spelled_by(t, mine, s, words, language)
-                            for mine in skeletons(t, language) for s, words in known.items())
+                if not spelled(t, language)
                 and not any(key_token(name, self._term_weight or len) in present for name in other_names(t, found))
+                and not spelled_in_latin(t)
             ]
         if missing and date:
             dated = _date_terms(date)

@@ -336,13 +336,14 @@ def date_words(date: str) -> str:
     return " ".join([year, *lexicon().names_of(("month", str(int(month))))])
 
 
+def found_as(term: str, found: Sequence[Found]) -> list[Found]:
+    """The found names that `term` (a salient term: no possessive) is, or is a word of."""
+    return [f for f in found if term == f.surface or term in [NAME_SUFFIX.sub("", w) for w in f.words]]
+
+
 def other_names(term: str, found: Sequence[Found]) -> tuple[str, ...]:
-    """What the found name that `term` (a salient term: no possessive) is, or is a word
-    of, is called in every locale."""
-    return tuple(dict.fromkeys(
-        name for f in found if term == f.surface or term in [NAME_SUFFIX.sub("", w) for w in f.words]
-        for name in f.names
-    ))
+    """What the found name that `term` is, or is a word of, is called in every locale."""
+    return tuple(dict.fromkeys(name for f in found_as(term, found) for name in f.names))
 
 
 def key_token(name: str, rarity: Callable[[str], float]) -> str | None:

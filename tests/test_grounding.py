@@ -461,10 +461,12 @@ def test_persian_and_urdu_questions_are_gated_on_their_names_like_another_langua
     assert GroundingChecker().check(persian, kuwait).missing == ("2015", "برزیل")
 
 
-def test_a_korean_number_is_checked_without_its_counter():
-    """Korean writes a number with its counter (2015년, 251명), Chinese and Japanese within a
-    clause: the number is a term; a month's number is the month the lexicon finds."""
+def test_a_korean_particle_or_counter_is_cut_from_a_name_or_number():
+    """Korean writes a number with its counter (2015년, 251명) and a particle onto a Latin
+    name (CNN에서), Chinese and Japanese a number within a clause: the number or name is
+    the term; a month's number is the month the lexicon finds."""
     assert salient_terms("바레인은 2015년 7월 왜 대사를 소환했습니까?", nouns=False) == ["2015", "바레인은", "7월"]
+    assert salient_terms("존 케리는 CNN에서 이란 핵합의에 대해 무엇을 말했습니까?", nouns=False) == ["CNN", "이란"]
     assert salient_terms("델타항공은 2015년 10월부터 두바이에 몇 회 운항합니까?", nouns=False) == ["2015", "10월부터", "두바이에"]
     assert salient_terms("2015年10月沙特做了什么？") == ["2015", "10月"]
     text = ["استدعت البحرين سفيرها في يوليو 2015"]
@@ -478,6 +480,18 @@ def test_numbers_are_found_in_any_digits():
     assert GroundingChecker().check("How many soldiers reached Aden in 2015?", text).missing == ()
     assert GroundingChecker().check("How many soldiers reached Aden in 2014?", text).missing == ("2014",)
     assert GroundingChecker().check("چند سرباز در سال ۲۰۱۵ به عدن رسیدند؟", text).missing == ()
+    assert GroundingChecker().check("२०१५ में कितने सैनिक अदन पहुंचे?", text).missing == ()  # Devanagari
+    assert GroundingChecker().check("২০১৫ সালে কতজন সৈন্য এডেনে পৌঁছায়?", text).missing == ()  # Bengali
+
+
+def test_a_lexicon_name_is_found_by_its_latin_name_written_as_one_word():
+    """A Japanese or Korean name is found through its names in other languages. CLDR's
+    Arabic for Kuala Lumpur is كوالا لامبور; an article writes كوالالمبور, which the Latin
+    name spells by skeleton with its two words as one."""
+    text = ["التقى كيري ووانغ يي في كوالالمبور أمس"]
+    for question in ("ケリーはクアラルンプールで何を話しましたか？", "케리는 쿠알라룸푸르에서 무엇을 논의했습니까?"):
+        assert GroundingChecker().check(question, text).missing == ()
+    assert GroundingChecker().check("ケリーはジャカルタで何を話しましたか？", text).missing == ("ジャカルタ",)
 
 
 @pytest.mark.parametrize(("question", "terms"), [

@@ -110,6 +110,7 @@ def test_the_fold_deletes_every_arabic_mark() -> None:
 
 def test_digits() -> None:
     assert to_ascii_digits("عام ٢٠٢٣ و۱۴۰۲") == "عام 2023 و1402"
+    assert to_ascii_digits("२०१५ ২০১৫ ¹²") == "2015 2015 ¹²"  # every script's digits, nothing else
     assert all(normalize_for_search(digit) == value for digit, value in DIGIT_FOLDS.items())
 
 

@@ -53,7 +53,8 @@ FOLDS: dict[str, str] = {**dict.fromkeys(_DELETED_CHARS, ""), **LETTER_FOLDS, **
 #: Any of them. Few characters of a text change, so substituting the matches beats
 #: `str.translate`, which looks every character up (docs/benchmarks.md).
 _FOLDED = re.compile("[" + "".join(re.escape(char) for char in FOLDS) + "]")
-_ASCII_DIGITS = str.maketrans(DIGIT_FOLDS)
+#: A decimal digit of any script but ASCII (Arabic-Indic, Persian, Devanagari, Bengali, ...).
+_OTHER_DIGIT = re.compile(r"(?![0-9])\d")
 
 
 def _folded(match: re.Match[str]) -> str:
@@ -79,8 +80,9 @@ def folded_words(words: str | Iterable[str]) -> frozenset[str]:
 
 
 def to_ascii_digits(text: str) -> str:
-    """`text` with Arabic-Indic and Persian digits written as ASCII digits, nothing else."""
-    return text.translate(_ASCII_DIGITS)
+    """`text` with the decimal digits of every script (Arabic-Indic, Persian, Devanagari,
+    Bengali: ٢٠١٥, ۲۰۱۵, २०१५, ২০১৫) written as ASCII digits, nothing else."""
+    return _OTHER_DIGIT.sub(lambda match: str(unicodedata.decimal(match.group())), text)
 
 
 def _spellings() -> dict[str, str]:
