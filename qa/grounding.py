@@ -42,7 +42,7 @@ import numpy as np
 from index.text.folding import normalize_for_search, to_ascii_digits
 from index.text.scripts import ARABIC_SCRIPT, DEVANAGARI_SCRIPT, HANGUL_SCRIPT, LATIN_SCRIPT, is_unspaced
 from index.text.search import STRIPPED_LETTERS, tokenize_for_search
-from index.text.words import GERMAN_DETERMINERS, NAME_WORD, is_function_word, without_elision
+from index.text.words import GERMAN_COUNTS, GERMAN_DETERMINERS, NAME_WORD, is_function_word, without_elision
 from qa.language import detect_language
 from qa.lexicon import (
     NAME_SUFFIX, Found, date_words, found_as, key_token, lexicon, names_in, names_in_text, other_names,
@@ -106,6 +106,10 @@ _LATIN_ARTICLE = re.compile(r"^(?:al|el|ad|an|ar|as|ash|at|az)[-‐](?=\w)", re.
 #: ... and as a word of its own before a name (El Kef, Al Nassr).
 _LATIN_ARTICLE_WORDS = frozenset({"al", "el"})
 _NUMBER = re.compile(r"\d+")
+_YEAR = re.compile(r"1[89]\d\d|20\d\d")
+#: A German adjective, lower case and inflected (saudischen, medizinischer, wichtige,
+#: internationalen): its suffix says so, where a verb's -en or -te would not.
+_GERMAN_ADJECTIVE = re.compile(r"^[a-zäöüß]+(?:isch|ig|lich|bar|sam|haft|los|iv|ell|al)(?:e|en|er|es|em)$")
 _HANGUL_ENDING = re.compile(f"{HANGUL_SCRIPT.pattern}+$")
 
 
@@ -214,20 +218,24 @@ def _mostly_arabic_script(words: Sequence[str]) -> bool:
 
 
 def _german_nouns(words: Sequence[str]) -> set[int]:
-    """Positions of the capitalised words that a German determiner announces, with only
-    lower-case words (adjectives) between: nouns, where German capitals say nothing of
-    names. A name so announced (die Türkei) comes back through the lexicon."""
+    """Positions of the capitalised words that a German determiner, a count or an
+    adjective announces, with only lower-case words (adjectives) between: nouns, where
+    German capitals say nothing of names ("der Außenminister", "29 Luftangriffe", "wie
+    viele Tonnen medizinischer Ausrüstung"). A name so announced (die Türkei) comes back
+    through the lexicon. A year is no count ("2015 Kerry"), nor a preposition an
+    announcer: names follow both ("mit Kerry")."""
     nouns: set[int] = set()
     announced = False
     for position, word in enumerate(words):
-        if word.casefold() in GERMAN_DETERMINERS:
+        folded = word.casefold()
+        if folded in GERMAN_DETERMINERS or folded in GERMAN_COUNTS or _GERMAN_ADJECTIVE.search(word):
             announced = True
         elif word[:1].isupper():
             if announced:
                 nouns.add(position)
             announced = False
-        elif not word[:1].islower():  # a number ends the noun phrase
-            announced = False
+        elif not word[:1].islower():  # a number: a count announces, a year ends the phrase
+            announced = word.isdigit() and not _YEAR.fullmatch(word)
     return nouns
 
 

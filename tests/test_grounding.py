@@ -196,10 +196,15 @@ def test_salient_terms_of_cased_scripts(question, terms):
      ["Kerry", "Türkei"], ["Außenminister", "Treffen", "Kerry", "Türkei"], "قال كيري في تركيا"),
     ("Welche Themen besprach Lawrow mit dem Emir von Kuwait?",
      ["Lawrow", "Kuwait"], ["Themen", "Lawrow", "Emir", "Kuwait"], "بحث لافروف مع الكويت"),
+    # a count or an adjective announces a noun as a determiner does; a year or a verb does not
+    ("Wie viele Tonnen medizinischer Ausrüstung brachten 12 Flugzeuge 2015 nach Aden?",
+     ["12", "2015", "Aden"], ["Tonnen", "Ausrüstung", "12", "Flugzeuge", "2015", "Aden"], "نقلت 12 طائرة عام 2015 إلى عدن"),
+    ("Was sagte 2015 Kerry zu zwei Fußballfans?", ["2015", "Kerry"], ["2015", "Kerry", "Fußballfans"], "قال كيري عام 2015"),
 ])
 def test_german_nouns_announced_by_a_determiner_are_left_out_of_the_answer_gate(question, names, all_terms, arabic):
-    """German capitalises nouns: one a determiner announces is no name for the gate (a
-    country so announced comes back through the lexicon); ranking keeps every term."""
+    """German capitalises nouns: one a determiner, a count or an adjective announces is no
+    name for the gate (a country so announced comes back through the lexicon); ranking
+    keeps every term."""
     assert salient_terms(question, nouns=False) == names
     assert salient_terms(question) == all_terms
     assert GroundingChecker().check(question, [arabic]).coverage == 1.0

@@ -118,6 +118,11 @@ GERMAN_DETERMINERS = frozenset(
     "dieser diese diesem diesen dieses jener jene welche welcher welchen welchem welches "
     "beim im am zum zur vom ins".split()
 )
+#: German words that count what follows, a noun ("wie viele Tonnen", "zwei Fußballfans").
+GERMAN_COUNTS = frozenset(
+    "viel viele vielen wenige wenigen mehrere mehreren einige einigen beide beiden sämtliche "
+    "zwei drei vier fünf sechs sieben acht neun zehn elf zwölf zwanzig dreißig hundert tausend".split()
+)
 #: Every language's function and question words, case-folded: never a name.
 _FUNCTION_WORDS = frozenset(word.casefold() for words in STOPWORDS.values() for word in words)
 #: A French or Italian elided word glued to the next: l'Iran, d'Égypte, qu'a, dell'Arabia
