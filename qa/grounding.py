@@ -108,8 +108,10 @@ _LATIN_ARTICLE_WORDS = frozenset({"al", "el"})
 _NUMBER = re.compile(r"\d+")
 _YEAR = re.compile(r"1[89]\d\d|20\d\d")
 #: A German adjective, lower case and inflected (saudischen, medizinischer, wichtige,
-#: internationalen): its suffix says so, where a verb's -en or -te would not.
-_GERMAN_ADJECTIVE = re.compile(r"^[a-zäöüß]+(?:isch|ig|lich|bar|sam|haft|los|iv|ell|al)(?:e|en|er|es|em)$")
+#: internationalen): a stem of three letters or more (not zwischen) and its suffix. A verb
+#: can end so too (bestätigen, vereinbaren): `_german_nouns` reads none after the question
+#: word, where the verb stands.
+_GERMAN_ADJECTIVE = re.compile(r"[a-zäöüß]{3,}(?:isch|ig|lich|bar|sam|haft|los|iv|ell|al)(?:e|en|er|es|em)$")
 _HANGUL_ENDING = re.compile(f"{HANGUL_SCRIPT.pattern}+$")
 
 
@@ -157,26 +159,30 @@ def as_written(question: str, terms: Sequence[str]) -> list[str]:
 def salient_terms(question: str, nouns: bool = True) -> list[str]:
     """The words a passage must contain for it to be about what was asked.
 
-    `nouns=False` leaves out the German nouns that a determiner announces: the answer gate
-    must not refuse because Arabic translates "der Außenminister", while ranking keeps them
-    (it drops what the index cannot spell, and German writes names with articles too:
-    der Nil, das Parlament ~ البرلمان). A script without capitals (Devanagari) cannot tell
-    a name from a noun at all: for ranking, each of its words of three letters or more
-    that is not a function word stands for a name (पुतिन ~ بوتين; the index's spellings
-    decide), for the gate none does (its names come from the lexicon, as Chinese ones do).
-    Persian and Urdu are the same case in Arabic script: ranking reads their words as the
-    index's tokens, as an Arabic question's; the gate takes their names and numbers only,
-    as another language's (`asked_in_arabic`).
+    `nouns=False` leaves out the German nouns that a determiner, a count or an adjective
+    announces (`_german_nouns`): the answer gate must not refuse because Arabic translates
+    "der Außenminister", while ranking keeps them (it drops what the index cannot spell,
+    and German writes names with articles too: der Nil, das Parlament ~ البرلمان). A
+    script without capitals (Devanagari) cannot tell a name from a noun at all: for
+    ranking, each of its words of three letters or more that is not a function word
+    stands for a name (पुतिन ~ بوتين; the index's spellings decide), for the gate none
+    does (its names come from the lexicon, as Chinese ones do). Persian and Urdu are the
+    same case in Arabic script: ranking reads their words as the index's tokens, as an
+    Arabic question's; the gate takes their names and numbers only, as another
+    language's (`asked_in_arabic`).
     """
     words = NAME_WORD.findall(question)
     if not words:
         return []
     if _mostly_arabic_script(words) and (nouns or asked_in_arabic(question)):
         return list(dict.fromkeys(tokenize_for_search(question)))
-    words = [_without_hangul_ending(to_ascii_digits(word)) for word in words]
+    found = names_in(question)
+    # a month the lexicon finds (10月, 10월에) is that month, not a number to find as written
+    months = [to_ascii_digits(f.surface) for f in found if _NUMBER.search(f.surface)]
+    words = [_without_hangul_ending(_without(months, to_ascii_digits(word))) for word in words]
     # Chinese and Japanese put no spaces between words: such a run is a clause, of which
     # only the numbers can be checked as written (its names come from the lexicon).
-    words = [part for word in words for part in (_NUMBER.findall(word) if is_unspaced(word) else [word])]
+    words = [part for word in words if word for part in (_NUMBER.findall(word) if is_unspaced(word) else [word])]
     # The Arabic article written as a word of its own (El Kef, Al Hilal) is no name either.
     words = [word for word, after in zip(words, [*words[1:], ""])
              if not (word.casefold() in _LATIN_ARTICLE_WORDS and after[:1].isupper())]
@@ -192,11 +198,15 @@ def salient_terms(question: str, nouns: bool = True) -> list[str]:
         or any(ch.isdigit() for ch in name)
         or (nouns and len(name) >= 3 and DEVANAGARI_SCRIPT.match(name) and not is_function_word(name))
     ]
-    found = names_in(question)
     uncased = [f.surface for f in found if not any(_is_word_of(n, f) for n in names)]
-    # the number of a month found (10月, 10월) is that month, not a number to find as written
-    names = [n for n in names if not (n.isdigit() and any(n in to_ascii_digits(f.surface) for f in found))]
     return list(dict.fromkeys(name for name in [*names, *uncased] if len(name) > 1))
+
+
+def _without(surfaces: Sequence[str], word: str) -> str:
+    """The word less each of `surfaces` it holds ("2015年10月10日" less 10月: 2015年10日)."""
+    for surface in surfaces:
+        word = word.replace(surface, " ")
+    return word.strip()
 
 
 def _without_hangul_ending(word: str) -> str:
@@ -218,24 +228,30 @@ def _mostly_arabic_script(words: Sequence[str]) -> bool:
 
 
 def _german_nouns(words: Sequence[str]) -> set[int]:
-    """Positions of the capitalised words that a German determiner, a count or an
-    adjective announces, with only lower-case words (adjectives) between: nouns, where
-    German capitals say nothing of names ("der Außenminister", "29 Luftangriffe", "wie
-    viele Tonnen medizinischer Ausrüstung"). A name so announced (die Türkei) comes back
-    through the lexicon. A year is no count ("2015 Kerry"), nor a preposition an
-    announcer: names follow both ("mit Kerry")."""
+    """Positions of the capitalised words that a German determiner announces, with only
+    lower-case words between, or a count or an adjective, with only adjectives between:
+    nouns, where German capitals say nothing of names ("der saudische Außenminister",
+    "29 Luftangriffe", "wie viele Tonnen medizinischer Ausrüstung"). A name so announced
+    (die Türkei) comes back through the lexicon. A year is no count ("2015 Kerry"), nor is
+    a preposition an announcer, nor the verb after the question word, however it ends:
+    names follow them ("mit Kerry", "Was vereinbaren Kerry und Lawrow?")."""
     nouns: set[int] = set()
-    announced = False
+    announcer = ""  # "determiner", "count" (adjectives too), or none
     for position, word in enumerate(words):
         folded = word.casefold()
-        if folded in GERMAN_DETERMINERS or folded in GERMAN_COUNTS or _GERMAN_ADJECTIVE.search(word):
-            announced = True
+        adjective = position > 1 and bool(_GERMAN_ADJECTIVE.match(word))
+        if folded in GERMAN_DETERMINERS:
+            announcer = "determiner"
+        elif folded in GERMAN_COUNTS or adjective:
+            announcer = announcer or "count"
         elif word[:1].isupper():
-            if announced:
+            if announcer:
                 nouns.add(position)
-            announced = False
-        elif not word[:1].islower():  # a number: a count announces, a year ends the phrase
-            announced = word.isdigit() and not _YEAR.fullmatch(word)
+            announcer = ""
+        elif word[:1].islower():
+            announcer = announcer if announcer == "determiner" else ""
+        else:  # a number: a count announces, a year ends the phrase
+            announcer = "count" if word.isdigit() and not _YEAR.fullmatch(word) else ""
     return nouns
 
 

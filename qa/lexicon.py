@@ -19,10 +19,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
-from index.text.folding import normalize_for_search
+from index.text.folding import normalize_for_search, to_ascii_digits
 from index.text.scripts import ARABIC_SCRIPT, HANGUL_SCRIPT, is_unspaced
 from index.text.search import tokenize_for_search
-from index.text.words import NAME_WORD, is_function_word, without_elision
+from index.text.words import KOREAN_PARTICLES, NAME_WORD, is_function_word, without_elision
 
 #: The locales whose names are looked up and returned: the languages readers ask in
 #: most, and Levantine and Maghrebi Arabic, whose month names differ (تموز, يوليوز).
@@ -48,9 +48,7 @@ MAX_NAME_WORDS = 4
 MAX_ENDING = 2
 #: Shortest stem an ending may be cut from (Oman + i, not Iran -> Ira).
 MIN_STEM_CHARS = 4
-#: The same two in Hangul syllables, each worth two or three letters: a Korean name is a
-#: word of two or more (이란, Iran), and the particle after it one or two more (이란은,
-#: 이란에서), cut as an ending is.
+#: Shortest name in Hangul syllables, each worth two or three letters (이란, Iran; 미국).
 MIN_HANGUL_CHARS = 2
 #: CLDR entries that are not names of anything in particular, and in some languages are
 #: common words (Hindi विश्व, "world"): the world, unknown region, unknown language, ...
@@ -153,7 +151,7 @@ class Lexicon:
         (l'Égypte, dell'Italia); an inflected or possessive last word is found by its stem.
         """
         found: list[Found] = []
-        words = [without_elision(word) for word in _WORD.findall(text)]
+        words = [without_elision(word) for word in _WORD.findall(to_ascii_digits(text))]  # １０月: 10月
         position = 0
         while position < len(words):
             match = self._match(words, position)
@@ -188,12 +186,23 @@ class Lexicon:
             return self._concepts[key]
         if ARABIC_SCRIPT.search(key):
             return self._arabic_lookup(key)
+        if HANGUL_SCRIPT.search(key):
+            return self._korean_lookup(key)
         for cut in range(1, MAX_ENDING + 1):
             stem = key[:-cut]
-            if len(stem) < _shortest(key, MIN_STEM_CHARS) or " " in key[-cut:]:
-                break  # too short, or the "ending" is a word of its own (7월 왜, "July why")
+            if len(stem) < MIN_STEM_CHARS or " " in key[-cut:]:
+                break  # too short, or the "ending" is a word of its own ("Kuwait a")
             if concepts := self._concepts.get(stem, set()) | self._stems.get(stem, set()):
                 return concepts
+        return set()
+
+    def _korean_lookup(self, key: str) -> set[Concept]:
+        """A Korean word is a name less a particle (바레인은, 오만에서), never less any
+        other syllable: 인도적 ("humanitarian") is no India, 오만한 ("arrogant") no Oman."""
+        particle = next((p for p in KOREAN_PARTICLES if key.endswith(p)), "")
+        stem = key[: len(key) - len(particle)]
+        if particle and len(stem) >= MIN_HANGUL_CHARS:
+            return self._concepts.get(stem, set())
         return set()
 
     def _arabic_lookup(self, key: str) -> set[Concept]:
@@ -319,7 +328,7 @@ def names_in(question: str) -> tuple[Found, ...]:
 
 
 def _shortest(key: str, letters: int) -> int:
-    """The shortest name or stem, in characters, for a key of this script."""
+    """The shortest name, in characters, for a key of this script."""
     return MIN_HANGUL_CHARS if HANGUL_SCRIPT.search(key) else letters
 
 

@@ -132,9 +132,15 @@ def test_cut_endings_stop_at_four_letters():
 ])
 def test_a_korean_name_is_found_before_its_particle(question, surfaces, country):
     """A Hangul syllable is worth two or three letters: Korean names of two syllables are
-    names, and the particle written onto a name is cut as an inflection is."""
+    names, and the particle written onto a name is cut."""
     found = lexicon().find(question)
     assert [f.surface for f in found] == surfaces and country in found[0].names
+
+
+@pytest.mark.parametrize("text", ["인도적 지원", "오만한 태도", "가나다", "말리다", "인도양"])
+def test_a_korean_word_is_no_name_less_a_syllable_that_is_no_particle(text):
+    """인도적 ("humanitarian") is no India, 오만한 ("arrogant") no Oman."""
+    assert lexicon().find(text) == []
 
 
 def test_an_ending_is_never_a_word_of_its_own():

@@ -46,7 +46,7 @@ QUESTION_WORDS: Mapping[str, frozenset[str]] = {
         "es": "qué quién quiénes cuál cuáles cuándo dónde adónde cómo cuánto cuánta cuántos cuántas",
         "de": "was wer wen wem wessen welche welcher welches welchen welchem wann wo warum wieso "
         "weshalb weswegen wie wieviel worüber worauf woran womit wofür wozu wohin woher wovon "
-        "wodurch worin woraus",
+        "wodurch worin woraus worum wogegen",
         "ru": "что кто когда где куда откуда почему зачем отчего как какой какая какое какие "
         "какую каким каких какого каком какому каков какова каково каковы чей чья чьё чьи "
         "который которая которое которые которого которой котором сколько насколько чего "
@@ -120,8 +120,15 @@ GERMAN_DETERMINERS = frozenset(
 )
 #: German words that count what follows, a noun ("wie viele Tonnen", "zwei Fußballfans").
 GERMAN_COUNTS = frozenset(
-    "viel viele vielen wenige wenigen mehrere mehreren einige einigen beide beiden sämtliche "
+    "viel viele vielen wenige wenigen mehrere mehreren beide beiden sämtliche "
     "zwei drei vier fünf sechs sieben acht neun zehn elf zwölf zwanzig dreißig hundert tausend".split()
+)
+#: The particles Korean writes onto a noun, a name too (바레인은, "Bahrain" + topic): 은/는
+#: topic, 이/가 subject, 을/를 object, 의 of, 에/에서/에게 at, to, 와/과 and, 로/으로 by,
+#: 도 also, 만 only, ...; longest first.
+KOREAN_PARTICLES = (
+    "에서는", "에게서", "로부터", "으로는", "에서", "에게", "께서", "으로", "부터", "까지", "처럼", "보다",
+    "와의", "과의", "에는", "은", "는", "이", "가", "을", "를", "의", "에", "와", "과", "로", "도", "만",
 )
 #: Every language's function and question words, case-folded: never a name.
 _FUNCTION_WORDS = frozenset(word.casefold() for words in STOPWORDS.values() for word in words)
