@@ -59,9 +59,10 @@ NOT_NAMES = frozenset({("territory", "001"), ("territory", "ZZ"), ("language", "
 #: Oceania); numeric ones are regions of countries (019, the Americas).
 NOT_COUNTRIES = frozenset({"UN", "EU", "EZ", "QO"})
 #: The names Arabic news gives the countries it names most, where CLDR has only the
-#: official one (الولايات المتحدة, المملكة المتحدة): known when Arabic text is read.
+#: official one (الولايات المتحدة, المملكة المتحدة) or another (هنغاريا): known when Arabic
+#: text is read.
 ARABIC_SHORT_NAMES = {
-    "US": ("أمريكا", "أميركا"), "GB": ("بريطانيا",), "AE": ("الإمارات",), "PS": ("فلسطين",),
+    "US": ("أمريكا", "أميركا"), "GB": ("بريطانيا",), "AE": ("الإمارات",), "PS": ("فلسطين",), "HU": ("المجر",),
 }
 Concept = tuple[str, str]  # ("territory", "JO"), ("language", "de"), ("city", tz id), ("month", "6")
 #: The kinds of concept one story may name instead of another, by what they are.

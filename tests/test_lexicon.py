@@ -150,6 +150,13 @@ def test_an_ending_is_never_a_word_of_its_own():
     assert [f.words for f in lex.find("Did Kuwait a year ago agree?")] == [("Kuwait",)]
 
 
+def test_arabic_news_names_a_country_where_cldr_has_another_name():
+    """CLDR's Arabic Hungary is هنغاريا; news writes المجر, and النمسا-المجر for Austria-Hungary."""
+    assert [(f.surface, sorted(f.concepts)) for f in names_in_text("النمسا-المجر")] == [
+        ("النمسا", [("territory", "AT")]), ("المجر", [("territory", "HU")])]
+    assert [sorted(f.concepts) for f in names_in_text("الإمبراطورية النمساوية المجرية")] == [[("territory", "HU")]]
+
+
 def test_every_locale_names_the_same_concept():
     entries = cldr_entries(("en", "ar"))
     assert (("territory", "JO"), "Jordan") in entries and (("territory", "JO"), "الأردن") in entries
