@@ -216,10 +216,12 @@ def _without_hangul_ending(word: str) -> str:
     return head if head and not HANGUL_SCRIPT.search(head) else word
 
 
+@lru_cache(maxsize=256)
 def asked_in_arabic(question: str) -> bool:
     """Whether a question is in Arabic, the articles' language: mostly words in Arabic
     script, and not Persian or Urdu (`detect_language`). The answer gate's terms are then
-    search tokens, found in a text's own tokens."""
+    search tokens, found in a text's own tokens. Remembered: the gate asks it of the same
+    question for every evidence sentence."""
     return _mostly_arabic_script(NAME_WORD.findall(question)) and detect_language(question) == "ar"
 
 

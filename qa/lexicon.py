@@ -129,7 +129,7 @@ class Lexicon:
         names: dict[Concept, dict[str, None]] = {}
         for concept, name in entries:
             key = fold(name)
-            if len(key) < (MIN_UNSPACED_CHARS if is_unspaced(key) else _shortest(key, MIN_NAME_CHARS)):
+            if len(key) < _shortest_name(key):
                 continue
             names.setdefault(concept, {})[name] = None
             self._concepts.setdefault(key, set()).add(concept)
@@ -328,9 +328,11 @@ def names_in(question: str) -> tuple[Found, ...]:
     return tuple(names_in_text(question))
 
 
-def _shortest(key: str, letters: int) -> int:
-    """The shortest name, in characters, for a key of this script."""
-    return MIN_HANGUL_CHARS if HANGUL_SCRIPT.search(key) else letters
+def _shortest_name(key: str) -> int:
+    """The shortest name looked up, in characters, for a key of this script."""
+    if is_unspaced(key):
+        return MIN_UNSPACED_CHARS
+    return MIN_HANGUL_CHARS if HANGUL_SCRIPT.search(key) else MIN_NAME_CHARS
 
 
 def date_words(date: str) -> str:
