@@ -557,9 +557,9 @@ class GroundingChecker:
             found = names_in(question)
 
             def spelled(word: str, language: str) -> bool:
-                return word.casefold() in lowered or any(
+                return word.casefold() in lowered or (not _short_place(word, found) and any(
                     _spelled_by(word, mine, s, words, language)
-                    for mine in skeletons(word, language) for s, words in known.items())
+                    for mine in skeletons(word, language) for s, words in known.items()))
 
             def spelled_in_latin(term: str) -> bool:
                 """A place of the lexicon found by one of its Latin names as a Latin name
@@ -679,6 +679,15 @@ def _instead(asked: Found, other: Found) -> bool:
 
 def _city_only(found: Found) -> bool:
     return all(kind == "city" for kind, _ in found.concepts if kind in ("city", "territory"))
+
+
+def _short_place(term: str, found: Sequence[Found]) -> bool:
+    """Whether a term is a place the lexicon knows with a name of at most SHORT_SKELETON
+    consonants (Oman, Iraq, Kuwait). Arabic words that look like such a name abound
+    (Oman ~ الأمن, "security", vowels and all), while the lexicon knows how Arabic writes
+    the place (عمان, العماني): it is found by those names only."""
+    return any("place" in f.kinds for f in found_as(term, found)) and all(
+        len(s) <= SHORT_SKELETON for s in skeletons(term))
 
 
 def _spelled_by(name: str, mine: str, skeleton: str, words: Sequence[str], language: str = "") -> bool:

@@ -388,6 +388,11 @@ def test_a_name_of_one_consonant_is_found_where_it_is_written_alike(name, text, 
     ("Iraq", "قال المتحدث العراقي إن الحدود مغلقة.", True),
     ("Kuwait", "ناقش الوزيران وقف التصعيد في قطاع غزة.", False),  # قطاع, "sector": KT too
     ("Kuwait", "قال الوزير إن الوقت قد حان.", False),  # الوقت, "the time"
+    # a place the lexicon knows is found by its names there: Oman's MN is also الأمن,
+    # "security", whose vowels resemble it as closely as عمان's
+    ("Oman", "أعلنت وزارة الداخلية أن أجهزة الأمن ضبطت الخلية.", False),
+    ("Oman", "وصل الوزير إلى سلطنة عمان أمس.", True),
+    ("Oman", "قال المسؤول العماني إن المحادثات مستمرة.", True),
 ])
 def test_a_name_of_two_consonants_is_found_where_it_is_written_alike(name, text, found):
     grounding = GroundingChecker().check(f"What happened in {name}?", [text])
