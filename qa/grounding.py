@@ -597,6 +597,20 @@ class GroundingChecker:
         return Grounding(tuple(terms), tuple(missing), weights, replaced + other_ordinal)
 
 
+    def another_month(self, question: str, sentence: str, date: str | None = None) -> bool:
+        """Whether the sentence speaks of another month than the one asked about: it
+        names a month the question does not and lacks the question's, which is not the
+        article's own (`date`). An article may name the month asked anywhere ("the next
+        ranking comes out in September") while the sentence that answers best gives
+        August's figure: the article-wide check (`check`'s `replaced`) cannot see it."""
+        asked = [f for f in names_in(question) if "month" in f.kinds]
+        if not asked:
+            return False
+        grounding = self.check(question, [sentence], words=False, date=date)
+        months = {form for found in asked for form in _terms_of(found, grounding.terms)}
+        return not months.isdisjoint(grounding.replaced)
+
+
 def _date_terms(date: str) -> set[str]:
     """The terms that name an ISO date, as `salient_terms` gives them: words (case-folded)
     of a cased script and search tokens of Arabic script (`date_words`)."""
@@ -678,7 +692,9 @@ def _instead(asked: Found, other: Found) -> bool:
 
 
 def _city_only(found: Found) -> bool:
-    return all(kind == "city" for kind, _ in found.concepts if kind in ("city", "territory"))
+    """Whether a name is a city's and no country's: a month is neither."""
+    places = [kind for kind, _ in found.concepts if kind in ("city", "territory")]
+    return bool(places) and all(kind == "city" for kind in places)
 
 
 def _short_place(term: str, found: Sequence[Found]) -> bool:

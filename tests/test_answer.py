@@ -430,3 +430,15 @@ def test_another_article_that_answers_as_well_is_quoted_beside_the_first(answere
     assert [line.endswith(("[1]", "[3]")) for line in answer.text.split("\n")[1:]] == [True, True]
     alone = answerer.answer("what did Lavrov discuss with Kuwait?", passages[:2])
     assert [c.source for c in alone.citations] == ["okaz"]
+
+
+def test_a_sentence_about_another_month_does_not_answer(answerer):
+    """The article names September (its next ranking's date) but its best sentence gives
+    August's ranking: no answer to September's; August's is answered from it."""
+    text = ("تراجع الأخضر السعودي إلى المركز 93 في تصنيف الفيفا للمنتخبات لشهر أغسطس 2015. "
+            "وسيصدر تصنيف الفيفا القادم في 3 سبتمبر.")
+    passages = [Passage(1, 1.0, text, "alweeam", "الأخضر في المركز 93", "2015-08-06", 0, len(text))]
+    september = answerer.answer("What was Saudi Arabia's FIFA ranking in September 2015?", passages)
+    assert september.abstained
+    august = answerer.answer("What was Saudi Arabia's FIFA ranking in August 2015?", passages)
+    assert not august.abstained and "أغسطس" in august.text

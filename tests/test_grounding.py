@@ -261,6 +261,8 @@ JORDAN_TEXT = "ناقش وزير الخارجية الروسي سيرغي لاف
     # another month
     ("How much crude did Saudi Arabia export in June 2015?",
      "صادرات النفط السعودية تهبط إلى 6.9 مليون برميل يوميا في مايو 2015.", ("June",)),
+    ("كم برميلاً صدّرت السعودية من النفط الخام في يونيو 2015؟",
+     "صادرات النفط السعودية تهبط إلى 6.9 مليون برميل يوميا في مايو 2015.", ("يون",)),  # June's search token
     # a city asked beside its country is asked itself (Oman's minister in Muscat)
     ("What did Zarif discuss with Oman's minister in Muscat?",
      "ناقش ظريف مع وزير خارجية عُمان الاتفاق النووي في فيينا.", ("Muscat",)),
@@ -577,3 +579,23 @@ def test_word_vectors_are_remembered_and_the_oldest_forgotten(aux: AuxEmbedder) 
     memory(["الكويت"])  # a fourth word: "Jordan", the least recently used, is forgotten
     memory(["Jordan", "Brazil"])
     assert asked[-1] == ["Jordan"]
+
+
+RANKING = "تراجع الأخضر السعودي إلى المركز 93 في تصنيف الفيفا لشهر أغسطس 2015."
+
+
+@pytest.mark.parametrize(("question", "sentence", "date", "another"), [
+    ("What was Saudi Arabia's FIFA ranking in September 2015?", RANKING, "2015-08-06", True),
+    ("ما ترتيب المنتخب السعودي في تصنيف الفيفا لشهر سبتمبر 2015؟", RANKING, "2015-08-06", True),
+    # the month asked
+    ("What was Saudi Arabia's FIFA ranking in August 2015?", RANKING, "2015-08-06", False),
+    # no month named in the sentence: it may speak of the article's own
+    ("What was Saudi Arabia's FIFA ranking in September 2015?",
+     "تراجع الأخضر السعودي إلى المركز 93 في تصنيف الفيفا.", "2015-09-03", False),
+    # the sentence's month is the one asked, written as the article's date
+    ("What was Saudi Arabia's FIFA ranking in August?", RANKING, "2015-08-06", False),
+    # no month asked
+    ("What was Saudi Arabia's FIFA ranking?", RANKING, "2015-08-06", False),
+])
+def test_a_sentence_about_another_month(question, sentence, date, another):
+    assert GroundingChecker().another_month(question, sentence, date) is another
