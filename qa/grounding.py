@@ -100,9 +100,10 @@ _ARABIC_CLASS = {
 #: Most v/w letters of one word tried both ways (2**3 skeletons at most).
 _MAX_GLIDES = 3
 _ARABIC_PREFIX = re.compile(r"^(?:[وفبلك]?ال|لل|[وف]?[بل]ال)")
-#: The Arabic article as transliterations write it (al-Shabab, el-Sisi, ash-Sharq, аль-):
-#: dropped like ال, which the Arabic skeleton drops.
-_LATIN_ARTICLE = re.compile(r"^(?:al|el|ad|an|ar|as|ash|at|az)[-‐](?=\w)", re.IGNORECASE)
+#: The Arabic article as transliterations write it (al-Shabab, el-Sisi, ash-Sharq; in
+#: Cyrillic аль-Джубейр, ас-Сиси): dropped like ال, which the Arabic skeleton drops.
+_TRANSLITERATED_ARTICLE = re.compile(
+    r"^(?:al|el|ad|an|ar|as|ash|at|az|аль|эль|ад|ан|ар|ас|аш|ат|аз)[-‐](?=\w)", re.IGNORECASE)
 #: ... and as a word of its own before a name (El Kef, Al Nassr).
 _LATIN_ARTICLE_WORDS = frozenset({"al", "el"})
 _NUMBER = re.compile(r"\d+")
@@ -193,7 +194,7 @@ def salient_terms(question: str, nouns: bool = True) -> list[str]:
     # (al-Jubeir, el-Sisi) and which no spelling of the name needs.
     names = [
         NAME_SUFFIX.sub("", name)
-        for position, name in enumerate(_LATIN_ARTICLE.sub("", without_elision(word)) for word in words)
+        for position, name in enumerate(_TRANSLITERATED_ARTICLE.sub("", without_elision(word)) for word in words)
         if (name[:1].isupper() and (position > 0 or not is_function_word(name)) and position not in left_out)
         or any(ch.isdigit() for ch in name)
         or (nouns and len(name) >= 3 and DEVANAGARI_SCRIPT.match(name) and not is_function_word(name))
@@ -445,7 +446,7 @@ def _letters(word: str) -> tuple[bool, str]:
     if ARABIC_SCRIPT.search(word):
         return True, _ARABIC_PREFIX.sub("", normalize_for_search(word))
     word = "".join(_CYRILLIC.get(ch, ch) for ch in word if not unicodedata.combining(ch))
-    word = _LATIN_ARTICLE.sub("", word)
+    word = _TRANSLITERATED_ARTICLE.sub("", word)
     for digraph, sound in _LATIN_DIGRAPHS:
         word = word.replace(digraph, sound)
     return False, word

@@ -180,6 +180,8 @@ def test_resemblance_values():
         ("What did Adel al-Jubeir tell el-Sisi?", ["Adel", "Jubeir", "Sisi"]),
         ("Who scored for Al-Hilal against Al-Ain?", ["Hilal", "Ain"]),
         ("Wer traf al-Dschubair?", ["Dschubair"]),
+        ("О чём договорились Лавров и аль-Джубейр?", ["Лавров", "Джубейр"]),  # in Cyrillic too
+        ("Что сказал ас-Сиси?", ["Сиси"]),
         ("How many were arrested in the El Kef region by Al Nassr fans?", ["Kef", "Nassr"]),  # as a word
         ("What did Al say?", ["Al"]),  # a name that is only a name
         ("Who is an all-time great?", []),  # a hyphenated word is no article
