@@ -397,10 +397,24 @@ def test_a_name_of_one_consonant_is_found_where_it_is_written_alike(name, text, 
     ("Oman", "أعلنت وزارة الداخلية أن أجهزة الأمن ضبطت الخلية.", False),
     ("Oman", "وصل الوزير إلى سلطنة عمان أمس.", True),
     ("Oman", "قال المسؤول العماني إن المحادثات مستمرة.", True),
+    ("Dhabi", "وصل الوفد إلى أبو ظبي أمس.", True),  # ظ written dh, as Gulf names write it
 ])
 def test_a_name_of_two_consonants_is_found_where_it_is_written_alike(name, text, found):
     grounding = GroundingChecker().check(f"What happened in {name}?", [text])
     assert grounding.terms == (name,) and (grounding.missing == ()) is found
+
+
+@pytest.mark.parametrize(("question", "text", "missing"), [
+    # a Latin name that Arabic writes as two words
+    ("What did Abdulaziz say?", "قال الملك سلمان بن عبد العزيز إن الزيارة ناجحة.", ()),
+    ("What did Abdullah bin Zayed discuss?", "بحث الشيخ عبد الله بن زايد العلاقات الثنائية.", ()),
+    ("Çavuşoğlu Kerry ile ne görüştü?", "بحث جاويش أوغلو مع كيري الأزمة السورية.", ()),
+    # two words in a row spell a name only whole, not by their first letters
+    ("What did Lavrov say?", "قال الوزير إنه لا فرق بين الموقفين.", ("Lavrov",)),
+    ("What did Abdulaziz say?", "قال عبد الله إن الزيارة ناجحة.", ("Abdulaziz",)),
+])
+def test_a_name_that_arabic_writes_as_two_words(question, text, missing):
+    assert GroundingChecker().check(question, [text]).missing == missing
 
 
 def test_kuwait_is_not_found_in_a_proposal(articles):
