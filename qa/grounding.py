@@ -551,42 +551,18 @@ class GroundingChecker:
                 weights = tuple(self._term_weight(t) for t in terms)
         else:
             language = detect_language(question)
-            lowered = {w.casefold() for w in vocabulary}
-            known: dict[str, list[str]] = {}  # skeleton -> the words that have it
-            for w in vocabulary:
-                for s in skeletons(w):
-                    known.setdefault(s, []).append(w)
             found = names_in(question)
-
-            def spelled(word: str, language: str) -> bool:
-                return word.casefold() in lowered or (not _short_place(word, found) and any(
-                    _spelled_by(word, mine, s, words, language)
-                    for mine in skeletons(word, language) for s, words in known.items()))
-
-            def spelled_in_latin(term: str) -> bool:
-                """A place of the lexicon found by one of its Latin names as a Latin name
-                is, by skeleton, its words apart or as one, if the name has more than
-                SHORT_SKELETON consonants (Oman's MN is common Arabic words' too)."""
-                names = {n for f in found_as(term, found) if "place" in f.kinds for n in f.names}
-                for words in (NAME_WORD.findall(n) for n in names if LATIN_SCRIPT.search(n)):
-                    joined = "".join(words)
-                    if len(skeleton(joined)) > SHORT_SKELETON and (
-                            all(spelled(w, "") for w in words) or (len(words) > 1 and spelled(joined, ""))):
-                        return True
-                return False
-
+            spelling = _Spelling(texts, vocabulary)
             # A name of the lexicon is there in any of its names: by the key token of one
             # (الأردن), or a place by its Latin name (Kuala Lumpur ~ كوالالمبور, where
             # CLDR's Arabic is كوالا لامبور): how a Japanese or Korean name is read.
             missing = [
                 t for t in terms
-                if not spelled(t, language)
+                if not spelling.spells(t, language, found)
                 and not any(key_token(name, self._term_weight or len) in present for name in other_names(t, found))
-                and not spelled_in_latin(t)
+                and not spelling.spells_in_latin(t, found)
+                and not spelling.spells_joined(t, language, found)
             ]
-            if missing:
-                joined = _joined_skeletons(texts)
-                missing = [t for t in missing if joined.isdisjoint(skeletons(t, language)) or _short_place(t, found)]
         if missing and date:
             dated = _date_terms(date)
             kept = [i for i, t in enumerate(terms) if t not in missing or t.casefold() not in dated]
@@ -600,7 +576,6 @@ class GroundingChecker:
             missing = _not_similar(self._embed_words, missing, vocabulary)
         replaced = _replaced(question, terms, missing, named, arabic) if missing and replacements else ()
         return Grounding(tuple(terms), tuple(missing), weights, replaced + other_ordinal)
-
 
     def another_month(self, question: str, sentence: str, date: str | None = None) -> bool:
         """Whether the sentence speaks of another month than the one asked about: it
@@ -700,6 +675,49 @@ def _city_only(found: Found) -> bool:
     """Whether a name is a city's and no country's: a month is neither."""
     places = [kind for kind, _ in found.concepts if kind in ("city", "territory")]
     return bool(places) and all(kind == "city" for kind in places)
+
+
+class _Spelling:
+    """The words of the evidence, as a name in another script is looked for among them:
+    as written (case-folded), by skeleton (`_spelled_by`), and two in a row as one
+    (`_joined_skeletons`, read only for a name not found otherwise)."""
+
+    def __init__(self, texts: Sequence[str], vocabulary: Sequence[str]) -> None:
+        self._texts = texts
+        self._lowered = {w.casefold() for w in vocabulary}
+        self._known: dict[str, list[str]] = {}  # skeleton -> the words that have it
+        for word in vocabulary:
+            for key in skeletons(word):
+                self._known.setdefault(key, []).append(word)
+        self._joined: set[str] | None = None
+
+    def spells(self, name: str, language: str, found: Sequence[Found]) -> bool:
+        """Whether a word of the evidence is the name as written or by skeleton; a place
+        of a short skeleton only as written (`_short_place`)."""
+        return name.casefold() in self._lowered or (not _short_place(name, found) and any(
+            _spelled_by(name, mine, key, words, language)
+            for mine in skeletons(name, language) for key, words in self._known.items()))
+
+    def spells_in_latin(self, term: str, found: Sequence[Found]) -> bool:
+        """A place of the lexicon found by one of its Latin names as a Latin name is, by
+        skeleton, its words apart or as one, if the name has more than SHORT_SKELETON
+        consonants (Oman's MN is common Arabic words' too)."""
+        names = {n for f in found_as(term, found) if "place" in f.kinds for n in f.names}
+        for words in (NAME_WORD.findall(n) for n in names if LATIN_SCRIPT.search(n)):
+            joined = "".join(words)
+            if len(skeleton(joined)) > SHORT_SKELETON and (
+                    all(self.spells(w, "", found) for w in words)
+                    or (len(words) > 1 and self.spells(joined, "", found))):
+                return True
+        return False
+
+    def spells_joined(self, name: str, language: str, found: Sequence[Found]) -> bool:
+        """Whether two words of the evidence in a row spell the name as one."""
+        if _short_place(name, found):
+            return False
+        if self._joined is None:
+            self._joined = _joined_skeletons(self._texts)
+        return not self._joined.isdisjoint(skeletons(name, language))
 
 
 def _joined_skeletons(texts: Sequence[str]) -> set[str]:
