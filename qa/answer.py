@@ -217,7 +217,7 @@ class ExtractiveAnswerer:
         phrases = phrases_for(language)
         passages = tuple(passages)
         evidence, grounding = self.weigh(searched, passages)
-        evidence = self._of_the_month_asked(searched, evidence, passages[0].date if passages else None)
+        evidence = self._of_the_month_asked(searched, evidence)
         if not evidence or self.policy.abstains(
             evidence[0].score, grounding.coverage, same_language(searched, evidence[0].sentence.text)
         ):
@@ -236,12 +236,12 @@ class ExtractiveAnswerer:
         text = compose(phrases, [by_rank[n] for n in _first_seen(chosen)], chosen)
         return Answer(question, searched, text, False, passages, citations, language)
 
-    def _of_the_month_asked(self, question: str, evidence: list[Evidence], date: str | None) -> list[Evidence]:
+    def _of_the_month_asked(self, question: str, evidence: list[Evidence]) -> list[Evidence]:
         """The evidence from its first sentence that does not speak of another month than
         the one asked (`GroundingChecker.another_month`): August's figure is no answer to
         September's, however close its sentence scores."""
         for start, e in enumerate(evidence):
-            if not self.grounding.another_month(question, e.sentence.text, date):
+            if not self.grounding.another_month(question, e.sentence.text):
                 return evidence[start:]
         return []
 

@@ -103,7 +103,7 @@ _ARABIC_PREFIX = re.compile(r"^(?:[وفبلك]?ال|لل|[وف]?[بل]ال)")
 #: The Arabic article as transliterations write it (al-Shabab, el-Sisi, ash-Sharq; in
 #: Cyrillic аль-Джубейр, ас-Сиси): dropped like ال, which the Arabic skeleton drops.
 _TRANSLITERATED_ARTICLE = re.compile(
-    r"^(?:al|el|ad|an|ar|as|ash|at|az|аль|эль|ад|ан|ар|ас|аш|ат|аз)[-‐](?=\w)", re.IGNORECASE)
+    r"^(?:al|el|ad|an|ar|as|ash|at|az|аль|эль|ад|ан|ар|ас|аш|ат|аз)[-‐](?=[^\W\d])", re.IGNORECASE)
 #: ... and as a word of its own before a name (El Kef, Al Nassr).
 _LATIN_ARTICLE_WORDS = frozenset({"al", "el"})
 _NUMBER = re.compile(r"\d+")
@@ -113,6 +113,12 @@ _YEAR = re.compile(r"1[89]\d\d|20\d\d")
 #: can end so too (bestätigen, vereinbaren): `_german_nouns` reads none after the question
 #: word, where the verb stands.
 _GERMAN_ADJECTIVE = re.compile(r"[a-zäöüß]{3,}(?:isch|ig|lich|bar|sam|haft|los|iv|ell|al)(?:e|en|er|es|em)$")
+#: How far from a month's name (characters, either side) a number dates it (`_dated`).
+_DATE_REACH = 12
+#: Words that Arabic compound names begin or end with, folded (`_joined_skeletons`):
+#: عبد الله, أبو ظبي; نصر الله, صلاح الدين, عبد الرحمن, داود أوغلو.
+_COMPOUND_HEADS = frozenset(normalize_for_search(w) for w in ("عبد", "أبو"))
+_COMPOUND_TAILS = frozenset(normalize_for_search(w) for w in ("الله", "الدين", "الرحمن", "أوغلو"))
 _HANGUL_ENDING = re.compile(f"{HANGUL_SCRIPT.pattern}+$")
 
 
@@ -561,7 +567,7 @@ class GroundingChecker:
                 if not spelling.spells(t, language, found)
                 and not any(key_token(name, self._term_weight or len) in present for name in other_names(t, found))
                 and not spelling.spells_in_latin(t, found)
-                and not spelling.spells_joined(t, language, found)
+                and not spelling.spells_joined(t, language)
             ]
         if missing and date:
             dated = _date_terms(date)
@@ -577,16 +583,20 @@ class GroundingChecker:
         replaced = _replaced(question, terms, missing, named, arabic) if missing and replacements else ()
         return Grounding(tuple(terms), tuple(missing), weights, replaced + other_ordinal)
 
-    def another_month(self, question: str, sentence: str, date: str | None = None) -> bool:
+    def another_month(self, question: str, sentence: str) -> bool:
         """Whether the sentence speaks of another month than the one asked about: it
-        names a month the question does not and lacks the question's, which is not the
-        article's own (`date`). An article may name the month asked anywhere ("the next
-        ranking comes out in September") while the sentence that answers best gives
-        August's figure: the article-wide check (`check`'s `replaced`) cannot see it."""
-        asked = [f for f in names_in(question) if "month" in f.kinds]
-        if not asked:
+        dates something by a month the question does not name and lacks the question's.
+        An article may name the month asked anywhere ("the next ranking comes out in
+        September") while the sentence that answers best gives August's figure: the
+        article-wide check (`check`'s `replaced`) cannot see it. A month counts on
+        either side only beside a number (`_dated`: "in September 2015", "3 سبتمبر"):
+        month names are also names and words (Theresa May; مارس, "he exercised").
+        The article's own month is asked of the sentence too: a report of August may
+        give July's figures."""
+        asked = [f for f in names_in(question) if "month" in f.kinds and _dated(question, f.surface)]
+        if not asked or not any(_dated(sentence, f.surface) for f in names_in_text(sentence) if "month" in f.kinds):
             return False
-        grounding = self.check(question, [sentence], words=False, date=date)
+        grounding = self.check(question, [sentence], words=False)
         months = {form for found in asked for form in _terms_of(found, grounding.terms)}
         return not months.isdisjoint(grounding.replaced)
 
@@ -634,7 +644,8 @@ def _replaced(
     absent = set(missing)
     asked = names_in(question)
     lost = [(found, forms) for found in asked
-            if found.kinds and not (arabic and _city_only(found)) and lexicon().is_name(found)
+            if found.kinds and not (arabic and (_city_only(found) or _undated_month(question, found)))
+            and lexicon().is_name(found)
             for forms in [_terms_of(found, terms)] if forms and absent.issuperset(forms)]
     if not lost:
         return ()
@@ -669,6 +680,12 @@ def _instead(asked: Found, other: Found) -> bool:
     place in another country (Amman is no other place than Jordan)."""
     kinds = asked.kinds & other.kinds
     return "month" in kinds or ("place" in kinds and asked.countries.isdisjoint(other.countries))
+
+
+def _undated_month(question: str, found: Found) -> bool:
+    """A month's name with no number beside it (`_dated`), in an Arabic question, where
+    month names are common words too (مارس, "he exercised"; آب, "father")."""
+    return "month" in found.kinds and not _dated(question, found.surface)
 
 
 def _city_only(found: Found) -> bool:
@@ -711,25 +728,32 @@ class _Spelling:
                 return True
         return False
 
-    def spells_joined(self, name: str, language: str, found: Sequence[Found]) -> bool:
+    def spells_joined(self, name: str, language: str) -> bool:
         """Whether two words of the evidence in a row spell the name as one."""
-        if _short_place(name, found):
-            return False
         if self._joined is None:
             self._joined = _joined_skeletons(self._texts)
         return not self._joined.isdisjoint(skeletons(name, language))
 
 
+def _dated(text: str, surface: str) -> bool:
+    """Whether `surface` (a month's name) stands beside a number in the text, within a
+    word or two ("September 2015", "3 سبتمبر", "لشهر أغسطس عام 2015", "2015年9月")."""
+    return any(re.search(r"\d", text[max(0, m.start() - _DATE_REACH):m.end() + _DATE_REACH])
+               for m in re.finditer(re.escape(surface), text))
+
+
 def _joined_skeletons(texts: Sequence[str]) -> set[str]:
-    """The skeletons of every two Arabic words in a row read as one, where they have more
-    than SHORT_SKELETON consonants: Arabic writes apart what a Latin name joins
-    (Abdullah ~ عبد الله, Abdulaziz ~ عبد العزيز, Çavuşoğlu ~ جاويش أوغلو). A name
-    matches one only when equal: two words' skeleton begins with far more than names."""
+    """The skeletons of two Arabic words in a row read as one, where one of them is a word
+    that compound names are made with (`_COMPOUND_HEADS`, `_COMPOUND_TAILS`) and they have
+    more than SHORT_SKELETON consonants: Arabic writes apart what a Latin name joins
+    (Abdullah ~ عبد الله, Abdulaziz ~ عبد العزيز, Saladin ~ صلاح الدين, Çavuşoğlu ~
+    جاويش أوغلو). Any two words would do it for common phrases (Biden ~ بعد أن, "after";
+    Mourinho ~ مع إيران); a name matches one only when equal."""
     joined = set()
     for text in texts:
         words = NAME_WORD.findall(text)
         for first, second in zip(words, words[1:]):
-            if ARABIC_SCRIPT.search(first) and ARABIC_SCRIPT.search(second):
+            if normalize_for_search(first) in _COMPOUND_HEADS or normalize_for_search(second) in _COMPOUND_TAILS:
                 key = skeleton(first + second)
                 if len(key) > SHORT_SKELETON:
                     joined.add(key)
@@ -737,12 +761,18 @@ def _joined_skeletons(texts: Sequence[str]) -> set[str]:
 
 
 def _short_place(term: str, found: Sequence[Found]) -> bool:
-    """Whether a term is a place the lexicon knows with a name of at most SHORT_SKELETON
-    consonants (Oman, Iraq, Kuwait). Arabic words that look like such a name abound
-    (Oman ~ الأمن, "security", vowels and all), while the lexicon knows how Arabic writes
-    the place (عمان, العماني): it is found by those names only."""
-    return any("place" in f.kinds for f in found_as(term, found)) and all(
-        len(s) <= SHORT_SKELETON for s in skeletons(term))
+    """Whether a term names a place the lexicon knows whose whole name has at most
+    SHORT_SKELETON consonants (Oman, Iraq, Kuwait; not the Sri of Sri Lanka). Arabic
+    words that look like such a name abound (Oman ~ الأمن, "security", vowels and all),
+    while the lexicon knows how Arabic writes the place (عمان, العماني): it is found by
+    those names only."""
+    return any("place" in f.kinds and all(len(key) <= SHORT_SKELETON for key in skeletons(_name_of(f)))
+               for f in found_as(term, found))
+
+
+def _name_of(found: Found) -> str:
+    """A found name's words without their suffixes (Oman's: Oman)."""
+    return " ".join(NAME_SUFFIX.sub("", word) for word in found.words)
 
 
 def _spelled_by(name: str, mine: str, skeleton: str, words: Sequence[str], language: str = "") -> bool:

@@ -182,6 +182,7 @@ def test_resemblance_values():
         ("Wer traf al-Dschubair?", ["Dschubair"]),
         ("О чём договорились Лавров и аль-Джубейр?", ["Лавров", "Джубейр"]),  # in Cyrillic too
         ("Что сказал ас-Сиси?", ["Сиси"]),
+        ("Где разбился Ан-124?", ["Ан-124"]),  # an aircraft's prefix, not the article
         ("How many were arrested in the El Kef region by Al Nassr fans?", ["Kef", "Nassr"]),  # as a word
         ("What did Al say?", ["Al"]),  # a name that is only a name
         ("Who is an all-time great?", []),  # a hyphenated word is no article
@@ -265,6 +266,8 @@ JORDAN_TEXT = "ناقش وزير الخارجية الروسي سيرغي لاف
      "صادرات النفط السعودية تهبط إلى 6.9 مليون برميل يوميا في مايو 2015.", ("June",)),
     ("كم برميلاً صدّرت السعودية من النفط الخام في يونيو 2015؟",
      "صادرات النفط السعودية تهبط إلى 6.9 مليون برميل يوميا في مايو 2015.", ("يون",)),  # June's search token
+    # an Arabic month's name with no number beside it may be a word: مارس, "he exercised"
+    ("كيف مارس الرئيس صلاحياته الدستورية؟", "في يونيو 2015 أصدر الرئيس قرارا بتشكيل الحكومة.", ()),
     # a city asked beside its country is asked itself (Oman's minister in Muscat)
     ("What did Zarif discuss with Oman's minister in Muscat?",
      "ناقش ظريف مع وزير خارجية عُمان الاتفاق النووي في فيينا.", ("Muscat",)),
@@ -409,6 +412,12 @@ def test_a_name_of_two_consonants_is_found_where_it_is_written_alike(name, text,
     ("What did Abdulaziz say?", "قال الملك سلمان بن عبد العزيز إن الزيارة ناجحة.", ()),
     ("What did Abdullah bin Zayed discuss?", "بحث الشيخ عبد الله بن زايد العلاقات الثنائية.", ()),
     ("Çavuşoğlu Kerry ile ne görüştü?", "بحث جاويش أوغلو مع كيري الأزمة السورية.", ()),
+    ("How many suspects did Oman's interior ministry arrest?", "أعلنت الداخلية أن أجهزة الأمن ضبطت الخلية.", ("Oman",)),
+    # a word of a place whose whole name is longer than two consonants (CLDR: سريلانكا)
+    ("What happened in Sri Lanka?", "وقع الانفجار في سري لانكا أمس.", ()),
+    # only around the words compound names are made with: any two words spell common names
+    ("What did Biden say?", "قال الوزير بعد أن وصل إلى الرياض.", ("Biden",)),
+    ("What did Mourinho say?", "بحث الوزير مع إيران الملف النووي.", ("Mourinho",)),
     # two words in a row spell a name only whole, not by their first letters
     ("What did Lavrov say?", "قال الوزير إنه لا فرق بين الموقفين.", ("Lavrov",)),
     ("What did Abdulaziz say?", "قال عبد الله إن الزيارة ناجحة.", ("Abdulaziz",)),
@@ -600,18 +609,20 @@ def test_word_vectors_are_remembered_and_the_oldest_forgotten(aux: AuxEmbedder) 
 RANKING = "تراجع الأخضر السعودي إلى المركز 93 في تصنيف الفيفا لشهر أغسطس 2015."
 
 
-@pytest.mark.parametrize(("question", "sentence", "date", "another"), [
-    ("What was Saudi Arabia's FIFA ranking in September 2015?", RANKING, "2015-08-06", True),
-    ("ما ترتيب المنتخب السعودي في تصنيف الفيفا لشهر سبتمبر 2015؟", RANKING, "2015-08-06", True),
+@pytest.mark.parametrize(("question", "sentence", "another"), [
+    ("What was Saudi Arabia's FIFA ranking in September 2015?", RANKING, True),
+    ("ما ترتيب المنتخب السعودي في تصنيف الفيفا لشهر سبتمبر 2015؟", RANKING, True),
+    # a report of August with July's figures: the article's own month is asked too
+    ("How much did exports rise in August 2015?", "ارتفعت الصادرات 3 في المئة في يوليو 2015.", True),
     # the month asked
-    ("What was Saudi Arabia's FIFA ranking in August 2015?", RANKING, "2015-08-06", False),
+    ("What was Saudi Arabia's FIFA ranking in August 2015?", RANKING, False),
     # no month named in the sentence: it may speak of the article's own
-    ("What was Saudi Arabia's FIFA ranking in September 2015?",
-     "تراجع الأخضر السعودي إلى المركز 93 في تصنيف الفيفا.", "2015-09-03", False),
-    # the sentence's month is the one asked, written as the article's date
-    ("What was Saudi Arabia's FIFA ranking in August?", RANKING, "2015-08-06", False),
+    ("What was Saudi Arabia's FIFA ranking in September 2015?", "تراجع الأخضر السعودي إلى المركز 93.", False),
     # no month asked
-    ("What was Saudi Arabia's FIFA ranking?", RANKING, "2015-08-06", False),
+    ("What was Saudi Arabia's FIFA ranking?", RANKING, False),
+    # a month's name with no number beside it is a name or a word as often
+    ("What did Theresa May say about Brexit?", "قالت رئيسة الوزراء في يونيو 2016 إن بريطانيا ستغادر.", False),
+    ("What did the ministry do in June 2015?", "مارس الوزير ضغوطا على الشركة.", False),
 ])
-def test_a_sentence_about_another_month(question, sentence, date, another):
-    assert GroundingChecker().another_month(question, sentence, date) is another
+def test_a_sentence_about_another_month(question, sentence, another):
+    assert GroundingChecker().another_month(question, sentence) is another
