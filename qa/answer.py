@@ -236,14 +236,18 @@ class ExtractiveAnswerer:
         text = compose(phrases, [by_rank[n] for n in _first_seen(chosen)], chosen)
         return Answer(question, searched, text, False, passages, citations, language)
 
-    def _of_the_month_asked(self, question: str, evidence: list[Evidence]) -> list[Evidence]:
-        """The evidence from its first sentence that does not speak of another month than
-        the one asked (`GroundingChecker.another_month`): August's figure is no answer to
-        September's, however close its sentence scores."""
-        for start, e in enumerate(evidence):
+    def _of_the_month_asked(self, question: str, evidence: Sequence[Evidence]) -> list[Evidence]:
+        """The evidence less the sentences that speak of another month than the one asked
+        (`GroundingChecker.another_month`), among those that could be quoted: the best
+        that is left and those within EVIDENCE_MARGIN of it (`select_evidence`). August's
+        figure is no answer to September's, however close its sentence scores."""
+        kept: list[Evidence] = []
+        for position, e in enumerate(evidence):
+            if kept and e.score < kept[0].score - EVIDENCE_MARGIN:
+                return kept + list(evidence[position:])  # never quoted: not read
             if not self.grounding.another_month(question, e.sentence.text):
-                return evidence[start:]
-        return []
+                kept.append(e)
+        return kept
 
     def corroborating(
         self, question: str, passages: Sequence[Passage], best: Evidence, coverage: float,
@@ -274,7 +278,7 @@ class ExtractiveAnswerer:
         for source in dict.fromkeys(p.source for p in others):
             if len(found) + 1 >= MAX_SOURCES:
                 break
-            evidence = by_article.get(source)
+            evidence = self._of_the_month_asked(question, by_article.get(source, ()))
             if not evidence or evidence[0].score < best.score - EVIDENCE_MARGIN:
                 continue  # the cheap test first: most articles stop here
             grounding = self._grounding(question, [p for p in others if p.source == source])

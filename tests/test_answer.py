@@ -442,3 +442,17 @@ def test_a_sentence_about_another_month_does_not_answer(answerer):
     assert september.abstained
     august = answerer.answer("What was Saudi Arabia's FIFA ranking in August 2015?", passages)
     assert not august.abstained and "أغسطس" in august.text
+
+
+def test_no_sentence_about_another_month_is_quoted_near_the_best(answerer):
+    """Among the sentences that could be quoted (within the margin of the best left),
+    those dating a figure by another month are left out; the rest are not read."""
+    question = "What was Saudi Arabia's FIFA ranking in September 2015?"
+    august = sentence("تراجع الأخضر إلى المركز 93 في تصنيف الفيفا لشهر أغسطس 2015.", "a1", 0, 1)
+    september = sentence("تقدم الأخضر إلى المركز 90 في تصنيف الفيفا لشهر سبتمبر 2015.", "a1", 100, 1, 1)
+    july = sentence("كان الأخضر في المركز 92 في يوليو 2015.", "a1", 200, 1, 2)
+    far = sentence("كان الأخضر في المركز 95 في يونيو 2015.", "a1", 300, 1, 3)
+    kept = answerer._of_the_month_asked(
+        question, [Evidence(august, 0.90), Evidence(september, 0.895), Evidence(july, 0.89), Evidence(far, 0.5)])
+    assert [e.sentence for e in kept] == [september, far]
+    assert answerer._of_the_month_asked(question, [Evidence(august, 0.9)]) == []
