@@ -708,14 +708,14 @@ class _Spelling:
                 self._known.setdefault(key, []).append(word)
         self._joined: set[str] | None = None
 
-    def spells(self, name: str, language: str, found: Sequence[Found]) -> bool:
+    def spells(self, name: str, language: str, found: tuple[Found, ...]) -> bool:
         """Whether a word of the evidence is the name as written or by skeleton; a place
         of a short skeleton only as written (`_short_place`)."""
         return name.casefold() in self._lowered or (not _short_place(name, found) and any(
             _spelled_by(name, mine, key, words, language)
             for mine in skeletons(name, language) for key, words in self._known.items()))
 
-    def spells_in_latin(self, term: str, found: Sequence[Found]) -> bool:
+    def spells_in_latin(self, term: str, found: tuple[Found, ...]) -> bool:
         """A place of the lexicon found by one of its Latin names as a Latin name is, by
         skeleton, its words apart or as one, if the name has more than SHORT_SKELETON
         consonants (Oman's MN is common Arabic words' too)."""
@@ -733,6 +733,13 @@ class _Spelling:
         if self._joined is None:
             self._joined = _joined_skeletons(self._texts)
         return not self._joined.isdisjoint(skeletons(name, language))
+
+
+@lru_cache(maxsize=1 << 16)
+def _folded(word: str) -> str:
+    """`normalize_for_search` of a word, remembered: the words of news passages recur
+    from sentence to sentence and from answer to answer (`_joined_skeletons`)."""
+    return normalize_for_search(word)
 
 
 def _dated(text: str, surface: str) -> bool:
@@ -753,14 +760,15 @@ def _joined_skeletons(texts: Sequence[str]) -> set[str]:
     for text in texts:
         words = NAME_WORD.findall(text)
         for first, second in zip(words, words[1:]):
-            if normalize_for_search(first) in _COMPOUND_HEADS or normalize_for_search(second) in _COMPOUND_TAILS:
+            if _folded(first) in _COMPOUND_HEADS or _folded(second) in _COMPOUND_TAILS:
                 key = skeleton(first + second)
                 if len(key) > SHORT_SKELETON:
                     joined.add(key)
     return joined
 
 
-def _short_place(term: str, found: Sequence[Found]) -> bool:
+@lru_cache(maxsize=1 << 12)
+def _short_place(term: str, found: tuple[Found, ...]) -> bool:
     """Whether a term names a place the lexicon knows whose whole name has at most
     SHORT_SKELETON consonants (Oman, Iraq, Kuwait; not the Sri of Sri Lanka). Arabic
     words that look like such a name abound (Oman ~ الأمن, "security", vowels and all),
