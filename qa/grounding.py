@@ -45,7 +45,7 @@ from index.text.search import STRIPPED_LETTERS, tokenize_for_search
 from index.text.words import GERMAN_COUNTS, GERMAN_DETERMINERS, NAME_WORD, is_function_word, without_elision
 from qa.language import detect_language
 from qa.lexicon import (
-    NAME_SUFFIX, Found, date_words, found_as, key_token, lexicon, names_in, names_in_text, other_names,
+    NAME_SUFFIX, Found, date_words, fold, found_as, key_token, lexicon, names_in, names_in_text, other_names,
 )
 from qa.ordinals import numbers_in, ordinals_in
 
@@ -117,8 +117,8 @@ _GERMAN_ADJECTIVE = re.compile(r"[a-zäöüß]{3,}(?:isch|ig|lich|bar|sam|haft|l
 _DATE_REACH = 12
 #: Words that Arabic compound names begin or end with, folded (`_joined_skeletons`):
 #: عبد الله, أبو ظبي; نصر الله, صلاح الدين, عبد الرحمن, داود أوغلو.
-_COMPOUND_HEADS = frozenset(normalize_for_search(w) for w in ("عبد", "أبو"))
-_COMPOUND_TAILS = frozenset(normalize_for_search(w) for w in ("الله", "الدين", "الرحمن", "أوغلو"))
+_COMPOUND_HEADS = frozenset(map(fold, ("عبد", "أبو")))
+_COMPOUND_TAILS = frozenset(map(fold, ("الله", "الدين", "الرحمن", "أوغلو")))
 _HANGUL_ENDING = re.compile(f"{HANGUL_SCRIPT.pattern}+$")
 
 
@@ -611,7 +611,7 @@ def _date_terms(date: str) -> set[str]:
 def _terms_of(found: Found, terms: Sequence[str]) -> list[str]:
     """The salient terms that a name found in the question gave: the name or its words
     (cased scripts), its search tokens (Arabic script)."""
-    forms = (found.surface, *(NAME_SUFFIX.sub("", w) for w in found.words), *tokenize_for_search(found.surface))
+    forms = (found.surface, *found.bare_words, *tokenize_for_search(found.surface))
     return list(dict.fromkeys(form for form in forms if form in terms))
 
 
@@ -735,17 +735,10 @@ class _Spelling:
         return not self._joined.isdisjoint(skeletons(name, language))
 
 
-@lru_cache(maxsize=1 << 16)
-def _folded(word: str) -> str:
-    """`normalize_for_search` of a word, remembered: the words of news passages recur
-    from sentence to sentence and from answer to answer (`_joined_skeletons`)."""
-    return normalize_for_search(word)
-
-
 def _dated(text: str, surface: str) -> bool:
     """Whether `surface` (a month's name) stands beside a number in the text, within a
     word or two ("September 2015", "3 سبتمبر", "لشهر أغسطس عام 2015", "2015年9月")."""
-    return any(re.search(r"\d", text[max(0, m.start() - _DATE_REACH):m.end() + _DATE_REACH])
+    return any(_NUMBER.search(text[max(0, m.start() - _DATE_REACH):m.end() + _DATE_REACH])
                for m in re.finditer(re.escape(surface), text))
 
 
@@ -760,7 +753,7 @@ def _joined_skeletons(texts: Sequence[str]) -> set[str]:
     for text in texts:
         words = NAME_WORD.findall(text)
         for first, second in zip(words, words[1:]):
-            if _folded(first) in _COMPOUND_HEADS or _folded(second) in _COMPOUND_TAILS:
+            if fold(first) in _COMPOUND_HEADS or fold(second) in _COMPOUND_TAILS:
                 key = skeleton(first + second)
                 if len(key) > SHORT_SKELETON:
                     joined.add(key)
@@ -774,13 +767,8 @@ def _short_place(term: str, found: tuple[Found, ...]) -> bool:
     words that look like such a name abound (Oman ~ الأمن, "security", vowels and all),
     while the lexicon knows how Arabic writes the place (عمان, العماني): it is found by
     those names only."""
-    return any("place" in f.kinds and all(len(key) <= SHORT_SKELETON for key in skeletons(_name_of(f)))
+    return any("place" in f.kinds and all(len(key) <= SHORT_SKELETON for key in skeletons(" ".join(f.bare_words)))
                for f in found_as(term, found))
-
-
-def _name_of(found: Found) -> str:
-    """A found name's words without their suffixes (Oman's: Oman)."""
-    return " ".join(NAME_SUFFIX.sub("", word) for word in found.words)
 
 
 def _spelled_by(name: str, mine: str, skeleton: str, words: Sequence[str], language: str = "") -> bool:

@@ -105,6 +105,12 @@ class Found:
         return joiner.join(self.words)
 
     @property
+    def bare_words(self) -> tuple[str, ...]:
+        """The words without a suffix glued on by an apostrophe (Oman's: Oman), as
+        salient terms are written."""
+        return tuple(NAME_SUFFIX.sub("", word) for word in self.words)
+
+    @property
     def kinds(self) -> frozenset[str]:
         """"place" (a country, a city of one) and/or "month": the kinds of name a news
         story puts one of in place of another (Kuwait's minister or Jordan's, June's
@@ -350,7 +356,7 @@ def date_words(date: str) -> str:
 
 def found_as(term: str, found: Sequence[Found]) -> list[Found]:
     """The found names that `term` (a salient term: no possessive) is, or is a word of."""
-    return [f for f in found if term == f.surface or term in [NAME_SUFFIX.sub("", w) for w in f.words]]
+    return [f for f in found if term == f.surface or term in f.bare_words]
 
 
 def other_names(term: str, found: Sequence[Found]) -> tuple[str, ...]:
