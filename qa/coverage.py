@@ -31,7 +31,7 @@ from index.text.search import STRIPPED_LETTERS, tokenize_for_search
 from index.store.base import LexicalStore, Vocabulary
 from qa.grounding import MIN_RESEMBLANCE, salient_terms, skeleton, skeletons, stem_resemblances
 from qa.language import detect_language
-from qa.lexicon import key_token, names_in, other_names
+from qa.lexicon import key_tokens, names_in, other_names
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ def named_in(question: str, lexical: LexicalStore) -> list[Named]:
             for part in lexical.parts:
                 tokens |= _spellings(part).of(term, language)
             translated = list(dict.fromkeys(
-                t for name in other_names(term, found) if (t := key_token(name, lexical.idf))))
+                t for name in other_names(term, found) for t in key_tokens(name, lexical.idf)))
             tokens |= set(translated)
         weights = {t: lexical.idf(t) for t in tokens if lexical.df(t)}
         if weights:

@@ -41,11 +41,11 @@ import numpy as np
 
 from index.text.folding import normalize_for_search, to_ascii_digits
 from index.text.scripts import ARABIC_SCRIPT, DEVANAGARI_SCRIPT, HANGUL_SCRIPT, LATIN_SCRIPT, is_unspaced
-from index.text.search import STRIPPED_LETTERS, tokenize_for_search
+from index.text.search import STRIPPED_LETTERS, tokenize_for_search, without_conjunction
 from index.text.words import GERMAN_COUNTS, GERMAN_DETERMINERS, NAME_WORD, is_function_word, without_elision
 from qa.language import detect_language
 from qa.lexicon import (
-    NAME_SUFFIX, Found, date_words, fold, found_as, key_token, lexicon, names_in, names_in_text, other_names,
+    NAME_SUFFIX, Found, date_words, fold, found_as, key_tokens, lexicon, names_in, names_in_text, other_names,
 )
 from qa.ordinals import numbers_in, ordinals_in
 
@@ -99,6 +99,10 @@ _ARABIC_CLASS = {
 }
 #: Most v/w letters of one word tried both ways (2**3 skeletons at most).
 _MAX_GLIDES = 3
+#: Letters that Arabic glues onto the next word: ب, ل, ك (in, to, as), و, ف (and).
+_PROCLITICS = frozenset("بلكوف")
+#: How Arabic writes the ch of "church" (`_letters`).
+_ARABIC_CH = "تش"
 _ARABIC_PREFIX = re.compile(r"^(?:[وفبلك]?ال|لل|[وف]?[بل]ال)")
 #: The Arabic article as transliterations write it (al-Shabab, el-Sisi, ash-Sharq; in
 #: Cyrillic аль-Джубейр, ас-Сиси): dropped like ال, which the Arabic skeleton drops.
@@ -447,11 +451,12 @@ def _likeness(latin: str, arabic: str) -> float:
 
 def _letters(word: str) -> tuple[bool, str]:
     """Whether the word is Arabic, and its letters as skeletons read them: an Arabic one
-    folded, its article dropped; any other lower-cased, Cyrillic transliterated, the
-    article al- dropped, each digraph one upper-case class (sh: X)."""
+    folded, its article dropped, تش read as ش (Arabic writes the ch of Chile, Churchill
+    and Çavuşoğlu so: تشيلي, تشرشل, تشاووش أوغلو); any other lower-cased, Cyrillic
+    transliterated, the article al- dropped, each digraph one upper-case class (sh: X)."""
     word = unicodedata.normalize("NFKD", word.lower())
     if ARABIC_SCRIPT.search(word):
-        return True, _ARABIC_PREFIX.sub("", normalize_for_search(word))
+        return True, _ARABIC_PREFIX.sub("", normalize_for_search(word)).replace(_ARABIC_CH, "ش")
     word = "".join(_CYRILLIC.get(ch, ch) for ch in word if not unicodedata.combining(ch))
     word = _TRANSLITERATED_ARTICLE.sub("", word)
     for digraph, sound in _LATIN_DIGRAPHS:
@@ -552,7 +557,8 @@ class GroundingChecker:
         present = {token for text in texts for token in tokenize_for_search(text)}
         arabic = asked_in_arabic(question)  # terms are search tokens
         if arabic:
-            missing = [t for t in terms if t not in present]
+            bare = {without_conjunction(token) for token in present}
+            missing = [t for t in terms if t not in present and without_conjunction(t) not in bare]
             if self._term_weight:
                 weights = tuple(self._term_weight(t) for t in terms)
         else:
@@ -565,7 +571,8 @@ class GroundingChecker:
             missing = [
                 t for t in terms
                 if not spelling.spells(t, language, found)
-                and not any(key_token(name, self._term_weight or len) in present for name in other_names(t, found))
+                and present.isdisjoint(token for name in other_names(t, found)
+                                       for token in key_tokens(name, self._term_weight or len))
                 and not spelling.spells_in_latin(t, found)
                 and not spelling.spells_joined(t, language)
             ]
@@ -704,8 +711,9 @@ class _Spelling:
         self._lowered = {w.casefold() for w in vocabulary}
         self._known: dict[str, list[str]] = {}  # skeleton -> the words that have it
         for word in vocabulary:
-            for key in skeletons(word):
-                self._known.setdefault(key, []).append(word)
+            for form in _without_proclitic(word):
+                for key in skeletons(form):
+                    self._known.setdefault(key, []).append(form)
         self._joined: set[str] | None = None
 
     def spells(self, name: str, language: str, found: tuple[Found, ...]) -> bool:
@@ -733,6 +741,15 @@ class _Spelling:
         if self._joined is None:
             self._joined = _joined_skeletons(self._texts)
         return not self._joined.isdisjoint(skeletons(name, language))
+
+
+def _without_proclitic(word: str) -> tuple[str, ...]:
+    """The word, and an Arabic one also without a one-letter preposition or conjunction
+    glued on (بجدة "in Jeddah", لكيري "to Kerry"), if three letters or more are left: the
+    name asked about may be the rest. (ال and what precedes it the skeleton drops itself.)"""
+    if len(word) > 3 and word[0] in _PROCLITICS and ARABIC_SCRIPT.match(word):
+        return word, word[1:]
+    return (word,)
 
 
 def _dated(text: str, surface: str) -> bool:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
-from index.text.folding import normalize_for_search, to_ascii_digits
+from index.text.folding import normalize_for_search, other_g_spelling, to_ascii_digits
 from index.text.scripts import ARABIC_SCRIPT, HANGUL_SCRIPT, is_unspaced
 from index.text.search import tokenize_for_search
 from index.text.words import KOREAN_PARTICLES, NAME_WORD, is_function_word, without_elision
@@ -364,9 +364,13 @@ def other_names(term: str, found: Sequence[Found]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(name for f in found_as(term, found) for name in f.names))
 
 
-def key_token(name: str, rarity: Callable[[str], float]) -> str | None:
-    """The search token that stands for a name: its rarest by `rarity` (idf in an index).
-    Requiring every token would miss the Saudi Arabia of an article that writes only
-    السعودية, while its rarest token is there in one of the name's languages."""
+def key_tokens(name: str, rarity: Callable[[str], float]) -> tuple[str, ...]:
+    """The search token that stands for a name: its rarest by `rarity` (idf in an index),
+    as Arabic spells it with either letter for a foreign g (`other_g_spelling`). Requiring
+    every token would miss the Saudi Arabia of an article that writes only السعودية,
+    while its rarest token is there in one of the name's languages."""
     tokens = tokenize_for_search(name)
-    return max(tokens, key=rarity) if tokens else None
+    if not tokens:
+        return ()
+    key = max(tokens, key=rarity)
+    return tuple(dict.fromkeys((key, other_g_spelling(key))))

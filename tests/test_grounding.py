@@ -50,6 +50,8 @@ def text_of(article: Article) -> str:
         ("Djeddah", "جدة"),
         ("Dschidda", "جدة"),  # German dsch
         ("Schäuble", "شويبله"),  # German sch
+        ("Churchill", "تشرشل"),  # Arabic تش for ch
+        ("Чемберлен", "تشامبرلين"),
     ],
 )
 def test_transliterations_share_a_skeleton(name, arabic):
@@ -412,6 +414,7 @@ def test_a_name_of_two_consonants_is_found_where_it_is_written_alike(name, text,
     ("What did Abdulaziz say?", "قال الملك سلمان بن عبد العزيز إن الزيارة ناجحة.", ()),
     ("What did Abdullah bin Zayed discuss?", "بحث الشيخ عبد الله بن زايد العلاقات الثنائية.", ()),
     ("Çavuşoğlu Kerry ile ne görüştü?", "بحث جاويش أوغلو مع كيري الأزمة السورية.", ()),
+    ("Çavuşoğlu Kerry ile ne görüştü?", "بحث تشاووش أوغلو مع كيري الأزمة السورية.", ()),  # تش: ch
     ("How many suspects did Oman's interior ministry arrest?", "أعلنت الداخلية أن أجهزة الأمن ضبطت الخلية.", ("Oman",)),
     # a word of a place whose whole name is longer than two consonants (CLDR: سريلانكا)
     ("What happened in Sri Lanka?", "وقع الانفجار في سري لانكا أمس.", ()),
@@ -424,6 +427,25 @@ def test_a_name_of_two_consonants_is_found_where_it_is_written_alike(name, text,
 ])
 def test_a_name_that_arabic_writes_as_two_words(question, text, missing):
     assert GroundingChecker().check(question, [text]).missing == missing
+
+
+@pytest.mark.parametrize(("question", "text"), [
+    ("من التقى بوتين وأمير قطر؟", "التقى بوتين أمير قطر في أستانا."),  # and-the-emir, the emir
+    ("من التقى بوتين أمير قطر؟", "التقى بوتين وأمير قطر في أستانا."),
+    ("ما القطاعات التي ركز عليها اجتماع موسكو؟", "ركز اجتماع موسكو على القطاعات كلها."),  # on-it
+])
+def test_arabic_words_found_whatever_the_conjunction_or_pronoun_glued_on(question, text):
+    assert GroundingChecker().check(question, [text]).missing == ()
+    assert GroundingChecker().check(question, [text.replace("قطر", "الكويت").replace("موسكو", "الرياض")]).missing
+
+
+@pytest.mark.parametrize(("question", "text"), [
+    ("新的平壤时间从哪天开始实行？", "التوقيت الجديد في بيونج يانج يبدأ في 15 أغسطس."),  # CLDR: بيونغ يانغ
+    ("Wie viele Patienten in Dschidda?", "أصيب تسعة مرضى في مستشفى الملك فهد بجدة."),  # "in Jeddah"
+    ("What did Lavrov tell Kerry?", "قال لافروف لكيري إن الحل سياسي."),  # "to Kerry"
+])
+def test_places_found_as_arabic_news_spell_them(question, text):
+    assert GroundingChecker().check(question, [text]).missing == ()
 
 
 def test_kuwait_is_not_found_in_a_proposal(articles):

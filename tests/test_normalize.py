@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from index.text.folding import FOLDS, normalize_for_search
-from index.text.search import ARTICLE_MIN_CHARS, tokenize_for_search, written_words
+from index.text.search import ARTICLE_MIN_CHARS, tokenize_for_search, without_conjunction, written_words
 from index.text.words import SEARCH_STOPWORDS
 
 
@@ -99,6 +99,23 @@ def test_stopwords_and_one_letter_tokens_are_dropped() -> None:
         "say",
     ]
     assert tokenize_for_search("وفي وقد فهل") == []  # stopword with a conjunction glued on
+
+
+def test_prepositions_with_a_pronoun_are_stopwords() -> None:
+    """عليها stemmed to علي, the stopword على, which no text's tokens hold: a question
+    asking "ركز عليها" could never have all its words found."""
+    assert tokenize_for_search("عليها منهم إليه لديها معه فيها عنا منا وعليه") == []
+    assert tokenize_for_search("ركز عليها الاجتماع") == ["ركز", "اجتماع"]
+    assert tokenize_for_search("لي بي") == ["لي", "بي"]  # Li Keqiang, BBC: names' syllables
+
+
+@pytest.mark.parametrize(("token", "bare"), [
+    ("وامير", "امير"), ("فاكد", "اكد"), ("واشنطن", "اشنطن"),  # the caller compares both
+    ("امير", "امير"), ("فاز", "فاز"), ("وزير", "وزير"),  # no conjunction, or too short a rest
+])
+def test_a_conjunction_before_alif_is_dropped_for_comparison(token: str, bare: str) -> None:
+    assert tokenize_for_search("وأمير") == ["وامير"]  # Snowball keeps it
+    assert without_conjunction(token) == bare
 
 
 def test_question_keeps_its_content_words() -> None:

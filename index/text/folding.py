@@ -116,3 +116,14 @@ def spelling_pattern(text: str) -> str:
         letter = re.escape(char) if len(spellings) == 1 else f"[{re.escape(spellings)}]"
         parts.append(letter + _OPTIONAL_DELETED)
     return "".join(parts)
+
+
+#: Arabic writes a foreign hard g as غ or, in Egypt, as ج: بيونغ يانغ and بيونج يانج
+#: (Pyongyang), هونغ كونغ and هونج كونج, أوغندا and أوجندا.
+_FOREIGN_G = str.maketrans("غج", "جغ")
+
+
+def other_g_spelling(word: str) -> str:
+    """The word with the other letter for a foreign g (غ for ج and ج for غ). Not a fold:
+    native words keep their letter (غزة is not جزة); only a name is compared both ways."""
+    return word.translate(_FOREIGN_G)

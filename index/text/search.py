@@ -28,6 +28,10 @@ _STOPWORDS = frozenset().union(
 #: Snowball strips ال, بال, كال, لل itself but not after و/ف: والكويت -> والكوي.
 _CONJUNCTION_BEFORE_ARTICLE = re.compile("^[وف](?=ال|بال|كال|لل)")
 
+#: A conjunction before alif, which Snowball keeps, unable to tell وأمير ("and the emir")
+#: from واشنطن: `without_conjunction` drops it to compare tokens, not to index them.
+_CONJUNCTION_BEFORE_ALIF = re.compile("^[وف](?=ا..)")
+
 #: A written word keeps a leading ال if it is this short (الله, الان: the letters are the word's own).
 ARTICLE_MIN_CHARS = 4
 
@@ -74,6 +78,12 @@ def _stem(token: str) -> str:
         with _STEMMER_LOCK:
             return _ENGLISH_STEMMER.stemWord(token)
     return token  # numbers and other scripts are matched as written
+
+
+def without_conjunction(token: str) -> str:
+    """A search token less a leading و/ف before alif (وامير -> امير, فاكد -> اكد), if a
+    word of three letters or more is left: one of the two spellings is the word asked."""
+    return _CONJUNCTION_BEFORE_ALIF.sub("", token)
 
 
 def _content_words(text: str) -> list[str]:

@@ -55,7 +55,7 @@ QUESTION_WORDS: Mapping[str, frozenset[str]] = {
         "hangi hangisi kaç kaçta kaçıncı",
         "it": "cosa che chi quando dove perché come quale quali quanto quanta quanti quante",
         "pt": "que quem qual quais quando onde como porque porquê quanto quanta quantos quantas",
-        "id": "apa siapa kapan mengapa bagaimana",
+        "id": "apa apakah siapa siapakah kapan mengapa kenapa bagaimana berapa mana dimana",
         "ar": "ما ماذا من متى أين كيف لماذا هل كم أي لمن",
         "fa": "چه چرا کجا چگونه آیا کدام کی",
         "ur": "کیا کون کب کہاں کیوں",
@@ -155,6 +155,17 @@ def is_function_word(word: str) -> bool:
     return folded in _FUNCTION_WORDS or without_elision(folded) in _FUNCTION_WORDS
 
 
+#: Arabic writes a pronoun onto the preposition before it (عليها "on it", منهم "of them",
+#: لديه "he has"): a function word whatever the pronoun. Snowball leaves most of them
+#: whole (منها) or stems them to a stopword (عليها -> علي), which no text's tokens then
+#: hold. A letter met twice is written once (منا, عنا). Not ي, "me": لي and بي are
+#: also names' syllables (لي كه تشيانغ, بي بي سي).
+ARABIC_PREPOSITIONS_WITH_PRONOUNS = frozenset(
+    preposition + pronoun[preposition[-1] == pronoun[0]:]
+    for preposition in ("في", "من", "عن", "مع", "عند", "علي", "إلي", "لدي", "ل", "ب")
+    for pronoun in ("ه", "ها", "هما", "هم", "هن", "ك", "كم", "نا")
+)
+
 #: BM25 stopwords, folded: function and question words match nearly every chunk, so they
 #: only add noise (questions are full of them: "ماذا ناقش لافروف مع الكويت؟"). Kept short
 #: on purpose: anything with content (بعد, قبل, بين, not) stays searchable. Note على
@@ -163,7 +174,7 @@ SEARCH_STOPWORDS: Mapping[str, frozenset[str]] = {
     "ar": folded_words(QUESTION_WORDS["ar"]) | folded_words(
         "في من على إلى عن مع أن إن أو ثم التي الذي الذين ما لا لم لن هذا هذه ذلك تلك "
         "هو هي كان كانت قد و"
-    ),
+    ) | folded_words(" ".join(ARABIC_PREPOSITIONS_WITH_PRONOUNS)),
     "en": folded_words(QUESTION_WORDS["en"]) | folded_words(
         "the a an of to in on with did does do is are was were be been and or for by at from "
         "as it its this that these those has have had about into"
