@@ -37,10 +37,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+import jaconv
 import numpy as np
 
 from index.text.folding import normalize_for_search, to_ascii_digits
-from index.text.scripts import ARABIC_SCRIPT, DEVANAGARI_SCRIPT, HANGUL_SCRIPT, LATIN_SCRIPT, is_unspaced
+from index.text.scripts import (
+    ARABIC_SCRIPT, HANGUL_SCRIPT, INDIC_BLOCK_SIZE, INDIC_RANGE, INDIC_SCRIPT, KATAKANA_WORD, LATIN_SCRIPT,
+    is_unspaced,
+)
 from index.text.search import STRIPPED_LETTERS, tokenize_for_search, without_conjunction
 from index.text.words import GERMAN_COUNTS, GERMAN_DETERMINERS, NAME_WORD, is_function_word, without_elision
 from qa.language import detect_language
@@ -74,11 +78,25 @@ _DEVANAGARI = {
     **dict(zip("कखगघङचछजझञटठडढणतथदधनपफबभमयरलळवशषसह",
                ["k", "kh", "g", "gh", "n", "ch", "chh", "j", "jh", "n", "t", "th", "d", "dh", "n", "t", "th",
                 "d", "dh", "n", "p", "f", "b", "bh", "m", "y", "r", "l", "l", "w", "sh", "sh", "s", "h"])),
-    **dict(zip("अआइईउऊऋएऐओऔऑऍ", ["a", "a", "i", "i", "u", "u", "ri", "e", "ai", "o", "au", "o", "e"])),
-    **dict(zip("ािीुूृेैोौॉॅंः", ["a", "i", "i", "u", "u", "ri", "e", "ai", "o", "au", "o", "e", "n", "h"])),
+    **dict(zip("अआइईउऊऋएऐओऔऑऍऎऒ", ["a", "a", "i", "i", "u", "u", "ri", "e", "ai", "o", "au", "o", "e", "e", "o"])),
+    **dict(zip("ािीुूृेैोौॉॅॆॊंः", ["a", "i", "i", "u", "u", "ri", "e", "ai", "o", "au", "o", "e", "e", "o", "n",
+                                    "h"])),
+    # the Dravidian letters Devanagari has for Tamil and Malayalam (ன, ற, ழ)
+    **dict(zip("ऩऱऴ", ["n", "r", "l"])),
 }
 _NUKTA = {"क": "q", "ख": "kh", "ग": "gh", "ज": "z", "ड": "r", "ढ": "rh", "फ": "f", "य": "y"}
 _WITH_NUKTA = re.compile("([कखगजडढफय])\u093c")
+#: The other Indic scripts letter for letter as Devanagari (`INDIC_RANGE`), but where a
+#: letter sounds otherwise: Bengali য is j (যুক্তরাষ্ট্র), but য় (য and a nukta) and
+#: য after a virama (ল্যাভরভ, Lavrov) are y; ৎ is t, and a Malayalam chillu its consonant.
+_AS_DEVANAGARI = {
+    **{code: code - (code - INDIC_RANGE[0]) // INDIC_BLOCK_SIZE * INDIC_BLOCK_SIZE
+       for code in range(INDIC_RANGE[0] + INDIC_BLOCK_SIZE, INDIC_RANGE[1] + 1)},
+    ord("য"): "ज", ord("ৎ"): "त",
+    # Malayalam's chillus, a consonant without its vowel in one letter (പുടിൻ, Putin)
+    **dict(zip(map(ord, "ൺൻർൽൾൿ"), "णनरलळक")),
+}
+_BENGALI_Y = re.compile("য\u09bc|\u09cdয")
 #: Sound classes shared by Latin transliterations and Arabic letters; vowels, glides,
 #: h-sounds, hamza and ʿayn carry no class because transliterations disagree on them.
 #: Longest first: Russian, German and French write ج as дж (dzh), dsch and dj, and ش
@@ -111,6 +129,7 @@ _TRANSLITERATED_ARTICLE = re.compile(
 #: ... and as a word of its own before a name (El Kef, Al Nassr).
 _LATIN_ARTICLE_WORDS = frozenset({"al", "el"})
 _NUMBER = re.compile(r"\d+")
+_NUMBER_OR_KATAKANA = re.compile(f"{_NUMBER.pattern}|{KATAKANA_WORD.pattern}")
 _YEAR = re.compile(r"1[89]\d\d|20\d\d")
 #: A German adjective, lower case and inflected (saudischen, medizinischer, wichtige,
 #: internationalen): a stem of three letters or more (not zwischen) and its suffix. A verb
@@ -174,10 +193,11 @@ def salient_terms(question: str, nouns: bool = True) -> list[str]:
     announces (`_german_nouns`): the answer gate must not refuse because Arabic translates
     "der Außenminister", while ranking keeps them (it drops what the index cannot spell,
     and German writes names with articles too: der Nil, das Parlament ~ البرلمان). A
-    script without capitals (Devanagari) cannot tell a name from a noun at all: for
-    ranking, each of its words of three letters or more that is not a function word
-    stands for a name (पुतिन ~ بوتين; the index's spellings decide), for the gate none
-    does (its names come from the lexicon, as Chinese ones do). Persian and Urdu are the
+    script without capitals (Hindi, Bengali, Tamil, ...) cannot tell a name from a noun
+    at all: for ranking, each of its words of three letters or more that is not a
+    function word stands for a name (पुतिन ~ بوتين; the index's spellings decide), as
+    does each word of a Japanese question in katakana, the script of foreign names; for
+    the gate none does (their names come from the lexicon, as Chinese ones do). Persian and Urdu are the
     same case in Arabic script: ranking reads their words as the index's tokens, as an
     Arabic question's; the gate takes their names and numbers only, as another
     language's (`asked_in_arabic`).
@@ -192,8 +212,10 @@ def salient_terms(question: str, nouns: bool = True) -> list[str]:
     months = [to_ascii_digits(f.surface) for f in found if _NUMBER.search(f.surface)]
     words = [_without_hangul_ending(_without(months, to_ascii_digits(word))) for word in words]
     # Chinese and Japanese put no spaces between words: such a run is a clause, of which
-    # only the numbers can be checked as written (its names come from the lexicon).
-    words = [part for word in words if word for part in (_NUMBER.findall(word) if is_unspaced(word) else [word])]
+    # only the numbers can be checked as written (its names come from the lexicon), and,
+    # for ranking, the words in katakana stand for names (ドーハ ~ الدوحة).
+    words = [part for word in words if word
+             for part in (_unspaced_words(word, nouns) if is_unspaced(word) else [word])]
     # The Arabic article written as a word of its own (El Kef, Al Hilal) is no name either.
     words = [word for word, after in zip(words, [*words[1:], ""])
              if not (word.casefold() in _LATIN_ARTICLE_WORDS and after[:1].isupper())]
@@ -207,10 +229,24 @@ def salient_terms(question: str, nouns: bool = True) -> list[str]:
         for position, name in enumerate(_TRANSLITERATED_ARTICLE.sub("", without_elision(word)) for word in words)
         if (name[:1].isupper() and (position > 0 or not is_function_word(name)) and position not in left_out)
         or any(ch.isdigit() for ch in name)
-        or (nouns and len(name) >= 3 and DEVANAGARI_SCRIPT.match(name) and not is_function_word(name))
+        or (nouns and _uncased_name(name))
     ]
     uncased = [f.surface for f in found if not any(_is_word_of(n, f) for n in names)]
     return list(dict.fromkeys(name for name in [*names, *uncased] if len(name) > 1))
+
+
+def _unspaced_words(clause: str, katakana: bool) -> list[str]:
+    """What `salient_terms` takes from a clause without spaces, in its order: its numbers,
+    and its runs of katakana if `katakana`."""
+    return (_NUMBER_OR_KATAKANA if katakana else _NUMBER).findall(clause)
+
+
+def _uncased_name(word: str) -> bool:
+    """Whether a word of a script without capitals stands for a name in ranking: an Indic
+    word of three letters or more that is not a function word, or katakana of two."""
+    if INDIC_SCRIPT.match(word):
+        return len(word) >= 3 and not is_function_word(word)
+    return len(word) >= 2 and bool(KATAKANA_WORD.fullmatch(word))
 
 
 def _without(surfaces: Sequence[str], word: str) -> str:
@@ -315,21 +351,43 @@ _LANGUAGE_LETTERS: dict[str, dict[str, str]] = {"tr": {"c": "j", "ç": "ch"}}
 #: لافروف); Russian writes the glide as в (Кувейт ~ كويت), and both خ and ح as х (Хамас
 #: ~ حماس); Turkish writes both as h (Halid ~ خالد, Hasan ~ حسن), and ç for ج as well as
 #: for the ch of "church" (Belçika ~ بلجيكا); Spanish writes خ as j (Jaldún ~ خلدون) and
-#: often ج as y (Yeda ~ جدة). Gulf names write ظ as dh (Abu Dhabi ~ أبو ظبي, Dhahran ~
-#: الظهران), as ذ is written too. (`_latin_skeletons` reads
-#: v, w and в both ways, one by one; reading a Latin v as a glide too cost English
-#: questions' BM25 0.01 MRR@10 on ARCD.)
+#: often ج as y (Yeda ~ جدة). Japanese has one sound for l and r (クアラルンプール,
+#: kuararunpuru ~ كوالالمبور); Bengali writes v as bh (ল্যাভরভ ~ لافروف). Gulf names
+#: write ظ as dh (Abu Dhabi ~ أبو ظبي, Dhahran ~ الظهران), as ذ is written too.
+#: (`_latin_skeletons` reads v, w and в both ways, one by one; reading a Latin v as a
+#: glide too cost English questions' BM25 0.01 MRR@10 on ARCD.)
 _OTHER_READINGS: dict[str, tuple[tuple[str, str], ...]] = {
     "": (("w", "v"), ("в", "w"), ("х", "h"), ("dh", "z")),
     "tr": (("h", "kh"), ("ç", "j")),
     "es": (("j", "kh"), ("y", "j")),
+    "ja": (("r", "l"),),
+    "bn": (("bh", "v"),),
 }
 
 
-def _from_devanagari(word: str) -> str:
-    """A Devanagari word in Latin letters (`_DEVANAGARI`), which the readings then read."""
-    word = _WITH_NUKTA.sub(lambda m: _NUKTA[m[1]], unicodedata.normalize("NFKD", word))
+def _in_latin(name: str) -> str:
+    """A name in Latin letters, lower-cased, which the readings then read: an Indic word
+    through Devanagari (`_from_indic`), katakana as Hepburn writes it (`_from_katakana`)."""
+    if INDIC_SCRIPT.search(name):
+        return _from_indic(name)
+    if KATAKANA_WORD.search(name):
+        return _from_katakana(name)
+    return name.lower()
+
+
+def _from_indic(word: str) -> str:
+    """An Indic word in Latin letters: as Devanagari (`_AS_DEVANAGARI`), then `_DEVANAGARI`.
+    NFC keeps a vowel sign whole (Bengali ো) and splits a letter with a nukta (क़, ড়)."""
+    word = unicodedata.normalize("NFC", word)
+    word = _BENGALI_Y.sub("य", word).translate(_AS_DEVANAGARI)
+    word = _WITH_NUKTA.sub(lambda m: _NUKTA[m[1]], word)
     return "".join(_DEVANAGARI.get(ch, ch) for ch in word if not unicodedata.combining(ch))
+
+
+def _from_katakana(word: str) -> str:
+    """A katakana word in Latin letters (jaconv's Hepburn: ジュベイル jubeiru), long vowels
+    unmarked (ドーハ doha), as Arabic leaves them unmarked in foreign names."""
+    return jaconv.kana2alphabet(jaconv.kata2hira(word)).replace("-", "")
 
 
 @lru_cache(maxsize=1 << 16)
@@ -338,7 +396,7 @@ def _ways(name: str, language: str = "") -> tuple[str, ...]:
     as each of `_OTHER_READINGS` reads it, each then respelled as its language writes
     (`_LANGUAGE_LETTERS`; after the readings, so that Turkish ş, respelled sh, keeps its h)."""
     letters = {**_ANY_LANGUAGE_LETTERS, **_LANGUAGE_LETTERS.get(language, {})}
-    lowered = _from_devanagari(name) if DEVANAGARI_SCRIPT.search(name) else name.lower()
+    lowered = _in_latin(name)
     readings = [lowered, *(lowered.replace(old, new)
                            for old, new in (*_OTHER_READINGS[""], *_OTHER_READINGS.get(language, ())))]
     return tuple(dict.fromkeys("".join(letters.get(ch, ch) for ch in reading) for reading in readings))

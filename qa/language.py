@@ -21,7 +21,8 @@ from index.text.words import STOPWORDS, WORD
 #: Chinese or Japanese.
 _LANGUAGE_OF_SCRIPT: Mapping[str, str] = {
     "greek": "el", "cyrillic": "ru", "armenian": "hy", "hebrew": "he", "devanagari": "hi",
-    "thai": "th", "georgian": "ka", "hangul": "ko",
+    "bengali": "bn", "gurmukhi": "pa", "gujarati": "gu", "oriya": "or", "tamil": "ta",
+    "telugu": "te", "kannada": "kn", "malayalam": "ml", "thai": "th", "georgian": "ka", "hangul": "ko",
 }  # fmt: skip
 
 #: Snowball's stemmer of each language that has one, for words in their inflected forms.
@@ -295,6 +296,19 @@ _PHRASES: Mapping[str, Phrases] = {
             llm_uncited="لسانی ماڈل کے جواب میں کسی ماخذ کا حوالہ نہیں تھا، اس لیے اس کی "
             "جگہ مضامین سے اخذ کیا گیا جواب دکھایا جا رہا ہے۔",
             searched="تلاش کی گئی",
+        ),
+        Phrases(
+            code="bn", name="Bengali",
+            according_to="{sources} অনুসারে:", list_and=" ও ", list_sep=", ",
+            abstain="সূচিভুক্ত নিবন্ধগুলোতে আমি এটি খুঁজে পাইনি।",
+            found_but_not="নিকটতম নিবন্ধে {found}-এর উল্লেখ আছে, কিন্তু {missing}-এর নেই।",
+            not_found="নিকটতম নিবন্ধে {missing}-এর উল্লেখ নেই।",
+            nearest="নিকটতম অনুচ্ছেদ, উত্তর নয়",
+            llm_unavailable="ভাষা মডেলের সঙ্গে যোগাযোগ করা যায়নি, তাই নিচের উত্তরটি "
+            "নিবন্ধগুলো থেকে নেওয়া হয়েছে।",
+            llm_uncited="ভাষা মডেলের উত্তরে কোনো সূত্রের উল্লেখ ছিল না, তাই তার বদলে "
+            "নিবন্ধগুলো থেকে নেওয়া উত্তর দেখানো হচ্ছে।",
+            searched="যা খোঁজা হয়েছে",
         ),
     )
 }  # fmt: skip

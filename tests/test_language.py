@@ -11,7 +11,7 @@ import pytest
 from qa.language import Phrases, detect_language, join_list, phrases_for
 
 SEED_QUESTIONS = Path(__file__).parent / "data" / "seed_questions.jsonl"
-LANGUAGES = ("en", "ar", "fr", "es", "de", "ru", "tr", "pt", "it", "zh", "hi", "fa", "ur")
+LANGUAGES = ("en", "ar", "fr", "es", "de", "ru", "tr", "pt", "it", "zh", "hi", "fa", "ur", "bn")
 
 
 def _seed_questions() -> list[tuple[str, str]]:
@@ -38,6 +38,9 @@ def test_hand_labelled_seed_questions(question: str, language: str) -> None:
         ("ラブロフはクウェートと何を話し合いましたか", "ja"),
         ("라브로프는 쿠웨이트와 무엇을 논의했나요?", "ko"),
         ("Τι συζήτησε ο Λαβρόφ με το Κουβέιτ;", "el"),
+        ("লাভরভ কুয়েতের সঙ্গে কী আলোচনা করেছেন?", "bn"),
+        ("லாவ்ரோவ் குவைத்துடன் என்ன விவாதித்தார்?", "ta"),
+        ("ലാവ്റോവ് കുവൈത്തുമായി എന്താണ് ചർച്ച ചെയ്തത്?", "ml"),
     ],
 )
 def test_script_decides_first(text: str, expected: str) -> None:

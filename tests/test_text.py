@@ -29,6 +29,8 @@ from index.text.scripts import (
     ARABIC,
     ARABIC_MARKS,
     ARABIC_SCRIPT,
+    INDIC_MARKS,
+    INDIC_SCRIPT,
     LATIN_SCRIPT,
     dominant_script,
     script_of,
@@ -62,10 +64,15 @@ SCRIPT_TABLE = [
     ("ﻻ", "arabic"), ("ﺏ", "arabic"),  # Presentation Forms-B
     ("a", "latin"), ("Z", "latin"), ("é", "latin"), ("ğ", "latin"), ("ạ", "latin"),
     ("ж", "cyrillic"), ("א", "hebrew"), ("α", "greek"), ("क", "devanagari"),
+    ("ক", "bengali"), ("ਕ", "gurmukhi"), ("ક", "gujarati"), ("କ", "oriya"), ("க", "tamil"),
+    ("క", "telugu"), ("ಕ", "kannada"), ("ക", "malayalam"),
     ("한", "hangul"), ("カ", "kana"), ("漢", "han"),
     ("\ufeff", None),  # byte order mark: not Arabic although it ends Presentation Forms-B
     ("1", None), ("_", None), ("×", None), ("ܐ", None),  # Syriac, right before Arabic Supplement
 ]  # fmt: skip
+
+
+INDIC = ("devanagari", "bengali", "gurmukhi", "gujarati", "oriya", "tamil", "telugu", "kannada", "malayalam")
 
 
 @pytest.mark.parametrize(("char", "script"), SCRIPT_TABLE)
@@ -78,6 +85,7 @@ def test_script_regexes_agree_with_script_of_on_every_character() -> None:
         char = chr(code)
         assert bool(ARABIC_SCRIPT.match(char)) == (script_of(char) == "arabic"), hex(code)
         assert bool(LATIN_SCRIPT.match(char)) == (script_of(char) == "latin"), hex(code)
+        assert bool(INDIC_SCRIPT.match(char)) == (script_of(char) in INDIC), hex(code)
 
 
 def test_latin_is_exactly_the_latin_letters() -> None:
@@ -188,6 +196,10 @@ def test_spelling_pattern_matches_any_respelling(letters: list[str], data: st.Da
          ["kuwait", "lavrov", "2023"]),
         ("ماذا؟ ومع قطر،", ["ماذا", "ومع", "قطر"], ["ماذا", "ومع", "قطر"], ["ماذا", "ومع", "قطر"]),
         ("\u064e", [], [], []),  # a mark alone is no word
+        # Indic vowel signs and viramas are marks, which `\w` does not match
+        ("सऊदी পুতিন সৌদি", ["सऊदी", "পুতিন", "সৌদি"], ["सऊदी", "পুতিন", "সৌদি"], ["सऊदी", "পুতিন", "সৌদি"]),
+        ("சவுதி ਪੁਤਿਨ പുടിൻ", ["சவுதி", "ਪੁਤਿਨ", "പുടിൻ"], ["சவுதி", "ਪੁਤਿਨ", "പുടിൻ"],
+         ["சவுதி", "ਪੁਤਿਨ", "പുടിൻ"]),
     ],
 )
 def test_word_regexes(text: str, words: list[str], hyphenated: list[str], names: list[str]) -> None:
@@ -310,3 +322,10 @@ def test_no_module_outside_index_text_writes_its_own_arabic_rules() -> None:
         if own_rule.search(line)
     ]
     assert offenders == []
+
+
+def test_indic_marks_are_every_combining_mark_of_the_indic_blocks() -> None:
+    """Against Unicode's own categories, and Devanagari's as they were listed by hand."""
+    marked = {code for low, high in INDIC_MARKS for code in range(low, high + 1)}
+    assert marked == {code for code in range(0x0900, 0x0D80) if unicodedata.category(chr(code)).startswith("M")}
+    assert INDIC_MARKS[:5] == ((0x0900, 0x0903), (0x093A, 0x093C), (0x093E, 0x094F), (0x0951, 0x0957), (0x0962, 0x0963))

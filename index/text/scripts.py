@@ -8,6 +8,7 @@ are built from the same table, so "is this Arabic?" has one answer everywhere.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 
@@ -35,7 +36,9 @@ SCRIPT_RANGES: tuple[tuple[int, int, str], ...] = (
     (0x0530, 0x058F, "armenian"),
     (0x0590, 0x05FF, "hebrew"),
     *((low, high, "arabic") for low, high in ARABIC),
-    (0x0900, 0x097F, "devanagari"),
+    (0x0900, 0x097F, "devanagari"), (0x0980, 0x09FF, "bengali"), (0x0A00, 0x0A7F, "gurmukhi"),
+    (0x0A80, 0x0AFF, "gujarati"), (0x0B00, 0x0B7F, "oriya"), (0x0B80, 0x0BFF, "tamil"),
+    (0x0C00, 0x0C7F, "telugu"), (0x0C80, 0x0CFF, "kannada"), (0x0D00, 0x0D7F, "malayalam"),
     (0x0E00, 0x0E7F, "thai"),
     (0x10A0, 0x10FF, "georgian"),
     (0x1100, 0x11FF, "hangul"), (0x3130, 0x318F, "hangul"), (0xAC00, 0xD7AF, "hangul"),
@@ -53,12 +56,30 @@ ARABIC_MARKS: Ranges = (
 )  # fmt: skip
 
 
-#: Vowel signs and other marks of Devanagari (Hindi, Marathi, Nepali): a Hindi word is
+#: The scripts of India from Devanagari (Hindi) to Malayalam: nine blocks of
+#: `INDIC_BLOCK_SIZE` code points that share one layout (ISCII's), letter for letter
+#: where their languages share a sound (क, ক, ਕ, ક, କ, க, క, ಕ, ക are all ka), and none
+#: with capitals.
+INDIC_RANGE = (0x0900, 0x0D7F)
+INDIC_BLOCK_SIZE = 0x80
+
+
+def _marks(low: int, high: int) -> Ranges:
+    """The combining marks (Unicode category M) between two code points, as ranges."""
+    ranges: list[tuple[int, int]] = []
+    for code in range(low, high + 1):
+        if unicodedata.category(chr(code)).startswith("M"):
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1] = (ranges[-1][0], code)
+            else:
+                ranges.append((code, code))
+    return tuple(ranges)
+
+
+#: Vowel signs, viramas and other marks of the Indic scripts: a Hindi or Bengali word is
 #: letters and these (पुतिन: प, the sign ु, त, the sign ि, न), and Python's `\w` has
 #: only the letters.
-DEVANAGARI_MARKS: Ranges = (
-    (0x0900, 0x0903), (0x093A, 0x093C), (0x093E, 0x094F), (0x0951, 0x0957), (0x0962, 0x0963),
-)  # fmt: skip
+INDIC_MARKS: Ranges = _marks(*INDIC_RANGE)
 
 
 def char_class(ranges: Iterable[tuple[int, int]]) -> str:
@@ -74,8 +95,11 @@ def _script_class(name: str) -> str:
 ARABIC_SCRIPT = re.compile(f"[{_script_class('arabic')}]")
 #: A letter of the Latin script, either case.
 LATIN_SCRIPT = re.compile(f"[{_script_class('latin')}]")
-#: A letter or mark of Devanagari (Hindi, Marathi, Nepali), a script without capitals.
-DEVANAGARI_SCRIPT = re.compile(f"[{_script_class('devanagari')}]")
+#: A letter or mark of an Indic script (`INDIC_RANGE`: Hindi, Bengali, Tamil, ...).
+INDIC_SCRIPT = re.compile(f"[{char_class([INDIC_RANGE])}]")
+#: A run of katakana, in which Japanese writes foreign names (ジョン・ケリー, ドーハ) and
+#: loanwords: the long-vowel mark ー is part of a word, the dot ・ between a name's words not.
+KATAKANA_WORD = re.compile("[\u30a1-\u30fa\u30fc\u31f0-\u31ff]+")
 #: A Hangul letter or syllable: a syllable is a consonant, a vowel and maybe another, so
 #: a Korean name is as short in characters as a Chinese one (이란, Iran; 미국, America).
 HANGUL_SCRIPT = re.compile(f"[{_script_class('hangul')}]")

@@ -17,14 +17,15 @@ detection reads them as typed, because folding would erase exactly the Persian l
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 
 from index.text.folding import folded_words
-from index.text.scripts import ARABIC_MARKS, DEVANAGARI_MARKS, char_class
+from index.text.scripts import ARABIC_MARKS, INDIC_MARKS, char_class
 
-#: Letters and digits (not "_"), then any run of them and Arabic or Devanagari marks,
+#: Letters and digits (not "_"), then any run of them and Arabic or Indic marks,
 #: written unrolled (runs of letters are matched at once: BM25 tokenizes every chunk with it).
-_WORD = rf"[^\W_]+(?:[{char_class((*ARABIC_MARKS, *DEVANAGARI_MARKS))}]+[^\W_]*)*"
+_WORD = rf"[^\W_]+(?:[{char_class((*ARABIC_MARKS, *INDIC_MARKS))}]+[^\W_]*)*"
 
 #: A word: letters and digits with their marks ("مُحَمَّد", "2023", "Lavrov").
 WORD = re.compile(_WORD)
@@ -38,7 +39,7 @@ NAME_WORD = re.compile(rf"{_WORD}(?:[-'’]{_WORD})*")
 
 #: Words that open a question, by language, as typed.
 QUESTION_WORDS: Mapping[str, frozenset[str]] = {
-    code: frozenset(words.split())
+    code: frozenset(unicodedata.normalize("NFC", words).split())
     for code, words in {
         "en": "what who whom whose which when where why how",
         "fr": "que quoi qui quel quelle quels quelles lequel laquelle lesquels lesquelles quand où "
@@ -61,6 +62,8 @@ QUESTION_WORDS: Mapping[str, frozenset[str]] = {
         "ur": "کیا کون کب کہاں کیوں",
         "hi": "क्या कौन कौनसा कौनसी कौनसे किस किसने किसे किसको किसका किसकी किसके कब कहाँ कहां "
         "किधर क्यों कैसे कैसा कैसी कितना कितनी कितने",
+        "bn": "কী কি কে কারা কাকে কার কাদের কোন কোনটি কোনো কোথায় কোথা কখন কবে কেন কীভাবে কিভাবে "
+        "কেমন কত কততম কতটি কতজন কয়টি কয়জন",
     }.items()
 }
 
@@ -68,7 +71,7 @@ QUESTION_WORDS: Mapping[str, frozenset[str]] = {
 #: are signals for language detection and, for other modules, words that are never the
 #: topic of a question. As typed (see the module docstring).
 STOPWORDS: Mapping[str, frozenset[str]] = {
-    code: frozenset(words.split()) | QUESTION_WORDS.get(code, frozenset())
+    code: frozenset(unicodedata.normalize("NFC", words).split()) | QUESTION_WORDS.get(code, frozenset())
     for code, words in {
         "en": "the a an of to in on at by for from with about and or but did does do is are "
         "was were be been has have had this that these those it its he she they their his her "
@@ -105,6 +108,10 @@ STOPWORDS: Mapping[str, frozenset[str]] = {
         "गए गयी किया कर करने करते करता करती एक यह वह ये वे इस उस इन उन तक लिए भी नहीं जो जब "
         "तो साथ बाद पहले द्वारा अपने अपनी अपना रहा रही रहे सकता सकती सकते बारे दौरान बीच "
         "अनुसार किसी कोई कुछ सबसे बहुत",
+        "bn": "এর এবং ও বা থেকে সঙ্গে সাথে জন্য মধ্যে সম্পর্কে পর পরে আগে করে করেন করেছিলেন "
+        "করেছেন করেছিল করা করার করতে হয় হয়েছিল হয়েছে হয়েছিলেন ছিল ছিলেন একটি এক এই ওই সেই "
+        "সে তার তাঁর তাঁকে তাকে তিনি তারা যে যা না নয় নি দিয়ে দ্বারা উপর নিয়ে বলে বলেন "
+        "বলেছেন অনুযায়ী কাছে প্রতি হলে হলো দিকে",
     }.items()
 }
 
@@ -151,7 +158,7 @@ def is_function_word(word: str) -> bool:
     Such a word opening a question is capitalised only because it opens it; any other
     capitalised first word is taken for a name ("Erdoğan, Putin ile ne görüştü?").
     """
-    folded = word.casefold()
+    folded = unicodedata.normalize("NFC", word).casefold()
     return folded in _FUNCTION_WORDS or without_elision(folded) in _FUNCTION_WORDS
 
 
