@@ -29,9 +29,9 @@ from index.text.scripts import (
     ARABIC,
     ARABIC_MARKS,
     ARABIC_SCRIPT,
-    INDIC_MARKS,
     INDIC_SCRIPT,
     LATIN_SCRIPT,
+    MARKS,
     dominant_script,
     script_of,
 )
@@ -200,6 +200,9 @@ def test_spelling_pattern_matches_any_respelling(letters: list[str], data: st.Da
         ("सऊदी পুতিন সৌদি", ["सऊदी", "পুতিন", "সৌদি"], ["सऊदी", "পুতিন", "সৌদি"], ["सऊदी", "পুতিন", "সৌদি"]),
         ("சவுதி ਪੁਤਿਨ പുടിൻ", ["சவுதி", "ਪੁਤਿਨ", "പുടിൻ"], ["சவுதி", "ਪੁਤਿਨ", "പുടിൻ"],
          ["சவுதி", "ਪੁਤਿਨ", "പുടിൻ"]),
+        # so are Hebrew points, Sinhala vowels and the accent of a decomposed é
+        ("שְׁלֹמֹה සිංහල Ele\u0301onore", ["שְׁלֹמֹה", "සිංහල", "Ele\u0301onore"], ["שְׁלֹמֹה", "සිංහල", "Ele\u0301onore"],
+         ["שְׁלֹמֹה", "සිංහල", "Ele\u0301onore"]),
     ],
 )
 def test_word_regexes(text: str, words: list[str], hyphenated: list[str], names: list[str]) -> None:
@@ -324,8 +327,10 @@ def test_no_module_outside_index_text_writes_its_own_arabic_rules() -> None:
     assert offenders == []
 
 
-def test_indic_marks_are_every_combining_mark_of_the_indic_blocks() -> None:
-    """Against Unicode's own categories, and Devanagari's as they were listed by hand."""
-    marked = {code for low, high in INDIC_MARKS for code in range(low, high + 1)}
-    assert marked == {code for code in range(0x0900, 0x0D80) if unicodedata.category(chr(code)).startswith("M")}
-    assert INDIC_MARKS[:5] == ((0x0900, 0x0903), (0x093A, 0x093C), (0x093E, 0x094F), (0x0951, 0x0957), (0x0962, 0x0963))
+def test_marks_are_every_combining_mark_of_the_basic_plane() -> None:
+    """Against Unicode's own categories, and the marks once listed by hand: Arabic's and
+    Devanagari's."""
+    marked = {code for low, high in MARKS for code in range(low, high + 1)}
+    assert marked == {code for code in range(0x10000) if unicodedata.category(chr(code)).startswith("M")}
+    by_hand = (*ARABIC_MARKS, (0x0900, 0x0903), (0x093A, 0x093C), (0x093E, 0x094F), (0x0951, 0x0957), (0x0962, 0x0963))
+    assert {code for low, high in by_hand for code in range(low, high + 1)} <= marked

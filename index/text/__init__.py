@@ -1,8 +1,8 @@
 """Every rule about written text, in one place, so that a fix reaches every user.
 
 - `index.text.scripts`: which writing system a character belongs to (`ARABIC_SCRIPT`,
-  `script_of`, `dominant_script`) and the combining marks written on Arabic and Indic
-  letters;
+  `script_of`, `dominant_script`), the combining marks written on Arabic letters and on
+  those of every script (`MARKS`);
 - `index.text.folding`: the one letter fold (`normalize_for_search`: harakat, tatweel,
   alef and hamza forms, ta marbuta, alef maqsura, Persian letter shapes, digits) and
   `spelling_pattern`, the same fold as a regex for text that must keep its offsets;

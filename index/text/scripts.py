@@ -76,10 +76,11 @@ def _marks(low: int, high: int) -> Ranges:
     return tuple(ranges)
 
 
-#: Vowel signs, viramas and other marks of the Indic scripts: a Hindi or Bengali word is
-#: letters and these (पुतिन: प, the sign ु, त, the sign ि, न), and Python's `\w` has
-#: only the letters.
-INDIC_MARKS: Ranges = _marks(*INDIC_RANGE)
+#: Every combining mark of the Basic Multilingual Plane: vowel signs and viramas of the
+#: Indic scripts (पुतिन: प, the sign ु, त, the sign ि, न; সৌদি), Arabic harakat, Hebrew
+#: points, Thai and Sinhala vowels, accents of decomposed Latin and Greek (e + U+0301).
+#: A word is letters and these, and Python's `\w` has only the letters.
+MARKS: Ranges = _marks(0, 0xFFFF)
 
 
 def char_class(ranges: Iterable[tuple[int, int]]) -> str:

@@ -21,11 +21,11 @@ import unicodedata
 from collections.abc import Mapping
 
 from index.text.folding import folded_words
-from index.text.scripts import ARABIC_MARKS, INDIC_MARKS, char_class
+from index.text.scripts import MARKS, char_class
 
-#: Letters and digits (not "_"), then any run of them and Arabic or Indic marks,
+#: Letters and digits (not "_"), then any run of them and combining marks (`MARKS`),
 #: written unrolled (runs of letters are matched at once: BM25 tokenizes every chunk with it).
-_WORD = rf"[^\W_]+(?:[{char_class((*ARABIC_MARKS, *INDIC_MARKS))}]+[^\W_]*)*"
+_WORD = rf"[^\W_]+(?:[{char_class(MARKS)}]+[^\W_]*)*"
 
 #: A word: letters and digits with their marks ("مُحَمَّد", "2023", "Lavrov").
 WORD = re.compile(_WORD)
