@@ -84,15 +84,20 @@ _DEVANAGARI = {
     # the Dravidian letters Devanagari has for Tamil and Malayalam (ன, ற, ழ)
     **dict(zip("ऩऱऴ", ["n", "r", "l"])),
 }
-_NUKTA = {"क": "q", "ख": "kh", "ग": "gh", "ज": "z", "ड": "r", "ढ": "rh", "फ": "f", "य": "y"}
-_WITH_NUKTA = re.compile("([कखगजडढफय])\u093c")
+_NUKTA = {"क": "q", "ख": "kh", "ग": "gh", "ज": "z", "ड": "r", "ढ": "rh", "फ": "f", "य": "y", "स": "sh"}
+_WITH_NUKTA = re.compile("([कखगजडढफयस])\u093c")
+#: An anusvara before p, b or m is an m (ट्रंप, Trump ~ ترامب), as ン is in Japanese.
+_ANUSVARA_BEFORE_LABIAL = re.compile("\u0902(?=[पफबभम])")
 #: The other Indic scripts letter for letter as Devanagari (`INDIC_RANGE`), but where a
-#: letter sounds otherwise: Bengali য is j (যুক্তরাষ্ট্র), but য় (য and a nukta) and
-#: য after a virama (ল্যাভরভ, Lavrov) are y; ৎ is t, and a Malayalam chillu its consonant.
-_AS_DEVANAGARI = {
+#: letter sounds otherwise or has no twin there: Bengali য is j (যুক্তরাষ্ট্র), but য়
+#: (য and a nukta) and য after a virama (ল্যাভরভ, Lavrov) are y; ৎ is t; Gurmukhi's tippi
+#: is an anusvara and its addak (a doubled consonant) nothing; Oriya ୱ is w; Malayalam's
+#: chillus are their consonants and ൗ is au. Other letters without a twin land on
+#: Devanagari letters that `_DEVANAGARI` does not read, and are not read.
+_AS_DEVANAGARI: dict[int, int | str | None] = {
     **{code: code - (code - INDIC_RANGE[0]) // INDIC_BLOCK_SIZE * INDIC_BLOCK_SIZE
        for code in range(INDIC_RANGE[0] + INDIC_BLOCK_SIZE, INDIC_RANGE[1] + 1)},
-    ord("য"): "ज", ord("ৎ"): "त",
+    ord("য"): "ज", ord("ৎ"): "त", ord("ੰ"): "ं", ord("ੱ"): None, ord("ୱ"): "व", ord("ൗ"): "ौ",
     # Malayalam's chillus, a consonant without its vowel in one letter (പുടിൻ, Putin)
     **dict(zip(map(ord, "ൺൻർൽൾൿ"), "णनरलळक")),
 }
@@ -243,7 +248,8 @@ def _unspaced_words(clause: str, katakana: bool) -> list[str]:
 
 def _uncased_name(word: str) -> bool:
     """Whether a word of a script without capitals stands for a name in ranking: an Indic
-    word of three letters or more that is not a function word, or katakana of two."""
+    word of three characters or more (letters and signs) that is not a function word, or
+    katakana of two."""
     if INDIC_SCRIPT.match(word):
         return len(word) >= 3 and not is_function_word(word)
     return len(word) >= 2 and bool(KATAKANA_WORD.fullmatch(word))
@@ -360,9 +366,23 @@ _OTHER_READINGS: dict[str, tuple[tuple[str, str], ...]] = {
     "": (("w", "v"), ("в", "w"), ("х", "h"), ("dh", "z")),
     "tr": (("h", "kh"), ("ç", "j")),
     "es": (("j", "kh"), ("y", "j")),
-    "ja": (("r", "l"),),
-    "bn": (("bh", "v"),),
 }
+#: Letters a script writes for more than one sound, each tried either way where it
+#: stands (a name may have both: クアラルンプール, Kuala Lumpur, needs its first r read
+#: as l and its last kept): Japanese has one consonant for r and l, writes si, ti and
+#: di/zi as shi, chi and ji, and v as b (シリア, プーチン ~ بوتين, ラブロフ ~ لافروف);
+#: Tamil has one letter each for k/g, ch/s, t/d and p/b (சவுதி ~ السعودية, தோஹா ~
+#: الدوحة); Bengali and other Indic scripts write z as j (গাজা, Gaza), Gujarati as jh,
+#: and Bengali v as bh (ল্যাভরভ ~ لافروف).
+_EITHER_WAY: dict[str, tuple[tuple[str, str], ...]] = {
+    "ja": (("r", "l"), ("sh", "s"), ("ch", "t"), ("j", "d"), ("j", "z"), ("b", "v")),
+    "ta": (("k", "g"), ("ch", "s"), ("t", "d"), ("p", "b")),
+    "bn": (("j", "z"), ("bh", "v")),
+    **{code: (("j", "z"),) for code in ("te", "kn", "or", "ml")},
+    "gu": (("jh", "z"),),
+}
+#: Most letters of a word tried either way (3 ** 4 readings at most; a name has one to three).
+_MAX_EITHER_WAY = 4
 
 
 def _in_latin(name: str) -> str:
@@ -377,29 +397,56 @@ def _in_latin(name: str) -> str:
 
 def _from_indic(word: str) -> str:
     """An Indic word in Latin letters: as Devanagari (`_AS_DEVANAGARI`), then `_DEVANAGARI`.
-    NFC keeps a vowel sign whole (Bengali ো) and splits a letter with a nukta (क़, ড়)."""
-    word = unicodedata.normalize("NFC", word)
-    word = _BENGALI_Y.sub("य", word).translate(_AS_DEVANAGARI)
+    NFC keeps a vowel sign whole (Bengali ো) and splits a letter with a nukta (क़, ড়, and
+    य़ made of Oriya ୟ)."""
+    word = _BENGALI_Y.sub("य", unicodedata.normalize("NFC", word)).translate(_AS_DEVANAGARI)
+    word = _ANUSVARA_BEFORE_LABIAL.sub("म", unicodedata.normalize("NFC", word))
     word = _WITH_NUKTA.sub(lambda m: _NUKTA[m[1]], word)
     return "".join(_DEVANAGARI.get(ch, ch) for ch in word if not unicodedata.combining(ch))
 
 
 def _from_katakana(word: str) -> str:
     """A katakana word in Latin letters (jaconv's Hepburn: ジュベイル jubeiru), long vowels
-    unmarked (ドーハ doha), as Arabic leaves them unmarked in foreign names."""
-    return jaconv.kana2alphabet(jaconv.kata2hira(word)).replace("-", "")
+    unmarked (ドーハ doha), as Arabic leaves them unmarked in foreign names; a doubled
+    consonant (ッ) once, and ン before p, b or m as m (トランプ, torampu)."""
+    latin = jaconv.kana2alphabet(jaconv.kata2hira(word)).replace("-", "")
+    return _KATAKANA_RESPELLED.sub(lambda m: _KATAKANA_RESPELLING[m[0]], latin)
+
+
+_KATAKANA_RESPELLING = {"ssh": "sh", "cch": "ch", "tch": "ch", "nb": "mb", "np": "mp", "nm": "mm"}
+_KATAKANA_RESPELLED = re.compile("|".join(_KATAKANA_RESPELLING))
 
 
 @lru_cache(maxsize=1 << 16)
 def _ways(name: str, language: str = "") -> tuple[str, ...]:
     """The ways to read a name in a script other than Arabic, lower-cased: as written and
     as each of `_OTHER_READINGS` reads it, each then respelled as its language writes
-    (`_LANGUAGE_LETTERS`; after the readings, so that Turkish ş, respelled sh, keeps its h)."""
+    (`_LANGUAGE_LETTERS`; after the readings, so that Turkish ş, respelled sh, keeps its h);
+    a name in katakana or an Indic script, in every way `_EITHER_WAY` reads its letters."""
     letters = {**_ANY_LANGUAGE_LETTERS, **_LANGUAGE_LETTERS.get(language, {})}
     lowered = _in_latin(name)
+    if language in _EITHER_WAY and (INDIC_SCRIPT.search(name) or KATAKANA_WORD.search(name)):
+        return _either_way(lowered, _EITHER_WAY[language])
     readings = [lowered, *(lowered.replace(old, new)
                            for old, new in (*_OTHER_READINGS[""], *_OTHER_READINGS.get(language, ())))]
     return tuple(dict.fromkeys("".join(letters.get(ch, ch) for ch in reading) for reading in readings))
+
+
+def _either_way(word: str, pairs: Sequence[tuple[str, str]]) -> tuple[str, ...]:
+    """The word with each of its first `_MAX_EITHER_WAY` letters that `pairs` name read as
+    written or as any other sound they give it, every combination, as written first."""
+    keys = sorted({old for old, _ in pairs}, key=len, reverse=True)
+    pieces: list[list[str]] = []
+    position = 0
+    while position < len(word):
+        key = next((k for k in keys if word.startswith(k, position)), None)
+        if key is None or sum(len(p) > 1 for p in pieces) >= _MAX_EITHER_WAY:
+            pieces.append([word[position]])
+            position += 1
+        else:
+            pieces.append([key, *(new for old, new in pairs if old == key)])
+            position += len(key)
+    return tuple(dict.fromkeys("".join(choice) for choice in itertools.product(*pieces)))
 
 
 #: Vowels as a Latin transliteration writes them and as Arabic writes long ones (بوتين,

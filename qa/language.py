@@ -301,8 +301,8 @@ _PHRASES: Mapping[str, Phrases] = {
             code="bn", name="Bengali",
             according_to="{sources} অনুসারে:", list_and=" ও ", list_sep=", ",
             abstain="সূচিভুক্ত নিবন্ধগুলোতে আমি এটি খুঁজে পাইনি।",
-            found_but_not="নিকটতম নিবন্ধে {found}-এর উল্লেখ আছে, কিন্তু {missing}-এর নেই।",
-            not_found="নিকটতম নিবন্ধে {missing}-এর উল্লেখ নেই।",
+            found_but_not="নিকটতম নিবন্ধে {found} আছে, কিন্তু {missing} নেই।",
+            not_found="নিকটতম নিবন্ধে {missing} নেই।",
             nearest="নিকটতম অনুচ্ছেদ, উত্তর নয়",
             llm_unavailable="ভাষা মডেলের সঙ্গে যোগাযোগ করা যায়নি, তাই নিচের উত্তরটি "
             "নিবন্ধগুলো থেকে নেওয়া হয়েছে।",

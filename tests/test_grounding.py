@@ -109,16 +109,23 @@ def test_devanagari_names_are_read_in_latin_letters(name, arabic):
     # and v is written bh
     ("পুতিন", "bn", "بوتين"), ("কুয়েত", "bn", "الكويت"), ("বাহরাইন", "bn", "البحرين"), ("খালিদ", "bn", "خالد"),
     ("জুবেইর", "bn", "الجبير"), ("নেতানিয়াহু", "bn", "نتنياهو"), ("ল্যাভরভ", "bn", "لافروف"),
-    # Tamil, Gurmukhi, Kannada, Malayalam (a chillu is its consonant)
-    ("புடின்", "ta", "بوتين"), ("ஜான்", "ta", "جون"), ("கெர்ரி", "ta", "كيري"), ("ਪੁਤਿਨ", "pa", "بوتين"),
-    ("ಪುಟಿನ್", "kn", "بوتين"), ("പുടിൻ", "ml", "بوتين"),
-    # Japanese katakana, read as Hepburn writes it; r is also an l
+    # z written as j; an anusvara before a labial is m
+    ("গাজা", "bn", "غزة"), ("জারিফ", "bn", "ظريف"), ("ट्रंप", "hi", "ترامب"), ("ట్రంప్", "te", "ترامب"),
+    # Tamil (one letter for t and d, ch and s), Gurmukhi (its sh, its tippi), Oriya,
+    # Kannada, Malayalam (a chillu is its consonant, ൗ is au)
+    ("புடின்", "ta", "بوتين"), ("ஜான்", "ta", "جون"), ("கெர்ரி", "ta", "كيري"), ("ரியாத்", "ta", "الرياض"),
+    ("சவுதி", "ta", "السعودية"), ("ਪੁਤਿਨ", "pa", "بوتين"), ("ਸ਼ਰੀਫ਼", "pa", "شريف"), ("ਟਰੰਪ", "pa", "ترامب"),
+    ("ରିୟାଦ", "or", "الرياض"), ("ಪುಟಿನ್", "kn", "بوتين"), ("പുടിൻ", "ml", "بوتين"), ("സൗദി", "ml", "السعودية"),
+    # Japanese katakana, read as Hepburn writes it, each r also as l, shi, chi and ji also
+    # as si, ti, di or zi, b also as v; ッ doubles nothing, ン before a labial is m
     ("ジュベイル", "ja", "الجبير"), ("ケリー", "ja", "كيري"), ("ハマド", "ja", "حمد"), ("アトランタ", "ja", "أتلانتا"),
-    ("デルタ", "ja", "دلتا"),
+    ("デルタ", "ja", "دلتا"), ("プーチン", "ja", "بوتين"), ("シリア", "ja", "سوريا"), ("サウジ", "ja", "السعودية"),
+    ("ラブロフ", "ja", "لافروف"), ("クアラルンプール", "ja", "كوالالمبور"), ("トランプ", "ja", "ترامب"),
+    ("ブッシュ", "ja", "بوش"), ("イスラエル", "ja", "إسرائيل"),
 ])
 def test_indic_and_katakana_names_are_read_in_latin_letters(name, language, arabic):
     assert any(skeletons_match(mine, skeleton(arabic)) for mine in skeletons(name, language))
-    assert resemblance(name, arabic, language) >= 0.75
+    assert resemblance(name, arabic, language) >= 0.7
 
 
 def test_a_bengali_y_is_j_unless_it_has_a_nukta():
@@ -540,8 +547,9 @@ def test_uncased_scripts_give_ranking_their_names_but_not_the_gate():
     Hindi one's; a Japanese question's katakana does, split at the dot between a name's
     words. The gate takes neither: only the lexicon's names and the numbers."""
     bengali = "২০১৫ সালে বাহরাইন কেন ইরানে তার রাষ্ট্রদূতকে ডেকে পাঠিয়েছিল?"
-    assert salient_terms(bengali) == ["2015", "সালে", "বাহরাইন", "ইরানে", "রাষ্ট্রদূতকে", "ডেকে", "পাঠিয়েছিল"]
+    assert salient_terms(bengali) == ["2015", "বাহরাইন", "ইরানে", "রাষ্ট্রদূতকে", "ডেকে", "পাঠিয়েছিল"]
     assert salient_terms(bengali, nouns=False) == ["2015", "ইরানে"]
+    assert "কাদের" in salient_terms("আবদুল কাদের কোথায় জন্মগ্রহণ করেন?")  # Quader, no question word
     japanese = "ジョン・ケリー国務長官は2015年にドーハでハマド国際空港について何を話しましたか？"
     assert salient_terms(japanese) == ["ジョン", "ケリー", "2015", "ドーハ", "ハマド"]
     assert salient_terms(japanese, nouns=False) == ["2015"]
