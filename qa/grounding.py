@@ -202,8 +202,8 @@ def salient_terms(question: str, nouns: bool = True) -> list[str]:
     at all: for ranking, each of its words of three letters or more that is not a
     function word stands for a name (पुतिन ~ بوتين; the index's spellings decide), as
     does each word of a Japanese question in katakana, the script of foreign names; for
-    the gate none does (their names come from the lexicon, as Chinese ones do). Persian and Urdu are the
-    same case in Arabic script: ranking reads their words as the index's tokens, as an
+    the gate none does (their names come from the lexicon, as Chinese ones do). Persian
+    and Urdu are the same case in Arabic script: ranking reads their words as the index's tokens, as an
     Arabic question's; the gate takes their names and numbers only, as another
     language's (`asked_in_arabic`).
     """
@@ -357,9 +357,9 @@ _LANGUAGE_LETTERS: dict[str, dict[str, str]] = {"tr": {"c": "j", "ç": "ch"}}
 #: لافروف); Russian writes the glide as в (Кувейт ~ كويت), and both خ and ح as х (Хамас
 #: ~ حماس); Turkish writes both as h (Halid ~ خالد, Hasan ~ حسن), and ç for ج as well as
 #: for the ch of "church" (Belçika ~ بلجيكا); Spanish writes خ as j (Jaldún ~ خلدون) and
-#: often ج as y (Yeda ~ جدة). Japanese has one sound for l and r (クアラルンプール,
-#: kuararunpuru ~ كوالالمبور); Bengali writes v as bh (ল্যাভরভ ~ لافروف). Gulf names
-#: write ظ as dh (Abu Dhabi ~ أبو ظبي, Dhahran ~ الظهران), as ذ is written too.
+#: often ج as y (Yeda ~ جدة). Gulf names write ظ as dh (Abu Dhabi ~ أبو ظبي, Dhahran ~
+#: الظهران), as ذ is written too. Scripts that write one letter for two sounds are read
+#: by `_EITHER_WAY` instead.
 #: (`_latin_skeletons` reads v, w and в both ways, one by one; reading a Latin v as a
 #: glide too cost English questions' BM25 0.01 MRR@10 on ARCD.)
 _OTHER_READINGS: dict[str, tuple[tuple[str, str], ...]] = {
