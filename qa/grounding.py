@@ -492,11 +492,43 @@ def stem_resemblances(name: str, tokens: Sequence[str], language: str = "") -> l
     the stemmer may have cut off its front put back (`STRIPPED_LETTERS`: Putin ~ وتين, the
     stem of بوتين), the likest counting, for a reading of the name whose first consonant is
     that letter's sound (a vowel before it is cheap to leave out). Trying the letter for
-    every reading tripled the work of a name's spellings."""
+    every reading tripled the work of a name's spellings.
+
+    Both callers keep only tokens that resemble the name by `MIN_RESEMBLANCE` or more, so
+    a token is compared letter by letter only where its consonants alone do not keep it
+    under (`_likeness_at_most`); below that, 0 stands for its score."""
     pairs = [(written, [""] + [letter for letter in STRIPPED_LETTERS if _first_consonant(written) == _sounds(letter)])
              for written in _readings(name, language)]
-    return [max(_likeness(written, _sounds(letter + token)) for written, letters in pairs for letter in letters)
-            for token in tokens]
+    scores = []
+    for token in tokens:
+        best = 0.0
+        for written, letters in pairs:
+            for letter in letters:
+                spelled = _sounds(letter + token)
+                if _likeness_at_most(written, spelled) >= MIN_RESEMBLANCE:
+                    best = max(best, _likeness(written, spelled))
+        scores.append(best)
+    return scores
+
+
+#: Every consonant class `_sounds` writes (`_LATIN_CLASS`, `_ARABIC_CLASS`, the digraphs).
+_CONSONANT_CLASSES = "BFTDKJSZXLMNR"
+
+
+@lru_cache(maxsize=1 << 16)
+def _consonant_profile(sounds: str) -> tuple[tuple[int, ...], float]:
+    """How many of each consonant class `_sounds` has, and its weight (`_weight`), for
+    `_likeness_at_most`."""
+    return tuple(sounds.count(c) for c in _CONSONANT_CLASSES), sum(map(_weight, sounds))
+
+
+def _likeness_at_most(latin: str, arabic: str) -> float:
+    """An upper bound of `_likeness`, cheap to compute: a consonant class one side has more
+    of than the other can only be left out or added (cost 1 each), whatever else the
+    cheapest edit does."""
+    (mine, my_weight), (theirs, their_weight) = _consonant_profile(latin), _consonant_profile(arabic)
+    unmatched = sum(abs(a - b) for a, b in zip(mine, theirs))
+    return max(0.0, 1 - unmatched / ((my_weight + their_weight) / 2))
 
 
 def _first_consonant(sounds: str) -> str:

@@ -6,12 +6,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from index.articles import Article, load_folder
 from index.aux_embedder import AuxEmbedder
+from index.text.search import STRIPPED_LETTERS
 from qa.grounding import (
-    WORD_SIMILARITY, GroundingChecker, WordVectors, names_match, resemblance, salient_terms, skeleton, skeletons,
-    skeletons_match,
+    MIN_RESEMBLANCE, WORD_SIMILARITY, GroundingChecker, WordVectors, _first_consonant, _likeness, _likeness_at_most,
+    _readings, _sounds, names_match, resemblance, salient_terms, skeleton, skeletons, skeletons_match,
+    stem_resemblances,
 )
 from qa.retriever import Retriever
 
@@ -690,3 +694,24 @@ RANKING = "تراجع الأخضر السعودي إلى المركز 93 في ت
 ])
 def test_a_sentence_about_another_month(question, sentence, another):
     assert GroundingChecker().another_month(question, sentence) is another
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text("BFTDKJSZXLMNRaiuh", max_size=9), st.text("BFTDKJSZXLMNRaiuh", max_size=9))
+def test_the_cheap_bound_is_never_under_the_likeness(latin, arabic):
+    """`stem_resemblances` skips the letter-by-letter comparison where this bound is
+    under MIN_RESEMBLANCE: it must never be under the likeness itself."""
+    assert not (latin and arabic) or _likeness_at_most(latin, arabic) >= _likeness(latin, arabic) - 1e-9
+
+
+def test_stem_resemblances_keep_every_resemblance_the_callers_use():
+    """Against the comparison of every reading and letter: the same scores at
+    MIN_RESEMBLANCE and over, whatever the bound skipped."""
+    for name, language in [("Putin", ""), ("Lavrov", "ru"), ("ラブロフ", "ja"), ("পুতিন", "bn"), ("Kuwait", "")]:
+        tokens = ["وتين", "بوتين", "لافروف", "كويت", "وقت", "فروف", "بطن", "الكتاب"]
+        full = [max(_likeness(written, _sounds(letter + token)) for written in _readings(name, language)
+                    for letter in ["", *STRIPPED_LETTERS]
+                    if not letter or _first_consonant(written) == _sounds(letter)) for token in tokens]
+        fast = stem_resemblances(name, tokens, language)
+        assert [round(x, 9) if x >= MIN_RESEMBLANCE else None for x in full] == \
+               [round(x, 9) if x >= MIN_RESEMBLANCE else None for x in fast]
