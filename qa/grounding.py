@@ -203,8 +203,8 @@ def salient_terms(question: str, nouns: bool = True) -> list[str]:
     function word stands for a name (पुतिन ~ بوتين; the index's spellings decide), as
     does each word of a Japanese question in katakana, the script of foreign names; for
     the gate none does (their names come from the lexicon, as Chinese ones do). Persian
-    and Urdu are the same case in Arabic script: ranking reads their words as the index's tokens, as an
-    Arabic question's; the gate takes their names and numbers only, as another
+    and Urdu are the same case in Arabic script: ranking reads their words as the
+    index's tokens, as an Arabic question's; the gate takes their names and numbers only, as another
     language's (`asked_in_arabic`).
     """
     words = NAME_WORD.findall(question)
@@ -358,10 +358,9 @@ _LANGUAGE_LETTERS: dict[str, dict[str, str]] = {"tr": {"c": "j", "ç": "ch"}}
 #: ~ حماس); Turkish writes both as h (Halid ~ خالد, Hasan ~ حسن), and ç for ج as well as
 #: for the ch of "church" (Belçika ~ بلجيكا); Spanish writes خ as j (Jaldún ~ خلدون) and
 #: often ج as y (Yeda ~ جدة). Gulf names write ظ as dh (Abu Dhabi ~ أبو ظبي, Dhahran ~
-#: الظهران), as ذ is written too. Scripts that write one letter for two sounds are read
-#: by `_EITHER_WAY` instead.
-#: (`_latin_skeletons` reads v, w and в both ways, one by one; reading a Latin v as a
-#: glide too cost English questions' BM25 0.01 MRR@10 on ARCD.)
+#: الظهران), as ذ is written too. (`_latin_skeletons` reads v, w and в both ways, one by
+#: one; reading a Latin v as a glide too cost English questions' BM25 0.01 MRR@10 on
+#: ARCD.) Scripts that write one letter for two sounds are read by `_EITHER_WAY` instead.
 _OTHER_READINGS: dict[str, tuple[tuple[str, str], ...]] = {
     "": (("w", "v"), ("в", "w"), ("х", "h"), ("dh", "z")),
     "tr": (("h", "kh"), ("ç", "j")),
@@ -438,15 +437,16 @@ def _either_way(word: str, pairs: Sequence[tuple[str, str]]) -> tuple[str, ...]:
     written or as any other sound they give it, every combination, as written first."""
     keys = sorted({old for old, _ in pairs}, key=len, reverse=True)
     pieces: list[list[str]] = []
-    position = 0
+    position = tried = 0
     while position < len(word):
         key = next((k for k in keys if word.startswith(k, position)), None)
-        if key is None or sum(len(p) > 1 for p in pieces) >= _MAX_EITHER_WAY:
+        if key is None or tried == _MAX_EITHER_WAY:
             pieces.append([word[position]])
             position += 1
         else:
             pieces.append([key, *(new for old, new in pairs if old == key)])
             position += len(key)
+            tried += 1
     return tuple(dict.fromkeys("".join(choice) for choice in itertools.product(*pieces)))
 
 
@@ -512,7 +512,8 @@ def stem_resemblances(name: str, tokens: Sequence[str], language: str = "") -> l
 
 
 #: Every consonant class `_sounds` writes (`_LATIN_CLASS`, `_ARABIC_CLASS`, the digraphs).
-_CONSONANT_CLASSES = "BFTDKJSZXLMNR"
+_CONSONANT_CLASSES = "".join(sorted({*"".join(_LATIN_CLASS.values()), *_ARABIC_CLASS.values(),
+                                     *(c for _, c in _LATIN_DIGRAPHS)}))
 
 
 @lru_cache(maxsize=1 << 16)
