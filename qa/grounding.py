@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import string
 import threading
 import unicodedata
 from collections import OrderedDict
@@ -483,8 +484,8 @@ def resemblance(name: str, token: str, language: str = "") -> float:
 def resemblances(name: str, tokens: Sequence[str], language: str = "") -> list[float]:
     """`resemblance` of the name (written in `language`, if known) to each token, the name
     read in each of its `_ways`, the likest counting."""
-    readings = _readings(name, language)
-    return [max(_likeness(written, _sounds(token)) for written in readings) for token in tokens]
+    sounds = [_sounds(token) for token in tokens]
+    return np.max([_likenesses(written, sounds) for written in _readings(name, language)], axis=0).tolist()
 
 
 def stem_resemblances(name: str, tokens: Sequence[str], language: str = "") -> list[float]:
@@ -495,20 +496,22 @@ def stem_resemblances(name: str, tokens: Sequence[str], language: str = "") -> l
     every reading tripled the work of a name's spellings.
 
     Both callers keep only tokens that resemble the name by `MIN_RESEMBLANCE` or more, so
-    a token is compared letter by letter only where its consonants alone do not keep it
+    a token is compared sound by sound only where its consonants alone do not keep it
     under (`_likeness_at_most`); below that, 0 stands for its score."""
-    pairs = [(written, [""] + [letter for letter in STRIPPED_LETTERS if _first_consonant(written) == _sounds(letter)])
-             for written in _readings(name, language)]
-    scores = []
-    for token in tokens:
-        best = 0.0
-        for written, letters in pairs:
-            for letter in letters:
-                spelled = _sounds(letter + token)
-                if _likeness_at_most(written, spelled) >= MIN_RESEMBLANCE:
-                    best = max(best, _likeness(written, spelled))
-        scores.append(best)
-    return scores
+    readings = _readings(name, language)
+    letters = {letter for letter in STRIPPED_LETTERS for written in readings
+               if _first_consonant(written) == _sounds(letter)}
+    scores = np.zeros(len(tokens))
+    for letter in ["", *sorted(letters)]:
+        spelled = [_sounds(letter + token) for token in tokens]
+        profiles = _consonant_profiles(spelled)
+        for written in readings:
+            if letter and _first_consonant(written) != _sounds(letter):
+                continue
+            near = np.flatnonzero(_likeness_at_most(written, profiles) >= MIN_RESEMBLANCE)
+            if len(near):
+                scores[near] = np.maximum(scores[near], _likenesses(written, [spelled[i] for i in near]))
+    return scores.tolist()
 
 
 #: Every consonant class `_sounds` writes (`_LATIN_CLASS`, `_ARABIC_CLASS`, the digraphs).
@@ -518,18 +521,26 @@ _CONSONANT_CLASSES = "".join(sorted({*"".join(_LATIN_CLASS.values()), *_ARABIC_C
 
 @lru_cache(maxsize=1 << 16)
 def _consonant_profile(sounds: str) -> tuple[tuple[int, ...], float]:
-    """How many of each consonant class `_sounds` has, and its weight (`_weight`), for
-    `_likeness_at_most`."""
-    return tuple(sounds.count(c) for c in _CONSONANT_CLASSES), sum(map(_weight, sounds))
+    """How many of each consonant class `_sounds` has, and its weight (`_WEIGHT`)."""
+    return tuple(sounds.count(c) for c in _CONSONANT_CLASSES), float(_WEIGHT[_codes(sounds)].sum())
 
 
-def _likeness_at_most(latin: str, arabic: str) -> float:
-    """An upper bound of `_likeness`, cheap to compute: a consonant class one side has more
-    of than the other can only be left out or added (cost 1 each), whatever else the
+def _consonant_profiles(sounds: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """`_consonant_profile` of each of several `_sounds`: a matrix of counts, a vector of weights."""
+    profiles = [_consonant_profile(s) for s in sounds]
+    counts = np.array([c for c, _ in profiles], dtype=np.float64).reshape(len(profiles), len(_CONSONANT_CLASSES))
+    return counts, np.array([w for _, w in profiles])
+
+
+def _likeness_at_most(latin: str, arabic: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """An upper bound of `_likenesses` of the Latin sounds to each Arabic one
+    (`_consonant_profiles`), cheap to compute: a consonant class one side has more of
+    than the other can only be left out or added (cost 1 each), whatever else the
     cheapest edit does."""
-    (mine, my_weight), (theirs, their_weight) = _consonant_profile(latin), _consonant_profile(arabic)
-    unmatched = sum(abs(a - b) for a, b in zip(mine, theirs))
-    return max(0.0, 1 - unmatched / ((my_weight + their_weight) / 2))
+    (mine, my_weight), (theirs, their_weights) = _consonant_profile(latin), arabic
+    unmatched = np.abs(theirs - mine).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.maximum(0.0, 1 - unmatched / ((my_weight + their_weights) / 2))
 
 
 def _first_consonant(sounds: str) -> str:
@@ -545,7 +556,7 @@ def _readings(name: str, language: str = "") -> tuple[str, ...]:
     return tuple(dict.fromkeys(_sounds(way) for way in _ways(name, language)))
 
 
-#: Sounds and likenesses remembered: a name in another script is compared with every
+#: Sounds remembered: a name in another script is compared with every
 #: index token of its skeleton, and names and tokens recur from question to question.
 @lru_cache(maxsize=1 << 16)
 def _sounds(word: str) -> str:
@@ -555,37 +566,62 @@ def _sounds(word: str) -> str:
     if arabic:
         return _collapse("".join(_ARABIC_CLASS.get(ch) or _ARABIC_VOWEL.get(ch)
                                  or (_GUTTURAL if ch in _ARABIC_GUTTURAL else "") for ch in letters))
-    return _collapse("".join(ch if ch.isupper() else _LATIN_CLASS.get(ch) or _LATIN_VOWEL.get(ch)
+    return _collapse("".join(ch if ch in string.ascii_uppercase else _LATIN_CLASS.get(ch) or _LATIN_VOWEL.get(ch)
                              or (_GUTTURAL if ch in _LATIN_GUTTURAL else "") for ch in letters))
 
 
-def _weight(symbol: str) -> float:
-    return 1.0 if symbol.isupper() else 0.5
+def _codes(sounds: str) -> np.ndarray:
+    """`_sounds` as ASCII codes, for the tables of `_likenesses`."""
+    return np.frombuffer(sounds.encode("ascii"), np.uint8)
 
 
-@lru_cache(maxsize=1 << 16)
-def _likeness(latin: str, arabic: str) -> float:
-    """1 less the cheapest edit of the Latin sounds into the Arabic ones (costs above, by
-    dynamic programming, one row at a time) over their mean weight."""
-    if not latin or not arabic:
-        return 0.0
-    unwritten = [_LATIN_GUTTURAL_UNWRITTEN if s == _GUTTURAL else 1.0 if s.isupper() else _LATIN_VOWEL_UNWRITTEN
-                 for s in latin]
-    unshown = [_ARABIC_GUTTURAL_UNSHOWN if s == _GUTTURAL else 1.0 if s.isupper() else _ARABIC_VOWEL_UNSHOWN
-               for s in arabic]
-    previous = list(itertools.accumulate(unshown, initial=0.0))
-    for i, sound in enumerate(latin):
-        current = [previous[0] + unwritten[i]]
-        for j, spelled in enumerate(arabic):
-            best = min(previous[j + 1] + unwritten[i], current[j] + unshown[j])
-            if sound == spelled:
-                best = min(best, previous[j])
-            elif sound != _GUTTURAL and sound.islower() and spelled.islower():  # a vowel for a vowel or h
-                best = min(best, previous[j] + _OTHER_VOWEL)
-            current.append(best)
-        previous = current
-    length = (sum(map(_weight, latin)) + sum(map(_weight, arabic))) / 2
-    return max(0.0, 1 - previous[-1] / length)
+def _by_symbol(consonant: float, vowel: float, guttural: float) -> np.ndarray:
+    """A value for each symbol of `_sounds` (consonant classes, vowels, h), by ASCII code;
+    0 for any other code (the padding of `_likenesses`)."""
+    table = np.zeros(128)
+    table[[ord(c) for c in string.ascii_uppercase]] = consonant
+    table[[ord(c) for c in _VOWELS]] = vowel
+    table[ord(_GUTTURAL)] = guttural
+    return table
+
+
+_VOWELS = "aiu"
+_UNWRITTEN = _by_symbol(1.0, _LATIN_VOWEL_UNWRITTEN, _LATIN_GUTTURAL_UNWRITTEN)
+_UNSHOWN = _by_symbol(1.0, _ARABIC_VOWEL_UNSHOWN, _ARABIC_GUTTURAL_UNSHOWN)
+_WEIGHT = _by_symbol(1.0, 0.5, 0.5)
+#: The cost of a Latin sound (row) written as an Arabic one (column): nothing for the same
+#: sound, `_OTHER_VOWEL` for a vowel written as another vowel or as h, else no such step.
+_WRITTEN_AS = np.full((128, 128), np.inf)
+for _latin in _VOWELS:
+    for _arabic in _VOWELS + _GUTTURAL:
+        _WRITTEN_AS[ord(_latin), ord(_arabic)] = _OTHER_VOWEL
+for _symbol in string.ascii_uppercase + _VOWELS + _GUTTURAL:
+    _WRITTEN_AS[ord(_symbol), ord(_symbol)] = 0.0
+
+
+def _likenesses(latin: str, arabic: Sequence[str]) -> np.ndarray:
+    """For each Arabic `_sounds`, 1 less the cheapest edit of the Latin sounds into it
+    (costs above) over their mean weight; 0 where either has no sounds. One dynamic
+    programme for all of them, a row per Latin sound: the Arabic sounds padded to one
+    width with free symbols, and each row's chain of added sounds a running minimum
+    (`np.minimum.accumulate`) rather than a loop over columns."""
+    scores = np.zeros(len(arabic))
+    width = max(map(len, arabic), default=0)
+    if not latin or not width:
+        return scores
+    theirs = _codes("".join(s.ljust(width, "\0") for s in arabic)).reshape(len(arabic), width)
+    added = np.zeros((len(arabic), width + 1))
+    np.cumsum(_UNSHOWN[theirs], axis=1, out=added[:, 1:])
+    previous = added
+    for sound in _codes(latin):
+        step = np.empty_like(previous)
+        step[:, 0] = previous[:, 0] + _UNWRITTEN[sound]
+        np.minimum(previous[:, 1:] + _UNWRITTEN[sound], previous[:, :-1] + _WRITTEN_AS[sound][theirs], out=step[:, 1:])
+        previous = added + np.minimum.accumulate(step - added, axis=1)
+    length = (_WEIGHT[_codes(latin)].sum() + _WEIGHT[theirs].sum(axis=1)) / 2
+    spelled = np.array([bool(s) for s in arabic])
+    scores[spelled] = np.maximum(0.0, 1 - previous[spelled, -1] / length[spelled])
+    return scores
 
 
 def _letters(word: str) -> tuple[bool, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +14,8 @@ from index.articles import Article, load_folder
 from index.aux_embedder import AuxEmbedder
 from index.text.search import STRIPPED_LETTERS
 from qa.grounding import (
-    MIN_RESEMBLANCE, WORD_SIMILARITY, GroundingChecker, WordVectors, _first_consonant, _likeness, _likeness_at_most,
-    _readings, _sounds, names_match, resemblance, salient_terms, skeleton, skeletons, skeletons_match,
+    MIN_RESEMBLANCE, WORD_SIMILARITY, GroundingChecker, WordVectors, _consonant_profiles, _first_consonant, _likeness_at_most,
+    _likenesses, _readings, _sounds, names_match, resemblance, salient_terms, skeleton, skeletons, skeletons_match,
     stem_resemblances,
 )
 from qa.retriever import Retriever
@@ -699,12 +700,43 @@ def test_a_sentence_about_another_month(question, sentence, another):
     assert GroundingChecker().another_month(question, sentence) is another
 
 
+def _likeness(latin: str, arabic: str) -> float:
+    """The reference for `_likenesses`: the same weighted edit, one pair and one cell at a time."""
+    if not latin or not arabic:
+        return 0.0
+    unwritten = [0.75 if s == "h" else 1.0 if s.isupper() else 0.25 for s in latin]
+    unshown = [0.5 if s == "h" else 1.0 if s.isupper() else 0.5 for s in arabic]
+    previous = list(itertools.accumulate(unshown, initial=0.0))
+    for i, sound in enumerate(latin):
+        current = [previous[0] + unwritten[i]]
+        for j, spelled in enumerate(arabic):
+            best = min(previous[j + 1] + unwritten[i], current[j] + unshown[j])
+            if sound == spelled:
+                best = min(best, previous[j])
+            elif sound != "h" and sound.islower() and spelled.islower():
+                best = min(best, previous[j] + 0.25)
+            current.append(best)
+        previous = current
+    length = (sum(1.0 if s.isupper() else 0.5 for s in latin) + sum(1.0 if s.isupper() else 0.5 for s in arabic)) / 2
+    return max(0.0, 1 - previous[-1] / length)
+
+
+SOUNDS = st.text("BFTDKJSZXLMNRaiuh", max_size=9)
+
+
 @settings(max_examples=300, deadline=None)
-@given(st.text("BFTDKJSZXLMNRaiuh", max_size=9), st.text("BFTDKJSZXLMNRaiuh", max_size=9))
+@given(SOUNDS, st.lists(SOUNDS, max_size=5))
+def test_likenesses_are_the_edit_computed_cell_by_cell(latin, arabic):
+    assert _likenesses(latin, arabic).tolist() == [_likeness(latin, a) for a in arabic]
+
+
+@settings(max_examples=300, deadline=None)
+@given(SOUNDS, SOUNDS)
 def test_the_cheap_bound_is_never_under_the_likeness(latin, arabic):
-    """`stem_resemblances` skips the letter-by-letter comparison where this bound is
+    """`stem_resemblances` skips the sound-by-sound comparison where this bound is
     under MIN_RESEMBLANCE: it must never be under the likeness itself."""
-    assert not (latin and arabic) or _likeness_at_most(latin, arabic) >= _likeness(latin, arabic) - 1e-9
+    bound = _likeness_at_most(latin, _consonant_profiles([arabic]))[0]
+    assert not (latin and arabic) or bound >= _likeness(latin, arabic) - 1e-9
 
 
 def test_stem_resemblances_keep_every_resemblance_the_callers_use():
