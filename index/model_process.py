@@ -197,3 +197,6 @@ class ProcessAuxEmbedder(_ProcessEmbeddings):
 
     def __init__(self) -> None:
         super().__init__(ModelProcess(AuxEmbedder, "second embedding"))
+
+    def reads(self, text: str) -> bool:
+        return self.process.call("reads", text)

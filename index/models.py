@@ -33,6 +33,12 @@ class EmbeddingModel(Protocol):
     def embed_queries(self, texts: list[str], progress: bool = False) -> np.ndarray: ...
 
 
+class SecondModel(EmbeddingModel, Protocol):
+    """The second model of fusion: it is asked only about questions it can read."""
+
+    def reads(self, text: str) -> bool: ...
+
+
 class MainModel(EmbeddingModel, Protocol):
     """The model chunks are sized for: its tokens, and how it ran (recorded in the index)."""
 
@@ -65,7 +71,7 @@ class Models:
     """One copy of each model, shared by indexing, retrieval and answers."""
 
     main: MainModel
-    aux: EmbeddingModel | None
+    aux: SecondModel | None
 
 
 def check_aux_model(settings: Settings) -> bool:

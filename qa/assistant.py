@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from index.config import Settings
-from index.models import EmbeddingModel, load_models
+from index.models import SecondModel, load_models
 from qa.answer import Answer, Citation, ExtractiveAnswerer
 from qa.citations import check_citations
 from qa.followup import resolve_followup
@@ -101,7 +101,7 @@ class Assistant:
 
     @classmethod
     def over(
-        cls, retriever: Retriever, aux_embedder: EmbeddingModel | None, llm: LLMClient | None = None,
+        cls, retriever: Retriever, aux_embedder: SecondModel | None, llm: LLMClient | None = None,
     ) -> "Assistant":
         """Answers over `retriever`, sharing its models (`qa bench --answers` uses it too):
         sentence vectors come from the index, word similarity from the second model.

@@ -91,7 +91,7 @@ from index.cpu import this_cpu
 from index.embedder import Embedder
 from index.text.folding import normalize_for_search
 from index.onnx.quantize import int8_recipe
-from index.models import EmbeddingModel, MainModel
+from index.models import MainModel, SecondModel
 from qa.answer import Answer
 from qa.assistant import PASSAGES, Assistant
 from qa.metrics import METRIC_KEYS, RankedHit, aggregate, question_metrics
@@ -466,7 +466,7 @@ def index_cache_key(identity: dict[str, object]) -> str:
 
 
 def build_or_reuse_index(
-    dataset: Dataset, settings: Settings, embedder: MainModel, aux_embedder: EmbeddingModel,
+    dataset: Dataset, settings: Settings, embedder: MainModel, aux_embedder: SecondModel,
     identity: dict[str, object] | None,
 ) -> DatasetResults:
     """Index the dataset's articles in `settings.index_dir`; with the cache `identity`
@@ -584,7 +584,7 @@ def run(
     configs: Sequence[str],
     index_cache: Path | None = None,
     embedder: MainModel | None = None,
-    aux_embedder: EmbeddingModel | None = None,
+    aux_embedder: SecondModel | None = None,
     answers: bool = False,
 ) -> BenchResults:
     """Index each dataset (or reuse its cached index) and measure every config on it;
@@ -643,7 +643,7 @@ def run(
 
 
 def _published(
-    settings: Settings, store: str, owner: str, embedder: MainModel, aux_embedder: EmbeddingModel,
+    settings: Settings, store: str, owner: str, embedder: MainModel, aux_embedder: SecondModel,
 ) -> Retriever:
     """A retriever over the index in `settings.index_dir` published to its own collection."""
     from index.store.qdrant.publish import publish

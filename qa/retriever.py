@@ -22,7 +22,7 @@ from index.sentences import embedding_text
 from index.text.search import tokenize_for_search, written_words
 from index.store.base import ChunkStore
 from index.store.location import store_location
-from index.models import EmbeddingModel, MainModel
+from index.models import MainModel, SecondModel
 from qa.coverage import Named, coverage, named_in
 from qa.fusion import PROXIMITY_WEIGHT, WRITTEN_PROXIMITY_WEIGHT, fuse, lexical_weight_for
 from qa.proximity import proximity, written_weights
@@ -132,7 +132,7 @@ class Retriever:
         self,
         settings: Settings,
         embedder: MainModel | None = None,
-        aux_embedder: EmbeddingModel | None = None,
+        aux_embedder: SecondModel | None = None,
     ) -> None:
         self.settings = settings
         self._embedder = embedder
@@ -173,7 +173,7 @@ class Retriever:
         return lru_cache(maxsize=RECENT_QUESTIONS)(self.embedder.embed_query)
 
     @cached_property
-    def aux_embedder(self) -> EmbeddingModel | None:
+    def aux_embedder(self) -> SecondModel | None:
         """The second model the index was built with, if any (the index decides)."""
         if not self.reader.manifest.aux_model:
             return None
@@ -312,9 +312,12 @@ class Retriever:
         return _best(ids, score, depth)
 
     def _aux_hits(
-        self, aux: EmbeddingModel, reader: ChunkStore, text: str, allowed: np.ndarray | None,
+        self, aux: SecondModel, reader: ChunkStore, text: str, allowed: np.ndarray | None,
     ) -> list[tuple[int, float]]:
-        """The second model's candidates for the question: cosine less hubness."""
+        """The second model's candidates for the question: cosine less hubness; none for a
+        question it cannot read."""
+        if not aux.reads(text):
+            return []
         hits = reader.search(aux.embed_query(text), CANDIDATES * RESCORED, aux=True,
                              allowed=allowed)
         ids = [chunk_id for chunk_id, _ in hits]

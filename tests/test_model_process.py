@@ -65,6 +65,7 @@ def test_process_aux_embedder_answers_as_the_second_model_does() -> None:
         np.testing.assert_array_equal(remote.embed_query(TEXTS[0]), local.embed_query(TEXTS[0]))
         np.testing.assert_array_equal(remote.embed_passages(TEXTS), local.embed_passages(TEXTS))
         assert (remote.name, remote.dimension) == (local.name, local.dimension)
+        assert remote.reads(TEXTS[0]) and not remote.reads("লাভরভ কুয়েতের সঙ্গে কী নিয়ে আলোচনা করেছেন?")
     finally:
         remote.process.stop()
 

@@ -106,6 +106,24 @@ def test_default_ranking_is_the_fusion_of_the_three_rankings(retriever, question
     assert [(p.source, p.start) for p in passages] == [(rows[i].article_id, rows[i].start) for i, _ in expected]
 
 
+@pytest.mark.parametrize("question, read", [
+    ("what did Lavrov discuss with Kuwait?", True),
+    ("ماذا ناقش لافروف مع الكويت؟", True),
+    ("ラブロフ外相はクウェートと何を話し合いましたか？", True),
+    ("لاوروف با کویت درباره چه گفتگو کرد؟", True),  # Persian: Arabic letters USE knows
+    ("লাভরভ কুয়েতের সঙ্গে কী নিয়ে আলোচনা করেছেন?", False),  # Bengali: no piece of it
+    ("லாவ்ரோவ் குவைத்துடன் என்ன விவாதித்தார்?", False),  # Tamil
+])
+def test_the_second_model_is_asked_only_what_it_can_read(retriever, question, read):
+    """USE's vocabulary has no pieces for Bengali or Tamil: such a question would embed as
+    unknown pieces, the same vector whatever it asks; it gets no second-model candidates,
+    and the other two rankings still find passages."""
+    assert retriever.aux_embedder.reads(question) is read
+    _, _, aux, _ = retriever.candidates(retriever.reader, question)
+    assert bool(aux) is read
+    assert retriever.search(question, k=3)
+
+
 def with_proximity(retriever: Retriever, question: str, fused: list[tuple[int, float]]) -> list[tuple[int, float]]:
     """The fused ranking's head re-scored by the question's words' proximity as search
     tokens, made again from each chunk's title and text as indexing makes them, then the
