@@ -12,9 +12,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from index.text.scripts import script_counts
 from index.text.words import STOPWORDS, WORD
+
+if TYPE_CHECKING:
+    from py3langid.langid import LanguageIdentifier
 
 #: Languages that are the only ones, among those a news reader asks in, to write their
 #: script. Latin and Arabic are shared and looked at closer; "han" and "kana" together are
@@ -33,6 +38,19 @@ SNOWBALL: Mapping[str, str] = {
 
 #: Latin languages in tie-break order: English wins a tie, so signal-free text is English.
 _LATIN_LANGUAGES = ("en", "fr", "es", "de", "tr", "it", "pt", "id")
+
+#: Other languages written in Latin script that news readers ask in, for which we have no
+#: phrases, function words or dictionary. Our function words and letters alone would name
+#: one of ours for them (Vietnamese ì and à as Italian, Polish "o" as Spanish, Swahili
+#: "na" as Portuguese) and answer in it; py3langid's model, restricted to both lists,
+#: tells them apart, and they are answered with English phrases.
+_OTHER_LATIN_LANGUAGES = (
+    "vi", "pl", "nl", "sw", "ms", "cs", "sk", "ro", "hu", "sv", "da", "no", "fi", "hr", "sl", "lt",
+    "lv", "et", "tl", "so", "ha", "az", "uz", "sq", "ca", "eu", "gl", "af", "is", "ga", "cy", "mt", "eo", "la",
+)  # fmt: skip
+#: How sure py3langid must be that a question is in one of those: short questions in our
+#: languages get at most about half (Qui est Lavrov ? 0.43 Latin; Lavrov kimdir? 0.48 Azeri).
+_OTHER_LANGUAGE_CONFIDENCE = 0.7
 
 #: Letters and marks that only some Latin-script languages use; each occurrence counts
 #: like one function word for every language listed.
@@ -57,13 +75,30 @@ def _count_words(words: Iterable[str], code: str) -> int:
     return sum(word in STOPWORDS[code] for word in words)
 
 
+@lru_cache(maxsize=1024)
 def _latin_language(text: str) -> str:
-    """Function words plus telltale letters; English when nothing speaks for another."""
+    """One of `_OTHER_LATIN_LANGUAGES` if py3langid is sure of it, else function words
+    plus telltale letters; English when nothing speaks for another. (Remembered: one
+    question is looked at by several steps.)"""
+    other, confidence = _identifier().classify(text)
+    if other in _OTHER_LATIN_LANGUAGES and confidence >= _OTHER_LANGUAGE_CONFIDENCE:
+        return other
     words = WORD.findall(text.lower())
     scores = Counter({code: _count_words(words, code) for code in _LATIN_LANGUAGES})
     for char in text:
         scores.update(_LATIN_MARKS.get(char.lower()) or _LATIN_MARKS.get(char, ()))
     return max(_LATIN_LANGUAGES, key=lambda code: scores[code])
+
+
+@lru_cache(maxsize=1)
+def _identifier() -> "LanguageIdentifier":
+    """py3langid's model over our Latin-script languages and the others; loaded on the
+    first Latin-script question (`qa serve` asks one while warming up)."""
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    identifier.set_languages([*_LATIN_LANGUAGES, *_OTHER_LATIN_LANGUAGES])
+    return identifier
 
 
 def _arabic_script_language(text: str) -> str:

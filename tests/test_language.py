@@ -67,6 +67,31 @@ def test_latin_script_by_function_words(text: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
+    [
+        ("Lavrov đã thảo luận gì với Kuwait?", "vi"),  # ì and à are Italian letters too
+        ("O czym Ławrow rozmawiał z Kuwejtem?", "pl"),
+        ("Putin alipangiwa kukutana na Sheikh Tamim wapi na lini?", "sw"),
+        ("Hoeveel ton dadels vervoerde het schip?", "nl"),
+        ("Ki fogadta a szaúdi minisztert Dohában?", "hu"),
+    ],
+)
+def test_other_latin_languages_are_named_and_answered_in_english(text: str, expected: str) -> None:
+    """Our function words and letters alone named Italian, Spanish, Portuguese or English
+    for these, and the answer was framed in that language."""
+    assert detect_language(text) == expected
+    assert phrases_for(detect_language(text)) == phrases_for("en")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Qui est Lavrov ?", "fr"), ("Chi è Lavrov?", "it"), ("Wer ist Lawrow?", "de"), ("Lavrov Kuwait talks", "en"),
+])
+def test_a_short_question_in_our_languages_is_not_taken_for_another(text: str, expected: str) -> None:
+    """py3langid gives these at most about half to another language (Latin, Maltese)."""
+    assert detect_language(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
     [("Straße", "de"), ("Ağrı", "tr"), ("¿Kuwait?", "es"), ("São Tomé", "pt"), ("Kuwait", "en")],
 )
 def test_latin_letters_alone_are_a_signal(text: str, expected: str) -> None:
