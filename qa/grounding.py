@@ -40,14 +40,17 @@ from functools import lru_cache
 
 import jaconv
 import numpy as np
+from anyascii import anyascii
 
 from index.text.folding import normalize_for_search, to_ascii_digits
 from index.text.scripts import (
     ARABIC_SCRIPT, HANGUL_SCRIPT, INDIC_BLOCK_SIZE, INDIC_RANGE, INDIC_SCRIPT, KATAKANA_WORD, LATIN_SCRIPT,
-    is_unspaced,
+    ROMANISED_SCRIPT, UNCASED_ROMANISED_SCRIPT, is_unspaced,
 )
 from index.text.search import STRIPPED_LETTERS, tokenize_for_search, without_conjunction
-from index.text.words import GERMAN_COUNTS, GERMAN_DETERMINERS, NAME_WORD, is_function_word, without_elision
+from index.text.words import (
+    GERMAN_COUNTS, GERMAN_DETERMINERS, NAME_ENDINGS, NAME_WORD, is_function_word, without_elision,
+)
 from qa.language import detect_language
 from qa.lexicon import (
     NAME_SUFFIX, Found, date_words, fold, found_as, key_tokens, lexicon, names_in, names_in_text, other_names,
@@ -248,10 +251,10 @@ def _unspaced_words(clause: str, katakana: bool) -> list[str]:
 
 
 def _uncased_name(word: str) -> bool:
-    """Whether a word of a script without capitals stands for a name in ranking: an Indic
-    word of three characters or more (letters and signs) that is not a function word, or
-    katakana of two."""
-    if INDIC_SCRIPT.match(word):
+    """Whether a word of a script without capitals stands for a name in ranking: an Indic,
+    Georgian or Ethiopic word of three characters or more (letters and signs) that is not
+    a function word, or katakana of two."""
+    if INDIC_SCRIPT.match(word) or UNCASED_ROMANISED_SCRIPT.match(word):
         return len(word) >= 3 and not is_function_word(word)
     return len(word) >= 2 and bool(KATAKANA_WORD.fullmatch(word))
 
@@ -358,7 +361,9 @@ _LANGUAGE_LETTERS: dict[str, dict[str, str]] = {"tr": {"c": "j", "ç": "ch"}}
 #: لافروف); Russian writes the glide as в (Кувейт ~ كويت), and both خ and ح as х (Хамас
 #: ~ حماس); Turkish writes both as h (Halid ~ خالد, Hasan ~ حسن), and ç for ج as well as
 #: for the ch of "church" (Belçika ~ بلجيكا); Spanish writes خ as j (Jaldún ~ خلدون) and
-#: often ج as y (Yeda ~ جدة). Gulf names write ظ as dh (Abu Dhabi ~ أبو ظبي, Dhahran ~
+#: often ج as y (Yeda ~ جدة). Greek, Armenian and Georgian write the glide as v too
+#: (Κουβέιτ ~ كويت), and Greek writes d as ντ and b as μπ (Ριάντ ~ الرياض, Ομπάμα ~
+#: أوباما). Gulf names write ظ as dh (Abu Dhabi ~ أبو ظبي, Dhahran ~
 #: الظهران), as ذ is written too. (`_latin_skeletons` reads v, w and в both ways, one by
 #: one; reading a Latin v as a glide too cost English questions' BM25 0.01 MRR@10 on
 #: ARCD.) Scripts that write one letter for two sounds are read by `_EITHER_WAY` instead.
@@ -366,6 +371,9 @@ _OTHER_READINGS: dict[str, tuple[tuple[str, str], ...]] = {
     "": (("w", "v"), ("в", "w"), ("х", "h"), ("dh", "z")),
     "tr": (("h", "kh"), ("ç", "j")),
     "es": (("j", "kh"), ("y", "j")),
+    "el": (("v", "w"), ("nt", "d"), ("mp", "b")),
+    "hy": (("v", "w"),),
+    "ka": (("v", "w"),),
 }
 #: Letters a script writes for more than one sound, each tried either way where it
 #: stands (a name may have both: クアラルンプール, Kuala Lumpur, needs its first r read
@@ -388,11 +396,15 @@ _MAX_EITHER_WAY = 4
 
 def _in_latin(name: str) -> str:
     """A name in Latin letters, lower-cased, which the readings then read: an Indic word
-    through Devanagari (`_from_indic`), katakana as Hepburn writes it (`_from_katakana`)."""
+    through Devanagari (`_from_indic`), katakana as Hepburn writes it (`_from_katakana`),
+    Greek, Armenian, Georgian and Ethiopic as `anyascii` romanises them, less the
+    apostrophes it writes for ejectives and aspirates (პუტინი p'ut'ini)."""
     if INDIC_SCRIPT.search(name):
         return _from_indic(name)
     if KATAKANA_WORD.search(name):
         return _from_katakana(name)
+    if ROMANISED_SCRIPT.search(name):
+        return anyascii(name).lower().replace("'", "")
     return name.lower()
 
 
@@ -428,8 +440,10 @@ def _ways(name: str, language: str = "") -> tuple[str, ...]:
     lowered = _in_latin(name)
     if language in _EITHER_WAY and (INDIC_SCRIPT.search(name) or KATAKANA_WORD.search(name)):
         return _either_way(lowered, _EITHER_WAY[language])
-    readings = [lowered, *(lowered.replace(old, new)
-                           for old, new in (*_OTHER_READINGS[""], *_OTHER_READINGS.get(language, ())))]
+    ending = next((e for e in NAME_ENDINGS.get(language, ()) if name.endswith(e) and len(name) - len(e) >= 3), "")
+    stems = [lowered, _in_latin(name[: -len(ending)])] if ending else [lowered]
+    others = (*_OTHER_READINGS[""], *_OTHER_READINGS.get(language, ()))
+    readings = [reading for stem in stems for reading in (stem, *(stem.replace(old, new) for old, new in others))]
     return tuple(dict.fromkeys("".join(letters.get(ch, ch) for ch in reading) for reading in readings))
 
 

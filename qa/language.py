@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 _LANGUAGE_OF_SCRIPT: Mapping[str, str] = {
     "greek": "el", "cyrillic": "ru", "armenian": "hy", "hebrew": "he", "devanagari": "hi",
     "bengali": "bn", "gurmukhi": "pa", "gujarati": "gu", "oriya": "or", "tamil": "ta",
-    "telugu": "te", "kannada": "kn", "malayalam": "ml", "thai": "th", "georgian": "ka", "hangul": "ko",
+    "telugu": "te", "kannada": "kn", "malayalam": "ml", "thai": "th", "georgian": "ka", "ethiopic": "am",
+    "hangul": "ko",
 }  # fmt: skip
 
 #: Snowball's stemmer of each language that has one, for words in their inflected forms.

@@ -136,6 +136,30 @@ def test_indic_and_katakana_names_are_read_in_latin_letters(name, language, arab
         assert resemblance(name, arabic, language) >= MIN_RESEMBLANCE
 
 
+@pytest.mark.parametrize(("name", "language", "arabic"), [
+    # Greek: the glide written as v (ου β), d as ντ, b as μπ
+    ("Λαβρόφ", "el", "لافروف"), ("Πούτιν", "el", "بوتين"), ("Κουβέιτ", "el", "الكويت"), ("Ριάντ", "el", "الرياض"),
+    ("Ομπάμα", "el", "أوباما"),
+    # Armenian and Georgian: the name less the case ending or postposition written onto it,
+    # an ejective's apostrophe dropped (პუტინი p'ut'ini)
+    ("Լավրովը", "hy", "لافروف"), ("Քուվեյթի", "hy", "الكويت"), ("Պուտինը", "hy", "بوتين"),
+    ("ლავროვმა", "ka", "لافروف"), ("ქუვეითთან", "ka", "الكويت"), ("პუტინი", "ka", "بوتين"),
+    # Ethiopic: each letter a syllable
+    ("ላቭሮቭ", "am", "لافروف"), ("ፑቲን", "am", "بوتين"),
+])
+def test_greek_armenian_georgian_and_ethiopic_names_are_read_in_latin_letters(name, language, arabic):
+    assert resemblance(name, arabic, language) >= MIN_RESEMBLANCE
+
+
+def test_georgian_and_ethiopic_words_stand_for_names_in_ranking_only():
+    """Neither script has capitals: as an Indic question's, a word of three letters or more
+    stands for a name in ranking (the index's spellings decide), none for the gate."""
+    georgian = "რაზე ისაუბრა ლავროვმა ქუვეითთან?"
+    assert {"ლავროვმა", "ქუვეითთან"} <= set(salient_terms(georgian))
+    assert salient_terms(georgian, nouns=False) == []
+    assert "ላቭሮቭ" in salient_terms("ላቭሮቭ ከኩዌት ጋር ምን ተወያየ?")
+
+
 def test_a_bengali_y_is_j_unless_it_has_a_nukta():
     assert skeletons("যুক্তরাষ্ট্র")[0].startswith("J")  # Juktorashtro, the United States
     assert skeletons("ইয়েমেন") == skeletons("यमन") == ("MN",)  # Yemen: য় is y

@@ -41,6 +41,8 @@ def test_hand_labelled_seed_questions(question: str, language: str) -> None:
         ("লাভরভ কুয়েতের সঙ্গে কী আলোচনা করেছেন?", "bn"),
         ("லாவ்ரோவ் குவைத்துடன் என்ன விவாதித்தார்?", "ta"),
         ("ലാവ്റോവ് കുവൈത്തുമായി എന്താണ് ചർച്ച ചെയ്തത്?", "ml"),
+        ("ላቭሮቭ ከኩዌት ጋር ምን ተወያየ?", "am"),
+        ("რაზე ისაუბრა ლავროვმა ქუვეითთან?", "ka"),
     ],
 )
 def test_script_decides_first(text: str, expected: str) -> None:

@@ -41,6 +41,7 @@ SCRIPT_RANGES: tuple[tuple[int, int, str], ...] = (
     (0x0C00, 0x0C7F, "telugu"), (0x0C80, 0x0CFF, "kannada"), (0x0D00, 0x0D7F, "malayalam"),
     (0x0E00, 0x0E7F, "thai"),
     (0x10A0, 0x10FF, "georgian"),
+    (0x1200, 0x139F, "ethiopic"),
     (0x1100, 0x11FF, "hangul"), (0x3130, 0x318F, "hangul"), (0xAC00, 0xD7AF, "hangul"),
     (0x3040, 0x30FF, "kana"), (0x31F0, 0x31FF, "kana"),
     (0x3400, 0x4DBF, "han"), (0x4E00, 0x9FFF, "han"), (0xF900, 0xFAFF, "han"),
@@ -101,6 +102,11 @@ INDIC_SCRIPT = re.compile(f"[{char_class([INDIC_RANGE])}]")
 #: A run of katakana, in which Japanese writes foreign names (ジョン・ケリー, ドーハ) and
 #: loanwords: the long-vowel mark ー is part of a word, the dot ・ between a name's words not.
 KATAKANA_WORD = re.compile("[\u30a1-\u30fa\u30fc\u31f0-\u31ff]+")
+#: A letter of an alphabet whose names `anyascii` reads as their press writes them in
+#: Latin letters (Λαβρόφ lavrof, Լավրով lavrov, ლავროვი lavrovi, ላቭሮቭ lavrov).
+ROMANISED_SCRIPT = re.compile(f"[{''.join(map(_script_class, ('greek', 'armenian', 'georgian', 'ethiopic')))}]")
+#: A letter of those of them without capitals, whose names cannot be told from other words.
+UNCASED_ROMANISED_SCRIPT = re.compile(f"[{_script_class('georgian')}{_script_class('ethiopic')}]")
 #: A Hangul letter or syllable: a syllable is a consonant, a vowel and maybe another, so
 #: a Korean name is as short in characters as a Chinese one (이란, Iran; 미국, America).
 HANGUL_SCRIPT = re.compile(f"[{_script_class('hangul')}]")

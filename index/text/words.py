@@ -139,6 +139,13 @@ KOREAN_PARTICLES = (
     "에서는", "에게서", "로부터", "으로는", "에서", "에게", "께서", "으로", "부터", "까지", "처럼", "보다",
     "와의", "과의", "에는", "은", "는", "이", "가", "을", "를", "의", "에", "와", "과", "로", "도", "만",
 )
+#: The case endings and postpositions Georgian and Armenian write onto a name (ლავროვმა,
+#: Lavrov + ergative; ქუვეითთან, at Kuwait; Լավրովը, Lavrov + article; Քուվեյթի, of
+#: Kuwait); longest first.
+NAME_ENDINGS: Mapping[str, tuple[str, ...]] = {
+    "ka": ("ისთვის", "თვის", "იდან", "დან", "თან", "ით", "ის", "ში", "ზე", "მა", "ად", "ს", "ი"),
+    "hy": ("ներից", "ներին", "ները", "ում", "ից", "ով", "ին", "ը", "ն", "ի"),
+}
 #: Every language's function and question words, case-folded: never a name.
 _FUNCTION_WORDS = frozenset(word.casefold() for words in STOPWORDS.values() for word in words)
 #: A French or Italian elided word glued to the next: l'Iran, d'Égypte, qu'a, dell'Arabia
