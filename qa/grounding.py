@@ -45,11 +45,11 @@ from anyascii import anyascii
 from index.text.folding import normalize_for_search, to_ascii_digits
 from index.text.scripts import (
     ARABIC_SCRIPT, HANGUL_SCRIPT, INDIC_BLOCK_SIZE, INDIC_RANGE, INDIC_SCRIPT, KATAKANA_WORD, LATIN_SCRIPT,
-    HEBREW_SCRIPT, ROMANISED_SCRIPT, UNCASED_ALPHABET, is_unspaced,
+    ROMANISED_SCRIPT, UNCASED_ROMANISED_SCRIPT, is_unspaced,
 )
 from index.text.search import STRIPPED_LETTERS, tokenize_for_search, without_conjunction
 from index.text.words import (
-    GERMAN_COUNTS, GERMAN_DETERMINERS, NAME_ENDINGS, NAME_PREFIXES, NAME_WORD, is_function_word, without_elision,
+    GERMAN_COUNTS, GERMAN_DETERMINERS, NAME_ENDINGS, NAME_WORD, is_function_word, without_elision,
 )
 from qa.language import detect_language
 from qa.lexicon import (
@@ -88,16 +88,6 @@ _DEVANAGARI = {
     # the Dravidian letters Devanagari has for Tamil and Malayalam (ன, ற, ழ)
     **dict(zip("ऩऱऴ", ["n", "r", "l"])),
 }
-#: Hebrew as Latin letters that `_letters` reads. Hebrew writes no short vowels, but names
-#: keep ו (o, u) and י (i), as Arabic does (פוטין ~ بوتين); an א or a final ה is an a
-#: (אובמה ~ أوباما), ח is h (ح: חמאס ~ حماس), ע is ʿ (ع), and ג, ז, צ with a geresh are j, zh, ch. Letters of two
-#: sounds (ב, כ, פ, ש, ו) are read either way (`_EITHER_WAY`).
-_HEBREW = dict(zip("אבגדהוזחטיכךלמםנןסעפףצץקרשת",
-                   ["a", "b", "g", "d", "h", "u", "z", "h", "t", "i", "k", "k", "l", "m", "m", "n", "n", "s", "ʿ",
-                    "p", "p", "ts", "ts", "q", "r", "sh", "t"]))
-_HEBREW_WITH_GERESH = re.compile("([גזצ])['׳]")
-_HEBREW_GERESH = {"ג": "j", "ז": "zh", "צ": "ch"}
-_HEBREW_FINAL_HE = re.compile("ה$")
 _NUKTA = {"क": "q", "ख": "kh", "ग": "gh", "ज": "z", "ड": "r", "ढ": "rh", "फ": "f", "य": "y", "स": "sh"}
 _WITH_NUKTA = re.compile("([कखगजडढफयस])\u093c")
 #: An anusvara before p, b or m is an m (ट्रंप, Trump ~ ترامب), as ン is in Japanese.
@@ -213,8 +203,8 @@ def salient_terms(question: str, nouns: bool = True) -> list[str]:
     "der Außenminister", while ranking keeps them (it drops what the index cannot spell,
     and German writes names with articles too: der Nil, das Parlament ~ البرلمان). A
     script without capitals (Hindi, Bengali, Tamil, ...) cannot tell a name from a noun
-    at all, nor can Georgian, Ethiopic or Hebrew: for ranking, each of its words of three
-    letters or more that is not a function word stands for a name (पुतिन ~ بوتين; the index's spellings decide), as
+    at all: for ranking, each of its words of three letters or more that is not a
+    function word stands for a name (पुतिन ~ بوتين; the index's spellings decide), as
     does each word of a Japanese question in katakana, the script of foreign names; for
     the gate none does (their names come from the lexicon, as Chinese ones do). Persian
     and Urdu are the same case in Arabic script: ranking reads their words as the
@@ -262,9 +252,9 @@ def _unspaced_words(clause: str, katakana: bool) -> list[str]:
 
 def _uncased_name(word: str) -> bool:
     """Whether a word of a script without capitals stands for a name in ranking: an Indic,
-    Georgian, Ethiopic or Hebrew word of three characters or more (letters and signs) that
-    is not a function word, or katakana of two."""
-    if INDIC_SCRIPT.match(word) or UNCASED_ALPHABET.match(word):
+    Georgian or Ethiopic word of three characters or more (letters and signs) that is not
+    a function word, or katakana of two."""
+    if INDIC_SCRIPT.match(word) or UNCASED_ROMANISED_SCRIPT.match(word):
         return len(word) >= 3 and not is_function_word(word)
     return len(word) >= 2 and bool(KATAKANA_WORD.fullmatch(word))
 
@@ -399,7 +389,6 @@ _EITHER_WAY: dict[str, tuple[tuple[str, str], ...]] = {
     "bn": (("j", "z"), ("bh", "v")),
     **{code: (("j", "z"),) for code in ("te", "kn", "or", "ml")},
     "gu": (("jh", "z"),),
-    "he": (("b", "v"), ("k", "kh"), ("p", "f"), ("sh", "s"), ("u", "v")),
 }
 #: Most letters of a word tried either way (2 ** 4 readings at most; a name has one to three).
 _MAX_EITHER_WAY = 4
@@ -416,17 +405,7 @@ def _in_latin(name: str) -> str:
         return _from_katakana(name)
     if ROMANISED_SCRIPT.search(name):
         return anyascii(name).lower().replace("'", "")
-    if HEBREW_SCRIPT.search(name):
-        return _from_hebrew(name)
     return name.lower()
-
-
-def _from_hebrew(word: str) -> str:
-    """A Hebrew word in Latin letters (`_HEBREW`): points dropped, וו a w, a first י a y."""
-    word = "".join(ch for ch in unicodedata.normalize("NFD", word) if not unicodedata.combining(ch))
-    word = _HEBREW_FINAL_HE.sub("a", _HEBREW_WITH_GERESH.sub(lambda m: _HEBREW_GERESH[m[1]], word))
-    word = word.replace("וו", "w")
-    return ("y" if word.startswith("י") else "") + "".join(_HEBREW.get(ch, ch) for ch in word[word.startswith("י"):])
 
 
 def _from_indic(word: str) -> str:
@@ -456,25 +435,16 @@ def _ways(name: str, language: str = "") -> tuple[str, ...]:
     """The ways to read a name in a script other than Arabic, lower-cased: as written and
     as each of `_OTHER_READINGS` reads it, each then respelled as its language writes
     (`_LANGUAGE_LETTERS`; after the readings, so that Turkish ş, respelled sh, keeps its h);
-    a name in katakana, an Indic script or Hebrew, in every way `_EITHER_WAY` reads its
-    letters. Each also less what its language writes onto a name (`_without_affixes`)."""
+    a name in katakana or an Indic script, in every way `_EITHER_WAY` reads its letters."""
     letters = {**_ANY_LANGUAGE_LETTERS, **_LANGUAGE_LETTERS.get(language, {})}
     lowered = _in_latin(name)
-    stems = [lowered, *map(_in_latin, _without_affixes(name, language))]
-    if language in _EITHER_WAY and (INDIC_SCRIPT.search(name) or KATAKANA_WORD.search(name)
-                                    or HEBREW_SCRIPT.search(name)):
-        return tuple(dict.fromkeys(way for stem in stems for way in _either_way(stem, _EITHER_WAY[language])))
+    if language in _EITHER_WAY and (INDIC_SCRIPT.search(name) or KATAKANA_WORD.search(name)):
+        return _either_way(lowered, _EITHER_WAY[language])
+    ending = next((e for e in NAME_ENDINGS.get(language, ()) if name.endswith(e) and len(name) - len(e) >= 3), "")
+    stems = [lowered, _in_latin(name[: -len(ending)])] if ending else [lowered]
     others = (*_OTHER_READINGS[""], *_OTHER_READINGS.get(language, ()))
     readings = [reading for stem in stems for reading in (stem, *(stem.replace(old, new) for old, new in others))]
     return tuple(dict.fromkeys("".join(letters.get(ch, ch) for ch in reading) for reading in readings))
-
-
-def _without_affixes(name: str, language: str) -> list[str]:
-    """The name less the longest prefix (`NAME_PREFIXES`) and less the longest ending
-    (`NAME_ENDINGS`) its language writes onto names, where three letters or more remain."""
-    prefix = next((p for p in NAME_PREFIXES.get(language, ()) if name.startswith(p) and len(name) - len(p) >= 3), "")
-    ending = next((e for e in NAME_ENDINGS.get(language, ()) if name.endswith(e) and len(name) - len(e) >= 3), "")
-    return [stem for stem in (name[len(prefix):] if prefix else "", name[: -len(ending)] if ending else "") if stem]
 
 
 def _either_way(word: str, pairs: Sequence[tuple[str, str]]) -> tuple[str, ...]:

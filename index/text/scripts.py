@@ -105,11 +105,8 @@ KATAKANA_WORD = re.compile("[\u30a1-\u30fa\u30fc\u31f0-\u31ff]+")
 #: A letter of an alphabet whose names `anyascii` reads as their press writes them in
 #: Latin letters (Λαβρόφ lavrof, Լավրով lavrov, ლავროვი lavrovi, ላቭሮቭ lavrov).
 ROMANISED_SCRIPT = re.compile(f"[{''.join(map(_script_class, ('greek', 'armenian', 'georgian', 'ethiopic')))}]")
-#: A Hebrew letter or point.
-HEBREW_SCRIPT = re.compile(f"[{_script_class('hebrew')}]")
-#: A letter of an alphabet without capitals (Georgian, Ethiopic, Hebrew), whose names
-#: cannot be told from other words by their first letter.
-UNCASED_ALPHABET = re.compile(f"[{''.join(map(_script_class, ('georgian', 'ethiopic', 'hebrew')))}]")
+#: A letter of those of them without capitals, whose names cannot be told from other words.
+UNCASED_ROMANISED_SCRIPT = re.compile(f"[{_script_class('georgian')}{_script_class('ethiopic')}]")
 #: A Hangul letter or syllable: a syllable is a consonant, a vowel and maybe another, so
 #: a Korean name is as short in characters as a Chinese one (이란, Iran; 미국, America).
 HANGUL_SCRIPT = re.compile(f"[{_script_class('hangul')}]")
