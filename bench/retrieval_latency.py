@@ -75,7 +75,7 @@ def stages(retriever: Retriever, questions: list[str]) -> dict[str, dict[str, fl
     fresh = Retriever(retriever.settings, embedder, aux)
     reader = fresh.reader
     times: dict[str, list[float]] = {k: [] for k in keys}
-    fresh.candidates(reader, "warm up")  # hubness tables, the second model's thread
+    fresh.warm_up()  # hubness tables, the second model's thread, the spellings by skeleton
     for question in questions:
         started = time.perf_counter()
         second = retriever._aux_worker.submit(aux.embed_query, question)

@@ -55,8 +55,9 @@ class Assistant:
         self.retriever.reader  # noqa: B018
 
     def warm_up(self) -> None:
-        """Load the models before the first reader asks (seconds of imports and weights)."""
-        self.retriever.search("warm up", k=1)
+        """Load the models and what a question needs before the first reader asks
+        (seconds of imports and weights; `Retriever.warm_up`)."""
+        self.retriever.warm_up()
         self.answerer.embedder.embed_passages(["warm up"])
 
     def add_files(self, paths: Sequence[Path]) -> tuple[IndexReport, list[SkippedFile]]:

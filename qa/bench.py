@@ -609,7 +609,7 @@ def run(
                 dataset.results.update(build_or_reuse_index(
                     dataset, index_settings, embedder, aux_embedder, identity))
                 retrievers[owner] = Retriever(index_settings, embedder, aux_embedder)
-                retrievers[owner].search("warm up", k=1)  # open the index before timing
+                retrievers[owner].warm_up()
                 if store:
                     retrievers[f"qdrant:{owner}"] = _published(index_settings, store, owner, embedder, aux_embedder)
             else:
@@ -655,7 +655,7 @@ def _published(
     publish(settings.index_dir, url)
     print(f"published {settings.index_dir} to {url} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     retriever = Retriever(replace(settings, store=url), embedder, aux_embedder)
-    retriever.search("warm up", k=1)
+    retriever.warm_up()
     return retriever
 
 

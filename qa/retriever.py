@@ -193,6 +193,13 @@ class Retriever:
         """How rare a search token is in the live index (see `LexicalIndex.idf`)."""
         return self.reader.lexical.idf(token)
 
+    def warm_up(self) -> None:
+        """Open the index and load the models before the first question is timed or
+        waited for, with a question that names someone in Latin letters: that also builds
+        the index's spellings by consonant skeleton (`qa.coverage.Spellings`) and loads
+        the language identifier, which the first such question would otherwise wait for."""
+        self.search("Who is Lavrov?", k=1)
+
     def search(
         self,
         question: str | Question,

@@ -238,3 +238,16 @@ def test_a_republished_story_is_one_passage_that_names_its_copies(seed_copy, tmp
     first = next(p for p in passages if p.source in (KUWAIT, "kuwait_copy"))
     assert [c.source for c in first.also_in] == list({KUWAIT, "kuwait_copy"} - {first.source})
     assert first.to_dict()["also_in"][0]["source"] in (KUWAIT, "kuwait_copy")
+
+
+def test_warm_up_builds_what_the_first_question_with_a_name_needs(seed_settings, embedder, aux):
+    """The index's spellings by consonant skeleton take most of a second to build on a
+    news archive; `qa serve` warms up before the first reader asks, so the warm-up must
+    build them (a question of no names would not)."""
+    from qa.coverage import _SPELLINGS
+
+    retriever = Retriever(seed_settings, embedder=embedder, aux_embedder=aux)
+    parts = retriever.reader.lexical.parts
+    assert not any(part in _SPELLINGS for part in parts)
+    retriever.warm_up()
+    assert all(part in _SPELLINGS for part in parts)
