@@ -113,11 +113,14 @@ def test_default_ranking_is_the_fusion_of_the_three_rankings(retriever, question
     ("لاوروف با کویت درباره چه گفتگو کرد؟", True),  # Persian: Arabic letters USE knows
     ("লাভরভ কুয়েতের সঙ্গে কী নিয়ে আলোচনা করেছেন?", False),  # Bengali: no piece of it
     ("லாவ்ரோவ் குவைத்துடன் என்ன விவாதித்தார்?", False),  # Tamil
+    ("Τι συζήτησε ο Λαβρόφ με το Κουβέιτ;", False),  # Greek: letters known, words not
+    ("라브로프는 쿠웨이트와 무엇을 논의했습니까?", True),  # a Hangul piece is a syllable
 ])
 def test_the_second_model_is_asked_only_what_it_can_read(retriever, question, read):
     """USE's vocabulary has no pieces for Bengali or Tamil: such a question would embed as
-    unknown pieces, the same vector whatever it asks; it gets no second-model candidates,
-    and the other two rankings still find passages."""
+    unknown pieces, the same vector whatever it asks; it has Greek letters but no Greek
+    words. Such a question gets no second-model candidates, and the other two rankings
+    still find passages."""
     assert retriever.aux_embedder.reads(question) is read
     _, _, aux, _ = retriever.candidates(retriever.reader, question)
     assert bool(aux) is read
