@@ -20,6 +20,7 @@ much of what the question names it contains, across scripts:
 from __future__ import annotations
 
 import bisect
+import threading
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -102,12 +103,19 @@ class Spellings:
 #: One `Spellings` per segment's BM25 index, made on first use and kept as long as the
 #: segment is open (segments outlive generations, so an upload rebuilds only its own).
 _SPELLINGS: "weakref.WeakKeyDictionary[Vocabulary, Spellings]" = weakref.WeakKeyDictionary()
+#: Held while one is made: a question that arrives while `qa serve` warms up waits for the
+#: table rather than making it a second time.
+_MAKING = threading.Lock()
 
 
 def _spellings(lexical: Vocabulary) -> Spellings:
-    if lexical not in _SPELLINGS:
-        _SPELLINGS[lexical] = Spellings(lexical.terms())
-    return _SPELLINGS[lexical]
+    spellings = _SPELLINGS.get(lexical)
+    if spellings is None:
+        with _MAKING:
+            if lexical not in _SPELLINGS:
+                _SPELLINGS[lexical] = Spellings(lexical.terms())
+            spellings = _SPELLINGS[lexical]
+    return spellings
 
 
 def named_in(question: str, lexical: LexicalStore) -> list[Named]:

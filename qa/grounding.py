@@ -255,7 +255,7 @@ def _uncased_name(word: str) -> bool:
     Georgian or Ethiopic word of three characters or more (letters and signs) that is not
     a function word, or katakana of two."""
     if INDIC_SCRIPT.match(word) or UNCASED_ROMANISED_SCRIPT.match(word):
-        return len(word) >= 3 and not is_function_word(word)
+        return len(word) >= 3 and not is_function_word(word) and not any(ch.isnumeric() for ch in word)
     return len(word) >= 2 and bool(KATAKANA_WORD.fullmatch(word))
 
 
@@ -362,16 +362,16 @@ _LANGUAGE_LETTERS: dict[str, dict[str, str]] = {"tr": {"c": "j", "ç": "ch"}}
 #: ~ حماس); Turkish writes both as h (Halid ~ خالد, Hasan ~ حسن), and ç for ج as well as
 #: for the ch of "church" (Belçika ~ بلجيكا); Spanish writes خ as j (Jaldún ~ خلدون) and
 #: often ج as y (Yeda ~ جدة). Greek, Armenian and Georgian write the glide as v too
-#: (Κουβέιτ ~ كويت), and Greek writes d as ντ and b as μπ (Ριάντ ~ الرياض, Ομπάμα ~
-#: أوباما). Gulf names write ظ as dh (Abu Dhabi ~ أبو ظبي, Dhahran ~
-#: الظهران), as ذ is written too. (`_latin_skeletons` reads v, w and в both ways, one by
-#: one; reading a Latin v as a glide too cost English questions' BM25 0.01 MRR@10 on
-#: ARCD.) Scripts that write one letter for two sounds are read by `_EITHER_WAY` instead.
+#: (Κουβέιτ ~ كويت), and Greek's χ is خ as well as ح (Χαλίντ ~ خالد). Gulf names write
+#: ظ as dh (Abu Dhabi ~ أبو ظبي, Dhahran ~ الظهران), as ذ is written too.
+#: (`_latin_skeletons` reads v, w and в both ways, one by one; reading a Latin v as a
+#: glide too cost English questions' BM25 0.01 MRR@10 on ARCD.) Scripts that write one
+#: letter for two sounds are read by `_EITHER_WAY` instead.
 _OTHER_READINGS: dict[str, tuple[tuple[str, str], ...]] = {
     "": (("w", "v"), ("в", "w"), ("х", "h"), ("dh", "z")),
     "tr": (("h", "kh"), ("ç", "j")),
     "es": (("j", "kh"), ("y", "j")),
-    "el": (("v", "w"), ("nt", "d"), ("mp", "b")),
+    "el": (("v", "w"), ("h", "kh")),
     "hy": (("v", "w"),),
     "ka": (("v", "w"),),
 }
@@ -397,15 +397,28 @@ _MAX_EITHER_WAY = 4
 def _in_latin(name: str) -> str:
     """A name in Latin letters, lower-cased, which the readings then read: an Indic word
     through Devanagari (`_from_indic`), katakana as Hepburn writes it (`_from_katakana`),
-    Greek, Armenian, Georgian and Ethiopic as `anyascii` romanises them, less the
-    apostrophes it writes for ejectives and aspirates (პუტინი p'ut'ini)."""
+    Greek (its digraphs first, `_GREEK_DIGRAPH`), Armenian, Georgian and Ethiopic as
+    `anyascii` romanises them, less the apostrophes it writes for ejectives and aspirates
+    (პუტინი p'ut'ini)."""
     if INDIC_SCRIPT.search(name):
         return _from_indic(name)
     if KATAKANA_WORD.search(name):
         return _from_katakana(name)
     if ROMANISED_SCRIPT.search(name):
-        return anyascii(name).lower().replace("'", "")
+        return anyascii(_GREEK_DIGRAPHS.sub(lambda m: _GREEK_DIGRAPH[m[0]], _unmarked(name.lower()))).replace("'", "")
     return name.lower()
+
+
+def _unmarked(word: str) -> str:
+    """The word less its combining marks (Greek accents: ού is ου)."""
+    return "".join(ch for ch in unicodedata.normalize("NFD", word) if not unicodedata.combining(ch))
+
+
+#: Greek letter pairs for one sound in foreign names, before `anyascii` reads the rest:
+#: ου u, μπ b, ντ d, γκ g, τζ j (Ντουμπάι ~ دبي, Τζον ~ جون), and χ h, for ح and
+#: ه as often as خ (Χαμάς ~ حماس; the readings try kh too, `_OTHER_READINGS`).
+_GREEK_DIGRAPH = {"ου": "u", "μπ": "b", "ντ": "d", "γκ": "g", "τζ": "j", "χ": "h"}
+_GREEK_DIGRAPHS = re.compile("|".join(_GREEK_DIGRAPH))
 
 
 def _from_indic(word: str) -> str:
@@ -440,8 +453,9 @@ def _ways(name: str, language: str = "") -> tuple[str, ...]:
     lowered = _in_latin(name)
     if language in _EITHER_WAY and (INDIC_SCRIPT.search(name) or KATAKANA_WORD.search(name)):
         return _either_way(lowered, _EITHER_WAY[language])
-    ending = next((e for e in NAME_ENDINGS.get(language, ()) if name.endswith(e) and len(name) - len(e) >= 3), "")
-    stems = [lowered, _in_latin(name[: -len(ending)])] if ending else [lowered]
+    folded = name.lower()  # Georgian's capitals (Mtavruli) as its letters
+    ending = next((e for e in NAME_ENDINGS.get(language, ()) if folded.endswith(e) and len(name) - len(e) >= 3), "")
+    stems = [lowered, _in_latin(folded[: -len(ending)])] if ending else [lowered]
     others = (*_OTHER_READINGS[""], *_OTHER_READINGS.get(language, ()))
     readings = [reading for stem in stems for reading in (stem, *(stem.replace(old, new) for old, new in others))]
     return tuple(dict.fromkeys("".join(letters.get(ch, ch) for ch in reading) for reading in readings))
@@ -485,7 +499,7 @@ _OTHER_VOWEL = 0.25  # a for ا, i for و; or a vowel for ع (Omar ~ عمر)
 
 
 def resemblance(name: str, token: str, language: str = "") -> float:
-    """How alike a name in Latin or Cyrillic script and an Arabic search token are
+    """How alike a name in another script (read in Latin letters, `_in_latin`) and an Arabic search token are
     written: 1 less a weighted edit distance over consonant classes, vowels and ح/ع/ه,
     relative to their length (0 to 1; 0 when either has nothing to compare). Consonant
     skeletons alone cannot tell the name from common words (Kuwait ~ وقت, time; Kerry ~

@@ -9,6 +9,8 @@ English question about "لافروف") belongs to the script with the most lette
 
 from __future__ import annotations
 
+import re
+import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -44,14 +46,19 @@ _LATIN_LANGUAGES = ("en", "fr", "es", "de", "tr", "it", "pt", "id")
 #: phrases, function words or dictionary. Our function words and letters alone would name
 #: one of ours for them (Vietnamese ì and à as Italian, Polish "o" as Spanish, Swahili
 #: "na" as Portuguese) and answer in it; py3langid's model, restricted to both lists,
-#: tells them apart, and they are answered with English phrases.
+#: tells them apart, and they are answered with English phrases. (Not Malay: it takes
+#: plain Indonesian questions, and its readers read Indonesian phrases.)
 _OTHER_LATIN_LANGUAGES = (
-    "vi", "pl", "nl", "sw", "ms", "cs", "sk", "ro", "hu", "sv", "da", "no", "fi", "hr", "sl", "lt",
+    "vi", "pl", "nl", "sw", "cs", "sk", "ro", "hu", "sv", "da", "no", "fi", "hr", "sl", "lt",
     "lv", "et", "tl", "so", "ha", "az", "uz", "sq", "ca", "eu", "gl", "af", "is", "ga", "cy", "mt", "eo", "la",
 )  # fmt: skip
 #: How sure py3langid must be that a question is in one of those: short questions in our
-#: languages get at most about half (Qui est Lavrov ? 0.43 Latin; Lavrov kimdir? 0.48 Azeri).
+#: languages get at most about half (Qui est Lavrov ? 0.43 Latin; Lavrov kimdir? 0.48 Azeri),
+#: once the names are left out (`_without_names`).
 _OTHER_LANGUAGE_CONFIDENCE = 0.7
+#: A capitalised word after the first: a name, which says nothing of the question's
+#: language (Qui est Lech Kaczyński ? is French, not Polish).
+_NAME_AFTER_FIRST = re.compile(r"(?<=\W)[^\W\d_][\w'’-]*", re.UNICODE)
 
 #: Letters and marks that only some Latin-script languages use; each occurrence counts
 #: like one function word for every language listed.
@@ -81,7 +88,7 @@ def _latin_language(text: str) -> str:
     """One of `_OTHER_LATIN_LANGUAGES` if py3langid is sure of it, else function words
     plus telltale letters; English when nothing speaks for another. (Remembered: one
     question is looked at by several steps.)"""
-    other, confidence = _identifier().classify(text)
+    other, confidence = _identifier().classify(_without_names(text))
     if other in _OTHER_LATIN_LANGUAGES and confidence >= _OTHER_LANGUAGE_CONFIDENCE:
         return other
     words = WORD.findall(text.lower())
@@ -91,10 +98,23 @@ def _latin_language(text: str) -> str:
     return max(_LATIN_LANGUAGES, key=lambda code: scores[code])
 
 
-@lru_cache(maxsize=1)
+def _without_names(text: str) -> str:
+    """The text less its capitalised words after the first (`_NAME_AFTER_FIRST`)."""
+    return _NAME_AFTER_FIRST.sub(lambda m: "" if m[0][:1].isupper() else m[0], text)
+
+
 def _identifier() -> "LanguageIdentifier":
-    """py3langid's model over our Latin-script languages and the others; loaded on the
-    first Latin-script question (`qa serve` asks one while warming up)."""
+    """py3langid's model over our Latin-script languages and the others; loaded once, on
+    the first Latin-script question (`qa serve` asks one while warming up)."""
+    with _LOADING:
+        return _loaded_identifier()
+
+
+_LOADING = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _loaded_identifier() -> "LanguageIdentifier":
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
     identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)

@@ -86,6 +86,11 @@ def test_other_latin_languages_are_named_and_answered_in_english(text: str, expe
 
 @pytest.mark.parametrize(("text", "expected"), [
     ("Qui est Lavrov ?", "fr"), ("Chi è Lavrov?", "it"), ("Wer ist Lawrow?", "de"), ("Lavrov Kuwait talks", "en"),
+    # a foreign name says nothing of the question's language
+    ("Qui est Lech Kaczyński ?", "fr"), ("Chi è Nguyễn Phú Trọng?", "it"), ("Wer ist Dalia Grybauskaitė?", "de"),
+    ("Quem é Jakaya Mrisho Kikwete?", "pt"), ("Qu'a dit Mahathir Mohamad ?", "fr"),
+    # Indonesian is not taken for Malay
+    ("Siapa perdana menteri Irak?", "id"), ("Bagaimana keadaan ekonomi Mesir sekarang?", "id"),
 ])
 def test_a_short_question_in_our_languages_is_not_taken_for_another(text: str, expected: str) -> None:
     """py3langid gives these at most about half to another language (Latin, Maltese)."""

@@ -153,10 +153,12 @@ KOREAN_PARTICLES = (
 )
 #: The case endings and postpositions Georgian and Armenian write onto a name (ლავროვმა,
 #: Lavrov + ergative; ქუვეითთან, at Kuwait; Լավրովը, Lavrov + article; Քուվեյթի, of
-#: Kuwait); longest first.
+#: Kuwait); longest first. Georgian's -ს and -ი are case endings on every name; Armenian's
+#: endings of one letter are not cut: a name may end in one (Սուդան, Sudan, is not a
+#: Սուդա + ն, and سوداء, black, is no Sudan), and a vowel left on costs a reading little.
 NAME_ENDINGS: Mapping[str, tuple[str, ...]] = {
     "ka": ("ისთვის", "თვის", "იდან", "დან", "თან", "ით", "ის", "ში", "ზე", "მა", "ად", "ს", "ი"),
-    "hy": ("ներից", "ներին", "ները", "ում", "ից", "ով", "ին", "ը", "ն", "ի"),
+    "hy": ("ներից", "ներին", "ները", "ում", "ից", "ով", "ին"),
 }
 #: Every language's function and question words, case-folded: never a name.
 _FUNCTION_WORDS = frozenset(word.casefold() for words in STOPWORDS.values() for word in words)
