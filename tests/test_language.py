@@ -85,6 +85,17 @@ def test_other_latin_languages_are_named_and_answered_in_english(text: str, expe
 
 
 @pytest.mark.parametrize(("text", "expected"), [
+    ("Gazze'de kac kisi oldu", "tr"),  # Turkish typed without its letters
+    ("Kuveyt disisleri bakani kimdir", "tr"),
+    ("Cosa ha detto Lavrov", "it"),
+    ("Inflazione in Egitto", "it"),
+])
+def test_the_identifier_decides_where_it_is_sure(text: str, expected: str) -> None:
+    """Our function words and letters alone named French, English or Spanish for these."""
+    assert detect_language(text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
     ("Qui est Lavrov ?", "fr"), ("Chi è Lavrov?", "it"), ("Wer ist Lawrow?", "de"), ("Lavrov Kuwait talks", "en"),
     # a foreign name says nothing of the question's language
     ("Qui est Lech Kaczyński ?", "fr"), ("Chi è Nguyễn Phú Trọng?", "it"), ("Wer ist Dalia Grybauskaitė?", "de"),
