@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from index.text.folding import FOLDS, normalize_for_search
@@ -166,10 +166,13 @@ def test_written_words_are_the_search_words_unstemmed_without_the_article() -> N
 
 
 @given(st.text(alphabet="الكويتوزيرمدنةأإآى ،.", max_size=60))
+@example("ىةآ")
 def test_written_words_survive_prenormalization_and_the_article(text: str) -> None:
     words = written_words(text)
     assert written_words(normalize_for_search(text)) == words
-    assert all(written_words("ال" + word) == [word] for word in words if len(word) + 2 > ARTICLE_MIN_CHARS)
+    # unless the article makes a function word of it (يها: اليها, "to her")
+    assert all(written_words("ال" + word) == [word] for word in words
+               if len(word) + 2 > ARTICLE_MIN_CHARS and "ال" + word not in SEARCH_STOPWORDS["ar"])
 
 
 @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=80)
