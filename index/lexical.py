@@ -108,28 +108,27 @@ class LexicalIndex:
         return self._vocab.keys()
 
     def contains(self, tokens: Iterable[str], ids: np.ndarray) -> np.ndarray:
-        """For each chunk id in `ids`, whether it holds any of `tokens` (False if not here)."""
+        """For each chunk id in `ids`, whether it holds any of `tokens` (False if not here).
+
+        The tokens' chunks are marked in a mask of this index's chunks and the asked
+        ones read from it: a name spelled by dozens of common tokens would otherwise
+        sort the postings of thousands of chunks to answer for a hundred."""
         found = np.zeros(len(ids), dtype=bool)
-        if self._bm25 is None or not len(self._ids):
+        terms = [term for term in map(self._vocab.get, tokens) if term is not None]
+        if not terms:
             return found
+        held = np.zeros(len(self._ids), dtype=bool)
+        held[np.concatenate([self._postings(term) for term in terms])] = True
         if not self._ascending:
-            return np.isin(ids, self._ids[self._holding(tokens)])
-        held = self._holding(tokens)  # sorted positions
-        if not len(held):
-            return found
+            return np.isin(ids, self._ids[held])
         positions = np.searchsorted(self._ids, ids)
         here = (positions < len(self._ids)) & (self._ids[np.minimum(positions, len(self._ids) - 1)] == ids)
-        where = np.searchsorted(held, positions)
-        found[here] = (where[here] < len(held)) & (held[np.minimum(where[here], len(held) - 1)] == positions[here])
+        found[here] = held[positions[here]]
         return found
 
-    def _holding(self, tokens: Iterable[str]) -> np.ndarray:
-        """Sorted positions of the chunks that contain any of `tokens`."""
-        indptr, indices = self._indptr, self._indices
-        parts = [indices[indptr[t]:indptr[t + 1]] for t in (self._vocab.get(x) for x in tokens) if t is not None]
-        if not parts:
-            return np.zeros(0, dtype=np.int64)
-        return parts[0] if len(parts) == 1 else np.unique(np.concatenate(parts))
+    def _postings(self, term: int) -> np.ndarray:
+        """The sorted positions of the chunks that hold a term."""
+        return self._indices[self._indptr[term]:self._indptr[term + 1]]
 
     def idf(self, token: str) -> float:
         """BM25's inverse document frequency of a search token; highest when it is absent.

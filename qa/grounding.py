@@ -514,7 +514,7 @@ def resemblance(name: str, token: str, language: str = "") -> float:
 def resemblances(name: str, tokens: Sequence[str], language: str = "") -> list[float]:
     """`resemblance` of the name (written in `language`, if known) to each token, the name
     read in each of its `_ways`, the likest counting."""
-    sounds = [_sounds(token) for token in tokens]
+    sounds = _padded([_sounds(token) for token in tokens])
     return np.max([_likenesses(written, sounds) for written in _readings(name, language)], axis=0).tolist()
 
 
@@ -536,31 +536,26 @@ def stem_resemblances(name: str, tokens: Sequence[str], language: str = "") -> l
     for letter, written_readings in by_letter.items():
         if not written_readings:
             continue
-        spelled = [_sounds(letter + token) for token in tokens]
+        spelled = _padded([_sounds(letter + token) for token in tokens])
         profiles = _consonant_profiles(spelled)
         for written in written_readings:
             near = np.flatnonzero(_likeness_at_most(written, profiles) >= MIN_RESEMBLANCE)
             if len(near):
-                scores[near] = np.maximum(scores[near], _likenesses(written, [spelled[i] for i in near]))
+                scores[near] = np.maximum(scores[near], _likenesses(written, spelled[near]))
     return scores.tolist()
 
 
-#: Every consonant class `_sounds` writes (`_LATIN_CLASS`, `_ARABIC_CLASS`, the digraphs).
-_CONSONANT_CLASSES = "".join(sorted({*"".join(_LATIN_CLASS.values()), *_ARABIC_CLASS.values(),
-                                     *(c for _, c in _LATIN_DIGRAPHS)}))
+#: Every consonant class `_sounds` writes (`_LATIN_CLASS`, `_ARABIC_CLASS`, the digraphs),
+#: as ASCII codes.
+_CONSONANT_CLASSES = np.array([ord(c) for c in sorted({*"".join(_LATIN_CLASS.values()), *_ARABIC_CLASS.values(),
+                                                        *(c for _, c in _LATIN_DIGRAPHS)})], dtype=np.uint8)
 
 
-@lru_cache(maxsize=1 << 16)
-def _consonant_profile(sounds: str) -> tuple[tuple[int, ...], float]:
-    """How many of each consonant class `_sounds` has, and its weight (`_WEIGHT`)."""
-    return tuple(sounds.count(c) for c in _CONSONANT_CLASSES), float(_WEIGHT[_codes(sounds)].sum())
-
-
-def _consonant_profiles(sounds: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """`_consonant_profile` of each of several `_sounds`: a matrix of counts, a vector of weights."""
-    profiles = [_consonant_profile(s) for s in sounds]
-    counts = np.array([c for c, _ in profiles], dtype=np.float64).reshape(len(profiles), len(_CONSONANT_CLASSES))
-    return counts, np.array([w for _, w in profiles])
+def _consonant_profiles(sounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """How many of each consonant class each of several `_sounds` has (`_padded`), and
+    its weight (`_WEIGHT`): a matrix of counts, a vector of weights."""
+    counts = (sounds[:, :, None] == _CONSONANT_CLASSES).sum(axis=1, dtype=np.float64)
+    return counts, _WEIGHT[sounds].sum(axis=1)
 
 
 def _likeness_at_most(latin: str, arabic: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
@@ -568,7 +563,7 @@ def _likeness_at_most(latin: str, arabic: tuple[np.ndarray, np.ndarray]) -> np.n
     (`_consonant_profiles`), cheap to compute: a consonant class one side has more of
     than the other can only be left out or added (cost 1 each), whatever else the
     cheapest edit does."""
-    (mine, my_weight), (theirs, their_weights) = _consonant_profile(latin), arabic
+    (mine, my_weight), (theirs, their_weights) = _consonant_profiles(_padded([latin])), arabic
     unmatched = np.abs(theirs - mine).sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.maximum(0.0, 1 - unmatched / ((my_weight + their_weights) / 2))
@@ -606,6 +601,13 @@ def _codes(sounds: str) -> np.ndarray:
     return np.frombuffer(sounds.encode("ascii"), np.uint8)
 
 
+def _padded(sounds: Sequence[str]) -> np.ndarray:
+    """Several `_sounds` as a matrix of ASCII codes, a row each, padded to one width with
+    0, a code that costs and weighs nothing (`_by_symbol`)."""
+    width = max(map(len, sounds), default=0)
+    return _codes("".join(s.ljust(width, "\0") for s in sounds)).reshape(len(sounds), width)
+
+
 def _by_symbol(consonant: float, vowel: float, guttural: float) -> np.ndarray:
     """A value for each symbol of `_sounds` (consonant classes, vowels, h), by ASCII code;
     0 for any other code (the padding of `_likenesses`)."""
@@ -630,18 +632,16 @@ for _symbol in string.ascii_uppercase + _VOWELS + _GUTTURAL:
     _WRITTEN_AS[ord(_symbol), ord(_symbol)] = 0.0
 
 
-def _likenesses(latin: str, arabic: Sequence[str]) -> np.ndarray:
-    """For each Arabic `_sounds`, 1 less the cheapest edit of the Latin sounds into it
-    (costs above) over their mean weight; 0 where either has no sounds. One dynamic
-    programme for all of them, a row per Latin sound: the Arabic sounds padded to one
-    width with free symbols, and each row's chain of added sounds a running minimum
-    (`np.minimum.accumulate`) rather than a loop over columns."""
-    scores = np.zeros(len(arabic))
-    width = max(map(len, arabic), default=0)
+def _likenesses(latin: str, theirs: np.ndarray) -> np.ndarray:
+    """For each Arabic `_sounds` (`_padded`), 1 less the cheapest edit of the Latin sounds
+    into it (costs above) over their mean weight; 0 where either has no sounds. One
+    dynamic programme for all of them, a row per Latin sound, each row's chain of added
+    sounds a running minimum (`np.minimum.accumulate`) rather than a loop over columns."""
+    scores = np.zeros(len(theirs))
+    width = theirs.shape[1]
     if not latin or not width:
         return scores
-    theirs = _codes("".join(s.ljust(width, "\0") for s in arabic)).reshape(len(arabic), width)
-    added = np.zeros((len(arabic), width + 1))
+    added = np.zeros((len(theirs), width + 1))
     np.cumsum(_UNSHOWN[theirs], axis=1, out=added[:, 1:])
     previous = added
     for sound in _codes(latin):
@@ -650,7 +650,7 @@ def _likenesses(latin: str, arabic: Sequence[str]) -> np.ndarray:
         np.minimum(previous[:, 1:] + _UNWRITTEN[sound], previous[:, :-1] + _WRITTEN_AS[sound][theirs], out=step[:, 1:])
         previous = added + np.minimum.accumulate(step - added, axis=1)
     length = (_WEIGHT[_codes(latin)].sum() + _WEIGHT[theirs].sum(axis=1)) / 2
-    spelled = np.array([bool(s) for s in arabic])
+    spelled = theirs[:, 0] != 0
     scores[spelled] = np.maximum(0.0, 1 - previous[spelled, -1] / length[spelled])
     return scores
 

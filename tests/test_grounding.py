@@ -16,7 +16,7 @@ from index.text.search import STRIPPED_LETTERS
 import qa.grounding as G
 from qa.grounding import (
     MIN_RESEMBLANCE, WORD_SIMILARITY, GroundingChecker, WordVectors, _consonant_profiles, _first_consonant, _likeness_at_most,
-    _likenesses, _readings, _sounds, names_match, resemblance, salient_terms, skeleton, skeletons, skeletons_match,
+    _likenesses, _padded, _readings, _sounds, names_match, resemblance, salient_terms, skeleton, skeletons, skeletons_match,
     stem_resemblances,
 )
 from qa.retriever import Retriever
@@ -769,7 +769,7 @@ SOUNDS = st.text("BFTDKJSZXLMNRaiuh", max_size=9)
 @settings(max_examples=300, deadline=None)
 @given(SOUNDS, st.lists(SOUNDS, max_size=5))
 def test_likenesses_are_the_edit_computed_cell_by_cell(latin, arabic):
-    assert _likenesses(latin, arabic).tolist() == pytest.approx([_likeness(latin, a) for a in arabic], abs=1e-12)
+    assert _likenesses(latin, _padded(arabic)).tolist() == pytest.approx([_likeness(latin, a) for a in arabic], abs=1e-12)
 
 
 @settings(max_examples=300, deadline=None)
@@ -777,7 +777,7 @@ def test_likenesses_are_the_edit_computed_cell_by_cell(latin, arabic):
 def test_the_cheap_bound_is_never_under_the_likeness(latin, arabic):
     """`stem_resemblances` skips the sound-by-sound comparison where this bound is
     under MIN_RESEMBLANCE: it must never be under the likeness itself."""
-    bound = _likeness_at_most(latin, _consonant_profiles([arabic]))[0]
+    bound = _likeness_at_most(latin, _consonant_profiles(_padded([arabic])))[0]
     assert not (latin and arabic) or bound >= _likeness(latin, arabic) - 1e-9
 
 

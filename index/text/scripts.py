@@ -11,6 +11,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
+from functools import lru_cache
 
 Ranges = tuple[tuple[int, int], ...]
 
@@ -120,8 +121,11 @@ def is_unspaced(text: str) -> bool:
     return bool(UNSPACED_SCRIPT.search(text))
 
 
+@lru_cache(maxsize=1 << 12)
 def script_of(char: str) -> str | None:
-    """The script of one character ("latin", "arabic", "cyrillic", ...), None if other."""
+    """The script of one character ("latin", "arabic", "cyrillic", ...), None if other.
+    Remembered: a question's letters are counted several times on its way (its language,
+    whether BM25 searches it as written), each a walk through the ranges."""
     code = ord(char)
     for low, high, script in SCRIPT_RANGES:
         if low <= code <= high:
