@@ -515,7 +515,7 @@ def resemblances(name: str, tokens: Sequence[str], language: str = "") -> list[f
     """`resemblance` of the name (written in `language`, if known) to each token, the name
     read in each of its `_ways`, the likest counting."""
     sounds = _padded([_sounds(token) for token in tokens])
-    return np.max([_likenesses(written, sounds) for written in _readings(name, language)], axis=0).tolist()
+    return np.max([_likenesses(_padded([written]), sounds) for written in _readings(name, language)], axis=0).tolist()
 
 
 def stem_resemblances(name: str, tokens: Sequence[str], language: str = "") -> list[float]:
@@ -528,21 +528,37 @@ def stem_resemblances(name: str, tokens: Sequence[str], language: str = "") -> l
     Both callers keep only tokens that resemble the name by `MIN_RESEMBLANCE` or more, so
     a token is compared sound by sound only where its consonants alone do not keep it
     under (`_likeness_at_most`); below that, 0 stands for its score."""
-    readings = _readings(name, language)
-    by_letter = {"": readings, **{letter: [written for written in readings
-                                           if _first_consonant(written) == _sounds(letter)]
-                                  for letter in sorted(STRIPPED_LETTERS)}}
-    scores = np.zeros(len(tokens))
-    for letter, written_readings in by_letter.items():
-        if not written_readings:
-            continue
-        spelled = _padded([_sounds(letter + token) for token in tokens])
-        profiles = _consonant_profiles(spelled)
-        for written in written_readings:
-            near = np.flatnonzero(_likeness_at_most(written, profiles) >= MIN_RESEMBLANCE)
-            if len(near):
-                scores[near] = np.maximum(scores[near], _likenesses(written, spelled[near]))
-    return scores.tolist()
+    return all_stem_resemblances([(name, tokens, language)])[0]
+
+
+def all_stem_resemblances(asked: Sequence[tuple[str, Sequence[str], str]]) -> list[list[float]]:
+    """`stem_resemblances` of several names (name, tokens, language), every pair of a
+    reading and a token that its consonants do not rule out compared in one dynamic
+    programme: a question's names are compared with hundreds of index spellings, and a
+    programme per name and reading cost more in numpy's calls than in its arithmetic."""
+    mine: list[np.ndarray] = []  # the padded readings of the pairs compared, a block per name and letter
+    theirs: list[np.ndarray] = []  # the padded sounds of the pairs' tokens, likewise
+    owners: list[tuple[int, np.ndarray]] = []  # which name, and which of its tokens, per block
+    for which, (name, tokens, language) in enumerate(asked):
+        readings = _readings(name, language)
+        by_letter = {"": readings, **{letter: [written for written in readings
+                                               if _first_consonant(written) == _sounds(letter)]
+                                      for letter in sorted(STRIPPED_LETTERS)}}
+        for letter, written_readings in by_letter.items():
+            if not written_readings or not tokens:
+                continue
+            spelled, written = _padded([_sounds(letter + token) for token in tokens]), _padded(written_readings)
+            reading, token = np.nonzero(_likeness_at_most(_consonant_profiles(written), _consonant_profiles(spelled))
+                                        >= MIN_RESEMBLANCE)
+            mine.append(written[reading])
+            theirs.append(spelled[token])
+            owners.append((which, token))
+    scores = [np.zeros(len(tokens)) for _, tokens, _ in asked]
+    if any(map(len, theirs)):
+        likeness = _likenesses(_stacked(mine), _stacked(theirs))
+        for (which, token), part in zip(owners, np.split(likeness, np.cumsum([len(t) for _, t in owners])[:-1])):
+            np.maximum.at(scores[which], token, part)
+    return [score.tolist() for score in scores]
 
 
 #: Every consonant class `_sounds` writes (`_LATIN_CLASS`, `_ARABIC_CLASS`, the digraphs),
@@ -558,15 +574,15 @@ def _consonant_profiles(sounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return counts, _WEIGHT[sounds].sum(axis=1)
 
 
-def _likeness_at_most(latin: str, arabic: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    """An upper bound of `_likenesses` of the Latin sounds to each Arabic one
-    (`_consonant_profiles`), cheap to compute: a consonant class one side has more of
-    than the other can only be left out or added (cost 1 each), whatever else the
-    cheapest edit does."""
-    (mine, my_weight), (theirs, their_weights) = _consonant_profiles(_padded([latin])), arabic
-    unmatched = np.abs(theirs - mine).sum(axis=1)
+def _likeness_at_most(latin: tuple[np.ndarray, np.ndarray], arabic: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """An upper bound of `_likenesses` of each of several Latin sounds (a row) to each
+    Arabic one (a column), from their `_consonant_profiles`, cheap to compute: a consonant
+    class one side has more of than the other can only be left out or added (cost 1
+    each), whatever else the cheapest edit does."""
+    (mine, my_weights), (theirs, their_weights) = latin, arabic
+    unmatched = np.abs(theirs[None, :, :] - mine[:, None, :]).sum(axis=2)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.maximum(0.0, 1 - unmatched / ((my_weight + their_weights) / 2))
+        return np.maximum(0.0, 1 - unmatched / ((my_weights[:, None] + their_weights[None, :]) / 2))
 
 
 def _first_consonant(sounds: str) -> str:
@@ -601,6 +617,16 @@ def _codes(sounds: str) -> np.ndarray:
     return np.frombuffer(sounds.encode("ascii"), np.uint8)
 
 
+def _stacked(blocks: Sequence[np.ndarray]) -> np.ndarray:
+    """`_padded` matrices of several widths, one under the other, padded to the widest."""
+    stacked = np.zeros((sum(len(block) for block in blocks), max(block.shape[1] for block in blocks)), np.uint8)
+    row = 0
+    for block in blocks:
+        stacked[row:row + len(block), :block.shape[1]] = block
+        row += len(block)
+    return stacked
+
+
 def _padded(sounds: Sequence[str]) -> np.ndarray:
     """Several `_sounds` as a matrix of ASCII codes, a row each, padded to one width with
     0, a code that costs and weighs nothing (`_by_symbol`)."""
@@ -632,25 +658,25 @@ for _symbol in string.ascii_uppercase + _VOWELS + _GUTTURAL:
     _WRITTEN_AS[ord(_symbol), ord(_symbol)] = 0.0
 
 
-def _likenesses(latin: str, theirs: np.ndarray) -> np.ndarray:
-    """For each Arabic `_sounds` (`_padded`), 1 less the cheapest edit of the Latin sounds
-    into it (costs above) over their mean weight; 0 where either has no sounds. One
-    dynamic programme for all of them, a row per Latin sound, each row's chain of added
+def _likenesses(mine: np.ndarray, theirs: np.ndarray) -> np.ndarray:
+    """For each row, 1 less the cheapest edit of the Latin sounds of `mine` into the
+    Arabic ones of `theirs` (both `_padded`; one row of `mine` stands for all) over their
+    mean weight; 0 where either has no sounds. One dynamic programme for all of them, a
+    step per Latin sound (a padding one changes nothing), each step's chain of added
     sounds a running minimum (`np.minimum.accumulate`) rather than a loop over columns."""
     scores = np.zeros(len(theirs))
-    width = theirs.shape[1]
-    if not latin or not width:
+    if not mine.shape[1] or not theirs.shape[1]:
         return scores
-    added = np.zeros((len(theirs), width + 1))
+    added = np.zeros((len(theirs), theirs.shape[1] + 1))
     np.cumsum(_UNSHOWN[theirs], axis=1, out=added[:, 1:])
     previous = added
-    for sound in _codes(latin):
+    for sound in mine.T[:, :, None]:  # this step's Latin sound of each row, as a column
         step = np.empty_like(previous)
-        step[:, 0] = previous[:, 0] + _UNWRITTEN[sound]
-        np.minimum(previous[:, 1:] + _UNWRITTEN[sound], previous[:, :-1] + _WRITTEN_AS[sound][theirs], out=step[:, 1:])
+        step[:, :1] = previous[:, :1] + _UNWRITTEN[sound]
+        np.minimum(previous[:, 1:] + _UNWRITTEN[sound], previous[:, :-1] + _WRITTEN_AS[sound, theirs], out=step[:, 1:])
         previous = added + np.minimum.accumulate(step - added, axis=1)
-    length = (_WEIGHT[_codes(latin)].sum() + _WEIGHT[theirs].sum(axis=1)) / 2
-    spelled = theirs[:, 0] != 0
+    length = (_WEIGHT[mine].sum(axis=1) + _WEIGHT[theirs].sum(axis=1)) / 2
+    spelled = (mine[:, 0] != 0) & (theirs[:, 0] != 0)
     scores[spelled] = np.maximum(0.0, 1 - previous[spelled, -1] / length[spelled])
     return scores
 

@@ -56,7 +56,7 @@ from index.text.scripts import ARABIC_SCRIPT, dominant_script, is_unspaced
 from index.text.search import tokenize_for_search
 from index.text.words import WORD, is_function_word
 from qa.coverage import Named
-from qa.grounding import MIN_RESEMBLANCE, stem_resemblances
+from qa.grounding import MIN_RESEMBLANCE, all_stem_resemblances
 from qa.language import SNOWBALL, detect_language
 
 #: The dictionaries that take a question's words into Arabic, by question language, read
@@ -381,7 +381,7 @@ def lexical_query(
     if searched_as_written(question):
         return tokens
     found = named()
-    names = [spelling for n in found if (spelling := index_spelling(n, df))]
+    names = [spelling for spelling in index_spellings(found, df) if spelling]
     dictionary = _dictionary_for(question, setting)
     words = translated_tokens(question, dictionary, df, [n.term for n in found]) if dictionary else []
     return tokens + names + words
@@ -393,25 +393,35 @@ def searched_as_written(question: str) -> bool:
     return dominant_script(question) == "arabic"
 
 
-def index_spelling(name: Named, df: Callable[[str], int]) -> str | None:
-    """The one Arabic search token that spells a name in the query: its Arabic
+def index_spellings(names: Sequence[Named], df: Callable[[str], int]) -> list[str | None]:
+    """For each name, the one Arabic search token that spells it in the query: its Arabic
     translation's (`qa.lexicon`: Jordan ~ أردن), else, of the consonant matches that
-    resemble it enough, vowels and h-sounds included (`qa.grounding.stem_resemblances`),
-    the commonest in the index among those within SPELLING_MARGIN of the likest.
-    Consonants alone match common words (Kuwait ~ وقت, time; Kerry ~ غير, other), and
-    the commonest of those used to be searched for the name; the likest alone is often a
-    rare near-equal (a typo, another person), one that few articles hold. The name's own
-    spelling is in the query already."""
-    translated = [token for token in name.translated if ARABIC_SCRIPT.search(token)]
-    if translated:
-        return translated[0]
+    resemble it enough, vowels and h-sounds included (`qa.grounding.all_stem_resemblances`,
+    all names at once), the commonest in the index among those within SPELLING_MARGIN of
+    the likest. Consonants alone match common words (Kuwait ~ وقت, time; Kerry ~ غير,
+    other), and the commonest of those used to be searched for the name; the likest alone
+    is often a rare near-equal (a typo, another person), one that few articles hold. The
+    name's own spelling is in the query already."""
+    translated = [next((t for t in name.translated if ARABIC_SCRIPT.search(t)), None) for name in names]
+    candidates = [[] if spelling else _spelled_otherwise(name) for name, spelling in zip(names, translated)]
+    scores = all_stem_resemblances([(name.term, tokens, name.language) for name, tokens in zip(names, candidates)])
+    return [spelling or _commonest_likest(tokens, likeness, df)
+            for spelling, tokens, likeness in zip(translated, candidates, scores)]
+
+
+def _spelled_otherwise(name: Named) -> list[str]:
+    """The name's Arabic-script tokens in the index other than its own spelling's."""
     own = set(tokenize_for_search(name.term))
-    candidates = [token for token in name.tokens if ARABIC_SCRIPT.search(token) and token not in own]
-    if not candidates:
+    return [token for token in name.tokens if ARABIC_SCRIPT.search(token) and token not in own]
+
+
+def _commonest_likest(tokens: Sequence[str], likeness: Sequence[float], df: Callable[[str], int]) -> str | None:
+    """Of the tokens that resemble a name by MIN_RESEMBLANCE and within SPELLING_MARGIN of
+    the likest, the commonest in the index (`index_spellings`)."""
+    if not tokens:
         return None
-    scores = stem_resemblances(name.term, candidates, name.language)
-    floor = max(MIN_RESEMBLANCE, max(scores) - SPELLING_MARGIN)
-    near = [(df(token), score, token) for token, score in zip(candidates, scores) if score >= floor]
+    floor = max(MIN_RESEMBLANCE, max(likeness) - SPELLING_MARGIN)
+    near = [(df(token), score, token) for token, score in zip(tokens, likeness) if score >= floor]
     return max(near)[2] if near else None
 
 

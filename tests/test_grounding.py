@@ -15,7 +15,7 @@ from index.aux_embedder import AuxEmbedder
 from index.text.search import STRIPPED_LETTERS
 import qa.grounding as G
 from qa.grounding import (
-    MIN_RESEMBLANCE, WORD_SIMILARITY, GroundingChecker, WordVectors, _consonant_profiles, _first_consonant, _likeness_at_most,
+    MIN_RESEMBLANCE, WORD_SIMILARITY, GroundingChecker, all_stem_resemblances, WordVectors, _consonant_profiles, _first_consonant, _likeness_at_most,
     _likenesses, _padded, _readings, _sounds, names_match, resemblance, salient_terms, skeleton, skeletons, skeletons_match,
     stem_resemblances,
 )
@@ -769,7 +769,21 @@ SOUNDS = st.text("BFTDKJSZXLMNRaiuh", max_size=9)
 @settings(max_examples=300, deadline=None)
 @given(SOUNDS, st.lists(SOUNDS, max_size=5))
 def test_likenesses_are_the_edit_computed_cell_by_cell(latin, arabic):
-    assert _likenesses(latin, _padded(arabic)).tolist() == pytest.approx([_likeness(latin, a) for a in arabic], abs=1e-12)
+    assert _likenesses(_padded([latin]), _padded(arabic)).tolist() == pytest.approx([_likeness(latin, a) for a in arabic], abs=1e-12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(SOUNDS, SOUNDS), min_size=1, max_size=6))
+def test_likenesses_of_pairs_each_with_its_own_latin_sounds(pairs):
+    """Rows of Latin sounds of several lengths in one programme: the padding changes nothing."""
+    mine, theirs = _padded([latin for latin, _ in pairs]), _padded([arabic for _, arabic in pairs])
+    assert _likenesses(mine, theirs).tolist() == pytest.approx([_likeness(*pair) for pair in pairs], abs=1e-12)
+
+
+def test_names_compared_together_score_as_each_alone():
+    asked = [("Putin", ["وتين", "بوتين", "وطن"], ""), ("Lavrov", ["لافروف", "فروف"], "ru"), ("Kuwait", [], ""),
+             ("ラブロフ", ["لافروف", "بطن", "كويت"], "ja"), ("Kuwait", ["كويت", "وقت", "الكتاب"], "")]
+    assert all_stem_resemblances(asked) == [stem_resemblances(*one) for one in asked]
 
 
 @settings(max_examples=300, deadline=None)
@@ -777,7 +791,7 @@ def test_likenesses_are_the_edit_computed_cell_by_cell(latin, arabic):
 def test_the_cheap_bound_is_never_under_the_likeness(latin, arabic):
     """`stem_resemblances` skips the sound-by-sound comparison where this bound is
     under MIN_RESEMBLANCE: it must never be under the likeness itself."""
-    bound = _likeness_at_most(latin, _consonant_profiles(_padded([arabic])))[0]
+    bound = _likeness_at_most(_consonant_profiles(_padded([latin])), _consonant_profiles(_padded([arabic])))[0, 0]
     assert not (latin and arabic) or bound >= _likeness(latin, arabic) - 1e-9
 
 

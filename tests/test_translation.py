@@ -180,22 +180,22 @@ def test_names_join_the_query_by_the_index_spelling_that_resembles_them(tmp_path
     # say; of several, the first Arabic one (the lexicon lists the Arabic locale first:
     # the Persian and Urdu names of Germany stem to المان and جرم, crime).
     jordan = Named("Jordan", ("اردن", "ردن"), 2.0, translated=("اردن",))
-    assert translation.index_spelling(jordan, lambda t: df.get(t, 0)) == "اردن"
+    assert translation.index_spellings([jordan], lambda t: df.get(t, 0))[0] == "اردن"
     germany = Named("Germany", ("germani", "المان", "جرم", "مانيا"), 2.0, translated=("germani", "مانيا", "المان", "جرم"))
-    assert translation.index_spelling(germany, lambda t: {"جرم": 500}.get(t, 1)) == "مانيا"
+    assert translation.index_spellings([germany], lambda t: {"جرم": 500}.get(t, 1))[0] == "مانيا"
     # The name's own spelling, if the index has it, is in the query already: an Arabic
     # one is added.
     trump = Named("Trump", ("trump", "ترامب"), 2.0)
-    assert translation.index_spelling(trump, {"trump": 3, "ترامب": 900}.get) == "ترامب"
+    assert translation.index_spellings([trump], {"trump": 3, "ترامب": 900}.get)[0] == "ترامب"
     # Of the spellings about as close as the likest, the commonest: a name's own spelling
     # is common in the index, a near-equal that few articles hold is a typo or another
     # name (نسير: 0.933 like ناصر); a commoner one that is clearly less alike is not it.
     nasser = Named("Nasser", ("نسير", "ناصر", "نصر"), 2.0)
-    assert translation.index_spelling(nasser, {"نسير": 5, "ناصر": 220, "نصر": 900}.get) == "ناصر"
+    assert translation.index_spellings([nasser], {"نسير": 5, "ناصر": 220, "نصر": 900}.get)[0] == "ناصر"
     # A stem that lost its first letter to the stemmer is compared with it put back
     # (وتين is the stem of بوتين); وطن, homeland, is not Putin.
     putin = Named("Putin", ("وتين", "وطن"), 2.0)
-    assert translation.index_spelling(putin, {"وتين": 300, "وطن": 800}.get) == "وتين"
+    assert translation.index_spellings([putin], {"وتين": 300, "وطن": 800}.get)[0] == "وتين"
     # Without a dictionary the words are not translated, but the names are spelled: a
     # name is written alike in every language, so a German or Russian question, which no
     # dictionary serves, searches its names too; an Arabic one is read as written.
@@ -511,5 +511,5 @@ def test_a_name_is_searched_by_its_own_spelling_in_a_real_index(seed_settings):
     question = "What did Lavrov discuss with Kuwait?"
     named = {n.term: n for n in named_in(question, reader.lexical)}
     assert max(reader.lexical.df(t) for t in named["Kuwait"].tokens) > reader.lexical.df("كويت")
-    assert translation.index_spelling(named["Kuwait"], reader.lexical.df) == "كويت"
-    assert translation.index_spelling(named["Lavrov"], reader.lexical.df) == "لافروف"
+    assert translation.index_spellings([named["Kuwait"]], reader.lexical.df)[0] == "كويت"
+    assert translation.index_spellings([named["Lavrov"]], reader.lexical.df)[0] == "لافروف"

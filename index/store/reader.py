@@ -300,8 +300,9 @@ class SegmentedLexical:
         self._segments = reader.segments
         self._documents = sum(s.rows for s in self._segments)
         # A generation's segments never change, and a search asks the same tokens'
-        # frequencies hundreds of times (every index spelling of every name).
+        # frequencies and weights hundreds of times (every index spelling of every name).
         self._df = lru_cache(maxsize=DF_MEMORY)(self._segments_df)
+        self._idf = lru_cache(maxsize=DF_MEMORY)(self._segments_idf)
 
     def __len__(self) -> int:
         return self._reader.size
@@ -314,6 +315,9 @@ class SegmentedLexical:
         return sum(s.lexical.df(token) for s in self._segments)
 
     def idf(self, token: str) -> float:
+        return self._idf(token)
+
+    def _segments_idf(self, token: str) -> float:
         return lucene_idf(self._documents, self.df(token))
 
     @property
