@@ -26,7 +26,7 @@ from index.models import MainModel, SecondModel
 from qa.coverage import Named, coverage, named_in
 from qa.fusion import PROXIMITY_WEIGHT, WRITTEN_PROXIMITY_WEIGHT, fuse, lexical_weight_for
 from qa.proximity import proximity, written_weights
-from qa.translation import asked_words, lexical_query, searched_as_written
+from qa.translation import asked_words, lexical_query, load_dictionary, searched_as_written, translated_languages
 
 #: Retrieval configurations: embedding only, BM25 only, and what `qa ask` uses.
 MODES = ("dense", "bm25", "default")
@@ -197,8 +197,16 @@ class Retriever:
         """Open the index and load the models before the first question is timed or
         waited for, with a question that names someone in Latin letters: that also builds
         the index's spellings by consonant skeleton (`qa.coverage.Spellings`) and loads
-        the language identifier, which the first such question would otherwise wait for."""
+        the language identifier, which the first such question would otherwise wait for.
+        Then it reads the dictionary of every language it translates: a first Chinese
+        question would wait half a second for CC-CEDICT. A dictionary that cannot be read
+        is left to fail the questions that need it, with its error."""
         self.search("Who is Lavrov?", k=1)
+        for language in translated_languages(self.settings.dictionary):
+            try:
+                load_dictionary(self.settings.dictionary, language)
+            except QAError:
+                pass
 
     def search(
         self,

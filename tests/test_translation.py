@@ -513,3 +513,31 @@ def test_a_name_is_searched_by_its_own_spelling_in_a_real_index(seed_settings):
     assert max(reader.lexical.df(t) for t in named["Kuwait"].tokens) > reader.lexical.df("كويت")
     assert translation.index_spellings([named["Kuwait"]], reader.lexical.df)[0] == "كويت"
     assert translation.index_spellings([named["Lavrov"]], reader.lexical.df)[0] == "لافروف"
+
+
+def test_the_warm_up_reads_every_dictionary_before_the_first_question(tmp_path, monkeypatch, fresh_loads, seed_settings,
+                                                                      embedder):
+    """A first question in French must not wait for its dictionary to be read (a first
+    Chinese one waited half a second for CC-CEDICT): gone after the warm-up, it still
+    translates gaz -> gas -> الغاز."""
+    monkeypatch.setattr(translation, "SEARCH_PATH", (tmp_path,))
+    write_dictd(tmp_path, "freedict-eng-ara", ENTRIES)
+    write_dictd(tmp_path, "freedict-fra-eng", [("gaz", "gaz /ɡaz/\ngas <n>\n")])
+    retriever = Retriever(replace(seed_settings, dictionary="auto"), embedder)
+    retriever.warm_up()
+    for path in tmp_path.iterdir():
+        path.unlink()
+    found = retriever.search("quelles discussions portaient sur le gaz ?", k=3, mode="bm25")
+    assert found and found[0].source.startswith("001_")
+
+
+def test_the_warm_up_leaves_an_unreadable_dictionary_to_the_questions_that_need_it(tmp_path, monkeypatch, fresh_loads,
+                                                                                   seed_settings, embedder):
+    monkeypatch.setattr(translation, "SEARCH_PATH", (tmp_path,))
+    write_dictd(tmp_path, "freedict-eng-ara", ENTRIES)
+    (tmp_path / "freedict-fra-eng.dict.dz").write_bytes(b"not a dictionary")
+    (tmp_path / "freedict-fra-eng.index").write_text("nonsense\\n")
+    retriever = Retriever(replace(seed_settings, dictionary="auto"), embedder)
+    retriever.warm_up()
+    with pytest.raises(QAError):
+        retriever.search("quelles discussions portaient sur le gaz ?", k=3, mode="bm25")
