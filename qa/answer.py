@@ -12,12 +12,13 @@ the names the question asks about are not in that article (`qa.grounding`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from index.sentences import with_sentences
+from index.text.scripts import dominant_script
 from index.text.search import tokenize_for_search
 from index.models import MainModel
 from qa.grounding import Grounding, GroundingChecker, as_written
@@ -119,6 +120,14 @@ class Evidence:
     score: float
 
 
+#: Scripts whose questions the gate checks by their words' index spellings when it has
+#: nothing else to check (`ExtractiveAnswerer._grounding`): no capitals, and names read
+#: letter by letter as their press writes them (`qa.grounding`, anyascii). Not Indic
+#: scripts: their words' spellings are poorer (सऊदी ~ سود), and on our Hindi questions
+#: the rule lost right answers and stopped no wrong one (docs/benchmarks.md).
+SPELLED_SCRIPTS = frozenset({"georgian", "ethiopic"})
+
+
 class ExtractiveAnswerer:
     """Composes a cited answer from passages without a language model."""
 
@@ -130,6 +139,7 @@ class ExtractiveAnswerer:
         stored: StoredSentences | None = None,
         question_vector: Callable[[str], np.ndarray] | None = None,
         asked: Callable[[str], Sequence[frozenset[str]]] = asked_words,
+        spelled: Callable[[str], Mapping[str, str]] = lambda question: {},
     ) -> None:
         self.embedder = embedder
         self.grounding = grounding or GroundingChecker()
@@ -140,6 +150,9 @@ class ExtractiveAnswerer:
         #: The question's words, each a set of tokens that stand for it in a sentence; the
         #: retriever's adds an English question's translations (`Retriever.asked_words`).
         self.asked = asked
+        #: The index spellings of the names the gate cannot check as written, by the
+        #: question's word (`Retriever.name_spellings`).
+        self.spelled = spelled
 
     def score_sentences(self, question: str, passages: Sequence[Passage]) -> list[Evidence]:
         """Every sentence of the passages, scored against the question, best first.
@@ -206,9 +219,23 @@ class ExtractiveAnswerer:
 
     def _grounding(self, question: str, own: Sequence[Passage]) -> Grounding:
         """What of the question one article's passages hold. What only names the
-        article's publication date ("in August 2015") is not asked of it."""
+        article's publication date ("in August 2015") is not asked of it.
+
+        A question with nothing the gate can check as written (a Georgian or Amharic one:
+        no capitals, no name the lexicon knows; `SPELLED_SCRIPTS`) still names something:
+        each of its words that ranking took for a name has an index spelling (`spelled`),
+        and the article must hold one of them. Most such words are common words whose
+        spelling is a chance match, so one is enough; an article holding none is about
+        something else."""
         date = own[0].date if own else None
-        return self.grounding.check(question, [f"{p.title}\n{p.text}" for p in own], date=date)
+        texts = [f"{p.title}\n{p.text}" for p in own]
+        grounding = self.grounding.check(question, texts, date=date)
+        if grounding.terms or dominant_script(question) not in SPELLED_SCRIPTS:
+            return grounding
+        spelled = self.spelled(question)
+        if not spelled or set(spelled.values()) & set(tokenize_for_search(" ".join(texts))):
+            return grounding
+        return Grounding(tuple(spelled), tuple(spelled))
 
     def answer(self, question: str, passages: Sequence[Passage], searched: str | None = None) -> Answer:
         """The cited answer, or an abstention that still shows the nearest passages."""

@@ -109,7 +109,8 @@ class Assistant:
         Nothing is opened yet: the index may not exist when a server starts."""
         checker = GroundingChecker(aux_embedder.embed_passages if aux_embedder else None, retriever.idf)
         answerer = ExtractiveAnswerer(retriever.embedder, checker, stored=lambda ids: retriever.reader.sentences(ids),
-                                      question_vector=retriever.question_vector, asked=retriever.asked_words)
+                                      question_vector=retriever.question_vector, asked=retriever.asked_words,
+                                      spelled=retriever.name_spellings)
         return cls(retriever, answerer, llm)
 
     def ask(

@@ -26,7 +26,9 @@ from index.models import MainModel, SecondModel
 from qa.coverage import Named, coverage, named_in
 from qa.fusion import PROXIMITY_WEIGHT, WRITTEN_PROXIMITY_WEIGHT, fuse, lexical_weight_for
 from qa.proximity import proximity, written_weights
-from qa.translation import asked_words, lexical_query, load_dictionary, searched_as_written, translated_languages
+from qa.translation import (
+    asked_words, index_spellings, lexical_query, load_dictionary, searched_as_written, translated_languages,
+)
 
 #: Retrieval configurations: embedding only, BM25 only, and what `qa ask` uses.
 MODES = ("dense", "bm25", "default")
@@ -312,6 +314,14 @@ class Retriever:
         (`qa.translation.asked_words`)."""
         reader = self.reader
         return asked_words(text, self.settings.dictionary, reader.lexical.df, lambda: named_in(text, reader.lexical))
+
+    def name_spellings(self, text: str) -> dict[str, str]:
+        """The Arabic search token that spells each name of the question in the live index
+        (`qa.translation.index_spellings`), by the question's word: for the answer gate,
+        where the question names nothing it can check as written."""
+        reader = self.reader
+        named = named_in(text, reader.lexical)
+        return {n.term: spelling for n, spelling in zip(named, index_spellings(named, reader.lexical.df)) if spelling}
 
     def _dense_hits(
         self, reader: ChunkStore, query: np.ndarray, depth: int, allowed: np.ndarray | None,

@@ -456,3 +456,21 @@ def test_no_sentence_about_another_month_is_quoted_near_the_best(answerer):
         question, [Evidence(august, 0.90), Evidence(september, 0.895), Evidence(july, 0.89), Evidence(far, 0.5)])
     assert [e.sentence for e in kept] == [september, far]
     assert answerer._of_the_month_asked(question, [Evidence(august, 0.9)]) == []
+
+
+def test_an_uncased_question_needs_one_of_its_names_index_spellings_in_the_article(answerer, retriever):
+    """A Georgian question names nothing the gate can check as written (no capitals, no
+    lexicon name): ranking's index spellings of its words stand in, and the article must
+    hold one. The reports name Lavrov (لافروف), not Putin (بوتين)."""
+    passages = [Passage(rank, 1.0 / rank, text, source, f"title {source}", "2023-11-03", 0, len(text))
+                for rank, (source, text) in enumerate(REPORTS.items(), start=1)]
+    lavrov, putin = "რაზე ისაუბრა ლავროვმა?", "რაზე ისაუბრა პუტინმა?"
+    assert retriever.name_spellings(lavrov)["ლავროვმა"] == "لافروف"
+    assert retriever.name_spellings(putin)["პუტინმა"] in {"بوتين", "وتين"}
+    assert answerer._grounding(lavrov, passages[:1]).coverage == 1.0
+    about_putin = answerer._grounding(putin, passages[:1])
+    assert about_putin.coverage == 0.0 and "პუტინმა" in about_putin.missing
+    answer = answerer.answer(putin, passages)
+    assert answer.abstained and "პუტინმა" in answer.missing
+    # an Indic question is not checked so (`SPELLED_SCRIPTS`): its words' spellings are poorer
+    assert answerer._grounding("पुतिन ने क्या कहा?", passages[:1]).coverage == 1.0
