@@ -120,8 +120,8 @@ class Evidence:
     score: float
 
 
-#: Scripts whose questions the gate checks by their words' index spellings when it has
-#: nothing else to check (`ExtractiveAnswerer._grounding`): no capitals, and names read
+#: Scripts whose questions the gate also checks by their words' index spellings
+#: (`ExtractiveAnswerer._grounding`): no capitals, and names read
 #: letter by letter as their press writes them (`qa.grounding`, anyascii). Not Indic
 #: scripts: their words' spellings are poorer (सऊदी ~ سود), and on our Hindi questions
 #: the rule lost right answers and stopped no wrong one (docs/benchmarks.md).
@@ -221,21 +221,21 @@ class ExtractiveAnswerer:
         """What of the question one article's passages hold. What only names the
         article's publication date ("in August 2015") is not asked of it.
 
-        A question with nothing the gate can check as written (a Georgian or Amharic one:
-        no capitals, no name the lexicon knows; `SPELLED_SCRIPTS`) still names something:
-        each of its words that ranking took for a name has an index spelling (`spelled`),
-        and the article must hold one of them. Most such words are common words whose
-        spelling is a chance match, so one is enough; an article holding none is about
-        something else."""
+        A Georgian or Amharic question (`SPELLED_SCRIPTS`: no capitals) names more than
+        the lexicon's few names the gate can check as written: each of its words that
+        ranking took for a name has an index spelling (`spelled`), and the article must
+        hold one of them. Most such words are common words whose spelling is a chance
+        match, so one is enough; an article holding none is about something else."""
         date = own[0].date if own else None
         texts = [f"{p.title}\n{p.text}" for p in own]
         grounding = self.grounding.check(question, texts, date=date)
-        if grounding.terms or dominant_script(question) not in SPELLED_SCRIPTS:
+        if not own or dominant_script(question) not in SPELLED_SCRIPTS:
             return grounding
         spelled = self.spelled(question)
         if not spelled or set(spelled.values()) & set(tokenize_for_search(" ".join(texts))):
             return grounding
-        return Grounding(tuple(spelled), tuple(spelled))
+        unheld = tuple(dict.fromkeys([*grounding.terms, *spelled]))
+        return Grounding(unheld, unheld)
 
     def answer(self, question: str, passages: Sequence[Passage], searched: str | None = None) -> Answer:
         """The cited answer, or an abstention that still shows the nearest passages."""

@@ -25,10 +25,13 @@ from index.text.search import tokenize_for_search
 from index.text.words import KOREAN_PARTICLES, NAME_WORD, is_function_word, without_elision
 
 #: The locales whose names are looked up and returned: the languages readers ask in
-#: most, and Levantine and Maghrebi Arabic, whose month names differ (تموز, يوليوز).
+#: most, Levantine and Maghrebi Arabic, whose month names differ (تموز, يوليوز), and the
+#: languages whose names ranking reads in Latin letters (Greek, Armenian, Georgian,
+#: Amharic) or that write Arabic names alike (Hebrew). Not Thai: it puts no spaces
+#: between words, and its names would have to be cut out of clauses.
 LOCALES = (
     "ar", "ar_SY", "ar_MA", "en", "fr", "de", "es", "it", "pt", "nl", "sv", "pl", "ru", "uk",
-    "tr", "fa", "ur", "hi", "bn", "id", "ms", "zh", "zh_Hant", "ja", "ko",
+    "tr", "fa", "ur", "hi", "bn", "id", "ms", "zh", "zh_Hant", "ja", "ko", "el", "hy", "ka", "am", "he",
 )  # fmt: skip
 #: The locales an article in Arabic script writes its names in. Names of the other
 #: locales that are Arabic words (Urdu جون, "June", is John in Arabic) are not looked up

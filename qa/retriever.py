@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from functools import cached_property, lru_cache
@@ -100,13 +101,18 @@ class Question:
 
     @classmethod
     def parse(cls, raw: str, max_chars: int) -> "Question":
-        text = " ".join((raw or "").split())
+        text = " ".join(_IN_WORD_PUNCTUATION.sub("", raw or "").split())
         if not text:
             raise QuestionError("the question is empty; type a question, e.g. "
                                 "qa ask \"what did Lavrov discuss with Kuwait?\"")
         if len(text) > max_chars:
             return cls(text[:max_chars], truncated_from=len(text))
         return cls(text)
+
+
+#: Armenian writes its question, exclamation and emphasis marks on the stressed vowel of a
+#: word (Ինչպե՞ս, "how?"); dropped, so the word is whole for every step that reads words.
+_IN_WORD_PUNCTUATION = re.compile("[\u055b\u055c\u055e]")
 
 
 @dataclass(frozen=True)
@@ -317,11 +323,20 @@ class Retriever:
 
     def name_spellings(self, text: str) -> dict[str, str]:
         """The Arabic search token that spells each name of the question in the live index
-        (`qa.translation.index_spellings`), by the question's word: for the answer gate,
-        where the question names nothing it can check as written."""
+        (`qa.translation.index_spellings`), by the question's word: for the answer gate
+        (`qa.answer.SPELLED_SCRIPTS`). The last few questions' are remembered by generation:
+        the gate asks once for the cited article and again for each corroborating one."""
         reader = self.reader
-        named = named_in(text, reader.lexical)
-        return {n.term: spelling for n, spelling in zip(named, index_spellings(named, reader.lexical.df)) if spelling}
+        return dict(self._recent_spellings(text, reader.generation))
+
+    @cached_property
+    def _recent_spellings(self) -> Callable[[str, Hashable], tuple[tuple[str, str], ...]]:
+        return lru_cache(maxsize=RECENT_QUESTIONS)(self._spellings_now)
+
+    def _spellings_now(self, text: str, generation: Hashable) -> tuple[tuple[str, str], ...]:
+        lexical = self.reader.lexical
+        named = named_in(text, lexical)
+        return tuple((n.term, spelling) for n, spelling in zip(named, index_spellings(named, lexical.df)) if spelling)
 
     def _dense_hits(
         self, reader: ChunkStore, query: np.ndarray, depth: int, allowed: np.ndarray | None,

@@ -6,7 +6,7 @@ which is where a large archive hurts most (docs/benchmarks.md, "XQuAD in a 5,000
 haystack"). So a question in another script than Arabic is searched with its names as
 the index spells them (`qa.coverage`: Lavrov, Lawrow, Лавров ~ لافروف, Jordan ~ الأردن),
 each by its translation or by the spelling there that resembles it most, vowels and
-h-sounds included (`index_spelling`), whatever its language: a name is written alike in
+h-sounds included (`index_spellings`), whatever its language: a name is written alike in
 all of them. A question in a language a dictionary serves is searched as its Arabic
 translation: its names so, and each other word by the rarest search token of each of
 its first translations that the index holds. The names must be in the query:
@@ -89,7 +89,7 @@ MIN_WORD_CHARS = 3
 #: ... nor single Chinese characters (的, 是, 在: most are function words).
 MIN_UNSPACED_CHARS = 2
 #: A name is searched by the commonest of the index spellings that resemble it within
-#: this much of the likest one (`index_spelling`; chosen on ARCD, docs/benchmarks.md).
+#: this much of the likest one (`index_spellings`; chosen on ARCD, docs/benchmarks.md).
 SPELLING_MARGIN = 0.05
 _BASE64 = {c: n for n, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
 _SENSE_NUMBER = re.compile(r"^\s*\d+\.\s*")
@@ -373,7 +373,7 @@ def lexical_query(
     question: str, setting: str, df: Callable[[str], int], named: Callable[[], Sequence[Named]] = tuple,
 ) -> list[str]:
     """The BM25 tokens of a question: its own; for one mostly in another script than Arabic,
-    its names' index spellings (`index_spelling`; `named` finds them, only for such a
+    its names' index spellings (`index_spellings`; `named` finds them, only for such a
     question), whatever its language, since a name is written alike in all of them
     (Lavrov, Lawrow, Лавров ~ لافروف); and, when a dictionary serves its language, its
     other words' translations."""

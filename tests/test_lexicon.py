@@ -26,6 +26,9 @@ def arabic(found: Found) -> set[str]:
     ("Which language, German or Chinese?", ("German",), "الألمانية"),
     ("克里在新加坡说了什么？", ("新加坡",), "سنغافورة"),  # no spaces: found inside the run
     ("सऊदी अरब को कौन सा स्थान मिला?", ("सऊदी", "अरब"), "المملكة العربية السعودية"),  # Devanagari
+    ("Τι συζήτησε ο Λαβρόφ με το Κουβέιτ;", ("Κουβέιτ",), "الكويت"),  # Greek
+    ("Ի՞նչ ասաց նա Գերմանիայի մասին", ("Գերմանիայի",), "ألمانيا"),  # Armenian genitive
+    ("על מה שוחח לברוב עם כווית?", ("כווית",), "الكويت"),  # Hebrew
 ])
 def test_a_name_is_found_with_its_names_in_other_languages(question, words, name):
     found = lexicon().find(question)

@@ -8,6 +8,7 @@ import pytest
 from index.config import Settings
 from index.errors import IndexMissingError, ModelMismatchError
 from index.text.search import tokenize_for_search, written_words
+from qa.grounding import salient_terms
 from qa.fusion import BRIDGED_LEXICAL_WEIGHT, LEXICAL_WEIGHT, PROXIMITY_WEIGHT, WRITTEN_PROXIMITY_WEIGHT
 from qa.retriever import Question, QuestionError, Retriever
 from qa.translation import searched_as_written
@@ -254,3 +255,10 @@ def test_warm_up_builds_what_the_first_question_with_a_name_needs(seed_settings,
     assert not any(part in _SPELLINGS for part in parts)
     retriever.warm_up()
     assert all(part in _SPELLINGS for part in parts)
+
+
+def test_an_armenian_question_mark_inside_a_word_leaves_the_word_whole():
+    """Armenian writes ՞ on the stressed vowel (Ինչպե՞ս, how?): a word split there is no
+    word of any list (its question words, the lexicon's names)."""
+    assert Question.parse("Ինչպե՞ս արձագանքեց Քերին", 100).text == "Ինչպես արձագանքեց Քերին"
+    assert "Ինչպե" not in salient_terms(Question.parse("Ինչպե՞ս արձագանքեց Քերին", 100).text)

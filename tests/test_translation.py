@@ -196,6 +196,11 @@ def test_names_join_the_query_by_the_index_spelling_that_resembles_them(tmp_path
     # (وتين is the stem of بوتين); وطن, homeland, is not Putin.
     putin = Named("Putin", ("وتين", "وطن"), 2.0)
     assert translation.index_spellings([putin], {"وتين": 300, "وطن": 800}.get)[0] == "وتين"
+    # several names at once, each its own
+    counts = {"وتين": 300, "وطن": 800, "نسير": 5, "ناصر": 220, "نصر": 900, "trump": 3, "ترامب": 900, **df}
+    names = [jordan, putin, nasser, trump, kuwait]
+    assert translation.index_spellings(names, lambda t: counts.get(t, 0)) == \
+        [translation.index_spellings([n], lambda t: counts.get(t, 0))[0] for n in names] == ["اردن", "وتين", "ناصر", "ترامب", "كويت"]
     # Without a dictionary the words are not translated, but the names are spelled: a
     # name is written alike in every language, so a German or Russian question, which no
     # dictionary serves, searches its names too; an Arabic one is read as written.
@@ -536,7 +541,7 @@ def test_the_warm_up_leaves_an_unreadable_dictionary_to_the_questions_that_need_
     monkeypatch.setattr(translation, "SEARCH_PATH", (tmp_path,))
     write_dictd(tmp_path, "freedict-eng-ara", ENTRIES)
     (tmp_path / "freedict-fra-eng.dict.dz").write_bytes(b"not a dictionary")
-    (tmp_path / "freedict-fra-eng.index").write_text("nonsense\\n")
+    (tmp_path / "freedict-fra-eng.index").write_text("nonsense\n")
     retriever = Retriever(replace(seed_settings, dictionary="auto"), embedder)
     retriever.warm_up()
     with pytest.raises(QAError):
