@@ -234,7 +234,9 @@ class ExtractiveAnswerer:
         spelled = self.spelled(question)
         if not spelled or set(spelled.values()) & set(tokenize_for_search(" ".join(texts))):
             return grounding
-        unheld = tuple(dict.fromkeys([*grounding.terms, *spelled]))
+        # nothing of it counts as held; what the abstention names as missing is what the
+        # gate missed and those words, not the gate's names the article does hold
+        unheld = tuple(dict.fromkeys([*grounding.missing, *spelled]))
         return Grounding(unheld, unheld)
 
     def answer(self, question: str, passages: Sequence[Passage], searched: str | None = None) -> Answer:
