@@ -53,10 +53,10 @@ _OTHER_LATIN_LANGUAGES = (
     "lv", "et", "tl", "so", "ha", "az", "uz", "sq", "ca", "eu", "gl", "af", "is", "ga", "cy", "mt", "eo", "la",
 )  # fmt: skip
 #: How sure py3langid must be of a question's language to decide it: short questions in
-#: our languages give another at most about half (Qui est Lavrov ? 0.43 Latin; Lavrov
-#: kimdir? 0.48 Azeri), once the names are left out (`_without_names`); where it is this
-#: sure of one of ours, it is right more often than our function words (1,364 of the 1,377
-#: Latin-script questions of tests/data against 1,345, none lost).
+#: our languages give another language at most about half (Qui est Lavrov ? Latin), once
+#: the names are left out (`_without_names`); where it is this sure of one of ours, it is
+#: right more often than our function words on the questions of tests/data
+#: (docs/benchmarks.md).
 _IDENTIFIER_CONFIDENCE = 0.7
 #: A capitalised word after the first: a name, which says nothing of the question's
 #: language (Qui est Lech Kaczyński ? is French, not Polish).

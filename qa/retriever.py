@@ -206,8 +206,8 @@ class Retriever:
         waited for, with a question that names someone in Latin letters: that also builds
         the index's spellings by consonant skeleton (`qa.coverage.Spellings`) and loads
         the language identifier, which the first such question would otherwise wait for.
-        Then it reads the dictionary of every language it translates: a first Chinese
-        question would wait half a second for CC-CEDICT. A dictionary that cannot be read
+        Then it reads the dictionary of every language it translates, which a first
+        question in that language would wait for (docs/benchmarks.md). A dictionary that cannot be read
         is left to fail the questions that need it, with its error."""
         self.search("Who is Lavrov?", k=1)
         for language in translated_languages(self.settings.dictionary):
