@@ -174,6 +174,9 @@ def test_georgian_and_ethiopic_words_stand_for_names_in_ranking_only():
     assert "რაზე" not in salient_terms(georgian)
     assert not {"ምን", "ጋር"} & set(salient_terms("ላቭሮቭ ከኩዌት ጋር ምን ተወያየ?"))
     assert salient_terms("Τι συζήτησε ο Λαβρόφ με το Κουβέιτ;") == ["Λαβρόφ", "Κουβέιτ"]
+    # every case of the Greek question words, and a preposition that opens a question
+    assert salient_terms("Ποιους διόρισε ο Χάντι;") == ["Χάντι"]
+    assert salient_terms("Σύμφωνα με τον Καττάν, ποιανού είναι το μπαστούνι;") == ["Καττάν"]
 
 
 def test_a_bengali_y_is_j_unless_it_has_a_nukta():

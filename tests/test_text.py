@@ -221,7 +221,8 @@ def test_word_lists() -> None:
 
 
 @pytest.mark.parametrize("word", ["What", "Wie", "Qu'a", "Qu'est-ce", "Cuántas", "В", "О", "Selon",
-                                  "According", "May", "Worüber", "Каков", "Hangisi", "Lesquels", "Berapa"])
+                                  "According", "May", "Worüber", "Каков", "Hangisi", "Lesquels", "Berapa",
+                                  "Ποιους", "Ποιανού", "Πόσων", "Σύμφωνα", "Όταν"])
 def test_function_words_of_any_language_in_any_case(word: str) -> None:
     assert is_function_word(word)
 
