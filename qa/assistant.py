@@ -22,7 +22,6 @@ from qa.grounding import GroundingChecker, as_written
 from qa.language import detect_language, phrases_for
 from qa.llm import LLMClient, LLMConfig, LLMError, build_messages
 from qa.retriever import PassageFilter, Question, Retriever
-from qa.translation import arabic_vocabulary
 
 if TYPE_CHECKING:  # imported by `add_files` only: `qa serve` answers sooner without them
     from index.articles import SkippedFile
@@ -108,8 +107,7 @@ class Assistant:
         """Answers over `retriever`, sharing its models (`qa bench --answers` uses it too):
         sentence vectors come from the index, word similarity from the second model.
         Nothing is opened yet: the index may not exist when a server starts."""
-        checker = GroundingChecker(aux_embedder.embed_passages if aux_embedder else None, retriever.idf,
-                                   lambda: arabic_vocabulary(retriever.settings.dictionary))
+        checker = GroundingChecker(aux_embedder.embed_passages if aux_embedder else None, retriever.idf)
         answerer = ExtractiveAnswerer(retriever.embedder, checker, stored=lambda ids: retriever.reader.sentences(ids),
                                       question_vector=retriever.question_vector, asked=retriever.asked_words,
                                       spelled=retriever.name_spellings)

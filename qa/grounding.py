@@ -34,7 +34,7 @@ import string
 import threading
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -755,20 +755,16 @@ class GroundingChecker:
     normalized; it catches names that are translated rather than transliterated.
     `term_weight` (optional) weighs a search token, e.g. by its IDF in the index, so a
     missing rare name counts more than a missing common verb (Arabic-script questions,
-    whose terms are the index's own tokens). `common_words` (optional) gives the tokens
-    of Arabic's common vocabulary (`qa.translation.arabic_vocabulary`): none of them
-    weighs more than the question's names (`_capped_common_words`).
+    whose terms are the index's own tokens).
     """
 
     def __init__(
         self,
         embed_words: Callable[[list[str]], np.ndarray] | None = None,
         term_weight: Callable[[str], float] | None = None,
-        common_words: Callable[[], Collection[str]] | None = None,
     ) -> None:
         self._embed_words = WordVectors(embed_words) if embed_words else None
         self._term_weight = term_weight
-        self._common_words = common_words
 
     def check(self, question: str, texts: Sequence[str], words: bool = True, date: str | None = None,
               replacements: bool = True) -> Grounding:
@@ -796,8 +792,6 @@ class GroundingChecker:
             missing = [t for t in terms if t not in present and without_conjunction(t) not in bare]
             if self._term_weight:
                 weights = tuple(self._term_weight(t) for t in terms)
-                if self._common_words:
-                    weights = _capped_common_words(question, terms, weights, self._common_words())
         else:
             language = detect_language(question)
             found = names_in(question)
@@ -843,24 +837,6 @@ class GroundingChecker:
         grounding = self.check(question, [sentence], words=False)
         months = {form for found in asked for form in _terms_of(found, grounding.terms)}
         return not months.isdisjoint(grounding.replaced)
-
-
-def _capped_common_words(
-    question: str, terms: Sequence[str], weights: tuple[float, ...], common: Collection[str],
-) -> tuple[float, ...]:
-    """The weights of an Arabic question's terms, each common word (in `common`, and no
-    name the lexicon finds: الكويت is in the dictionary too) weighing no more than the
-    least weighty of its other terms, its names. Rarity in the index says which words
-    matter in a large archive; in a small one the question's own verbs and framing words
-    (زار "visited", التقى "met", اسم "name") are in no article and outweighed the names an
-    article held (docs/benchmarks.md)."""
-    named = {token for found in names_in(question) for token in tokenize_for_search(found.surface)}
-    is_common = [term in common and term not in named for term in terms]
-    names = [weight for weight, common_word in zip(weights, is_common) if not common_word]
-    if not names or not any(is_common):
-        return weights
-    cap = min(names)
-    return tuple(min(weight, cap) if common_word else weight for weight, common_word in zip(weights, is_common))
 
 
 def _date_terms(date: str) -> set[str]:

@@ -28,8 +28,7 @@ from qa.coverage import Named, coverage, named_in
 from qa.fusion import PROXIMITY_WEIGHT, WRITTEN_PROXIMITY_WEIGHT, fuse, lexical_weight_for
 from qa.proximity import proximity, written_weights
 from qa.translation import (
-    arabic_vocabulary, asked_words, index_spellings, lexical_query, load_dictionary, searched_as_written,
-    translated_languages,
+    asked_words, index_spellings, lexical_query, load_dictionary, searched_as_written, translated_languages,
 )
 
 #: Retrieval configurations: embedding only, BM25 only, and what `qa ask` uses.
@@ -216,7 +215,6 @@ class Retriever:
                 load_dictionary(self.settings.dictionary, language)
             except QAError:
                 pass
-        arabic_vocabulary(self.settings.dictionary)
 
     def search(
         self,

@@ -45,7 +45,6 @@ import threading
 import zlib
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -323,22 +322,6 @@ def load_dictionary(setting: str, language: str) -> Translator | None:
                      for n, (name, path) in enumerate(zip(DICTIONARIES.get(language, ()), files))]
             _TRANSLATORS[key] = Chain(*links) if len(links) == 2 else links[0] if links else None
         return _TRANSLATORS[key]
-
-
-@lru_cache(maxsize=4)
-def arabic_vocabulary(setting: str) -> frozenset[str]:
-    """The search tokens of the English-Arabic dictionary's translations: Arabic's common
-    words (a verb or a common noun is in a bilingual dictionary, a person's name rarely;
-    the answer gate weighs the rest as names, `qa.grounding.GroundingChecker`). Empty
-    without that dictionary, or if it cannot be read. Made once per process."""
-    try:
-        dictionary = load_dictionary(setting, "en")
-    except QAError:
-        return frozenset()
-    if not isinstance(dictionary, Dictionary):
-        return frozenset()
-    translations = {t for senses in dictionary.entries.values() for t in senses}
-    return frozenset(tokenize_for_search(" ".join(translations)))
 
 
 def _read_once(path: Path, name: str, language: str) -> Dictionary:

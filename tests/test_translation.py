@@ -21,7 +21,6 @@ from qa.translation import (
     Chain,
     Dictionary,
     DictionaryError,
-    arabic_vocabulary,
     asked_words,
     dictionary_file,
     dictionary_files,
@@ -374,24 +373,6 @@ def test_freedict_as_installed_reads_as_an_english_arabic_dictionary():
     assert "الرئيس" in dictionary.translations("president")
     assert "المحادثات" in dictionary.translations("talks")
     assert "النفط" in dictionary.translations("oil")
-
-
-def test_the_arabic_vocabulary_is_the_search_tokens_of_the_dictionarys_translations(tmp_path):
-    """What the answer gate weighs as common words: every translation's tokens, nothing
-    else; none without a dictionary."""
-    index = write_dictd(tmp_path, "eng-ara", ENTRIES)
-    vocabulary = arabic_vocabulary(str(index))
-    assert {"اجتماع", "لقاء", "غاز", "قاعد"} <= vocabulary
-    assert vocabulary <= {token for _, body in ENTRIES for token in tokenize_for_search(body)}
-    assert arabic_vocabulary("none") == frozenset()
-
-
-def test_the_installed_dictionary_knows_arabic_verbs_not_names():
-    if dictionary_file("auto", "en") is None:
-        pytest.skip("FreeDict English-Arabic is not installed (make install fetches it with apt)")
-    vocabulary = arabic_vocabulary("auto")
-    assert set(tokenize_for_search("زار التقى اسم الاجتماع")) <= vocabulary
-    assert not set(tokenize_for_search("لافروف يوشاكوف")) & vocabulary
 
 
 def test_every_language_translated_has_a_stemmer_and_goes_through_english_at_most():
