@@ -9,12 +9,13 @@ HOST   ?= 127.0.0.1
 PORT   ?= 7860
 
 # Questions' words in BM25 (qa/translation.py): FreeDict's English-Arabic dictionary and
-# the French-, Spanish-, Portuguese- and Turkish-English ones that lead to it (GPL), taken
+# the French-, Spanish-, Portuguese- and Turkish-English ones that lead to it (GPL); and the
+# German-English one, whose nouns the answer gate tells from names (qa/nouns.py). Taken
 # from the system's Debian package archive into the environment, never shipped in this
 # repository. Where apt cannot fetch one, its questions rank without it; each is tried
 # once (remove its stamp, $(DICTIONARY_DIR)/.NAME-attempted, to try again).
 DICTIONARY_DIR    := $(VENV)/share/dictd
-DICTIONARIES      := eng-ara fra-eng spa-eng por-eng tur-eng
+DICTIONARIES      := eng-ara fra-eng spa-eng por-eng tur-eng deu-eng
 DICTIONARY_STAMPS := $(DICTIONARIES:%=$(DICTIONARY_DIR)/.%-attempted)
 
 .PHONY: install run index test lint bench clean
@@ -35,7 +36,7 @@ $(DICTIONARY_DIR)/.%-attempted:
 	    done; \
 	    echo "FreeDict $*: installed into $(DICTIONARY_DIR)"; \
 	else \
-	    echo "note: apt could not fetch dict-freedict-$*; its questions' words get no BM25 translation (README)"; \
+	    echo "note: apt could not fetch dict-freedict-$*; the product works without it, less what it gives (README)"; \
 	fi
 	@touch $@
 

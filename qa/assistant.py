@@ -21,6 +21,7 @@ from qa.followup import resolve_followup
 from qa.grounding import GroundingChecker, as_written
 from qa.language import detect_language, phrases_for
 from qa.llm import LLMClient, LLMConfig, LLMError, build_messages
+from qa.nouns import german_nouns
 from qa.retriever import PassageFilter, Question, Retriever
 
 if TYPE_CHECKING:  # imported by `add_files` only: `qa serve` answers sooner without them
@@ -56,9 +57,11 @@ class Assistant:
 
     def warm_up(self) -> None:
         """Load the models and what a question needs before the first reader asks
-        (seconds of imports and weights; `Retriever.warm_up`)."""
+        (seconds of imports and weights; `Retriever.warm_up`), and the German nouns the
+        answer gate reads German questions by (`qa.nouns`)."""
         self.retriever.warm_up()
         self.answerer.embedder.embed_passages(["warm up"])
+        german_nouns()
 
     def add_files(self, paths: Sequence[Path]) -> tuple[IndexReport, list[SkippedFile]]:
         """Index uploaded files into the live index, incrementally; searchable at once."""

@@ -95,6 +95,7 @@ from index.models import MainModel, SecondModel
 from qa.answer import Answer
 from qa.assistant import PASSAGES, Assistant
 from qa.metrics import METRIC_KEYS, RankedHit, aggregate, question_metrics
+from qa.nouns import german_nouns
 from qa.retriever import MODES, Passage, Retriever
 from qa.translation import dictionary_file, translated_languages
 
@@ -218,6 +219,9 @@ class BenchResults(TypedDict):
     dictionary: NotRequired[str | None]
     #: The question languages whose words BM25 read in Arabic translation.
     translated_languages: NotRequired[list[str]]
+    #: How many common nouns the answer gate told German names from (qa/nouns.py); 0
+    #: without their dictionary.
+    german_nouns: NotRequired[int]
     machine: str
     cpu: dict[str, object]
     datasets: dict[str, DatasetResults]
@@ -561,6 +565,7 @@ def evaluate_answers(questions: Sequence[BenchQuestion], assistant: Assistant, l
     """Each question answered as `Assistant.ask` answers a first question without a
     language model (retrieve PASSAGES, compose); the answer step alone is timed."""
     outcomes, latencies = [], []
+    assistant.warm_up()
     for q in tqdm(questions, desc=f"{label}/answers", unit="q", file=sys.stderr):
         passages = assistant.retriever.search(q.question, k=PASSAGES)
         start = time.perf_counter()
@@ -636,6 +641,7 @@ def run(
         "aux_model": settings.aux_model if settings.uses_aux_model else "none",
         "dictionary": path.with_suffix("").name if (path := dictionary_file(settings.dictionary, "en")) else None,
         "translated_languages": translated_languages(settings.dictionary),
+        "german_nouns": len(german_nouns().common),
         "machine": f"{platform.machine()}, {platform.python_version()}, {_cpu_count()} cores",
         "cpu": this_cpu().as_dict(),
         "datasets": {d.name: d.results for d in datasets},
@@ -677,7 +683,8 @@ def format_header(results: BenchResults) -> str:
         f"{results['date']}  model {results['model']} ({results['backend']}{recipe}, sentence vectors "
         f"{results.get('sentence_vectors', 'alone')}, second model {results['aux_model']}, "
         f"dictionary {results.get('dictionary') or 'none'}, "
-        f"translating {', '.join(results.get('translated_languages', [])) or 'nothing'})",
+        f"translating {', '.join(results.get('translated_languages', [])) or 'nothing'}, "
+        f"German nouns {results.get('german_nouns', 0)})",
         f"machine {results['machine']}; CPU {cpu['model']} ({cpu['simd']})",
     ]
     if haystack := results.get("haystack"):

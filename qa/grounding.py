@@ -8,8 +8,9 @@ against the words of the retrieved passages, across scripts:
 - names in a cased script (Latin, Cyrillic, Greek): capitalised words (the first one
   unless it is a function or question word: "Erdoğan, Putin ile ne görüştü?" but not
   "What did ..."; for the answer gate, in German, not a noun that a determiner
-  announces, "der Außenminister"), without an elided article (l'Iran) or a suffix after
-  an apostrophe (Jordan's, Malezya'da), and numbers; matched against Arabic words by
+  announces, "der Außenminister", or that the German dictionary lists, `qa.nouns`),
+  without an elided article (l'Iran) or a suffix after an apostrophe (Jordan's,
+  Malezya'da), and numbers; matched against Arabic words by
   their consonant skeleton (Lavrov ~ لافروف, Kuwaiti ~ الكويتي, Al-Shabab ~ الشباب), or
   by exact spelling when the scripts agree;
 - a word of an Arabic question: any content word, matched by its normalized, stemmed
@@ -55,6 +56,7 @@ from qa.language import detect_language
 from qa.lexicon import (
     NAME_SUFFIX, Found, date_words, fold, found_as, key_tokens, lexicon, names_in, names_in_text, other_names,
 )
+from qa.nouns import Nouns, german_nouns
 from qa.ordinals import numbers_in, ordinals_in
 
 #: Word-level cosine (second model) above which a term counts as present in translation.
@@ -137,6 +139,8 @@ _TRANSLITERATED_ARTICLE = re.compile(
     r"^(?:al|el|ad|an|ar|as|ash|at|az|аль|эль|ад|ан|ар|ас|аш|ат|аз)[-‐](?=[^\W\d])", re.IGNORECASE)
 #: ... and as a word of its own before a name (El Kef, Al Nassr).
 _LATIN_ARTICLE_WORDS = frozenset({"al", "el"})
+#: What joins the parts of an Arabic name, written as a word of its own (bin Laden).
+_NAME_PARTICLES = frozenset({"bin", "ibn", "bint", "ben"})
 _NUMBER = re.compile(r"\d+")
 _NUMBER_OR_KATAKANA = re.compile(f"{_NUMBER.pattern}|{KATAKANA_WORD.pattern}")
 _YEAR = re.compile(r"1[89]\d\d|20\d\d")
@@ -228,9 +232,7 @@ def salient_terms(question: str, nouns: bool = True) -> list[str]:
     # The Arabic article written as a word of its own (El Kef, Al Hilal) is no name either.
     words = [word for word, after in zip(words, [*words[1:], ""])
              if not (word.casefold() in _LATIN_ARTICLE_WORDS and after[:1].isupper())]
-    left_out = set() if nouns else _german_nouns(words)
-    if left_out and detect_language(question) != "de":  # detected only when it could matter
-        left_out = set()
+    left_out = _german_nouns(words) if not nouns and detect_language(question) == "de" else set()
     # A name is capitalised after its Arabic article, which English writes in lower case
     # (al-Jubeir, el-Sisi) and which no spelling of the name needs.
     names = [
@@ -293,8 +295,12 @@ def _german_nouns(words: Sequence[str]) -> set[int]:
     "29 Luftangriffe", "wie viele Tonnen medizinischer Ausrüstung"). A name so announced
     (die Türkei) comes back through the lexicon. A year is no count ("2015 Kerry"), nor is
     a preposition an announcer, nor the verb after the question word, however it ends:
-    names follow them ("mit Kerry", "Was vereinbaren Kerry und Lawrow?")."""
-    nouns: set[int] = set()
+    names follow them ("mit Kerry", "Was vereinbaren Kerry und Lawrow?"). Those are
+    nouns too that the German dictionary lists as common ones, announced or not ("an
+    Krätze", "für Nierenkranke": `qa.nouns`), unless they are part of a name
+    (`_in_names`: Isaac Herzog, bin Laden)."""
+    dictionary = german_nouns()
+    nouns = {position for position, word in enumerate(words) if word[:1].isupper() and dictionary.is_common(word)}
     announcer = ""  # "determiner", "count" (adjectives too), or none
     for position, word in enumerate(words):
         folded = word.casefold()
@@ -311,7 +317,29 @@ def _german_nouns(words: Sequence[str]) -> set[int]:
             announcer = announcer if announcer == "determiner" else ""
         else:  # a number: a count announces, a year ends the phrase
             announcer = "count" if word.isdigit() and not _YEAR.fullmatch(word) else ""
-    return nouns
+    return nouns - _in_names(words, nouns, dictionary)
+
+
+def _in_names(words: Sequence[str], nouns: set[int], dictionary: Nouns) -> set[int]:
+    """Positions of the `nouns` that are part of a name of several words: after an Arabic
+    name's particle (bin Laden, Ben Ali), or a singular noun as written after a name the
+    dictionary does not know (Isaac Herzog, Antony Blinken). Not after a place it knows
+    ("schickte Katar Hilfsgüter"), a genitive ("Putins Besuch") or the question's first
+    word, and not a plural or an inflected noun, which after a name is its object ("Was hat
+    Lawrow Journalisten gesagt?")."""
+    def unknown_name_at(position: int) -> bool:
+        word = words[position]
+        return (position > 0 and word[:1].isupper() and position not in nouns and not is_function_word(word)
+                and not word.endswith("s") and word.casefold() not in dictionary.proper)
+
+    def singular(word: str) -> bool:
+        return word.casefold() in dictionary.common and word.casefold() not in dictionary.plurals
+
+    return {
+        position for position in nouns if position > 0
+        and (words[position - 1].casefold() in _NAME_PARTICLES
+             or (unknown_name_at(position - 1) and singular(words[position])))
+    }
 
 
 def _is_word_of(term: str, found: Found) -> bool:

@@ -19,6 +19,7 @@ from qa.grounding import (
     _likenesses, _padded, _readings, _sounds, names_match, resemblance, salient_terms, skeleton, skeletons, skeletons_match,
     stem_resemblances,
 )
+from qa.nouns import Nouns
 from qa.retriever import Retriever
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -291,13 +292,34 @@ def test_salient_terms_of_cased_scripts(question, terms):
      "اجتماع كيري ولافروف"),
     ("Was sagten beide gestern zu Kerry?", ["Kerry"], ["Kerry"], "قال كيري"),
 ])
-def test_german_nouns_announced_by_a_determiner_are_left_out_of_the_answer_gate(question, names, all_terms, arabic):
+def test_german_nouns_announced_by_a_determiner_are_left_out_of_the_answer_gate(
+        question, names, all_terms, arabic, monkeypatch):
     """German capitalises nouns: one a determiner, a count or an adjective announces is no
     name for the gate (a country so announced comes back through the lexicon); ranking
-    keeps every term."""
+    keeps every term. Without the German dictionary, which tells others (test_nouns.py)."""
+    monkeypatch.setattr(G, "german_nouns", Nouns)
     assert salient_terms(question, nouns=False) == names
     assert salient_terms(question) == all_terms
     assert GroundingChecker().check(question, [arabic]).coverage == 1.0
+
+
+@pytest.mark.parametrize(("question", "names"), [
+    ("Was sagte Präsident Isaac Herzog über die Krätze?", ["Isaac", "Herzog"]),  # after a name
+    ("Wann starb Osama bin Laden?", ["Osama", "Laden"]),  # after a name's particle
+    ("Was besprach Prinz Sultan bin Salman?", ["Salman"]),  # a title or given name before one is not told
+    ("Was sagte Lawrow über Putins Herzog?", ["Lawrow", "Putins"]),  # a genitive is followed by nouns
+    ("Was hat Lawrow Journalisten gesagt?", ["Lawrow"]),  # a plural after a name is its object
+    ("Welchen Herzog traf Katar Herzog?", ["Katar"]),  # not after a place the dictionary knows
+    ("Traf Herzog den Emir?", ["Traf"]),  # nor after the first word (a verb here)
+    ("Was sagte der Herzog über Krätze?", []),
+])
+def test_german_nouns_that_are_part_of_a_name_stay_names(question, names, monkeypatch):
+    """Names that are German nouns too (Herzog: duke; Laden: shop; Sultan) are names in a
+    name of several words."""
+    monkeypatch.setattr(G, "german_nouns", lambda: Nouns(
+        common=frozenset({"herzog", "laden", "sultan", "krätze", "prinz", "präsident", "journalisten"}),
+        plurals=frozenset({"journalisten"}), proper=frozenset({"katar"})))
+    assert salient_terms(question, nouns=False) == names
 
 
 @pytest.mark.parametrize(("question", "arabic"), [
