@@ -144,6 +144,8 @@ _NAME_PARTICLES = frozenset({"bin", "ibn", "bint", "ben"})
 _NUMBER = re.compile(r"\d+")
 _NUMBER_OR_KATAKANA = re.compile(f"{_NUMBER.pattern}|{KATAKANA_WORD.pattern}")
 _YEAR = re.compile(r"1[89]\d\d|20\d\d")
+#: Where a question's second sentence begins.
+_SENTENCE_BREAK = re.compile(r"[.!?;؟。！？]\s*")
 #: A German adjective, lower case and inflected (saudischen, medizinischer, wichtige,
 #: internationalen): a stem of three letters or more (not zwischen) and its suffix. A verb
 #: can end so too (bestätigen, vereinbaren): `_german_nouns` reads none after the question
@@ -233,12 +235,16 @@ def salient_terms(question: str, nouns: bool = True) -> list[str]:
     words = [word for word, after in zip(words, [*words[1:], ""])
              if not (word.casefold() in _LATIN_ARTICLE_WORDS and after[:1].isupper())]
     left_out = _german_nouns(words) if not nouns and detect_language(question) == "de" else set()
+    # A later sentence's first word is capitalised as the question's is ("Belgium has two
+    # languages. Which ...?"): a function word there is no name either.
+    openers = {opening[0] for part in _SENTENCE_BREAK.split(question)[1:] if (opening := NAME_WORD.findall(part))}
     # A name is capitalised after its Arabic article, which English writes in lower case
     # (al-Jubeir, el-Sisi) and which no spelling of the name needs.
     names = [
         NAME_SUFFIX.sub("", name)
         for position, name in enumerate(_TRANSLITERATED_ARTICLE.sub("", without_elision(word)) for word in words)
-        if (name[:1].isupper() and (position > 0 or not is_function_word(name)) and position not in left_out)
+        if (name[:1].isupper() and ((position > 0 and name not in openers) or not is_function_word(name))
+            and position not in left_out)
         or any(ch.isdigit() for ch in name)
         or (nouns and _uncased_name(name))
     ]

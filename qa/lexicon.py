@@ -261,8 +261,9 @@ class Lexicon:
 def fold(name: str) -> str:
     """The lookup form of a name, remembered (a text's words recur): the search fold
     (index.text.folding: CLDR writes عُمان and إيران, questions عمان and ايران),
-    case-folded, dashes and underscores as spaces."""
-    return _DASHES.sub(" ", normalize_for_search(name).casefold()).strip()
+    case-folded, dashes and underscores as spaces, and Russian ё as е, which CLDR and
+    most Russian text write for it (Соединённые Штаты ~ Соединенные Штаты)."""
+    return _DASHES.sub(" ", normalize_for_search(name).casefold()).strip().replace("ё", "е")
 
 
 def _nisba_names(key: str) -> list[str]:

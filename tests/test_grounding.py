@@ -269,6 +269,9 @@ def test_resemblance_values():
         ("Who is an all-time great?", []),  # a hyphenated word is no article
         ("what did lavrov discuss?", []),  # nothing checkable: no names were written
         ("?!", []),
+        # a later sentence's first word is capitalised too
+        ("Belgium has two main languages. Which one is used more?", ["Belgium"]),
+        ("В Бельгии два основных языка. Какой из них используют чаще?", ["Бельгии"]),
     ],
 )
 def test_salient_terms_of_cased_scripts(question, terms):

@@ -21,6 +21,7 @@ def arabic(found: Found) -> set[str]:
     ("Cosa ha detto il ministro dell'Arabia Saudita?", ("Arabia", "Saudita"), "المملكة العربية السعودية"),
     ("Was sagte er in Saudi-Arabien?", ("Saudi", "Arabien"), "المملكة العربية السعودية"),
     ("Did the United States agree?", ("United", "States"), "الولايات المتحدة"),
+    ("Что перевезли Соединённые Штаты?", ("Соединённые", "Штаты"), "الولايات المتحدة"),  # ё, which CLDR writes е
     ("¿Qué pasó en Nueva York?", ("Nueva", "York"), "نيويورك"),  # a city, from the time zones
     ("What happened in Warsaw in June?", ("Warsaw",), "وارسو"),
     ("Which language, German or Chinese?", ("German",), "الألمانية"),
