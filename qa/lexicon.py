@@ -19,8 +19,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
+import Stemmer
+
 from index.text.folding import normalize_for_search, other_g_spelling, to_ascii_digits
-from index.text.scripts import ARABIC_SCRIPT, HANGUL_SCRIPT, is_unspaced
+from index.text.scripts import ARABIC_SCRIPT, HANGUL_SCRIPT, is_unspaced, script_of
 from index.text.search import tokenize_for_search
 from index.text.words import KOREAN_PARTICLES, NAME_WORD, is_function_word, without_elision
 
@@ -51,6 +53,12 @@ MAX_NAME_WORDS = 4
 MAX_ENDING = 2
 #: Shortest stem an ending may be cut from (Oman + i, not Iran -> Ira).
 MIN_STEM_CHARS = 4
+#: A Russian name declines in every word (Саудовская Аравия: Саудовскую Аравию, Саудовской
+#: Аравией), not only in the last, whose ending MAX_ENDING cuts: a name of several words is
+#: known by its words' Snowball stems too (саудовск арав), each of MIN_STEM_CHARS letters or
+#: more. Not a name of one word: its stem is a surname's or an adjective's as often
+#: (Иорданов, Германов; Турецкая), and its cut ending finds it declined (Иордании).
+RUSSIAN_STEMMER = "russian"
 #: Shortest name in Hangul syllables, each worth two or three letters (이란, Iran; 미국).
 MIN_HANGUL_CHARS = 2
 #: CLDR entries that are not names of anything in particular, and in some languages are
@@ -135,6 +143,7 @@ class Lexicon:
     def __init__(self, entries: list[tuple[Concept, str]]) -> None:
         self._concepts: dict[str, set[Concept]] = {}
         self._stems: dict[str, set[Concept]] = {}  # a long name less its last letter
+        self._russian_stems: dict[str, set[Concept]] = {}  # a Cyrillic name by its words' stems
         names: dict[Concept, dict[str, None]] = {}
         for concept, name in entries:
             key = fold(name)
@@ -144,10 +153,13 @@ class Lexicon:
             self._concepts.setdefault(key, set()).add(concept)
             if not is_unspaced(key) and len(key) > MIN_STEM_CHARS:
                 self._stems.setdefault(key[:-1], set()).add(concept)
+            if stems := _russian_stems(key):
+                self._russian_stems.setdefault(stems, set()).add(concept)
         self._names = {concept: tuple(found) for concept, found in names.items()}
         # first words of names: a word that is none of them (nor a name itself, by its
         # stem) starts no name, which settles most words of a text at one lookup
         self._first_words = {key.split(" ", 1)[0] for key in self._concepts}
+        self._first_stems = {stems.split(" ", 1)[0] for stems in self._russian_stems}
         self._unspaced_keys = sorted((k for k in self._concepts if is_unspaced(k)), key=len, reverse=True)
         # a text's words recur, and most are looked up to learn that they start no name
         self._lookup = lru_cache(maxsize=LOOKUP_MEMORY)(self._lookup_anew)
@@ -183,7 +195,8 @@ class Lexicon:
             return None
         if not cased and is_function_word(first):  # an uncased script's function word is one anywhere
             return None
-        if fold(first) not in self._first_words and not self._lookup(fold(_SUFFIX.sub("", first))):
+        if (fold(first) not in self._first_words and not self._lookup(fold(_SUFFIX.sub("", first)))
+                and _first_russian_stem(fold(first)) not in self._first_stems):
             return None
         for length in range(min(MAX_NAME_WORDS, len(words) - position), 0, -1):
             *head, last = words[position:position + length]
@@ -204,7 +217,7 @@ class Lexicon:
                 break  # too short, or the "ending" is a word of its own ("Kuwait a")
             if concepts := self._concepts.get(stem, set()) | self._stems.get(stem, set()):
                 return concepts
-        return set()
+        return self._russian_stems.get(_russian_stems(key), set())
 
     def _korean_lookup(self, key: str) -> set[Concept]:
         """A Korean word is a name less a particle (바레인은, 오만에서), never less any
@@ -264,6 +277,26 @@ def fold(name: str) -> str:
     case-folded, dashes and underscores as spaces, and Russian ё as е, which CLDR and
     most Russian text write for it (Соединённые Штаты ~ Соединенные Штаты)."""
     return _DASHES.sub(" ", normalize_for_search(name).casefold()).strip().replace("ё", "е")
+
+
+def _russian_stems(key: str) -> str:
+    """A folded Cyrillic name of several words as its words' Russian stems ("саудовск
+    арав"), or "" when it is one word, in another script, or a stem is shorter than
+    MIN_STEM_CHARS."""
+    words = key.split(" ")
+    if len(words) < 2 or not all(word and script_of(word[0]) == "cyrillic" for word in words):
+        return ""
+    stems = Stemmer.Stemmer(RUSSIAN_STEMMER).stemWords(words)
+    return " ".join(stems) if all(len(stem) >= MIN_STEM_CHARS for stem in stems) else ""
+
+
+@lru_cache(maxsize=FOLD_MEMORY)
+def _first_russian_stem(word: str) -> str:
+    """A folded Cyrillic word's Russian stem, if it could open a name `_russian_stems`
+    knows; "" otherwise. Remembered: asked of every capitalised word a text holds."""
+    if len(word) < MIN_STEM_CHARS or script_of(word[0]) != "cyrillic":
+        return ""
+    return Stemmer.Stemmer(RUSSIAN_STEMMER).stemWord(word)
 
 
 def _nisba_names(key: str) -> list[str]:
