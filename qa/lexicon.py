@@ -196,7 +196,7 @@ class Lexicon:
         if not cased and is_function_word(first):  # an uncased script's function word is one anywhere
             return None
         if (fold(first) not in self._first_words and not self._lookup(fold(_SUFFIX.sub("", first)))
-                and _first_russian_stem(fold(first)) not in self._first_stems):
+                and _russian_stem(fold(first)) not in self._first_stems):
             return None
         for length in range(min(MAX_NAME_WORDS, len(words) - position), 0, -1):
             *head, last = words[position:position + length]
@@ -281,22 +281,19 @@ def fold(name: str) -> str:
 
 def _russian_stems(key: str) -> str:
     """A folded Cyrillic name of several words as its words' Russian stems ("саудовск
-    арав"), or "" when it is one word, in another script, or a stem is shorter than
-    MIN_STEM_CHARS."""
-    words = key.split(" ")
-    if len(words) < 2 or not all(word and script_of(word[0]) == "cyrillic" for word in words):
-        return ""
-    stems = Stemmer.Stemmer(RUSSIAN_STEMMER).stemWords(words)
-    return " ".join(stems) if all(len(stem) >= MIN_STEM_CHARS for stem in stems) else ""
+    арав"), or "" when it is one word or a word has no `_russian_stem`."""
+    stems = [_russian_stem(word) for word in key.split(" ")]
+    return " ".join(stems) if len(stems) > 1 and all(stems) else ""
 
 
 @lru_cache(maxsize=FOLD_MEMORY)
-def _first_russian_stem(word: str) -> str:
-    """A folded Cyrillic word's Russian stem, if it could open a name `_russian_stems`
-    knows; "" otherwise. Remembered: asked of every capitalised word a text holds."""
-    if len(word) < MIN_STEM_CHARS or script_of(word[0]) != "cyrillic":
+def _russian_stem(word: str) -> str:
+    """A folded Cyrillic word's Russian stem; "" in another script or for a stem shorter
+    than MIN_STEM_CHARS. Remembered: asked of every capitalised word a text holds."""
+    if not word or script_of(word[0]) != "cyrillic":
         return ""
-    return Stemmer.Stemmer(RUSSIAN_STEMMER).stemWord(word)
+    stem = Stemmer.Stemmer(RUSSIAN_STEMMER).stemWord(word)
+    return stem if len(stem) >= MIN_STEM_CHARS else ""
 
 
 def _nisba_names(key: str) -> list[str]:

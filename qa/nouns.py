@@ -22,7 +22,6 @@ Fischer) are taken for nouns unless they follow another name or an Arabic name's
 
 from __future__ import annotations
 
-import gzip
 import logging
 import re
 import threading
@@ -34,7 +33,7 @@ from index.text.words import is_function_word
 
 log = logging.getLogger(__name__)
 
-#: The dictd files (`NAME.dict.dz`, or `NAME.dict`) in `qa.translation.SEARCH_PATH`.
+#: The dictd dictionary (`NAME.index` and `NAME.dict.dz`) in `qa.translation.SEARCH_PATH`.
 DICTIONARY = "freedict-deu-eng"
 #: An entry's first lines: "Krätze /kɾˈɛtsə/ <fem, n, sg>" (or "die Polizei /.../ <...>"),
 #: then its first translation after any marks of domain or region ("[adm.] public
@@ -73,10 +72,12 @@ class Nouns:
     other_words: frozenset[str] = frozenset()
 
     @classmethod
-    def read(cls, data_file: Path) -> "Nouns":
-        """The nouns of a FreeDict German dictionary's data file (`.dict.dz` or `.dict`)."""
-        raw = data_file.read_bytes()
-        data = gzip.decompress(raw) if data_file.suffix == ".dz" else raw
+    def read(cls, index_file: Path) -> "Nouns":
+        """The nouns of the FreeDict German dictionary whose dictd `.index` file is
+        `index_file` (`qa.translation.read_dictd_data`)."""
+        from qa.translation import read_dictd_data  # here: translation needs the gate's code, which needs this
+
+        data = read_dictd_data(index_file)
         common: set[bytes] = set()
         plurals: set[bytes] = set()
         genitive_bases: set[bytes] = set()
@@ -138,12 +139,10 @@ def german_nouns() -> Nouns:
     once per process however many threads ask at once (seconds: `Assistant.warm_up`
     reads it before the first question). Empty when it is not installed, or cannot be
     read (which the log says, once)."""
-    from qa import translation  # here: translation needs the gate's code, which needs this
-
     global _read
     with _READING:
         if _read is None:
-            _read = _read_installed(translation.SEARCH_PATH)
+            _read = _read_installed()
         return _read
 
 
@@ -154,13 +153,14 @@ def forget_german_nouns() -> None:
         _read = None
 
 
-def _read_installed(folders: tuple[Path, ...]) -> Nouns:
-    data_file = next((path for folder in folders for suffix in (".dict.dz", ".dict")
-                      if (path := folder / f"{DICTIONARY}{suffix}").is_file()), None)
-    if data_file is None:
+def _read_installed() -> Nouns:
+    from qa.translation import DictionaryError, installed  # as in `Nouns.read`
+
+    index_file = installed(DICTIONARY)
+    if index_file is None:
         return Nouns()
     try:
-        return Nouns.read(data_file)
-    except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
-        log.warning("German nouns are told by determiners only: cannot read %s: %s", data_file, exc)
+        return Nouns.read(index_file)
+    except (DictionaryError, OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
+        log.warning("German nouns are told by determiners only: cannot read %s: %s", index_file, exc)
         return Nouns()

@@ -168,11 +168,8 @@ class Dictionary:
         out as FreeDict's are: each entry opens with its headword ("Accede /ɐksˈiːd/"),
         then one translation per line, numbered when there are several."""
         stem = index_file.with_suffix("")
-        data_file = next((p for p in (stem.with_suffix(".dict.dz"), stem.with_suffix(".dict")) if p.is_file()), None)
-        if data_file is None:
-            raise DictionaryError(f"dictionary {index_file} has no {stem.name}.dict.dz or .dict beside it")
         try:
-            data = gzip.decompress(data_file.read_bytes()) if data_file.suffix == ".dz" else data_file.read_bytes()
+            data = read_dictd_data(index_file)
             entries: dict[str, tuple[str, ...]] = {}
             for line in index_file.read_text(encoding="utf-8").splitlines():
                 headword, offset, length = line.split("\t")[:3]
@@ -259,6 +256,16 @@ def _translations(lines: list[str]) -> tuple[str, ...]:
     return tuple(found)
 
 
+def read_dictd_data(index_file: Path) -> bytes:
+    """The entries of the dictd dictionary whose `.index` file is `index_file`: its
+    `.dict.dz` (dictzip, which reads as gzip) or `.dict` beside it."""
+    stem = index_file.with_suffix("")
+    data_file = next((p for p in (stem.with_suffix(".dict.dz"), stem.with_suffix(".dict")) if p.is_file()), None)
+    if data_file is None:
+        raise DictionaryError(f"dictionary {index_file} has no {stem.name}.dict.dz or .dict beside it")
+    return gzip.decompress(data_file.read_bytes()) if data_file.suffix == ".dz" else data_file.read_bytes()
+
+
 def dictionary_files(setting: str, language: str) -> tuple[Path, ...] | None:
     """The dictionary files that take questions in `language` into Arabic (DICTIONARIES),
     or None when one of them is missing or QA_DICTIONARY is `none`: `auto` looks in
@@ -267,12 +274,12 @@ def dictionary_files(setting: str, language: str) -> tuple[Path, ...] | None:
     setting = check_dictionary(setting)
     if setting == "none" or language not in DICTIONARIES:
         return None
-    files = [Path(setting).expanduser() if setting != "auto" and name == DICTIONARIES["en"][0] else _find(name)
+    files = [Path(setting).expanduser() if setting != "auto" and name == DICTIONARIES["en"][0] else installed(name)
              for name in DICTIONARIES[language]]
     return None if None in files else tuple(f for f in files if f is not None)
 
 
-def _find(name: str) -> Path | None:
+def installed(name: str) -> Path | None:
     """Where a dictionary of DICTIONARIES is installed: CC-CEDICT in its package, the
     others' dictd index files in SEARCH_PATH."""
     if name == "cc-cedict":

@@ -112,9 +112,11 @@ total <adj>
 
 @pytest.fixture
 def dictionary(tmp_path):
-    """The entries as a dictzip file (gzip-compatible) where FreeDict installs it."""
-    path = tmp_path / f"{nouns.DICTIONARY}.dict.dz"
-    path.write_bytes(gzip.compress(ENTRIES.encode("utf-8")))
+    """The entries as a dictzip file (gzip-compatible) beside its index, as FreeDict
+    installs them (`Nouns.read` reads the entries only: the index may be empty)."""
+    path = tmp_path / f"{nouns.DICTIONARY}.index"
+    path.touch()
+    path.with_suffix(".dict.dz").write_bytes(gzip.compress(ENTRIES.encode("utf-8")))
     return path
 
 
@@ -160,9 +162,11 @@ def test_common_nouns_as_written_inflected_and_compounded(dictionary, word, comm
     assert Nouns.read(dictionary).is_common(word) is common
 
 
-def test_an_uncompressed_dictionary_reads_the_same(dictionary):
-    plain = dictionary.with_name(f"{nouns.DICTIONARY}.dict")
-    plain.write_text(ENTRIES, encoding="utf-8")
+def test_an_uncompressed_dictionary_reads_the_same(dictionary, tmp_path):
+    plain = tmp_path / "plain" / dictionary.name
+    plain.parent.mkdir()
+    plain.touch()
+    plain.with_suffix(".dict").write_text(ENTRIES, encoding="utf-8")
     assert Nouns.read(plain) == Nouns.read(dictionary)
 
 
@@ -189,7 +193,7 @@ def test_without_the_dictionary_only_announced_nouns_are_left_out(tmp_path, monk
 
 
 def test_an_unreadable_dictionary_is_said_once_and_read_as_none(dictionary, monkeypatch, caplog):
-    dictionary.write_bytes(b"\x1f\x8b\x08 not gzip at all")
+    dictionary.with_suffix(".dict.dz").write_bytes(b"\x1f\x8b\x08 not gzip at all")
     monkeypatch.setattr(translation, "SEARCH_PATH", (dictionary.parent,))
     forget_german_nouns()
     try:
