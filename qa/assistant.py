@@ -110,8 +110,7 @@ class Assistant:
         """Answers over `retriever`, sharing its models (`qa bench --answers` uses it too):
         sentence vectors come from the index, word similarity from the second model.
         Nothing is opened yet: the index may not exist when a server starts."""
-        checker = GroundingChecker(aux_embedder.embed_passages if aux_embedder else None, retriever.idf,
-                                   retriever.word_kind, retriever.indexed)
+        checker = GroundingChecker(aux_embedder.embed_passages if aux_embedder else None, retriever.idf)
         answerer = ExtractiveAnswerer(retriever.embedder, checker, stored=lambda ids: retriever.reader.sentences(ids),
                                       question_vector=retriever.question_vector, asked=retriever.asked_words,
                                       spelled=retriever.name_spellings)

@@ -37,8 +37,7 @@ import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache, partial
-from typing import Literal
+from functools import lru_cache
 
 import jaconv
 import numpy as np
@@ -159,8 +158,6 @@ _DATE_REACH = 12
 _COMPOUND_HEADS = frozenset(map(fold, ("عبد", "أبو")))
 _COMPOUND_TAILS = frozenset(map(fold, ("الله", "الدين", "الرحمن", "أوغلو")))
 _HANGUL_ENDING = re.compile(f"{HANGUL_SCRIPT.pattern}+$")
-#: What an Arabic word is to the answer gate's weights (`qa.translation.CommonWords`).
-WordKind = Literal["common", "name", "either"]
 
 
 @dataclass(frozen=True)
@@ -792,24 +789,16 @@ class GroundingChecker:
     normalized; it catches names that are translated rather than transliterated.
     `term_weight` (optional) weighs a search token, e.g. by its IDF in the index, so a
     missing rare name counts more than a missing common verb (Arabic-script questions,
-    whose terms are the index's own tokens). `word_kind` (optional) says whether an
-    Arabic word is a common word or a name (`qa.translation.CommonWords`), and `indexed`
-    whether any indexed text holds a search token: a common word that none holds weighs
-    no more than the question's names (`_unseen_common_words_capped`).
+    whose terms are the index's own tokens).
     """
 
     def __init__(
         self,
         embed_words: Callable[[list[str]], np.ndarray] | None = None,
         term_weight: Callable[[str], float] | None = None,
-        word_kind: Callable[[str], WordKind] | None = None,
-        indexed: Callable[[str], bool] | None = None,
     ) -> None:
         self._embed_words = WordVectors(embed_words) if embed_words else None
         self._term_weight = term_weight
-        self._indexed = indexed
-        # remembered per question: the gate checks the same question for every sentence
-        self._word_kinds = lru_cache(maxsize=256)(partial(_word_kinds, word_kind=word_kind)) if word_kind else None
 
     def check(self, question: str, texts: Sequence[str], words: bool = True, date: str | None = None,
               replacements: bool = True) -> Grounding:
@@ -837,8 +826,6 @@ class GroundingChecker:
             missing = [t for t in terms if t not in present and without_conjunction(t) not in bare]
             if self._term_weight:
                 weights = tuple(self._term_weight(t) for t in terms)
-                if self._word_kinds and self._indexed:
-                    weights = _unseen_common_words_capped(terms, weights, self._word_kinds(question), self._indexed)
         else:
             language = detect_language(question)
             found = names_in(question)
@@ -884,40 +871,6 @@ class GroundingChecker:
         grounding = self.check(question, [sentence], words=False)
         months = {form for found in asked for form in _terms_of(found, grounding.terms)}
         return not months.isdisjoint(grounding.replaced)
-
-
-def _word_kinds(question: str, word_kind: Callable[[str], WordKind]) -> dict[str, WordKind]:
-    """What each of an Arabic question's search tokens is (`WordKind`): a name when the
-    lexicon finds it (a place or month), else what `word_kind` says of the question's
-    word it comes from."""
-    named = {token for found in names_in(question) for token in tokenize_for_search(found.surface)}
-    kinds: dict[str, WordKind] = {}
-    for word in NAME_WORD.findall(question):
-        for token in tokenize_for_search(word):
-            kinds.setdefault(token, "name" if token in named else word_kind(word))
-    return kinds
-
-
-def _unseen_common_words_capped(
-    terms: Sequence[str], weights: tuple[float, ...], kinds: dict[str, WordKind], indexed: Callable[[str], bool],
-) -> tuple[float, ...]:
-    """The weights of an Arabic question's terms (search tokens), each common word that no
-    indexed text holds weighing no more than the least weighty of the question's names
-    (`_word_kinds`: the lexicon's places and months, and words no dictionary knows).
-
-    Rarity says which words matter when the index is large. A small one (the five seeds, a
-    few uploads) has never seen the question's own verbs and framing words (زار "visited",
-    التقى "met", اسم "name"): they take its highest rarity and outweighed the names the
-    article held, though an article says such things in other words. A name the index has
-    never seen keeps its weight: no article answers about it."""
-    kind = [kinds.get(term, "either") for term in terms]
-    names = [weight for weight, k in zip(weights, kind) if k == "name"]
-    capped = [k == "common" and not indexed(term) and not indexed(without_conjunction(term))
-              for term, k in zip(terms, kind)]
-    if not names or not any(capped):
-        return weights
-    cap = min(names)
-    return tuple(min(weight, cap) if is_capped else weight for weight, is_capped in zip(weights, capped))
 
 
 def _date_terms(date: str) -> set[str]:

