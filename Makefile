@@ -61,6 +61,11 @@ $(CLUSTER_STAMP): $(STAMP)
 test: $(CLUSTER_STAMP) $(DICTIONARY_STAMPS)
 	$(BIN)/python -m pytest -q -ra
 
+# Retrieval and answers on the shipped articles, their questions and hard negatives.
+bench: install
+	$(BIN)/qa bench --corpus seeds/ --questions tests/data/seed_questions.jsonl \
+	    --questions tests/data/unanswerable_questions.jsonl --answers
+
 lint: $(CLUSTER_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
