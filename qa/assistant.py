@@ -57,9 +57,14 @@ class Assistant:
 
     def warm_up(self) -> None:
         """Load the models and what a question needs before the first reader asks
-        (seconds of imports and weights; `Retriever.warm_up`), and the German nouns the
-        answer gate reads German questions by (`qa.nouns`)."""
+        (seconds of imports and weights; `Retriever.warm_up`), then what the answer step
+        needs (`warm_up_answers`)."""
         self.retriever.warm_up()
+        self.warm_up_answers()
+
+    def warm_up_answers(self) -> None:
+        """What the answer step needs beyond a warm retriever: the passage graph, and the
+        German nouns the answer gate reads German questions by (`qa.nouns`)."""
         self.answerer.embedder.embed_passages(["warm up"])
         german_nouns()
 

@@ -563,9 +563,10 @@ def answer_rates(outcomes: Sequence[str], latencies: Sequence[float]) -> AnswerR
 
 def evaluate_answers(questions: Sequence[BenchQuestion], assistant: Assistant, label: str) -> AnswerRates:
     """Each question answered as `Assistant.ask` answers a first question without a
-    language model (retrieve PASSAGES, compose); the answer step alone is timed."""
+    language model (retrieve PASSAGES, compose); the answer step alone is timed, its
+    dictionaries read first (the retriever is warm already: `run`)."""
     outcomes, latencies = [], []
-    assistant.warm_up()
+    assistant.warm_up_answers()
     for q in tqdm(questions, desc=f"{label}/answers", unit="q", file=sys.stderr):
         passages = assistant.retriever.search(q.question, k=PASSAGES)
         start = time.perf_counter()
