@@ -131,6 +131,13 @@ def test_question_keeps_its_content_words() -> None:
         ["إسرائيل", "اسرائيل", "الإسرائيلي", "الاسرائيلي"],  # hamza on alef either way
         ["الخارجية", "والخارجية", "خارجية"],
         ["أمريكا", "الأمريكية", "امريكا"],
+        # a feminine ending or a verb's ت before the pronoun ه, as before any other pronoun
+        ["زيارته", "زيارتها", "زيارة", "الزيارة", "وزيارته"],
+        ["حكومته", "حكومتهم", "الحكومة", "حكومة"],
+        ["أصدرته", "أصدرتها", "أصدرت"],
+        ["مستوياته", "مستوياتها", "مستويات"],
+        ["بيته", "بيتها", "البيت", "بيت"],  # a word's own ت stays
+        ["الثابتة", "الثابت"],  # after the article, ته is the feminine ending
     ],
 )
 def test_inflected_arabic_forms_meet(forms: list[str]) -> None:

@@ -28,6 +28,10 @@ _STOPWORDS = frozenset().union(
 #: Snowball strips ال, بال, كال, لل itself but not after و/ف: والكويت -> والكوي.
 _CONJUNCTION_BEFORE_ARTICLE = re.compile("^[وف](?=ال|بال|كال|لل)")
 
+#: An article cluster opening a word, a conjunction before it or not: no pronoun follows a
+#: word that has the article, so its final ته is a feminine ending (الثابتة).
+_ARTICLE_CLUSTER = re.compile("^[وف]?(?:ال|بال|كال|لل)")
+
 #: A conjunction before alif, which Snowball keeps, unable to tell وأمير ("and the emir")
 #: from واشنطن: `without_conjunction` drops it to compare tokens, not to index them.
 _CONJUNCTION_BEFORE_ALIF = re.compile("^[وف](?=ا..)")
@@ -56,8 +60,13 @@ def _stem(token: str) -> str:
     only when spelled ة, and after folding it is spelled ه (المدينه stays مدينه while
     مدينة -> مدين), so a word-final ه is handed to the stemmer as ة and the stem is
     folded back. A pronoun suffix ه loses nothing: Snowball strips ة and the pronoun ه
-    alike (كتابه, كتابة -> كتاب). A conjunction before an article cluster is dropped
-    first, because Snowball does not strip وال (والكويت would stem to والكوي, not كويت).
+    alike (كتابه, كتابة -> كتاب). But ته is most often the feminine ending before the
+    pronoun (زيارته "his visit", حكومته, حياته) or a verb's ت before it (أصدرته): handed
+    over as ة, Snowball strips only that and leaves the ت (زيارت, never زيار, the stem of
+    زيارة and زيارتها), so such a word is handed over as written, and Snowball strips ته
+    as it strips تها; not after an article, which no pronoun follows (الثابتة). A
+    conjunction before an article cluster is dropped first, because Snowball does not
+    strip وال (والكويت would stem to والكوي, not كويت).
 
     Measured against stemming first and folding the stem: spelling-variant pairs (ة/ه,
     ى/ي, أ/إ/آ/ا) meet 100% of the time instead of 64%; of corpus-attested article-cluster
@@ -68,7 +77,7 @@ def _stem(token: str) -> str:
     وزير; bare ات plurals).
     """
     if ARABIC_SCRIPT.search(token):
-        if token.endswith("ه"):
+        if token.endswith("ه") and not (token.endswith("ته") and not _ARTICLE_CLUSTER.match(token)):
             token = token[:-1] + "ة"
         token = _CONJUNCTION_BEFORE_ARTICLE.sub("", token)
         with _STEMMER_LOCK:
