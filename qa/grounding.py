@@ -54,7 +54,8 @@ from index.text.words import (
 )
 from qa.language import detect_language
 from qa.lexicon import (
-    NAME_SUFFIX, Found, date_words, fold, found_as, key_tokens, lexicon, names_in, names_in_text, other_names,
+    NAME_SUFFIX, Found, date_words, fold, fold_text, found_as, key_tokens, lexicon, names_in, names_in_text,
+    other_names, written_whole,
 )
 from qa.nouns import Nouns, german_nouns
 from qa.ordinals import numbers_in, ordinals_in
@@ -835,11 +836,12 @@ class GroundingChecker:
             # CLDR's Arabic is كوالا لامبور): how a Japanese or Korean name is read.
             missing = [
                 t for t in terms
-                if not spelling.spells(t, language, found)
-                and present.isdisjoint(token for name in other_names(t, found)
-                                       for token in key_tokens(name, self._term_weight or len))
-                and not spelling.spells_in_latin(t, found)
-                and not spelling.spells_joined(t, language)
+                if not (spelling.written_whole(whole) if (whole := [f for f in found_as(t, found) if f.whole]) else (
+                    spelling.spells(t, language, found)
+                    or not present.isdisjoint(token for name in other_names(t, found)
+                                              for token in key_tokens(name, self._term_weight or len))
+                    or spelling.spells_in_latin(t, found)
+                    or spelling.spells_joined(t, language)))
             ]
         if missing and date:
             dated = _date_terms(date)
@@ -980,6 +982,7 @@ class _Spelling:
                 for key in skeletons(form):
                     self._known.setdefault(key, []).append(form)
         self._joined: set[str] | None = None
+        self._folded: str | None = None  # the texts as `fold_text` writes them, read on demand
 
     def spells(self, name: str, language: str, found: tuple[Found, ...]) -> bool:
         """Whether a word of the evidence is the name as written or by skeleton; a place
@@ -1000,6 +1003,14 @@ class _Spelling:
                     or (len(words) > 1 and self.spells(joined, "", found))):
                 return True
         return False
+
+    def written_whole(self, found: Sequence[Found]) -> bool:
+        """Whether the evidence writes one of the Arabic names of an organisation or a
+        region (`Found.whole`) whole, its words in a row: never by its words' spellings,
+        which are common words (مجلس, "council"; الأمن, "security")."""
+        if self._folded is None:
+            self._folded = "\n".join(fold_text(text) for text in self._texts)
+        return written_whole([name for f in found for name in f.arabic_names], self._folded)
 
     def spells_joined(self, name: str, language: str) -> bool:
         """Whether two words of the evidence in a row spell the name as one."""

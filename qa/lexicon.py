@@ -9,13 +9,14 @@ looked up in any of them and answered with all the others. Ranking uses the othe
 to find the question's names in the index (`qa.coverage`); the answerer uses them to
 check that the evidence holds them (`qa.grounding`). Questions in scripts without
 capitals (Chinese, Hindi) have no capitalised words to take as names; the names the
-lexicon finds in them are their salient terms.
+lexicon finds in them are their salient terms. International organisations and regions,
+which CLDR does not name, and their acronyms come from `qa.news_names`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
@@ -25,6 +26,7 @@ from index.text.folding import normalize_for_search, other_g_spelling, to_ascii_
 from index.text.scripts import ARABIC_SCRIPT, HANGUL_SCRIPT, is_unspaced, script_of
 from index.text.search import tokenize_for_search
 from index.text.words import KOREAN_PARTICLES, NAME_WORD, is_function_word, without_elision
+from qa.news_names import ACRONYMS, ORGANISATIONS, REGIONS
 
 #: The locales whose names are looked up and returned: the languages readers ask in
 #: most, Levantine and Maghrebi Arabic, whose month names differ (تموز, يوليوز), and the
@@ -75,9 +77,20 @@ NOT_COUNTRIES = frozenset({"UN", "EU", "EZ", "QO"})
 ARABIC_SHORT_NAMES = {
     "US": ("أمريكا", "أميركا"), "GB": ("بريطانيا",), "AE": ("الإمارات",), "PS": ("فلسطين",), "HU": ("المجر",),
 }
-Concept = tuple[str, str]  # ("territory", "JO"), ("language", "de"), ("city", tz id), ("month", "6")
+#: ("territory", "JO"), ("language", "de"), ("city", tz id), ("month", "6"), ("organisation", "GCC"),
+#: ("region", "GULF")
+Concept = tuple[str, str]
 #: The kinds of concept one story may name instead of another, by what they are.
 KIND_OF = {"territory": "place", "city": "place", "month": "month"}
+#: The kinds of `qa.news_names`, whose Arabic names are common words put together, and the
+#: CLDR territories that are organisations (الأمم المتحدة: متحدة is the United States' word too).
+NEWS_KINDS = frozenset({"organisation", "region"})
+ORGANISATION_TERRITORIES = frozenset({("territory", "UN"), ("territory", "EU")})
+#: What Arabic glues before a name written whole: and, so (و, ف), then with, as, for (ب, ك,
+#: ل); before a name with the article, for (ل) takes its alif (للأمم المتحدة).
+_GLUED = "(?:[وف]?[بكل]?)"
+#: What may follow it: nothing, or a relative ending (الخليج: الخليجي, الخليجية, الخليجيين).
+_RELATIVE = "(?:ي|يه|يين|يون)?"
 _DASHES = re.compile(r"[-‐‑‒–—_\s]+")
 #: What an apostrophe glues to a name: the English possessive ("Jordan's") and the
 #: Turkish case and derivational suffixes, which Turkish writes after an apostrophe on
@@ -98,7 +111,7 @@ _ARABIC_PREFIX = re.compile(r"^(?:[وف][بل]?|[بل])(?=..)")
 _ISO_MONTH = re.compile(r"(\d{4})-(\d{1,2})\b")  # an ISO date's year and month
 #: A word for the lexicon: anything between spaces and punctuation. (`NAME_WORD` would cut
 #: Devanagari words at their vowel signs, which are marks, not letters.)
-_WORD = re.compile(r"[^\s\-‐‑‒–—_.,;:!?()\[\]{}\"«»“”„،؛؟。，、？！：；（）]+")
+_WORD = re.compile(r"[^\s\-‐‑‒–—_.,;:!?()\[\]{}\"«»“”„،؛؟。，、？！：；（）+]+")  # OPEC+ is OPEC
 
 
 @dataclass(frozen=True)
@@ -132,15 +145,33 @@ class Found:
                          if kind == "month" or (kind in KIND_OF and _country_of((kind, key))))
 
     @property
+    def whole(self) -> bool:
+        """Whether this is an organisation or a region (`qa.news_names`, the UN, the EU),
+        which Arabic text holds only by one of its Arabic names written whole
+        (`written_whole`)."""
+        return bool(self.concepts) and all(kind in NEWS_KINDS or (kind, key) in ORGANISATION_TERRITORIES
+                                           for kind, key in self.concepts)
+
+    @property
+    def arabic_names(self) -> tuple[str, ...]:
+        """The names Arabic text writes it by: no Persian or Urdu one (اتحادیه عرب, whose
+        stem is Arabic اتحاد, "union", as in a football club's name)."""
+        return tuple(n for n in self.names if ARABIC_SCRIPT.search(n) and not _PERSIAN_OR_URDU.search(n))
+
+    @property
     def countries(self) -> frozenset[str]:
         """The territory codes this name is, or whose city it is (Cairo: EG)."""
         return frozenset(filter(None, (_country_of(concept) for concept in self.concepts)))
 
 
 class Lexicon:
-    """CLDR names by key (folded name -> concepts) and by concept (-> every name)."""
+    """Names by key (folded name -> concepts) and by concept (-> every name): CLDR's and
+    `qa.news_names`', and acronyms matched as written."""
 
-    def __init__(self, entries: list[tuple[Concept, str]]) -> None:
+    def __init__(self, entries: list[tuple[Concept, str]], acronyms: Mapping[str, Concept] | None = None) -> None:
+        """`entries` are (concept, name); `acronyms`, matched only as written, stand for
+        concepts that `entries` name."""
+        self._acronyms = {acronym: {concept} for acronym, concept in (acronyms or {}).items()}
         self._concepts: dict[str, set[Concept]] = {}
         self._stems: dict[str, set[Concept]] = {}  # a long name less its last letter
         self._russian_stems: dict[str, set[Concept]] = {}  # a Cyrillic name by its words' stems
@@ -156,6 +187,8 @@ class Lexicon:
             if stems := _russian_stems(key):
                 self._russian_stems.setdefault(stems, set()).add(concept)
         self._names = {concept: tuple(found) for concept, found in names.items()}
+        if unnamed := {c for concepts in self._acronyms.values() for c in concepts} - self._names.keys():
+            raise ValueError(f"acronyms of concepts the lexicon does not name: {sorted(unnamed)}")
         # first words of names: a word that is none of them (nor a name itself, by its
         # stem) starts no name, which settles most words of a text at one lookup
         self._first_words = {key.split(" ", 1)[0] for key in self._concepts}
@@ -174,9 +207,12 @@ class Lexicon:
         """
         found: list[Found] = []
         words = [without_elision(word) for word in _WORD.findall(to_ascii_digits(text))]  # １０月: 10月
+        cased = [word for word in words if word.lower() != word.upper()]
+        shouted = len(cased) > 1 and all(word.isupper() for word in cased)
+        acronyms = {} if shouted else self._acronyms  # WHO IS THE MINISTER? asks no WHO
         position = 0
         while position < len(words):
-            match = self._match(words, position)
+            match = self._match(words, position, acronyms)
             if match:
                 length, concepts = match
                 found.append(Found(tuple(words[position:position + length]), self._all_names(concepts),
@@ -188,21 +224,23 @@ class Lexicon:
             found += self._find_unspaced(run)
         return found
 
-    def _match(self, words: list[str], position: int) -> tuple[int, set[Concept]] | None:
+    def _match(self, words: list[str], position: int,
+               acronyms: Mapping[str, set[Concept]]) -> tuple[int, set[Concept]] | None:
         first = words[position]
+        acronym = acronyms.get(_SUFFIX.sub("", first))  # GCC, BM'nin; WHO first, never "Who"
         cased = first[:1].lower() != first[:1].upper()
         if is_unspaced(first) or (cased and (not first[:1].isupper() or (position == 0 and is_function_word(first)))):
-            return None
+            return (1, acronym) if acronym else None
         if not cased and is_function_word(first):  # an uncased script's function word is one anywhere
             return None
         if (fold(first) not in self._first_words and not self._lookup(fold(_SUFFIX.sub("", first)))
                 and _russian_stem(fold(first)) not in self._first_stems):
-            return None
+            return (1, acronym) if acronym else None
         for length in range(min(MAX_NAME_WORDS, len(words) - position), 0, -1):
             *head, last = words[position:position + length]
             if concepts := self._lookup(fold(" ".join([*head, _SUFFIX.sub("", last)]))):
                 return length, concepts
-        return None
+        return (1, acronym) if acronym else None
 
     def _lookup_anew(self, key: str) -> set[Concept]:
         if key in self._concepts:
@@ -276,7 +314,23 @@ def fold(name: str) -> str:
     (index.text.folding: CLDR writes عُمان and إيران, questions عمان and ايران),
     case-folded, dashes and underscores as spaces, and Russian ё as е, which CLDR and
     most Russian text write for it (Соединённые Штаты ~ Соединенные Штаты)."""
-    return _DASHES.sub(" ", normalize_for_search(name).casefold()).strip().replace("ё", "е")
+    return fold_text(name)
+
+
+def written_whole(names: Sequence[str], folded: str) -> bool:
+    """Whether one of `names` (Arabic) is written in `folded` (a text as `fold_text`
+    writes it) as whole words, with what Arabic glues to it (`_GLUED`, `_RELATIVE`):
+    الناتو in وللناتو, not ناتو in السيناتور; مجلس الأمن, not مجلس الأمناء."""
+    forms = []
+    for name in map(fold_text, names):
+        forms += [re.escape(name)] + ([re.escape("لل" + name[2:])] if name.startswith("ال") else [])
+    return bool(forms) and re.search(rf"(?<!\w){_GLUED}(?:{'|'.join(forms)}){_RELATIVE}(?!\w)", folded) is not None
+
+
+def fold_text(text: str) -> str:
+    """`fold` of a text of any length, not remembered: a name is looked for in it as
+    written (`Found.whole`)."""
+    return _DASHES.sub(" ", normalize_for_search(text).casefold()).strip().replace("ё", "е")
 
 
 def _russian_stems(key: str) -> str:
@@ -333,11 +387,18 @@ def cldr_entries(locales: tuple[str, ...] = LOCALES) -> list[tuple[Concept, str]
 
 @cache
 def lexicon(locales: tuple[str, ...] = LOCALES) -> Lexicon:
-    """The lexicon of `locales`, built on first use (half a second) and kept. The Arabic
-    one, which reads Arabic text, also knows `ARABIC_SHORT_NAMES`; the others, whose
-    names ranking searches for, do not."""
-    short = [(("territory", key), name) for key, names in ARABIC_SHORT_NAMES.items() for name in names]
-    return Lexicon(cldr_entries(locales) + (short if locales == ARABIC_LOCALES else []))
+    """The lexicon of `locales`, built on first use (half a second) and kept, with the
+    organisations and regions of `qa.news_names`. The Arabic one, which reads Arabic text, knows
+    their Arabic names only, and also `ARABIC_SHORT_NAMES`; the others, whose names
+    ranking searches for, know every name and the acronyms."""
+    news = [((kind, key), name) for kind, table in (("organisation", ORGANISATIONS), ("region", REGIONS))
+            for key, names in table.items() for name in names]
+    if locales == ARABIC_LOCALES:
+        arabic = [(("territory", key), name) for key, names in ARABIC_SHORT_NAMES.items() for name in names]
+        arabic += [(concept, name) for concept, name in news
+                   if ARABIC_SCRIPT.search(name) and not _PERSIAN_OR_URDU.search(name)]
+        return Lexicon(cldr_entries(locales) + arabic)
+    return Lexicon(cldr_entries(locales) + news, ACRONYMS)
 
 
 def names_in_text(text: str) -> list[Found]:
@@ -389,13 +450,17 @@ def date_words(date: str) -> str:
 
 
 def found_as(term: str, found: Sequence[Found]) -> list[Found]:
-    """The found names that `term` (a salient term: no possessive) is, or is a word of."""
-    return [f for f in found if term == f.surface or term in f.bare_words]
+    """The found names that `term` (a salient term: no possessive) is, or is a word of; a
+    name is found with its words apart (Saudi-Arabien: Saudi Arabien)."""
+    apart = _DASHES.sub(" ", term)
+    return [f for f in found if apart == f.surface or term in f.bare_words]
 
 
 def other_names(term: str, found: Sequence[Found]) -> tuple[str, ...]:
-    """What the found name that `term` is, or is a word of, is called in every locale."""
-    return tuple(dict.fromkeys(name for f in found_as(term, found) for name in f.names))
+    """What the found name that `term` is, or is a word of, is called in every locale; an
+    organisation or a region (`Found.whole`) only what Arabic calls it."""
+    return tuple(dict.fromkeys(name for f in found_as(term, found)
+                               for name in (f.arabic_names if f.whole else f.names)))
 
 
 def key_tokens(name: str, rarity: Callable[[str], float]) -> tuple[str, ...]:
