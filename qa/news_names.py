@@ -140,12 +140,16 @@ REGIONS: Mapping[str, tuple[str, ...]] = {
     ),
 }
 
-#: Acronyms as written, each to what it stands for: an organisation above, or the CLDR
-#: territory the UN and the EU are. Not the two-letter ones that are also words or
-#: codes in capitals (IS, AU, UA, VN, AB).
+#: Acronyms as written, each to what it stands for: an organisation above, or a CLDR
+#: territory (the UN and the EU are ones; so are the countries news abbreviates). Not
+#: those that are also words, codes or other bodies in capitals (IS, AU, UA, VN, AB).
 ACRONYMS: Mapping[str, tuple[str, str]] = {
-    **{acronym: ("territory", "UN") for acronym in ("UN", "ONU", "UNO", "ООН", "BM", "PBB")},
+    **{acronym: ("territory", "UN") for acronym in ("UN", "ONU", "UNO", "ООН", "BM", "PBB", "ΟΗΕ", "ՄԱԿ")},
     **{acronym: ("territory", "EU") for acronym in ("EU", "UE", "ЕС")},
+    **{acronym: ("territory", "US") for acronym in ("US", "USA", "ABD", "США", "ΗΠΑ", "ԱՄՆ", "EUA")},
+    **{acronym: ("territory", "AE") for acronym in ("UAE", "BAE", "ОАЭ", "EAU", "VAE", "ΗΑΕ")},
+    **{acronym: ("territory", "GB") for acronym in ("UK",)},
+    **{acronym: ("territory", "SA") for acronym in ("KSA",)},
     **{acronym: ("organisation", key) for key, acronyms in {
         "GCC": ("GCC", "CCG", "KİK", "ССАГПЗ"),
         "UNSC": ("UNSC",),
@@ -159,7 +163,7 @@ ACRONYMS: Mapping[str, tuple[str, str]] = {
         "SCO": ("SCO", "OCS", "ШОС", "ŞİÖ"),
         "WTO": ("WTO", "OMC", "ВТО", "DTÖ"),
         "ICC": ("ICC", "МУС"),  # not CPI, a price index in English, nor TPI, a court of first instance
-        "ISIL": ("ISIS", "ISIL", "EIIL", "IŞİD", "DEAŞ", "ИГИЛ"),
+        "ISIL": ("ISIS", "ISIL", "EI", "EIIL", "IŞİD", "DEAŞ", "ИГИЛ", "ԴԱԻՇ"),
         "UNHRC": ("UNHRC",),
         "UNGA": ("UNGA",),
     }.items() for acronym in acronyms},
