@@ -834,15 +834,16 @@ class GroundingChecker:
             # A name of the lexicon is there in any of its names: by the key token of one
             # (الأردن), or a place by its Latin name (Kuala Lumpur ~ كوالالمبور, where
             # CLDR's Arabic is كوالا لامبور): how a Japanese or Korean name is read.
-            missing = [
-                t for t in terms
-                if not (spelling.written_whole(whole) if (whole := [f for f in found_as(t, found) if f.whole]) else (
-                    spelling.spells(t, language, found)
-                    or not present.isdisjoint(token for name in other_names(t, found)
-                                              for token in key_tokens(name, self._term_weight or len))
-                    or spelling.spells_in_latin(t, found)
-                    or spelling.spells_joined(t, language)))
-            ]
+            def held(term: str) -> bool:
+                if whole := [f for f in found_as(term, found) if f.whole]:  # an organisation, a region
+                    return spelling.written_whole(whole)
+                return (spelling.spells(term, language, found)
+                        or not present.isdisjoint(token for name in other_names(term, found)
+                                                  for token in key_tokens(name, self._term_weight or len))
+                        or spelling.spells_in_latin(term, found)
+                        or spelling.spells_joined(term, language))
+
+            missing = [t for t in terms if not held(t)]
         if missing and date:
             dated = _date_terms(date)
             kept = [i for i, t in enumerate(terms) if t not in missing or t.casefold() not in dated]
@@ -1010,7 +1011,7 @@ class _Spelling:
         which are common words (مجلس, "council"; الأمن, "security")."""
         if self._folded is None:
             self._folded = "\n".join(fold_text(text) for text in self._texts)
-        return written_whole([name for f in found for name in f.arabic_names], self._folded)
+        return written_whole(tuple(name for f in found for name in f.arabic_names), self._folded)
 
     def spells_joined(self, name: str, language: str) -> bool:
         """Whether two words of the evidence in a row spell the name as one."""

@@ -156,7 +156,7 @@ class Found:
     def arabic_names(self) -> tuple[str, ...]:
         """The names Arabic text writes it by: no Persian or Urdu one (اتحادیه عرب, whose
         stem is Arabic اتحاد, "union", as in a football club's name)."""
-        return tuple(n for n in self.names if ARABIC_SCRIPT.search(n) and not _PERSIAN_OR_URDU.search(n))
+        return tuple(filter(_arabic_name, self.names))
 
     @property
     def countries(self) -> frozenset[str]:
@@ -317,14 +317,26 @@ def fold(name: str) -> str:
     return fold_text(name)
 
 
-def written_whole(names: Sequence[str], folded: str) -> bool:
+def written_whole(names: tuple[str, ...], folded: str) -> bool:
     """Whether one of `names` (Arabic) is written in `folded` (a text as `fold_text`
     writes it) as whole words, with what Arabic glues to it (`_GLUED`, `_RELATIVE`):
     الناتو in وللناتو, not ناتو in السيناتور; مجلس الأمن, not مجلس الأمناء."""
+    return bool(names) and _whole_names(names).search(folded) is not None
+
+
+@lru_cache(maxsize=256)
+def _whole_names(names: tuple[str, ...]) -> re.Pattern[str]:
+    """The pattern `written_whole` looks for, made once per organisation asked about: the
+    answer step asks it of every article it weighs."""
     forms = []
     for name in map(fold_text, names):
         forms += [re.escape(name)] + ([re.escape("لل" + name[2:])] if name.startswith("ال") else [])
-    return bool(forms) and re.search(rf"(?<!\w){_GLUED}(?:{'|'.join(forms)}){_RELATIVE}(?!\w)", folded) is not None
+    return re.compile(rf"(?<!\w){_GLUED}(?:{'|'.join(forms)}){_RELATIVE}(?!\w)")
+
+
+def _arabic_name(name: str) -> bool:
+    """Whether Arabic text writes `name`: Arabic script, no letter of Persian or Urdu only."""
+    return ARABIC_SCRIPT.search(name) is not None and not _PERSIAN_OR_URDU.search(name)
 
 
 def fold_text(text: str) -> str:
@@ -395,8 +407,7 @@ def lexicon(locales: tuple[str, ...] = LOCALES) -> Lexicon:
             for key, names in table.items() for name in names]
     if locales == ARABIC_LOCALES:
         arabic = [(("territory", key), name) for key, names in ARABIC_SHORT_NAMES.items() for name in names]
-        arabic += [(concept, name) for concept, name in news
-                   if ARABIC_SCRIPT.search(name) and not _PERSIAN_OR_URDU.search(name)]
+        arabic += [(concept, name) for concept, name in news if _arabic_name(name)]
         return Lexicon(cldr_entries(locales) + arabic)
     return Lexicon(cldr_entries(locales) + news, ACRONYMS)
 

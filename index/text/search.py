@@ -26,11 +26,12 @@ _STOPWORDS = frozenset().union(
 )
 #: A conjunction in front of an article cluster (وال, فال, وبال, وكال, ولل, ...).
 #: Snowball strips ال, بال, كال, لل itself but not after و/ف: والكويت -> والكوي.
-_CONJUNCTION_BEFORE_ARTICLE = re.compile("^[وف](?=ال|بال|كال|لل)")
+_ARTICLES = "ال|بال|كال|لل"
+_CONJUNCTION_BEFORE_ARTICLE = re.compile(f"^[وف](?={_ARTICLES})")
 
 #: An article cluster opening a word, a conjunction before it or not: no pronoun follows a
 #: word that has the article, so its final ته is a feminine ending (الثابتة).
-_ARTICLE_CLUSTER = re.compile("^[وف]?(?:ال|بال|كال|لل)")
+_ARTICLE_CLUSTER = re.compile(f"^[وف]?(?:{_ARTICLES})")
 
 #: A conjunction before alif, which Snowball keeps, unable to tell وأمير ("and the emir")
 #: from واشنطن: `without_conjunction` drops it to compare tokens, not to index them.
