@@ -48,7 +48,7 @@ from index.text.scripts import (
     ARABIC_SCRIPT, HANGUL_SCRIPT, INDIC_BLOCK_SIZE, INDIC_RANGE, INDIC_SCRIPT, KATAKANA_WORD, LATIN_SCRIPT,
     ROMANISED_SCRIPT, UNCASED_ROMANISED_SCRIPT, is_unspaced,
 )
-from index.text.search import STRIPPED_LETTERS, tokenize_for_search, without_conjunction
+from index.text.search import STRIPPED_LETTERS, search_readings, tokenize_for_search, without_conjunction
 from index.text.words import (
     GERMAN_COUNTS, GERMAN_DETERMINERS, NAME_ENDINGS, NAME_WORD, is_function_word, without_elision,
 )
@@ -820,11 +820,15 @@ class GroundingChecker:
             return Grounding((), (), (), other_ordinal)
         vocabulary = list(dict.fromkeys(w for text in texts for w in NAME_WORD.findall(to_ascii_digits(text))))
         weights: tuple[float, ...] = ()
-        present = {token for text in texts for token in tokenize_for_search(text)}
+        readings = [forms for text in texts for forms in search_readings(text)]
+        present = {forms[0] for forms in readings}  # the texts' search tokens
         arabic = asked_in_arabic(question)  # terms are search tokens
         if arabic:
             bare = {without_conjunction(token) for token in present}
-            missing = [t for t in terms if t not in present and without_conjunction(t) not in bare]
+            read = {form for forms in readings for form in forms}
+            asked = {forms[0]: forms for forms in search_readings(question)}
+            missing = [t for t in terms if t not in present and without_conjunction(t) not in bare
+                       and read.isdisjoint(asked.get(t, ()))]
             if self._term_weight:
                 weights = tuple(self._term_weight(t) for t in terms)
         else:

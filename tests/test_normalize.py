@@ -9,7 +9,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from index.text.folding import FOLDS, normalize_for_search
-from index.text.search import ARTICLE_MIN_CHARS, tokenize_for_search, without_conjunction, written_words
+from index.text.search import ARTICLE_MIN_CHARS, search_readings, tokenize_for_search, without_conjunction, written_words
 from index.text.words import SEARCH_STOPWORDS
 
 
@@ -143,6 +143,13 @@ def test_question_keeps_its_content_words() -> None:
 def test_inflected_arabic_forms_meet(forms: list[str]) -> None:
     stems = {tuple(tokenize_for_search(form)) for form in forms}
     assert len(stems) == 1, stems
+
+
+def test_a_bare_word_is_also_read_as_its_article_form_stems() -> None:
+    assert search_readings("وزير الوزير فيصل") == [("زير", "وزير"), ("وزير",), ("يصل", "فيصل")]
+    assert tokenize_for_search("وزير") != tokenize_for_search("الوزير")  # what the readings mend
+    assert search_readings("قطر جنة") == [("قطر",), ("جنه",)]  # the same stem, or one that keeps ال (الجن)
+    assert search_readings("Lavrov لافروف") == [("lavrov",), ("لافروف",)]
 
 
 def test_arabic_digits_become_ascii_tokens() -> None:

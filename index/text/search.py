@@ -106,6 +106,24 @@ def tokenize_for_search(text: str) -> list[str]:
     return [stem for word in _content_words(text) if (stem := _stem(word))]
 
 
+def search_readings(text: str) -> list[tuple[str, ...]]:
+    """Per search token of `text` (`tokenize_for_search`, same order), the tokens its word
+    may stand for: its own, and an Arabic word without the article also the stem of its
+    ال form. Snowball takes a bare word's first letter for a conjunction or preposition
+    where the ال form keeps it (وزير -> زير but الوزير -> وزير; فلسطين -> لسط, فيصل -> يصل),
+    so the two forms of one word meet only through the second. Only the answer gate reads
+    them; BM25 indexes one token a word."""
+    return [_word_readings(word, stem) for word in _content_words(text) if (stem := _stem(word))]
+
+
+def _word_readings(word: str, stem: str) -> tuple[str, ...]:
+    if not ARABIC_SCRIPT.match(word) or _ARTICLE_CLUSTER.match(word):
+        return (stem,)
+    defined = _stem("ال" + word)
+    # too short a word keeps the article it was given (جنة -> الجن): no reading
+    return (stem,) if defined == stem or defined.startswith("ال") else (stem, defined)
+
+
 def written_words(text: str) -> list[str]:
     """The words of `text` as written, to match word for word: the folded words BM25 tokens
     are made of, not stemmed, the article ال dropped from a word longer than
