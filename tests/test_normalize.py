@@ -101,6 +101,20 @@ def test_stopwords_and_one_letter_tokens_are_dropped() -> None:
     assert tokenize_for_search("وفي وقد فهل") == []  # stopword with a conjunction glued on
 
 
+@pytest.mark.parametrize(("joined", "apart"), [
+    ("ماهي عاصمة قطر؟", "ما هي عاصمة قطر؟"),
+    ("ماهى عاصمة قطر؟", "ما هي عاصمة قطر؟"),
+    ("ماهو الحزب الذي يرأسه أردوغان؟", "ما هو الحزب الذي يرأسه أردوغان؟"),
+    ("بماذا تمتاز سويسرا؟", "ماذا تمتاز سويسرا؟"),
+    ("بأي سورة يستدل المسلمون؟", "أي سورة يستدل المسلمون؟"),
+    ("ممن اشترى النادي اللاعب؟", "من اشترى النادي اللاعب؟"),
+])
+def test_a_question_word_written_as_one_with_the_next_is_a_stopword(joined: str, apart: str) -> None:
+    """Informal Arabic writes ما هو as one word and glues a preposition onto a question word;
+    such a word is no more a term of the question than its parts are."""
+    assert tokenize_for_search(joined) == tokenize_for_search(apart)
+
+
 def test_prepositions_with_a_pronoun_are_stopwords() -> None:
     """عليها stemmed to علي, the stopword على, which no text's tokens hold: a question
     asking "ركز عليها" could never have all its words found."""

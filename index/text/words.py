@@ -57,7 +57,8 @@ QUESTION_WORDS: Mapping[str, frozenset[str]] = {
         "it": "cosa che chi quando dove perché come quale quali quanto quanta quanti quante",
         "pt": "que quem qual quais quando onde como porque porquê quanto quanta quantos quantas",
         "id": "apa apakah siapa siapakah kapan mengapa kenapa bagaimana berapa mana dimana",
-        "ar": "ما ماذا من متى أين كيف لماذا هل كم أي لمن",
+        "ar": "ما ماذا من متى أين كيف لماذا هل كم أي لمن "
+        "ماهو ماهي ماهى ماهم بماذا عماذا ممن عمن بمن بأي لأي مالذي ماالذي",  # ما هو, بـ ماذا ... written as one
         "fa": "چه چرا کجا چگونه آیا کدام کی",
         "ur": "کیا کون کب کہاں کیوں",
         "hi": "क्या कौन कौनसा कौनसी कौनसे किस किसने किसे किसको किसका किसकी किसके कब कहाँ कहां "
