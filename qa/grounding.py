@@ -826,7 +826,9 @@ class GroundingChecker:
         if arabic:
             bare = {without_conjunction(token) for token in present}
             read = {form for forms in readings for form in forms}
-            asked = {forms[0]: forms for forms in search_readings(question)}
+            asked: dict[str, set[str]] = {}  # a term -> the readings of every word it stems
+            for forms in search_readings(question):
+                asked.setdefault(forms[0], set()).update(forms)
             missing = [t for t in terms if t not in present and without_conjunction(t) not in bare
                        and read.isdisjoint(asked.get(t, ()))]
             if self._term_weight:

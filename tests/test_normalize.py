@@ -108,11 +108,21 @@ def test_stopwords_and_one_letter_tokens_are_dropped() -> None:
     ("بماذا تمتاز سويسرا؟", "ماذا تمتاز سويسرا؟"),
     ("بأي سورة يستدل المسلمون؟", "أي سورة يستدل المسلمون؟"),
     ("ممن اشترى النادي اللاعب؟", "من اشترى النادي اللاعب؟"),
+    ("عمن تحدث الوزير؟", "من تحدث الوزير؟"),
+    ("بمن التقى الوزير؟", "من التقى الوزير؟"),
+    ("عماذا تحدث الوزير؟", "ماذا تحدث الوزير؟"),
+    ("مالذي حدث في جدة؟", "ما الذي حدث في جدة؟"),
+    ("ماالذي حدث في جدة؟", "ما الذي حدث في جدة؟"),
+    ("ماهم أعضاء المجلس؟", "ما أعضاء المجلس؟"),
 ])
 def test_a_question_word_written_as_one_with_the_next_is_a_stopword(joined: str, apart: str) -> None:
     """Informal Arabic writes ما هو as one word and glues a preposition onto a question word;
     such a word is no more a term of the question than its parts are."""
     assert tokenize_for_search(joined) == tokenize_for_search(apart)
+
+
+def test_a_brand_that_a_joined_question_word_would_spell_is_kept() -> None:
+    assert tokenize_for_search("فلاي دبي") == ["فلا", "دب"]  # flydubai: not و/ف + لأي
 
 
 def test_prepositions_with_a_pronoun_are_stopwords() -> None:
@@ -163,6 +173,8 @@ def test_a_bare_word_is_also_read_as_its_article_form_stems() -> None:
     assert search_readings("وزير الوزير فيصل") == [("زير", "وزير"), ("وزير",), ("يصل", "فيصل")]
     assert tokenize_for_search("وزير") != tokenize_for_search("الوزير")  # what the readings mend
     assert search_readings("قطر جنة") == [("قطر",), ("جنه",)]  # the same stem, or one that keeps ال (الجن)
+    # the ال form's stem counts only where it puts back the letter Snowball took: السلمان -> سلم
+    assert search_readings("سلمان سلطان خمسين") == [("سلمان",), ("سلطان",), ("خمسين",)]
     assert search_readings("Lavrov لافروف") == [("lavrov",), ("لافروف",)]
 
 

@@ -103,25 +103,29 @@ def _content_words(text: str) -> list[str]:
 
 def tokenize_for_search(text: str) -> list[str]:
     """BM25 tokens of `text`: folded words, no stopwords or 1-letter words, stemmed."""
-    return [stem for word in _content_words(text) if (stem := _stem(word))]
+    return [stem for _, stem in _stemmed_words(text)]
 
 
 def search_readings(text: str) -> list[tuple[str, ...]]:
     """Per search token of `text` (`tokenize_for_search`, same order), the tokens its word
-    may stand for: its own, and an Arabic word without the article also the stem of its
-    ال form. Snowball takes a bare word's first letter for a conjunction or preposition
-    where the ال form keeps it (وزير -> زير but الوزير -> وزير; فلسطين -> لسط, فيصل -> يصل),
-    so the two forms of one word meet only through the second. Only the answer gate reads
+    may stand for: its own, and where Snowball took a bare Arabic word's first letter for
+    a conjunction or a preposition and kept it after the article (وزير -> زير but الوزير
+    -> وزير; فيصل -> يصل, فريق -> ريق), the ال form's stem, so that the two forms of one
+    word meet. Only that letter put back: the article also makes Snowball cut endings
+    (السلمان -> سلم), which would meet other words (سلمية). Only the answer gate reads
     them; BM25 indexes one token a word."""
-    return [_word_readings(word, stem) for word in _content_words(text) if (stem := _stem(word))]
+    return [_word_readings(word, stem) for word, stem in _stemmed_words(text)]
+
+
+def _stemmed_words(text: str) -> list[tuple[str, str]]:
+    return [(word, stem) for word in _content_words(text) if (stem := _stem(word))]
 
 
 def _word_readings(word: str, stem: str) -> tuple[str, ...]:
     if not ARABIC_SCRIPT.match(word) or _ARTICLE_CLUSTER.match(word):
         return (stem,)
     defined = _stem("ال" + word)
-    # too short a word keeps the article it was given (جنة -> الجن): no reading
-    return (stem,) if defined == stem or defined.startswith("ال") else (stem, defined)
+    return (stem, defined) if defined == word[0] + stem else (stem,)
 
 
 def written_words(text: str) -> list[str]:

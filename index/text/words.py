@@ -57,8 +57,10 @@ QUESTION_WORDS: Mapping[str, frozenset[str]] = {
         "it": "cosa che chi quando dove perché come quale quali quanto quanta quanti quante",
         "pt": "que quem qual quais quando onde como porque porquê quanto quanta quantos quantas",
         "id": "apa apakah siapa siapakah kapan mengapa kenapa bagaimana berapa mana dimana",
+        # and as informal Arabic writes ما هو, بـ ماذا, ... as one word (ماهي is Mahé to the
+        # lexicon too); not لأي, which with a conjunction is فلاي (flydubai's فلاي دبي)
         "ar": "ما ماذا من متى أين كيف لماذا هل كم أي لمن "
-        "ماهو ماهي ماهى ماهم بماذا عماذا ممن عمن بمن بأي لأي مالذي ماالذي",  # ما هو, بـ ماذا ... written as one
+        "ماهو ماهي ماهى ماهم بماذا عماذا ممن عمن بمن بأي مالذي ماالذي",
         "fa": "چه چرا کجا چگونه آیا کدام کی",
         "ur": "کیا کون کب کہاں کیوں",
         "hi": "क्या कौन कौनसा कौनसी कौनसे किस किसने किसे किसको किसका किसकी किसके कब कहाँ कहां "
@@ -107,9 +109,7 @@ STOPWORDS: Mapping[str, frozenset[str]] = {
         "ao aos sobre entre não também segundo conforme após antes durante",
         "id": "yang dan di ke dari dengan untuk tentang adalah ini itu dalam pada tidak akan "
         "oleh sudah atau juga",
-        # ماهي, ماهو: ما هي, ما هو typed as one word (and ماهي is Mahé to the lexicon)
-        "ar": "في من على إلى الى عن مع الذي التي هذا هذه ذلك كان كانت قد لم لن أن إن بين حول "
-        "ماهي ماهى ماهو",
+        "ar": "في من على إلى الى عن مع الذي التي هذا هذه ذلك كان كانت قد لم لن أن إن بين حول",
         "fa": "است را از با این آن که در برای می شد شده بود یک درباره های",
         "ur": "کے کی کا ہے ہیں میں نے سے اور یہ وہ",
         "hi": "का की के को में से ने पर और या है हैं था थी थे हो होता होती होते होने होना गया गई "
