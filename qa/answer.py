@@ -42,6 +42,8 @@ MAX_EMBEDDED = 60
 #: chunk ids -> each chunk's sentences as stored in the index: ([(start, end) in the
 #: article, ...], their vectors) (`IndexReader.sentences`).
 StoredSentences = Callable[[Sequence[int]], dict[int, tuple[list[tuple[int, int]], np.ndarray]]]
+#: chunk ids -> the chunks' own vectors as stored in the index, one row each (`IndexReader.vectors`).
+StoredVectors = Callable[[Sequence[int]], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -56,10 +58,23 @@ class AbstentionPolicy:
     min_similarity_same_language: float = 0.925
     min_similarity_cross_language: float = 0.805
     min_coverage: float = 0.6
+    #: A passage of the lead article this close to a question in its language answers it
+    #: though no one sentence reaches the floor: a passage can hold as a whole what each
+    #: of its sentences holds in part. Across languages it answered no more questions
+    #: right on our sets (docs/abstention.md); None turns the rule off.
+    min_passage_similarity_same_language: float | None = 0.87
 
-    def abstains(self, similarity: float, coverage: float, same_language: bool) -> bool:
+    def abstains(
+        self, similarity: float, coverage: float, same_language: bool, passage_similarity: float | None = None,
+    ) -> bool:
+        if coverage < self.min_coverage:
+            return True
         floor = self.min_similarity_same_language if same_language else self.min_similarity_cross_language
-        return similarity < floor or coverage < self.min_coverage
+        if similarity >= floor:
+            return False
+        passage_floor = self.min_passage_similarity_same_language
+        return not (same_language and passage_floor is not None and passage_similarity is not None
+                    and passage_similarity >= passage_floor)
 
 
 @dataclass(frozen=True)
@@ -137,6 +152,7 @@ class ExtractiveAnswerer:
         grounding: GroundingChecker | None = None,
         policy: AbstentionPolicy | None = None,
         stored: StoredSentences | None = None,
+        chunk_vectors: StoredVectors | None = None,
         question_vector: Callable[[str], np.ndarray] | None = None,
         asked: Callable[[str], Sequence[frozenset[str]]] = asked_words,
         spelled: Callable[[str], Mapping[str, str]] = lambda question: {},
@@ -145,6 +161,7 @@ class ExtractiveAnswerer:
         self.grounding = grounding or GroundingChecker()
         self.policy = policy or AbstentionPolicy()
         self.stored = stored
+        self.chunk_vectors = chunk_vectors
         #: The question's vector; the retriever's remembers the one its search just made.
         self.question_vector = question_vector or embedder.embed_query
         #: The question's words, each a set of tokens that stand for it in a sentence; the
@@ -217,6 +234,15 @@ class ExtractiveAnswerer:
         own = [p for p in passages if p.source == passages[0].source] if passages else []
         return self.score_sentences(question, own), self._grounding(question, own)
 
+    def passage_similarity(self, question: str, passages: Sequence[Passage]) -> float | None:
+        """The best cosine of the question with a passage of the lead article (the vectors
+        the index searched with); None without stored chunk vectors (passages embedded on
+        the fly)."""
+        ids = [p.chunk_id for p in passages if p.source == passages[0].source and p.chunk_id is not None]
+        if not ids or self.chunk_vectors is None:
+            return None
+        return float((self.chunk_vectors(ids) @ self.question_vector(question)).max())
+
     def _grounding(self, question: str, own: Sequence[Passage]) -> Grounding:
         """What of the question one article's passages hold. What only names the
         article's publication date ("in August 2015") is not asked of it.
@@ -248,7 +274,8 @@ class ExtractiveAnswerer:
         evidence, grounding = self.weigh(searched, passages)
         evidence = self._of_the_month_asked(searched, evidence)
         if not evidence or self.policy.abstains(
-            evidence[0].score, grounding.coverage, same_language(searched, evidence[0].sentence.text)
+            evidence[0].score, grounding.coverage, same_language(searched, evidence[0].sentence.text),
+            self.passage_similarity(searched, passages),
         ):
             return Answer(
                 question, searched, abstention_text(phrases, searched, grounding), True, passages, (), language,

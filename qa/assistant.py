@@ -117,6 +117,7 @@ class Assistant:
         Nothing is opened yet: the index may not exist when a server starts."""
         checker = GroundingChecker(aux_embedder.embed_passages if aux_embedder else None, retriever.idf)
         answerer = ExtractiveAnswerer(retriever.embedder, checker, stored=lambda ids: retriever.reader.sentences(ids),
+                                      chunk_vectors=lambda ids: retriever.reader.vectors(ids),
                                       question_vector=retriever.question_vector, asked=retriever.asked_words,
                                       spelled=retriever.name_spellings)
         return cls(retriever, answerer, llm)

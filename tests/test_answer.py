@@ -28,6 +28,7 @@ from qa.sentences import Sentence
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 KUWAIT = "002_717a5c15cf0cef70"
+QATAR = "001_8d1177553da27e06"
 KUWAIT_TITLE = "وزيرا الخارجية في روسيا والكويت سيناقشان الصراع في الشرق الأوسط"
 KUWAIT_DATE = "2023-11-03"
 EVIDENCE_LINE = re.compile(r"^(?P<text>.+) \[(?P<n>\d+)\]$")
@@ -308,6 +309,36 @@ def test_policy_boundaries():
     assert not policy.abstains(0.80, 0.5, False)  # across languages, its own floor
     assert policy.abstains(0.7999, 1.0, False)
     assert policy.abstains(0.82, 1.0, True) and not policy.abstains(0.82, 1.0, False)
+
+
+def test_a_close_passage_answers_a_question_in_its_language_that_no_sentence_does():
+    policy = AbstentionPolicy(0.9, 0.8, 0.6, min_passage_similarity_same_language=0.85)
+    assert policy.abstains(0.89, 1.0, True)  # no passage known
+    assert not policy.abstains(0.89, 1.0, True, passage_similarity=0.85)
+    assert policy.abstains(0.89, 1.0, True, passage_similarity=0.8499)
+    assert policy.abstains(0.89, 0.5999, True, passage_similarity=0.99)  # coverage still decides
+    assert policy.abstains(0.79, 1.0, False, passage_similarity=0.99)  # not across languages
+    assert AbstentionPolicy(0.9, 0.8, 0.6, None).abstains(0.89, 1.0, True, passage_similarity=0.99)
+
+
+def test_an_arabic_question_no_one_sentence_answers_is_answered_by_its_passage(retriever, answerer, article_texts):
+    """No one sentence of the Qatar article reaches the floor for when and where Putin and
+    the Emir last met; its passage as a whole is close enough."""
+    question = "متى وأين كان آخر لقاء بين بوتين وأمير قطر قبل اجتماع كازاخستان؟"
+    passages = retriever.search(question, k=5)
+    evidence, grounding = answerer.weigh(question, passages)
+    policy = answerer.policy
+    assert grounding.coverage >= policy.min_coverage and evidence[0].score < policy.min_similarity_same_language
+    assert answerer.passage_similarity(question, passages) >= policy.min_passage_similarity_same_language
+    answer = answerer.answer(question, passages)
+    assert not answer.abstained and {c.source for c in answer.citations} == {QATAR}
+    assert_checkable(answer, article_texts)
+    sentences_only = ExtractiveAnswerer(
+        answerer.embedder, answerer.grounding, replace(policy, min_passage_similarity_same_language=None),
+        stored=answerer.stored, chunk_vectors=answerer.chunk_vectors, question_vector=answerer.question_vector,
+        asked=answerer.asked, spelled=answerer.spelled,
+    )
+    assert sentences_only.answer(question, passages).abstained
 
 
 def test_default_policy_answers_full_coverage_above_its_floors():
