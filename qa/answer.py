@@ -6,8 +6,10 @@ model that retrieved them, plus word overlap; the vectors were stored at index t
 quotes the best few verbatim, each followed by `[n]`, the number of the passage shown
 with the answer, and leads with the article and date they come from; another article
 that answers as well (every name asked about, a sentence as close) is quoted beside it.
-It abstains when the evidence is weak: the best sentence is far from the question, or
-the names the question asks about are not in that article (`qa.grounding`).
+It abstains when the evidence is weak: the best sentence is far from the question (and,
+for a question in the article's language, so is each of the article's passages, whence
+the quotes then come), or the names the question asks about are not in that article
+(`qa.grounding`).
 """
 
 from __future__ import annotations
@@ -48,7 +50,8 @@ StoredVectors = Callable[[Sequence[int]], np.ndarray]
 
 @dataclass(frozen=True)
 class AbstentionPolicy:
-    """When the evidence is too weak to answer. Calibrated by `bench/abstention.py`.
+    """When the evidence is too weak to answer. The sentence floors and coverage are
+    calibrated by `bench/abstention.py`, the passage floor on ARCD (docs/abstention.md).
 
     Cosines between a question and a sentence in the same language run higher than
     across languages (an Arabic question against Arabic text vs. an English or a Persian
@@ -234,14 +237,15 @@ class ExtractiveAnswerer:
         own = [p for p in passages if p.source == passages[0].source] if passages else []
         return self.score_sentences(question, own), self._grounding(question, own)
 
-    def passage_similarity(self, question: str, passages: Sequence[Passage]) -> float | None:
-        """The best cosine of the question with a passage of the lead article (the vectors
-        the index searched with); None without stored chunk vectors (passages embedded on
-        the fly)."""
-        ids = [p.chunk_id for p in passages if p.source == passages[0].source and p.chunk_id is not None]
-        if not ids or self.chunk_vectors is None:
+    def closest_passage(self, question: str, passages: Sequence[Passage]) -> tuple[Passage, float] | None:
+        """The lead article's passage closest to the question and its cosine (the vectors
+        the index searched with); None without stored chunk vectors (hand-made passages)."""
+        own = [(p, p.chunk_id) for p in passages if p.source == passages[0].source and p.chunk_id is not None]
+        if not own or self.chunk_vectors is None:
             return None
-        return float((self.chunk_vectors(ids) @ self.question_vector(question)).max())
+        cosines = self.chunk_vectors([chunk_id for _, chunk_id in own]) @ self.question_vector(question)
+        best = int(np.argmax(cosines))
+        return own[best][0], float(cosines[best])
 
     def _grounding(self, question: str, own: Sequence[Passage]) -> Grounding:
         """What of the question one article's passages hold. What only names the
@@ -271,16 +275,24 @@ class ExtractiveAnswerer:
         language = detect_language(question)
         phrases = phrases_for(language)
         passages = tuple(passages)
-        evidence, grounding = self.weigh(searched, passages)
-        evidence = self._of_the_month_asked(searched, evidence)
+        weighed, grounding = self.weigh(searched, passages)
+        evidence = self._of_the_month_asked(searched, weighed)
+        same = bool(evidence) and same_language(searched, evidence[0].sentence.text)
+        closest = None
+        # No sentence answers: a passage may, unless a sentence of another month was set
+        # aside, which the passage's vector still reads.
+        month_set_aside = len(evidence) < len(weighed)
+        if evidence and not month_set_aside and self.policy.abstains(evidence[0].score, grounding.coverage, same):
+            closest = self.closest_passage(searched, passages)
         if not evidence or self.policy.abstains(
-            evidence[0].score, grounding.coverage, same_language(searched, evidence[0].sentence.text),
-            self.passage_similarity(searched, passages),
+            evidence[0].score, grounding.coverage, same, closest[1] if closest else None,
         ):
             return Answer(
                 question, searched, abstention_text(phrases, searched, grounding), True, passages, (), language,
                 missing=grounding.missing,
             )
+        if closest:  # the passage answers, so the quotes come from it
+            evidence = [e for e in evidence if e.sentence.source_rank == closest[0].rank] or evidence
         chosen = select_evidence(evidence, self._names_held(searched))
         chosen += self.corroborating(searched, passages, evidence[0], grounding.coverage, chosen)
         by_rank = {p.rank: p for p in passages}
@@ -311,8 +323,9 @@ class ExtractiveAnswerer:
     ) -> list[Evidence]:
         """The best sentence of each further article that answers as well as the first
         one, in the retriever's order, MAX_SOURCES articles in all: the policy would answer
-        from it alone, it holds at least as much of what the question names (`coverage`,
-        the first article's), its best sentence scores within EVIDENCE_MARGIN of `best`,
+        from its best sentence alone (a passage close to the question does not do here),
+        it holds at least as much of what the question names (`coverage`, the first
+        article's), its best sentence scores within EVIDENCE_MARGIN of `best`,
         the first article's, and the sentence it would quote names as much of what was
         asked as the first article's quotes (`quoted`) do: an article on Lavrov and the
         Gulf states that names Kuwait somewhere is not quoted for a sentence on Lavrov alone.
