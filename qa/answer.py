@@ -291,9 +291,13 @@ class ExtractiveAnswerer:
                 question, searched, abstention_text(phrases, searched, grounding), True, passages, (), language,
                 missing=grounding.missing,
             )
-        if closest:  # the passage answers, so the quotes come from it
+        if closest:
+            # The passage answers as a whole, so its best sentences are quoted, however far
+            # apart their scores: the one that answers may score below another of it.
             evidence = [e for e in evidence if e.sentence.source_rank == closest[0].rank] or evidence
-        chosen = select_evidence(evidence, self._names_held(searched))
+            chosen = [e for e in evidence if not self.grounding.another_month(searched, e.sentence.text)][:MAX_EVIDENCE]
+        else:
+            chosen = select_evidence(evidence, self._names_held(searched))
         chosen += self.corroborating(searched, passages, evidence[0], grounding.coverage, chosen)
         by_rank = {p.rank: p for p in passages}
         cited = sorted({e.sentence.source_rank for e in chosen})
