@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from itertools import islice
 
 import numpy as np
 
@@ -295,7 +296,8 @@ class ExtractiveAnswerer:
             # The passage answers as a whole, so its best sentences are quoted, however far
             # apart their scores: the one that answers may score below another of it.
             evidence = [e for e in evidence if e.sentence.source_rank == closest[0].rank] or evidence
-            chosen = [e for e in evidence if not self.grounding.another_month(searched, e.sentence.text)][:MAX_EVIDENCE]
+            chosen = list(islice(
+                (e for e in evidence if not self.grounding.another_month(searched, e.sentence.text)), MAX_EVIDENCE))
         else:
             chosen = select_evidence(evidence, self._names_held(searched))
         chosen += self.corroborating(searched, passages, evidence[0], grounding.coverage, chosen)

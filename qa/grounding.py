@@ -820,12 +820,11 @@ class GroundingChecker:
             return Grounding((), (), (), other_ordinal)
         vocabulary = list(dict.fromkeys(w for text in texts for w in NAME_WORD.findall(to_ascii_digits(text))))
         weights: tuple[float, ...] = ()
-        readings = [forms for text in texts for forms in search_readings(text)]
-        present = {forms[0] for forms in readings}  # the texts' search tokens
+        present = {token for text in texts for token in tokenize_for_search(text)}
         arabic = asked_in_arabic(question)  # terms are search tokens
         if arabic:
             bare = {without_conjunction(token) for token in present}
-            read = {form for forms in readings for form in forms}
+            read = {form for text in texts for forms in search_readings(text) for form in forms}
             asked: dict[str, set[str]] = {}  # a term -> the readings of every word it stems
             for forms in search_readings(question):
                 asked.setdefault(forms[0], set()).update(forms)
