@@ -5,7 +5,8 @@
 
 onnxruntime's int8 kernels differ by CPU (index/cpu.py), so which recipe is exact enough
 can only be measured on each kind of machine. Every recipe of `INT8_RECIPES` plus
-`reduce-range` (signed 7-bit weights, the other known remedy for saturation) and
+`reduce-range` (signed 7-bit weights, inputs per call), `uint8-per-call` (unsigned
+weights, inputs per call, outlier matmuls smoothed: `no-vnni` until 2026-12-07) and
 `vnni-per-call` (the `vnni` recipe before its inputs were quantised per token: one scale
 per call, outlier matmuls fp32) is exported
 (once, into the models folder) and embeds the 240 XQuAD Arabic paragraphs, a seeded
@@ -34,10 +35,11 @@ from index.onnx.quantize import INT8_RECIPES, int8_recipe
 from index.onnx.runtime import OnnxSentenceModel
 from qa.bench import load_haystack, sample_haystack, xquad_datasets
 
-#: Recipes measured beside INT8_RECIPES. Signed weights kept to 7 bits: products cannot
-#: saturate 16-bit pairs either. And signed weights with one input scale per call.
+#: Recipes measured beside INT8_RECIPES: each input with one scale per call, as
+#: onnxruntime's dynamic quantisation does it, and 7-bit, unsigned or 8-bit signed weights.
 OTHER_RECIPES = {
     "reduce-range": {"reduce_range": True, "weight_type": "QInt8", "input_scale": "per-call", "outliers": "smooth"},
+    "uint8-per-call": {"reduce_range": False, "weight_type": "QUInt8", "input_scale": "per-call", "outliers": "smooth"},
     "vnni-per-call": {"reduce_range": False, "weight_type": "QInt8", "input_scale": "per-call", "outliers": "fp32"},
 }
 CUTOFF = 10

@@ -46,10 +46,9 @@ def test_the_int8_recipe_follows_the_cpu(tmp_path):
     cpuinfo.write_text(VNNI)
     exact = int8_recipe(read_cpu(cpuinfo))
     assert (saturating, exact) == ("no-vnni", "vnni")
-    # Without VNNI the weights are unsigned: onnxruntime's u8 x s8 kernels would saturate.
-    assert (quantization(saturating)["weight_type"], quantization(exact)["weight_type"]) == ("QUInt8", "QInt8")
-    # With VNNI, a matmul's input is quantised per token (index.onnx.per_token, signed
-    # weights); without, per call as onnxruntime does, its outlier matmuls smoothed.
-    assert (quantization(saturating)["input_scale"], quantization(exact)["input_scale"]) == ("per-call", "per-token")
-    assert quantization(saturating)["outliers"] == "smooth"
+    # A matmul's input is quantised per token (index.onnx.per_token) with signed weights;
+    # without VNNI they are 7-bit: onnxruntime's u8 x s8 kernels would saturate on 8 bits.
+    assert (quantization(saturating)["weight_type"], quantization(exact)["weight_type"]) == ("QInt8", "QInt8")
+    assert (quantization(saturating)["reduce_range"], quantization(exact)["reduce_range"]) == (True, False)
+    assert quantization(saturating)["input_scale"] == quantization(exact)["input_scale"] == "per-token"
     assert set(INT8_RECIPES) == {saturating, exact}

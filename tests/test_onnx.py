@@ -21,11 +21,12 @@ import numpy as np
 import pytest
 
 from index import cache_folder
-from index.onnx import blockwise, cache, export, quantize, runtime
+from index.onnx import blockwise, cache, export, per_token, quantize, runtime
 from index.articles import load_folder
 from index.builder import chunker_for
 from index.sentences import with_sentences
 from index.config import ONNX_BACKENDS, Settings
+from index.cpu import this_cpu
 from index.embedder import Embedder
 from index.errors import QAError
 
@@ -320,7 +321,7 @@ def test_second_load_reuses_the_export(onnx_embedders, monkeypatch) -> None:
     assert (model_file.stat().st_mtime_ns, (folder / cache.MARKER_FILE).stat().st_mtime_ns) == before
     config = json.loads((folder / runtime.CONFIG_FILE).read_text(encoding="utf-8"))
     quantization = dict(config["quantization"])
-    per_token = quantization.pop("per_token_nodes")
+    per_token_nodes = quantization.pop("per_token_nodes")
     smoothed, kept_fp32 = quantization.pop("smoothed_nodes"), quantization.pop("fp32_nodes")
     assert quantization == quantize.quantization(quantize.int8_recipe()) and config["pooling"] == "mean"
     assert embedder.quantization == quantize.int8_recipe()
@@ -332,22 +333,21 @@ def test_second_load_reuses_the_export(onnx_embedders, monkeypatch) -> None:
     graph = onnx.load(str(folder / runtime.MODEL_FILE), load_external_data=False)
     initializers = {i.name: i.data_type for i in graph.graph.initializer}
     fp32_matmuls = {n.name for n in graph.graph.node if n.op_type == "MatMul" and n.input[1] in initializers}
-    if quantization["input_scale"] == "per-token":
-        # With VNNI every MatMul by a weight (3 per layer; the fused attention's projections
-        # are no MatMul nodes) quantises its input per token, with signed weights; none
-        # stays fp32.
-        assert len(per_token) == 3 * 12 and smoothed == kept_fp32 == [] and not fp32_matmuls
-        assert sum(n.op_type == "MatMulIntegerToFloat" for n in graph.graph.node) == 3 * 12
-        assert {initializers[f"{name}/w_int8"] for name in per_token} == {onnx.TensorProto.INT8}
-        return
-    # Without VNNI: unsigned int8 weights (u8 x s8 kernels saturate there), and e5's outlier
-    # matmuls (FFN output projections of layers 4, 0, 5) smoothed; nothing else is.
-    weights = {i.data_type for i in graph.graph.initializer if i.name.endswith("_quantized")}
-    assert weights == {onnx.TensorProto.UINT8} and per_token == []
-    outliers, other = (kept_fp32, smoothed) if quantization["outliers"] == "fp32" else (smoothed, kept_fp32)
-    assert 1 <= len(outliers) <= 3 and all(n.endswith("output/dense/MatMul") for n in outliers)
-    assert other == []
-    assert fp32_matmuls >= set(kept_fp32) and not fp32_matmuls & set(smoothed)
+    # Every MatMul by a weight (3 per layer; the fused attention's projections are no
+    # MatMul nodes) quantises its input per token, with signed weights; none stays fp32.
+    assert quantization["input_scale"] == "per-token"
+    assert len(per_token_nodes) == 3 * 12 and smoothed == kept_fp32 == [] and not fp32_matmuls
+    assert sum(n.op_type == "MatMulIntegerToFloat" for n in graph.graph.node) == 3 * 12
+    assert {initializers[f"{name}/w_int8"] for name in per_token_nodes} == {onnx.TensorProto.INT8}
+    # 7 bits without VNNI, where 8-bit products would saturate onnxruntime's kernels; 8 with.
+    from onnx import numpy_helper
+    from onnx.external_data_helper import load_external_data_for_tensor
+
+    tensor = next(i for i in graph.graph.initializer if i.name == f"{per_token_nodes[0]}/w_int8")
+    load_external_data_for_tensor(tensor, str(folder))
+    levels = per_token.SEVEN_BIT_LEVELS if quantization["reduce_range"] else per_token.LEVELS
+    assert np.abs(numpy_helper.to_array(tensor).astype(int)).max() == levels
+    assert quantization["reduce_range"] == this_cpu().int8_saturates
 
 
 @pytest.mark.slow

@@ -8,7 +8,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from index.cpu import this_cpu
 from index.onnx import per_token
+
+#: Weights this CPU's int8 kernels multiply exactly: without VNNI 8-bit ones can saturate
+#: (the last test), so the reference tests use 7 bits there, as the recipe does.
+EXACT_LEVELS = per_token.SEVEN_BIT_LEVELS if this_cpu().int8_saturates else per_token.LEVELS
 
 
 def _save(path, nodes, inputs, outputs, weights: dict[str, np.ndarray], opset: int = 17) -> None:
@@ -30,9 +35,9 @@ def _run(path, **feed: np.ndarray) -> list[np.ndarray]:
     return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, feed)
 
 
-def _reference(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+def _reference(x: np.ndarray, w: np.ndarray, weight_levels: int = EXACT_LEVELS) -> np.ndarray:
     """Symmetric int8 per row of x, per column of w, as the module docstring writes it."""
-    w_scale = np.abs(w).max(axis=0) / 127
+    w_scale = np.abs(w).max(axis=0) / weight_levels
     rows = x.reshape(-1, x.shape[-1])
     scale = np.maximum(np.abs(rows).max(axis=1, keepdims=True) / 127, np.finfo(np.float32).tiny)
     return ((np.round(rows / scale) @ np.round(w / w_scale)) * scale * w_scale).reshape(*x.shape[:-1], w.shape[1])
@@ -56,7 +61,7 @@ def test_each_row_is_quantised_on_its_own_scale(tmp_path, opset: int, shape: tup
                 helper.make_node("MatMul", ["y", "x_t"], ["z"], name="activations")],  # no weight: left alone
           [("x", [None] * (len(shape) - 1) + [64]), ("x_t", [32, 2])], ["y", "z"], {"w": w}, opset)
 
-    assert per_token.rewrite_matmuls(src, tmp_path / "rows.onnx") == ["mm"]
+    assert per_token.rewrite_matmuls(src, tmp_path / "rows.onnx", EXACT_LEVELS) == ["mm"]
     graph = onnx.load(str(tmp_path / "rows.onnx"))
     assert "w" not in {i.name for i in graph.graph.initializer}  # the fp32 weight is gone
     assert [n.name for n in graph.graph.node if n.op_type == "MatMul"] == ["activations"]
@@ -92,7 +97,7 @@ def test_shared_and_unnamed_matmuls_and_weights_other_ops_read(tmp_path) -> None
                 helper.make_node("Add", ["v", "v"], ["d"], name="reads_v")],
           [("x", [None, 16])], ["a", "b", "c", "d"], {"w": w, "v": v})
 
-    assert per_token.rewrite_matmuls(src, tmp_path / "rows.onnx") == ["first", "b", "third"]
+    assert per_token.rewrite_matmuls(src, tmp_path / "rows.onnx", EXACT_LEVELS) == ["first", "b", "third"]
     a, b, c, d = _run(tmp_path / "rows.onnx", x=x)
     np.testing.assert_allclose(a, _reference(x, w), rtol=1e-5, atol=1e-5)
     np.testing.assert_array_equal(a, b)
@@ -109,3 +114,25 @@ def test_a_graph_below_opset_13_is_copied_unchanged(tmp_path) -> None:
     assert per_token.rewrite_matmuls(src, tmp_path / "rows.onnx") == []
     x = np.arange(8, dtype=np.float32).reshape(2, 4)
     np.testing.assert_array_equal(_run(tmp_path / "rows.onnx", x=x)[0], x)
+
+
+def test_seven_bit_weights_give_the_reference_where_int8_pairs_saturate(tmp_path) -> None:
+    """The worst case for u8 x s8 kernels without VNNI: every product large and of one
+    sign, so two of them summed in 16 bits overflow with 8-bit weights. With 7-bit
+    weights (the recipe for such CPUs) the graph gives the reference on every CPU."""
+    from onnx import helper
+
+    rng = np.random.default_rng(0)
+    w = (np.abs(rng.normal(size=(64, 32))) + 1).astype(np.float32)
+    x = (np.abs(rng.normal(size=(4, 64))) + 1).astype(np.float32)
+    src = tmp_path / "plain.onnx"
+    _save(src, [helper.make_node("MatMul", ["x", "w"], ["y"], name="mm")], [("x", [None, 64])], ["y"], {"w": w})
+    errors = {}
+    for levels in (per_token.LEVELS, per_token.SEVEN_BIT_LEVELS):
+        per_token.rewrite_matmuls(src, tmp_path / f"{levels}.onnx", weight_levels=levels)
+        (got,) = _run(tmp_path / f"{levels}.onnx", x=x)
+        want = _reference(x, w, levels)
+        errors[levels] = float(np.abs(got - want).max() / np.abs(want).max())
+    assert errors[per_token.SEVEN_BIT_LEVELS] < 1e-5
+    if this_cpu().int8_saturates:  # what the 7 bits are for: 8-bit weights overflow here
+        assert errors[per_token.LEVELS] > 0.01

@@ -13,9 +13,11 @@ Each MatMul node `x @ W` by a constant fp32 weight becomes, on `x` viewed as row
 
 with `Wq` signed int8 per output channel (scale max |column| / 127). The zero point 128 is
 the same for every row, so onnxruntime's u8 x s8 kernels run it as they run its own
-dynamic quantisation (the VNNI ones sum the products in 32 bits; without VNNI, pairs
-saturate 16 bits, which is why only the `vnni` recipe uses this). A signed input (s8 x s8)
-has no fast kernel there, and onnxruntime's MatMulInteger refuses a zero point per row.
+dynamic quantisation. The VNNI ones sum the products in 32 bits; without VNNI, pairs of
+products are summed in 16 bits, which 8-bit weights can saturate (2 x 255 x 127 > 32767)
+and 7-bit ones cannot (2 x 255 x 63 < 32767): `weight_levels=63` writes those. A signed
+input (s8 x s8) has no fast kernel there, and onnxruntime's MatMulInteger refuses a zero
+point per row.
 Other ops with weights (a fused Attention's projections) are left to `quantize_dynamic`.
 """
 
@@ -27,17 +29,20 @@ from typing import Any
 
 import numpy as np
 
-#: The int8 range on each side of zero: rows and weights use -127..127.
+#: The int8 range on each side of zero: rows use -127..127, weights as many levels as asked.
 LEVELS = 127
+#: Weights of 7 bits, whose products' pairs cannot saturate 16 bits.
+SEVEN_BIT_LEVELS = 63
 ZERO_POINT = 128
 #: QuantizeLinear with a scale per axis, Unsqueeze and Slice with inputs for axes.
 MIN_OPSET = 13
 
 
-def rewrite_matmuls(src: Path, dst: Path) -> list[str]:
-    """Write `src` to `dst` with each MatMul by a constant 2-D fp32 weight quantised per row
-    (module docstring); the names of the MatMul nodes rewritten (their output's name where
-    a node has none), in graph order. A graph below opset MIN_OPSET is copied as it is."""
+def rewrite_matmuls(src: Path, dst: Path, weight_levels: int = LEVELS) -> list[str]:
+    """Write `src` to `dst` with each MatMul by a constant 2-D fp32 weight quantised per row,
+    its weight to -weight_levels..weight_levels per column (module docstring); the names of
+    the MatMul nodes rewritten (their output's name where a node has none), in graph order.
+    A graph below opset MIN_OPSET is copied as it is."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
@@ -58,7 +63,7 @@ def rewrite_matmuls(src: Path, dst: Path) -> list[str]:
             continue
         name = node.name or node.output[0]  # output names are unique in a graph
         replacement, weight_constants = _per_token_matmul(
-            name, node.input[0], node.output[0], numpy_helper.to_array(weight), opset)
+            name, node.input[0], node.output[0], numpy_helper.to_array(weight), opset, weight_levels)
         nodes += replacement
         constants += weight_constants
         rewritten.append(name)
@@ -106,21 +111,23 @@ def _shared_constants() -> list[Any]:
     ]
 
 
-def _scale(values: np.ndarray, axis: int) -> np.ndarray:
-    """int8 scale of `values` along `axis` (max |value| / LEVELS), never 0: the rule the
+def _scale(values: np.ndarray, axis: int, levels: int) -> np.ndarray:
+    """int8 scale of `values` along `axis` (max |value| / levels), never 0: the rule the
     graph applies to each row, here for the weight's columns."""
-    return (np.maximum(np.abs(values).max(axis=axis) / LEVELS, np.finfo(np.float32).tiny)).astype(np.float32)
+    return (np.maximum(np.abs(values).max(axis=axis) / levels, np.finfo(np.float32).tiny)).astype(np.float32)
 
 
-def _per_token_matmul(name: str, x: str, y: str, w: np.ndarray, opset: int) -> tuple[list[Any], list[Any]]:
+def _per_token_matmul(name: str, x: str, y: str, w: np.ndarray, opset: int,
+                      weight_levels: int) -> tuple[list[Any], list[Any]]:
     """The nodes computing `y` = `x` @ `w` with int8 rows (module docstring), and the
     constants they add: the int8 weight, its scales per column, the shape of `x` as rows
     and the column count."""
     from onnx import helper, numpy_helper
 
-    w_scale = _scale(w, axis=0)
+    w_scale = _scale(w, axis=0, levels=weight_levels)
+    w_int8 = np.clip(np.round(w / w_scale), -weight_levels, weight_levels).astype(np.int8)
     constants = [
-        numpy_helper.from_array(np.clip(np.round(w / w_scale), -LEVELS, LEVELS).astype(np.int8), f"{name}/w_int8"),
+        numpy_helper.from_array(w_int8, f"{name}/w_int8"),
         numpy_helper.from_array(w_scale, f"{name}/w_scale"),
         numpy_helper.from_array(np.array([-1, w.shape[0]], np.int64), f"{name}/rows_shape"),
         numpy_helper.from_array(np.array([w.shape[1]], np.int64), f"{name}/columns"),

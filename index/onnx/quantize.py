@@ -1,14 +1,15 @@
 """int8 weights for an exported graph: dynamic quantisation in the recipe for this CPU.
 
 `quantize_dynamic` with per-channel int8 weights (per-tensor ones lose too much), in the
-recipe for this machine's CPU (`INT8_RECIPES`; index/cpu.py reads the flags). With VNNI,
-the MatMul nodes by a constant weight quantise their input one token at a time
+recipe for this machine's CPU (`INT8_RECIPES`; index/cpu.py reads the flags). The MatMul
+nodes by a constant weight quantise their input one token at a time
 (index.onnx.per_token): the few huge activations of e5's special tokens no longer set the
-scale of every other token (a fused attention's projections stay per call). Without VNNI,
-where those u8 x s8 kernels saturate, weights are unsigned and each call's input has one
-scale as onnxruntime does it; the few matmuls whose input has outliers (`_outlier_nodes`;
-for e5 the FFN output projections of layers 4, 0 and 5) are smoothed first (`_smooth`,
-SmoothQuant). The measurements behind each choice are in docs/benchmarks.md.
+scale of every other token (a fused attention's projections stay per call). With VNNI
+the weights are int8; without, where onnxruntime's u8 x s8 kernels sum pairs of products
+in saturating 16 bits, they are 7-bit, whose pairs cannot saturate. The other remedies
+measured (unsigned weights, SmoothQuant of the matmuls whose input has outliers, fp32 for
+them: `_outlier_nodes`, `_smooth`) remain as recipes for bench/int8_recipes.py. The
+measurements behind each choice are in docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import numpy as np
 
 from index.cpu import CpuInfo, this_cpu
 from index.onnx.export import CHECK_TEXTS, quiet, save_with_weights_beside
-from index.onnx.per_token import rewrite_matmuls
+from index.onnx.per_token import LEVELS, SEVEN_BIT_LEVELS, rewrite_matmuls
 from index.onnx.runtime import OnnxSentenceModel
 
 #: Dynamic int8 quantisation settings (QuantType names), chosen by measurement.
@@ -41,16 +42,16 @@ QUANTIZATION: dict[str, Any] = {
 }
 #: What differs by CPU (index.cpu). With VNNI, u8 x s8 products are summed in 32 bits:
 #: signed int8 weights are exact. Without it, onnxruntime sums u8 x s8 pairs in saturating
-#: 16 bits; unsigned weights take its u8 x u8 kernels, which widen first and do not
-#: saturate (7-bit signed weights, `reduce_range`, measured less exact: docs/benchmarks.md).
-#: `input_scale`: a MatMul's input scaled "per-token" (index.onnx.per_token: signed
-#: weights, so VNNI only) or "per-call" (onnxruntime's dynamic quantisation; a fused
-#: attention's projections are always so). `outliers`, for per-call inputs: what is done
-#: with the outlier matmuls, "fp32" (left out of quantisation) or "smooth" (SmoothQuant,
-#: then int8).
+#: 16 bits; 7-bit signed weights (`reduce_range`) keep them from saturating at the speed of
+#: the same kernels (unsigned weights, which take slower u8 x u8 kernels, measured less
+#: exact and slower with inputs per call: docs/benchmarks.md).
+#: `input_scale`: a MatMul's input scaled "per-token" (index.onnx.per_token, signed
+#: weights) or "per-call" (onnxruntime's dynamic quantisation; a fused attention's
+#: projections are always so). `outliers`, for per-call inputs: what is done with the
+#: outlier matmuls, "fp32" (left out of quantisation) or "smooth" (SmoothQuant, then int8).
 INT8_RECIPES: dict[str, dict[str, Any]] = {
     "vnni": {"reduce_range": False, "weight_type": "QInt8", "input_scale": "per-token"},
-    "no-vnni": {"reduce_range": False, "weight_type": "QUInt8", "input_scale": "per-call", "outliers": "smooth"},
+    "no-vnni": {"reduce_range": True, "weight_type": "QInt8", "input_scale": "per-token"},
 }
 
 
@@ -73,7 +74,8 @@ def quantize_int8(graph: Path, runtime: OnnxSentenceModel, work: Path, recipe: s
         if settings["weight_type"] != "QInt8":
             raise ValueError(f"int8 recipe {recipe!r}: per-token inputs are written with signed weights")
         source = work / f"{graph.stem}.per_token.onnx"
-        per_token_nodes = rewrite_matmuls(graph, source)
+        levels = SEVEN_BIT_LEVELS if settings["reduce_range"] else LEVELS
+        per_token_nodes = rewrite_matmuls(graph, source, weight_levels=levels)
         # What is left to quantise per call: the fused attention's projections, the embeddings.
         quantized = _quantize(source, work / f"{graph.stem}.int8.onnx", [], settings)
         return quantized, {**settings, "per_token_nodes": per_token_nodes, "smoothed_nodes": [], "fp32_nodes": []}
