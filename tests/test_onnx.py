@@ -341,13 +341,14 @@ def test_second_load_reuses_the_export(onnx_embedders, monkeypatch) -> None:
     assert {initializers[f"{name}/w_int8"] for name in per_token_nodes} == {onnx.TensorProto.INT8}
     # 7 bits without VNNI, where 8-bit products would saturate onnxruntime's kernels; 8 with.
     from onnx import numpy_helper
-    from onnx.external_data_helper import load_external_data_for_tensor
 
-    tensor = next(i for i in graph.graph.initializer if i.name == f"{per_token_nodes[0]}/w_int8")
-    load_external_data_for_tensor(tensor, str(folder))
+    loaded = onnx.load(str(folder / runtime.MODEL_FILE)).graph.initializer
+    int8_weights = {i.name: numpy_helper.to_array(i).astype(int) for i in loaded if i.data_type == onnx.TensorProto.INT8}
     levels = per_token.SEVEN_BIT_LEVELS if quantization["reduce_range"] else per_token.LEVELS
-    assert np.abs(numpy_helper.to_array(tensor).astype(int)).max() == levels
+    assert {int(np.abs(int8_weights[f"{name}/w_int8"]).max()) for name in per_token_nodes} == {levels}
     assert quantization["reduce_range"] == this_cpu().int8_saturates
+    if quantization["reduce_range"]:  # the fused attention's weights too: onnxruntime's 7 bits are -64..64
+        assert max(int(np.abs(w).max()) for w in int8_weights.values()) <= 64
 
 
 @pytest.mark.slow
@@ -417,6 +418,29 @@ def test_the_4bit_graph_rewrites_only_4bit_matmuls_and_computes_the_same(tmp_pat
     want = x @ w4 @ w32
     # The weights are exact; only the input's per-block int8 rounding remains.
     assert np.abs(got - want).max() <= 0.02 * np.abs(want).max()
+
+
+@pytest.mark.parametrize("recipe,levels", [("no-vnni", per_token.SEVEN_BIT_LEVELS), ("vnni", per_token.LEVELS)])
+def test_each_recipe_writes_the_weights_its_cpu_multiplies_exactly(tmp_path, recipe: str, levels: int) -> None:
+    """Without VNNI the per-token matmuls get 7-bit weights (8-bit ones saturate there:
+    tests/test_per_token.py), with VNNI 8-bit ones."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    w = np.random.default_rng(0).normal(size=(64, 32)).astype(np.float32)
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w"], ["y"], name="mm")], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 64])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [numpy_helper.from_array(w, "w")])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=9),
+              str(tmp_path / "plain.onnx"))
+    work = tmp_path / recipe
+    work.mkdir()
+    # A per-token recipe reads no fp32 activations (the runtime finds per-call outliers).
+    quantized, settings = quantize.quantize_int8(tmp_path / "plain.onnx", None, work, recipe)  # type: ignore[arg-type]
+    assert settings["per_token_nodes"] == ["mm"]
+    weight = next(i for i in onnx.load(str(quantized)).graph.initializer if i.name == "mm/w_int8")
+    assert np.abs(numpy_helper.to_array(weight).astype(int)).max() == levels
 
 
 def test_smoothing_leaves_the_fp32_result_unchanged_and_evens_the_input(tmp_path) -> None:

@@ -43,8 +43,8 @@ QUANTIZATION: dict[str, Any] = {
 #: What differs by CPU (index.cpu). With VNNI, u8 x s8 products are summed in 32 bits:
 #: signed int8 weights are exact. Without it, onnxruntime sums u8 x s8 pairs in saturating
 #: 16 bits; 7-bit signed weights (`reduce_range`) keep them from saturating at the speed of
-#: the same kernels (unsigned weights, which take slower u8 x u8 kernels, measured less
-#: exact and slower with inputs per call: docs/benchmarks.md).
+#: the same kernels. (Unsigned weights take slower u8 x u8 kernels; with inputs per call
+#: they were slower and, among news articles, less exact: docs/benchmarks.md.)
 #: `input_scale`: a MatMul's input scaled "per-token" (index.onnx.per_token, signed
 #: weights) or "per-call" (onnxruntime's dynamic quantisation; a fused attention's
 #: projections are always so). `outliers`, for per-call inputs: what is done with the
