@@ -820,11 +820,14 @@ class GroundingChecker:
             return Grounding((), (), (), other_ordinal)
         vocabulary = list(dict.fromkeys(w for text in texts for w in NAME_WORD.findall(to_ascii_digits(text))))
         weights: tuple[float, ...] = ()
-        present = {token for text in texts for token in tokenize_for_search(text)}
         arabic = asked_in_arabic(question)  # terms are search tokens
+        # the texts' search tokens, each with its readings where an Arabic question asks
+        readings = [forms for text in texts for forms in search_readings(text)] if arabic else []
+        present = ({forms[0] for forms in readings} if arabic
+                   else {token for text in texts for token in tokenize_for_search(text)})
         if arabic:
             bare = {without_conjunction(token) for token in present}
-            read = {form for text in texts for forms in search_readings(text) for form in forms}
+            read = {form for forms in readings for form in forms}
             asked: dict[str, set[str]] = {}  # a term -> the readings of every word it stems
             for forms in search_readings(question):
                 asked.setdefault(forms[0], set()).update(forms)

@@ -13,11 +13,12 @@ Each MatMul node `x @ W` by a constant fp32 weight becomes, on `x` viewed as row
 
 with `Wq` signed int8 per output channel (scale max |column| / 127, or / 63 for 7 bits,
 below). The zero point 128 is the same for every row, so onnxruntime's u8 x s8 kernels
-run it as they run its own dynamic quantisation. The VNNI ones sum the products in 32 bits; without VNNI, pairs of
-products are summed in 16 bits, which 8-bit weights can saturate (2 x 255 x 127 > 32767)
-and 7-bit ones cannot (2 x 255 x 63 < 32767): `weight_levels=63` writes those. A signed
-input (s8 x s8) has no fast kernel there, and onnxruntime's MatMulInteger refuses a zero
-point per row. Other ops with weights (a fused Attention's projections) are left to `quantize_dynamic`.
+run it as they run its own dynamic quantisation. The VNNI ones sum the products in 32
+bits; without VNNI, pairs of products are summed in 16 bits, which 8-bit weights can
+saturate (2 x 255 x 127 > 32767) and 7-bit ones cannot (2 x 255 x 63 < 32767):
+`weight_levels=63` writes those. A signed input (s8 x s8) has no fast kernel there, and
+onnxruntime's MatMulInteger refuses a zero point per row. Other ops with weights (a fused
+Attention's projections) are left to `quantize_dynamic`.
 """
 
 from __future__ import annotations
