@@ -52,6 +52,8 @@ STORY_DEPTH = 4
 #: composed right after their searches, few enough that a benchmark asking the same
 #: questions again under another configuration embeds them again.
 RECENT_QUESTIONS = 8
+#: What `Retriever.warm_up` asks: a name in Latin letters, and in Arabic.
+WARM_UP_QUESTIONS = ("Who is Lavrov?", "من هو لافروف؟")
 
 
 class QuestionError(QAError):
@@ -205,11 +207,14 @@ class Retriever:
         """Open the index and load the models before the first question is timed or
         waited for, with a question that names someone in Latin letters: that also builds
         the index's spellings by consonant skeleton (`qa.coverage.Spellings`) and loads
-        the language identifier, which the first such question would otherwise wait for.
+        the language identifier, which the first such question would otherwise wait for;
+        and the same question in Arabic, which builds the lexicon of Arabic names
+        (`qa.lexicon.lexicon`, another one than a Latin question's).
         Then it reads the dictionary of every language it translates, which a first
         question in that language would wait for (docs/benchmarks.md). A dictionary that cannot be read
         is left to fail the questions that need it, with its error."""
-        self.search("Who is Lavrov?", k=1)
+        for question in WARM_UP_QUESTIONS:
+            self.search(question, k=1)
         for language in translated_languages(self.settings.dictionary):
             try:
                 load_dictionary(self.settings.dictionary, language)

@@ -257,6 +257,23 @@ def test_warm_up_builds_what_the_first_question_with_a_name_needs(seed_settings,
     assert all(part in _SPELLINGS for part in parts)
 
 
+def test_warm_up_builds_the_lexicons_the_first_questions_in_latin_and_arabic_read(seed_settings, embedder, aux):
+    """Arabic and Latin-script questions look their names up in two lexicons, each built
+    on first use from CLDR's locales (a tenth of a second or more): the warm-up builds
+    both, so the first Arabic question does not wait for its own."""
+    from qa.lexicon import lexicon, names_in
+
+    retriever = Retriever(seed_settings, embedder=embedder, aux_embedder=aux)
+    lexicon.cache_clear()
+    names_in.cache_clear()  # names found before were found without a lexicon
+    retriever.warm_up()
+    built = lexicon.cache_info().misses
+    assert built == 2
+    for question in ("What did Lavrov discuss with Kuwait?", "ماذا ناقش لافروف مع الكويت؟"):
+        retriever.search(question, k=1)
+    assert lexicon.cache_info().misses == built
+
+
 def test_an_armenian_question_mark_inside_a_word_leaves_the_word_whole():
     """Armenian writes ՞ on the stressed vowel (Ինչպե՞ս, how?): a word split there is no
     word of any list (its question words, the lexicon's names)."""
