@@ -200,8 +200,13 @@ class Retriever:
         return ThreadPoolExecutor(max_workers=1, thread_name_prefix="second-model")
 
     def idf(self, token: str) -> float:
-        """How rare a search token is in the live index (see `LexicalIndex.idf`)."""
-        return self.reader.lexical.idf(token)
+        """How rare a search token is in the index the latest search read (see
+        `LexicalIndex.idf`). The answer step weighs a question's words by it, dozens of
+        them per answer, right after that search: asking which generation is live (a
+        file read, or a request to a Qdrant store) for every word cost more than the
+        lookups themselves."""
+        reader = self._reader
+        return (reader if reader is not None else self.reader).lexical.idf(token)
 
     def warm_up(self) -> None:
         """Open the index and load the models before the first question is timed or

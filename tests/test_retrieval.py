@@ -274,6 +274,24 @@ def test_warm_up_builds_the_lexicons_the_first_questions_in_latin_and_arabic_rea
     assert lexicon.cache_info().misses == built
 
 
+def test_the_answer_step_weighs_words_by_the_latest_search_without_asking_what_is_live(
+    seed_settings, embedder, aux, monkeypatch,
+):
+    """The answer step weighs dozens of words per answer by their idf, right after the
+    search: asking the store which generation is live for each (a file read here, a
+    request to a Qdrant store) cost more than the lookups. The weights are those of the
+    index the search read."""
+    retriever = Retriever(seed_settings, embedder=embedder, aux_embedder=aux)
+    retriever.search("ماذا ناقش لافروف مع الكويت؟", k=1)
+    asked = []
+    live = retriever.location.live
+    monkeypatch.setattr(retriever.location, "live", lambda: asked.append(1) or live())
+    tokens = tokenize_for_search("ناقش لافروف الكويت")
+    weights = [retriever.idf(token) for token in tokens]
+    assert not asked
+    assert weights == [retriever.reader.lexical.idf(token) for token in tokens] and all(w > 0 for w in weights)
+
+
 def test_an_armenian_question_mark_inside_a_word_leaves_the_word_whole():
     """Armenian writes ՞ on the stressed vowel (Ինչպե՞ս, how?): a word split there is no
     word of any list (its question words, the lexicon's names)."""
