@@ -116,8 +116,8 @@ class Assistant:
         sentence vectors come from the index, word similarity from the second model.
         Nothing is opened yet: the index may not exist when a server starts."""
         checker = GroundingChecker(aux_embedder.embed_passages if aux_embedder else None, retriever.idf)
-        answerer = ExtractiveAnswerer(retriever.embedder, checker, stored=lambda ids: retriever.reader.sentences(ids),
-                                      chunk_vectors=lambda ids: retriever.reader.vectors(ids),
+        answerer = ExtractiveAnswerer(retriever.embedder, checker, stored=lambda ids: retriever.searched.sentences(ids),
+                                      chunk_vectors=lambda ids: retriever.searched.vectors(ids),
                                       question_vector=retriever.question_vector, asked=retriever.asked_words,
                                       spelled=retriever.name_spellings)
         return cls(retriever, answerer, llm)

@@ -149,6 +149,7 @@ class Retriever:
         self._aux_embedder = aux_embedder
         self._reader: ChunkStore | None = None
         self._reader_lock = threading.Lock()
+        self._searched = threading.local()  # .reader: each thread's latest search's (`searched`)
         self.location = store_location(settings)
 
     @property
@@ -162,6 +163,16 @@ class Retriever:
             if self._reader is None or self._reader.generation != live:
                 self._reader = self._open_reader(self._reader)
             return self._reader
+
+    @property
+    def searched(self) -> ChunkStore:
+        """The index this thread's latest search read (the live one before any search).
+        The answer composed from its passages reads their sentences, vectors and word
+        weights there, whatever a writer has published since: chunk ids are valid in one
+        generation only (a merge renumbers them), and asking which generation is live
+        costs a file read, or a request to a Qdrant store, each time."""
+        reader = getattr(self._searched, "reader", None)
+        return reader if reader is not None else self.reader
 
     def _open_reader(self, previous: ChunkStore | None) -> ChunkStore:
         reader = self.location.open(previous)
@@ -200,13 +211,10 @@ class Retriever:
         return ThreadPoolExecutor(max_workers=1, thread_name_prefix="second-model")
 
     def idf(self, token: str) -> float:
-        """How rare a search token is in the index the latest search read (see
-        `LexicalIndex.idf`). The answer step weighs a question's words by it, dozens of
-        them per answer, right after that search: asking which generation is live (a
-        file read, or a request to a Qdrant store) for every word cost more than the
-        lookups themselves."""
-        reader = self._reader
-        return (reader if reader is not None else self.reader).lexical.idf(token)
+        """How rare a search token is in the index this thread's latest search read
+        (`searched`, `LexicalStore.idf`): the answer step weighs dozens of words per
+        answer by it."""
+        return self.searched.lexical.idf(token)
 
     def warm_up(self) -> None:
         """Open the index and load the models before the first question is timed or
@@ -240,7 +248,8 @@ class Retriever:
             raise QuestionError(f"unknown retrieval mode {mode!r}; choose one of {', '.join(MODES)}")
         if isinstance(question, str):
             question = Question.parse(question, self.settings.max_question_chars)
-        reader = self.reader  # one generation for the whole search
+        reader = self.reader  # one generation for the whole search, and for its answer
+        self._searched.reader = reader
         allowed = (
             reader.chunk_ids_where(where.sources, where.date_from, where.date_to) if where else None
         )
@@ -327,8 +336,8 @@ class Retriever:
     def asked_words(self, text: str) -> list[frozenset[str]]:
         """The question's words for the answer step to find in sentences, an English
         one's with their translations, its names left to the grounding check
-        (`qa.translation.asked_words`)."""
-        reader = self.reader
+        (`qa.translation.asked_words`), in the index the search read."""
+        reader = self.searched
         return asked_words(text, self.settings.dictionary, reader.lexical.df, lambda: named_in(text, reader.lexical))
 
     def name_spellings(self, text: str) -> dict[str, str]:
@@ -336,7 +345,7 @@ class Retriever:
         (`qa.translation.index_spellings`), by the question's word: for the answer gate
         (`qa.answer.SPELLED_SCRIPTS`). The last few questions' are remembered by generation:
         the gate asks once for the cited article and again for each corroborating one."""
-        reader = self.reader
+        reader = self.searched
         return dict(self._recent_spellings(text, reader.generation))
 
     @cached_property
@@ -344,7 +353,7 @@ class Retriever:
         return lru_cache(maxsize=RECENT_QUESTIONS)(self._spellings_now)
 
     def _spellings_now(self, text: str, generation: Hashable) -> tuple[tuple[str, str], ...]:
-        lexical = self.reader.lexical
+        lexical = self.searched.lexical
         named = named_in(text, lexical)
         return tuple((n.term, spelling) for n, spelling in zip(named, index_spellings(named, lexical.df)) if spelling)
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from index.errors import QAError
+from index.text.search import tokenize_for_search
 from qa.answer import Answer, ExtractiveAnswerer
 from qa.assistant import Assistant
 from qa.followup import resolve_followup
@@ -287,6 +288,31 @@ def test_add_files_makes_a_new_article_searchable_at_once(seed_settings, embedde
     assert len(skipped) == 1 and skipped[0].path == str(pdf)
     # the seed index the other tests share was not touched
     assert "zanzibar_cloves" not in [p.source for p in Retriever(seed_settings, embedder, aux).search(query, k=5)]
+
+
+def test_an_answer_reads_the_index_its_search_read(seed_settings, embedder, aux, tmp_path):
+    """An answer reads its passages' sentences, vectors and word weights by chunk id and
+    token in the index its search read, whatever a writer publishes in between or another
+    reader's search opens (chunk ids hold in one generation only); the next search reads
+    the new one."""
+    settings = live_copy(seed_settings, tmp_path)
+    retriever = Retriever(settings, embedder=embedder, aux_embedder=aux)
+    assistant = Assistant.over(retriever, aux)
+    question = "ماذا ناقش لافروف مع الكويت؟"
+    retriever.search(question, k=3)
+    searched = retriever.searched
+    token = tokenize_for_search("الكويت")[0]
+    weight = retriever.idf(token)
+    article = tmp_path / "zanzibar_cloves.txt"
+    article.write_text(ZANZIBAR, encoding="utf-8")
+    assistant.add_files([article])  # a new generation, live at once
+    other = threading.Thread(target=retriever.search, args=("مهرجان القرنفل في زنجبار",))
+    other.start()
+    other.join()
+    assert retriever.reader is not searched and retriever.reader.lexical.idf(token) != weight
+    assert retriever.searched is searched and retriever.idf(token) == weight
+    assert not final(list(assistant.ask(question, k=3))).abstained  # searches the new one
+    assert retriever.searched is retriever.reader and retriever.idf(token) != weight
 
 
 def test_article_text_reaches_the_llm_only_as_delimited_data(seed_settings, embedder, aux, answerer,
