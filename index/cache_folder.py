@@ -14,6 +14,7 @@ temp folders of builders that died (about 0.5 GB each) are removed by the next o
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -71,6 +72,16 @@ def move_into_place(tmp: Path, final: Path, is_built: Callable[[Path], bool]) ->
                 continue
             shutil.rmtree(stale, ignore_errors=True)
     raise OSError(f"could not move the built folder into {final}")
+
+
+def sources_digest(*packages: Path) -> str:
+    """SHA-256 of the Python files under each package folder (subpackages included), by
+    relative path and bytes in sorted order: a cache built by that code names it so."""
+    digest = hashlib.sha256()
+    for package in packages:
+        for path in sorted(package.rglob("*.py")):
+            digest.update(path.relative_to(package).as_posix().encode("utf-8") + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def write_json(path: Path, content: object) -> None:

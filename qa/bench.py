@@ -85,6 +85,7 @@ from tqdm import tqdm
 from index.articles import Article, load_file, load_folder
 from index.aux_embedder import AuxEmbedder
 from index.builder import update_index
+from index.cache_folder import sources_digest
 from index.chunking import SEPARATORS
 from index.config import Settings
 from index.cpu import this_cpu
@@ -457,11 +458,7 @@ def index_code_hash() -> str:
     bytes), sorted by path."""
     import index
 
-    package = Path(index.__file__).parent
-    digest = hashlib.sha256()
-    for path in sorted(package.rglob("*.py")):
-        digest.update(path.relative_to(package).as_posix().encode("utf-8") + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:16]
+    return sources_digest(Path(index.__file__).parent)
 
 
 def index_cache_key(identity: dict[str, object]) -> str:

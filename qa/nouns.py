@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.text.words import is_function_word
+from qa.parsed_cache import read_parsed
 
 log = logging.getLogger(__name__)
 
@@ -136,8 +137,9 @@ _READING = threading.Lock()
 
 def german_nouns() -> Nouns:
     """`Nouns.read` of the dictionary installed in `qa.translation.SEARCH_PATH`, read
-    once per process however many threads ask at once (seconds: `Assistant.warm_up`
-    reads it before the first question). Empty when it is not installed, or cannot be
+    once per process however many threads ask at once (seconds of parsing the first time
+    on a machine, then read back as parsed, `qa.parsed_cache`; `Assistant.warm_up` loads
+    it before the first question). Empty when it is not installed, or cannot be
     read (which the log says, once)."""
     global _read
     with _READING:
@@ -154,13 +156,13 @@ def forget_german_nouns() -> None:
 
 
 def _read_installed() -> Nouns:
-    from qa.translation import DictionaryError, installed  # as in `Nouns.read`
+    from qa.translation import DictionaryError, dictd_files, installed  # as in `Nouns.read`
 
     index_file = installed(DICTIONARY)
     if index_file is None:
         return Nouns()
     try:
-        return Nouns.read(index_file)
+        return read_parsed("german-nouns", dictd_files(index_file), lambda: Nouns.read(index_file))
     except (DictionaryError, OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
         log.warning("German nouns are told by determiners only: cannot read %s: %s", index_file, exc)
         return Nouns()

@@ -58,6 +58,7 @@ from index.text.words import WORD, is_function_word
 from qa.coverage import Named
 from qa.grounding import MIN_RESEMBLANCE, all_stem_resemblances
 from qa.language import SNOWBALL, detect_language
+from qa.parsed_cache import read_parsed
 
 #: The dictionaries that take a question's words into Arabic, by question language, read
 #: left to right: English's directly, the others through English.
@@ -256,11 +257,18 @@ def _translations(lines: list[str]) -> tuple[str, ...]:
     return tuple(found)
 
 
-def read_dictd_data(index_file: Path) -> bytes:
-    """The entries of the dictd dictionary whose `.index` file is `index_file`: its
-    `.dict.dz` (dictzip, which reads as gzip) or `.dict` beside it."""
+def dictd_files(index_file: Path) -> list[Path]:
+    """A dictd dictionary's files: its `.index` file, then where its entries may be, the
+    `.dict.dz` (dictzip, which reads as gzip) or the `.dict` beside it."""
     stem = index_file.with_suffix("")
-    data_file = next((p for p in (stem.with_suffix(".dict.dz"), stem.with_suffix(".dict")) if p.is_file()), None)
+    return [index_file, stem.with_suffix(".dict.dz"), stem.with_suffix(".dict")]
+
+
+def read_dictd_data(index_file: Path) -> bytes:
+    """The entries of the dictd dictionary whose `.index` file is `index_file`
+    (`dictd_files`)."""
+    stem = index_file.with_suffix("")
+    data_file = next((p for p in dictd_files(index_file)[1:] if p.is_file()), None)
     if data_file is None:
         raise DictionaryError(f"dictionary {index_file} has no {stem.name}.dict.dz or .dict beside it")
     return gzip.decompress(data_file.read_bytes()) if data_file.suffix == ".dz" else data_file.read_bytes()
@@ -317,8 +325,9 @@ _LOADING = threading.Lock()
 
 def load_dictionary(setting: str, language: str) -> Translator | None:
     """What takes questions in `language` into Arabic, its files looked for once and each
-    read once per process (about a second for the English-Arabic one, which every
-    language shares; concurrent first questions wait for one reading). A dictionary that
+    loaded once per process (the English-Arabic one, which every language shares, is a
+    second of parsing the first time on a machine, then read back as parsed:
+    `qa.parsed_cache`; concurrent first questions wait for one loading). A dictionary that
     cannot be read fails every question that needs it with the same error, without
     reading it again."""
     key = (setting, language)
@@ -337,8 +346,12 @@ def _read_once(path: Path, name: str, language: str) -> Dictionary:
     key = (path, language)
     if key not in _LOADED:
         try:
-            _LOADED[key] = (Dictionary.read_cedict(path) if name == "cc-cedict"
-                            else Dictionary.read(path, SNOWBALL.get(language)))
+            if name == "cc-cedict":
+                _LOADED[key] = read_parsed("cc-cedict", [path], lambda: Dictionary.read_cedict(path))
+            else:
+                stemmer = SNOWBALL.get(language)
+                _LOADED[key] = read_parsed(f"dictd-{stemmer}", dictd_files(path),
+                                           lambda: Dictionary.read(path, stemmer))
         except QAError as exc:
             _LOADED[key] = exc
     loaded = _LOADED[key]

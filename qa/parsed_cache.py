@@ -1,0 +1,126 @@
+"""Word lists read from their files once per machine, not once per process.
+
+Reading FreeDict's English-Arabic dictionary, CC-CEDICT and FreeDict's German nouns is
+seconds of Python for each process (docs/benchmarks.md): `qa serve` spent them at every
+start, in a warm-up thread that held the interpreter while its first readers waited, and
+`qa ask` at every question in those languages. What a reader made of its files is pickled
+in the cache folder (`QA_CACHE_DIR`/parsed, one file per kind and source that still exists) beside a key: the
+files' paths, sizes and modification times, and the code that reads them (the `qa` and
+`index.text` sources, PyStemmer's version). A file whose key differs, or that cannot be
+read back, is read from the source again and replaced; a cache that cannot be written
+costs only the time it would have saved.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import pickle
+import tempfile
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any, TypeVar
+
+from index.cache_folder import sources_digest
+from index.config import cache_dir_from_env
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: The cache folder's subfolder for parsed files.
+FOLDER = "parsed"
+
+
+def read_parsed(kind: str, sources: Sequence[Path], read: Callable[[], T]) -> T:
+    """`read()`, or what it returned before for the same `kind`, the same `sources` (a
+    source that does not exist counts as such) and the same code. Errors of `read` are
+    raised, never kept."""
+    key = _key(kind, sources)
+    path = cache_dir_from_env() / FOLDER / f"{kind}-{_digest(str(sources[0].resolve()))}.pickle"
+    kept = _load(path, key)
+    if kept is not None:
+        return kept[0]
+    value = read()
+    _store(path, key, value)
+    _forget_gone(path.parent, kind)
+    return value
+
+
+def _key(kind: str, sources: Sequence[Path]) -> dict[str, Any]:
+    files = []
+    for source in sources:
+        try:
+            stat = source.stat()
+            files.append([str(source.resolve()), stat.st_size, stat.st_mtime_ns])
+        except OSError:
+            files.append([str(source), None, None])
+    return {"kind": kind, "files": files, "code": _code()}
+
+
+@lru_cache(maxsize=1)
+def _code() -> str:
+    """What decides a reader's result besides its files: the `qa` and `index.text` sources
+    and the stemmer library's version."""
+    import index.text
+    import qa
+
+    try:
+        stemmer = version("PyStemmer")
+    except PackageNotFoundError:
+        stemmer = "none"
+    return f"{sources_digest(Path(qa.__file__).parent, Path(index.text.__file__).parent)}-{stemmer}"
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _load(path: Path, key: dict[str, Any]) -> tuple[Any] | None:
+    """(the kept value,) if `path` holds one made under `key`; None otherwise."""
+    try:
+        with path.open("rb") as handle:
+            if pickle.load(handle) != key:
+                return None
+            return (pickle.load(handle),)
+    except FileNotFoundError:
+        return None
+    except Exception as exc:  # a truncated or foreign file can fail unpickling in any way
+        log.info("reading %s again: its cache %s is unreadable (%s)", key["files"][0][0], path, exc)
+        return None
+
+
+def _forget_gone(folder: Path, kind: str) -> None:
+    """Delete the kept files of `kind` whose first source is gone (a removed dictionary,
+    a test's temporary one), so the folder holds no more than the sources there are."""
+    for path in folder.glob(f"{kind}-*.pickle"):
+        try:
+            with path.open("rb") as handle:
+                source = Path(pickle.load(handle)["files"][0][0])
+            if not source.exists():
+                path.unlink()
+        except Exception:  # unreadable: the next read of its source replaces it
+            continue
+
+
+def _store(path: Path, key: dict[str, Any], value: object) -> None:
+    """Write the key, then the value, to a temp file renamed onto `path`: a reader never
+    sees half a file. A cache that cannot be written is left as it is."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                pickle.dump(key, out, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
+            os.chmod(temp, 0o644)  # mkstemp's 0600 would keep the cache from other users, as the models' is not
+            os.replace(temp, path)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temp)
+    except OSError as exc:
+        log.info("cannot keep %s parsed in %s (%s); it is read again next time", key["files"][0][0], path, exc)

@@ -1,0 +1,142 @@
+"""Word lists read once per machine (qa/parsed_cache.py): kept while their files and the
+code are the same, read again otherwise, and never a reason for a question to fail."""
+
+from __future__ import annotations
+
+import os
+import pickle
+
+import pytest
+
+from index.config import Settings
+from qa import nouns, parsed_cache, translation
+from qa.nouns import Nouns
+from qa.parsed_cache import FOLDER, read_parsed
+from qa.translation import Dictionary, DictionaryError, dictionary_file
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    """QA_CACHE_DIR in a temporary folder; the parsed files' folder in it."""
+    monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache" / FOLDER
+
+
+@pytest.fixture
+def source(tmp_path):
+    path = tmp_path / "words.txt"
+    path.write_text("alpha beta gamma", encoding="utf-8")
+    return path
+
+
+def counted(path):
+    """A reader of `path`'s words that counts its calls."""
+    calls = []
+
+    def read():
+        calls.append(path)
+        return frozenset(path.read_text(encoding="utf-8").split())
+
+    return read, calls
+
+
+def test_a_file_is_read_once_then_kept(cache, source):
+    read, calls = counted(source)
+    first = read_parsed("words", [source], read)
+    second = read_parsed("words", [source], read)
+    assert first == second == {"alpha", "beta", "gamma"}
+    assert len(calls) == 1
+    assert [p.name.startswith("words-") for p in cache.iterdir()] == [True]
+
+
+def test_a_changed_file_is_read_again(cache, source):
+    read, calls = counted(source)
+    read_parsed("words", [source], read)
+    source.write_text("alpha beta gamma delta", encoding="utf-8")
+    assert read_parsed("words", [source], read) == {"alpha", "beta", "gamma", "delta"}
+    assert len(calls) == 2
+
+
+def test_a_file_beside_the_first_counts_too(cache, source):
+    """A dictd dictionary's entries are in the file beside its index: a new one is read."""
+    beside = source.with_suffix(".dict")
+    read, calls = counted(source)
+    read_parsed("words", [source, beside], read)
+    beside.write_bytes(b"entries")
+    read_parsed("words", [source, beside], read)
+    read_parsed("words", [source, beside], read)
+    assert len(calls) == 2
+
+
+def test_other_code_reads_again(cache, source, monkeypatch):
+    read, calls = counted(source)
+    read_parsed("words", [source], read)
+    monkeypatch.setattr(parsed_cache, "_code", lambda: "the reader changed")
+    read_parsed("words", [source], read)
+    assert len(calls) == 2
+
+
+def test_a_damaged_cache_is_read_again_and_replaced(cache, source):
+    read, calls = counted(source)
+    read_parsed("words", [source], read)
+    (kept,) = cache.iterdir()
+    kept.write_bytes(kept.read_bytes()[:-20])
+    assert read_parsed("words", [source], read) == {"alpha", "beta", "gamma"}
+    assert read_parsed("words", [source], read) == {"alpha", "beta", "gamma"}
+    assert len(calls) == 2
+
+
+def test_a_cache_that_cannot_be_written_only_costs_time(tmp_path, source, monkeypatch):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder would be")
+    monkeypatch.setenv("QA_CACHE_DIR", str(blocked))
+    read, calls = counted(source)
+    assert read_parsed("words", [source], read) == read_parsed("words", [source], read) == {"alpha", "beta", "gamma"}
+    assert len(calls) == 2
+
+
+def test_errors_are_raised_and_not_kept(cache, source):
+    def fails():
+        raise DictionaryError("cannot read dictionary: damaged")
+
+    with pytest.raises(DictionaryError):
+        read_parsed("words", [source], fails)
+    assert not cache.exists() or not list(cache.iterdir())
+
+
+def test_the_files_of_sources_gone_are_deleted(cache, tmp_path):
+    gone, kept = tmp_path / "gone.txt", tmp_path / "kept.txt"
+    for path in (gone, kept):
+        path.write_text("words", encoding="utf-8")
+        read_parsed("words", [path], counted(path)[0])
+    gone.unlink()
+    other = tmp_path / "other.txt"
+    other.write_text("more words", encoding="utf-8")
+    read_parsed("words", [other], counted(other)[0])
+    with_sources = []
+    for path in cache.iterdir():
+        with path.open("rb") as handle:
+            with_sources.append(os.path.basename(pickle.load(handle)["files"][0][0]))
+    assert sorted(with_sources) == ["kept.txt", "other.txt"]
+
+
+def test_the_installed_dictionaries_read_back_as_read(cache, monkeypatch):
+    """The English-Arabic dictionary and the German nouns `make install` fetches: what
+    the cache gives a new process equals what reading the files gives."""
+    english = dictionary_file(Settings().dictionary, "en")
+    german = translation.installed(nouns.DICTIONARY)
+    if english is None or german is None:
+        pytest.skip("FreeDict's dictionaries are not installed (make install fetches them with apt)")
+    read_english = Dictionary.read(english, "english")
+    read_nouns = Nouns.read(german)
+    for attempt in range(2):  # the first reads and keeps, the second must not read
+        monkeypatch.setattr(translation, "_LOADED", {})
+        monkeypatch.setattr(translation, "_TRANSLATORS", {})
+        nouns.forget_german_nouns()
+        if attempt:
+            monkeypatch.setattr(Dictionary, "read", classmethod(lambda cls, *a: pytest.fail("read again")))
+            monkeypatch.setattr(Nouns, "read", classmethod(lambda cls, *a: pytest.fail("read again")))
+        assert translation.load_dictionary(Settings().dictionary, "en") == read_english
+        assert nouns.german_nouns() == read_nouns
+    nouns.forget_german_nouns()
+    assert sorted(p.name.split("-")[0] for p in cache.iterdir()) == ["dictd", "german"]
