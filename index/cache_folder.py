@@ -32,12 +32,15 @@ def temp_folder(final: Path) -> Path:
 
 
 def remove_abandoned(final: Path) -> None:
-    """Delete the temp and set-aside folders of `final` whose builder is dead."""
+    """Delete the temp and set-aside folders (or files) of `final` whose builder is dead."""
     pattern = re.compile(rf"^\.{re.escape(final.name)}\.(?:tmp|old)-(\d+)-")
     for path in final.parent.iterdir():
         match = pattern.match(path.name)
         if match and not _pid_alive(int(match.group(1))):
-            shutil.rmtree(path, ignore_errors=True)
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
 
 
 def _pid_alive(pid: int) -> bool:

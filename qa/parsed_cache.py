@@ -4,11 +4,13 @@ Reading FreeDict's English-Arabic dictionary, CC-CEDICT and FreeDict's German no
 seconds of Python for each process (docs/benchmarks.md): `qa serve` spent them at every
 start, in a warm-up thread that held the interpreter while its first readers waited, and
 `qa ask` at every question in those languages. What a reader made of its files is pickled
-in the cache folder (`QA_CACHE_DIR`/parsed, one file per kind and source that still exists) beside a key: the
+in the cache folder (`QA_CACHE_DIR`/parsed, one file per kind and source) beside a key: the
 files' paths, sizes and modification times, and the code that reads them (the `qa` and
-`index.text` sources, PyStemmer's version). A file whose key differs, or that cannot be
-read back, is read from the source again and replaced; a cache that cannot be written
-costs only the time it would have saved.
+`index.text` sources, PyStemmer's version, Python's and its Unicode database's). A file
+whose key differs, or that cannot be read back, is read from the source again and
+replaced; a cache that cannot be written costs only the time it would have saved. Each
+new reading of a kind deletes that kind's files whose source is gone, and the temp files
+of writers that died.
 """
 
 from __future__ import annotations
@@ -18,14 +20,16 @@ import hashlib
 import logging
 import os
 import pickle
+import sys
 import tempfile
+import unicodedata
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, TypeVar
 
-from index.cache_folder import sources_digest
+from index.cache_folder import remove_abandoned, sources_digest
 from index.config import cache_dir_from_env
 
 log = logging.getLogger(__name__)
@@ -41,7 +45,7 @@ def read_parsed(kind: str, sources: Sequence[Path], read: Callable[[], T]) -> T:
     source that does not exist counts as such) and the same code. Errors of `read` are
     raised, never kept."""
     key = _key(kind, sources)
-    path = cache_dir_from_env() / FOLDER / f"{kind}-{_digest(str(sources[0].resolve()))}.pickle"
+    path = cache_folder() / f"{kind}-{_digest(str(sources[0].resolve()))}.pickle"
     kept = _load(path, key)
     if kept is not None:
         return kept[0]
@@ -49,6 +53,11 @@ def read_parsed(kind: str, sources: Sequence[Path], read: Callable[[], T]) -> T:
     _store(path, key, value)
     _forget_gone(path.parent, kind)
     return value
+
+
+def cache_folder() -> Path:
+    """Where parsed files are kept: `parsed` in the cache folder the environment names."""
+    return cache_dir_from_env() / FOLDER
 
 
 def _key(kind: str, sources: Sequence[Path]) -> dict[str, Any]:
@@ -64,8 +73,9 @@ def _key(kind: str, sources: Sequence[Path]) -> dict[str, Any]:
 
 @lru_cache(maxsize=1)
 def _code() -> str:
-    """What decides a reader's result besides its files: the `qa` and `index.text` sources
-    and the stemmer library's version."""
+    """What decides a reader's result besides its files: the `qa` and `index.text` sources,
+    the stemmer library's version, and Python's (its case folding and its Unicode
+    database's classes of letters read the words)."""
     import index.text
     import qa
 
@@ -73,7 +83,9 @@ def _code() -> str:
         stemmer = version("PyStemmer")
     except PackageNotFoundError:
         stemmer = "none"
-    return f"{sources_digest(Path(qa.__file__).parent, Path(index.text.__file__).parent)}-{stemmer}"
+    python = "{}.{}".format(*sys.version_info[:2])
+    return "-".join((sources_digest(Path(qa.__file__).parent, Path(index.text.__file__).parent), stemmer,
+                     python, unicodedata.unidata_version))
 
 
 def _digest(text: str) -> str:
@@ -96,7 +108,7 @@ def _load(path: Path, key: dict[str, Any]) -> tuple[Any] | None:
 
 def _forget_gone(folder: Path, kind: str) -> None:
     """Delete the kept files of `kind` whose first source is gone (a removed dictionary,
-    a test's temporary one), so the folder holds no more than the sources there are."""
+    a test's temporary one)."""
     for path in folder.glob(f"{kind}-*.pickle"):
         try:
             with path.open("rb") as handle:
@@ -112,7 +124,8 @@ def _store(path: Path, key: dict[str, Any], value: object) -> None:
     sees half a file. A cache that cannot be written is left as it is."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        remove_abandoned(path)  # the temp files of writers that died
+        handle, temp = tempfile.mkstemp(prefix=f".{path.name}.tmp-{os.getpid()}-", dir=path.parent)
         try:
             with os.fdopen(handle, "wb") as out:
                 pickle.dump(key, out, protocol=pickle.HIGHEST_PROTOCOL)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,9 +13,21 @@ from index.aux_embedder import AuxEmbedder
 from index.config import Settings
 from index.embedder import Embedder
 from index.models import Models, load_models
+from qa import parsed_cache
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def parsed_files(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Dictionaries as read are kept in this run's own folder, not in the user's cache:
+    tests read temporary ones too (`qa.parsed_cache`; `qa` in a subprocess still uses
+    the user's)."""
+    folder = tmp_path_factory.mktemp("parsed")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(parsed_cache, "cache_folder", lambda: folder)
+        yield folder
 
 
 @pytest.fixture(scope="session")

@@ -5,21 +5,34 @@ from __future__ import annotations
 
 import os
 import pickle
+import subprocess
+import sys
+from importlib.metadata import version
+from pathlib import Path
 
 import pytest
 
+import index.text
+import qa
 from index.config import Settings
 from qa import nouns, parsed_cache, translation
 from qa.nouns import Nouns
 from qa.parsed_cache import FOLDER, read_parsed
+from qa.parsed_cache import cache_folder as cache_folder_of_the_environment  # conftest moves it for the run
 from qa.translation import Dictionary, DictionaryError, dictionary_file
 
 
 @pytest.fixture
 def cache(tmp_path, monkeypatch):
-    """QA_CACHE_DIR in a temporary folder; the parsed files' folder in it."""
-    monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path / "cache"))
-    return tmp_path / "cache" / FOLDER
+    """The parsed files' folder, empty, for this test alone."""
+    folder = tmp_path / "cache" / FOLDER
+    monkeypatch.setattr(parsed_cache, "cache_folder", lambda: folder)
+    return folder
+
+
+def test_the_folder_is_in_the_cache_folder_the_environment_names(tmp_path, monkeypatch):
+    monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path))
+    assert cache_folder_of_the_environment() == tmp_path / FOLDER
 
 
 @pytest.fixture
@@ -86,10 +99,34 @@ def test_a_damaged_cache_is_read_again_and_replaced(cache, source):
     assert len(calls) == 2
 
 
+def test_the_code_that_reads_is_the_qa_and_index_text_sources_and_the_libraries(monkeypatch):
+    folders = []
+    monkeypatch.setattr(parsed_cache, "sources_digest", lambda *packages: folders.extend(packages) or "digest")
+    parsed_cache._code.cache_clear()
+    try:
+        code = parsed_cache._code()
+    finally:
+        parsed_cache._code.cache_clear()
+    assert folders == [Path(qa.__file__).parent, Path(index.text.__file__).parent]
+    assert code.startswith(f"digest-{version('PyStemmer')}-{sys.version_info[0]}.{sys.version_info[1]}-")
+
+
+def test_the_temp_file_of_a_writer_that_died_is_deleted(cache, source):
+    read, _ = counted(source)
+    read_parsed("words", [source], read)
+    (kept,) = cache.iterdir()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    abandoned = cache / f".{kept.name}.tmp-{int(dead.stdout)}-x1y2z3"
+    abandoned.write_bytes(b"half a pickle")
+    source.write_text("alpha", encoding="utf-8")  # read again, and written
+    read_parsed("words", [source], read)
+    assert sorted(p.name for p in cache.iterdir()) == [kept.name]
+
+
 def test_a_cache_that_cannot_be_written_only_costs_time(tmp_path, source, monkeypatch):
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the cache folder would be")
-    monkeypatch.setenv("QA_CACHE_DIR", str(blocked))
+    monkeypatch.setattr(parsed_cache, "cache_folder", lambda: blocked / FOLDER)
     read, calls = counted(source)
     assert read_parsed("words", [source], read) == read_parsed("words", [source], read) == {"alpha", "beta", "gamma"}
     assert len(calls) == 2
