@@ -122,10 +122,11 @@ def _loaded_identifier() -> "LanguageIdentifier":
     the first time on a machine (its compressed file takes a second to unpack)."""
     from py3langid.langid import MODEL_DIR, MODEL_FILE
 
-    return read_parsed("language-identifier", [MODEL_DIR / MODEL_FILE], _read_identifier)
+    return read_parsed("language-identifier", [MODEL_DIR / MODEL_FILE], _read_identifier, libraries=("py3langid",))
 
 
 def _read_identifier() -> "LanguageIdentifier":
+    """py3langid's model, over our Latin-script languages and the others it tells apart."""
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
     identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)

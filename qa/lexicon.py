@@ -411,9 +411,10 @@ def cldr_entries(locales: tuple[str, ...] = LOCALES) -> list[tuple[Concept, str]
 @cache
 def lexicon(locales: tuple[str, ...] = LOCALES) -> Lexicon:
     """The lexicon of `locales`, with the organisations and regions of `qa.news_names`,
-    loaded on first use and kept. Building it from Babel's CLDR data takes seconds of
-    Python (docs/benchmarks.md), so it is built once per machine and then read back as
-    built (`qa.parsed_cache`, keyed by the locales' data files). The Arabic one, which reads
+    loaded on first use and kept. Building it from Babel's CLDR data takes about a second
+    of Python (docs/benchmarks.md), so it is built once per machine and then read back as
+    built (`qa.parsed_cache`, keyed by the locales' data files and Babel's version, which
+    stands for their parents'). The Arabic one, which reads
     Arabic text, knows their Arabic names only, and also `ARABIC_SHORT_NAMES`; the others,
     whose names ranking searches for, know every name and the acronyms."""
     import babel
@@ -421,7 +422,7 @@ def lexicon(locales: tuple[str, ...] = LOCALES) -> Lexicon:
     data = Path(babel.__file__).parent
     files = [data / "global.dat", *(data / "locale-data" / f"{code}.dat" for code in ("root", *locales))]
     label = hashlib.sha256("/".join(locales).encode("utf-8")).hexdigest()[:8]
-    return read_parsed(f"lexicon-{label}", files, lambda: _built_lexicon(locales))
+    return read_parsed(f"lexicon-{label}", files, lambda: _built_lexicon(locales), libraries=("babel", "PyStemmer"))
 
 
 def _built_lexicon(locales: tuple[str, ...]) -> Lexicon:

@@ -5,16 +5,16 @@ building the lexicon of CLDR's names (`qa.lexicon`, from Babel's data) and unpac
 py3langid's model (`qa.language`) is seconds of Python for each process
 (docs/benchmarks.md): `qa serve` spent them at every start, in a warm-up thread that held
 the interpreter while its first readers waited, and `qa ask` at every question that needs
-them. What a reader made of its files is pickled
-in the cache folder (`QA_CACHE_DIR`/parsed, one file per kind and source) beside a key: the
-files' paths, sizes and modification times, and the code that reads them (the `qa` and
-`index.text` sources, PyStemmer's version, Python's and its Unicode database's). A file
-whose key differs, or that cannot be read back, is read from the source again and
-replaced; a cache that cannot be written costs only the time it would have saved. Each
-new reading of a kind deletes that kind's files whose source is gone, and the temp files
-of writers that died.
+them. What a reader made of its files is pickled in the cache folder (`QA_CACHE_DIR`/parsed,
+one file per kind and source) beside a key: the files' paths, sizes and modification
+times; the code that reads them (the `qa` and `index.text` sources, Python's version and
+its Unicode database's); and the versions of the libraries the reader names, which stand
+for their code and for their data files the key does not list (a locale's parents in
+Babel). A file whose key differs, or that cannot be read back, is read from the source
+again and replaced; a value that cannot be kept costs only the time it would have saved.
+Each new reading of a kind deletes that kind's files whose source is gone, and the temp
+files of writers that died.
 """
-
 from __future__ import annotations
 
 import contextlib
@@ -42,11 +42,11 @@ T = TypeVar("T")
 FOLDER = "parsed"
 
 
-def read_parsed(kind: str, sources: Sequence[Path], read: Callable[[], T]) -> T:
+def read_parsed(kind: str, sources: Sequence[Path], read: Callable[[], T], libraries: Sequence[str] = ()) -> T:
     """`read()`, or what it returned before for the same `kind`, the same `sources` (a
-    source that does not exist counts as such) and the same code. Errors of `read` are
-    raised, never kept."""
-    key = _key(kind, sources)
+    source that does not exist counts as such), the same code and the same versions of
+    `libraries` (distribution names). Errors of `read` are raised, never kept."""
+    key = _key(kind, sources, libraries)
     path = cache_folder() / f"{kind}-{_digest(str(sources[0].resolve()))}.pickle"
     kept = _load(path, key)
     if kept is not None:
@@ -62,7 +62,7 @@ def cache_folder() -> Path:
     return cache_dir_from_env() / FOLDER
 
 
-def _key(kind: str, sources: Sequence[Path]) -> dict[str, Any]:
+def _key(kind: str, sources: Sequence[Path], libraries: Sequence[str]) -> dict[str, Any]:
     files = []
     for source in sources:
         try:
@@ -70,24 +70,27 @@ def _key(kind: str, sources: Sequence[Path]) -> dict[str, Any]:
             files.append([str(source.resolve()), stat.st_size, stat.st_mtime_ns])
         except OSError:
             files.append([str(source), None, None])
-    return {"kind": kind, "files": files, "code": _code()}
+    return {"kind": kind, "files": files, "code": _code(), "libraries": {name: _version(name) for name in libraries}}
 
 
 @lru_cache(maxsize=1)
 def _code() -> str:
-    """What decides a reader's result besides its files: the `qa` and `index.text` sources,
-    the stemmer library's version, and Python's (its case folding and its Unicode
+    """What decides every reader's result besides its files and libraries: the `qa` and
+    `index.text` sources, and Python's version (its case folding and its Unicode
     database's classes of letters read the words)."""
     import index.text
     import qa
 
-    try:
-        stemmer = version("PyStemmer")
-    except PackageNotFoundError:
-        stemmer = "none"
     python = "{}.{}".format(*sys.version_info[:2])
-    return "-".join((sources_digest(Path(qa.__file__).parent, Path(index.text.__file__).parent), stemmer,
+    return "-".join((sources_digest(Path(qa.__file__).parent, Path(index.text.__file__).parent),
                      python, unicodedata.unidata_version))
+
+
+def _version(distribution: str) -> str:
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return "none"
 
 
 def _digest(text: str) -> str:
@@ -137,5 +140,5 @@ def _store(path: Path, key: dict[str, Any], value: object) -> None:
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temp)
-    except OSError as exc:
+    except Exception as exc:  # a full disk, a read-only folder, or a value pickle cannot take
         log.info("cannot keep %s parsed in %s (%s); it is read again next time", key["files"][0][0], path, exc)

@@ -351,7 +351,7 @@ def _read_once(path: Path, name: str, language: str) -> Dictionary:
             else:
                 stemmer = SNOWBALL.get(language)
                 _LOADED[key] = read_parsed(f"dictd-{stemmer}", dictd_files(path),
-                                           lambda: Dictionary.read(path, stemmer))
+                                           lambda: Dictionary.read(path, stemmer), libraries=("PyStemmer",))
         except QAError as exc:
             _LOADED[key] = exc
     loaded = _LOADED[key]
