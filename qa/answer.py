@@ -356,10 +356,11 @@ class ExtractiveAnswerer:
             evidence = self._of_the_month_asked(question, by_article.get(source, ()))
             if not evidence or evidence[0].score < best.score - EVIDENCE_MARGIN:
                 continue  # the cheap test first: most articles stop here
+            same = same_language(question, evidence[0].sentence.text)
+            if self.policy.abstains(evidence[0].score, 1.0, same):
+                continue  # below the similarity floor, which no coverage makes up for
             grounding = self._grounding(question, [p for p in others if p.source == source])
-            if grounding.coverage < coverage or self.policy.abstains(
-                evidence[0].score, grounding.coverage, same_language(question, evidence[0].sentence.text)
-            ):
+            if grounding.coverage < coverage or self.policy.abstains(evidence[0].score, grounding.coverage, same):
                 continue
             lead = select_evidence(evidence, names_held)[0]
             if names_held(lead) < needed or any(_same_span(lead.sentence, e.sentence) for e in [*quoted, *found]):

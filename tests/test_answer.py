@@ -499,6 +499,25 @@ def test_another_article_that_answers_as_well_is_quoted_beside_the_first(answere
     assert [c.source for c in alone.citations] == ["okaz"]
 
 
+def test_an_article_below_the_similarity_floor_is_not_checked_for_names(answerer, monkeypatch):
+    """A further article whose best sentence is within the margin of the first one's but
+    below the policy's floor cannot be quoted, whatever it names: its names, the costly
+    check of an answer, are not looked for (the answer is the same either way)."""
+    question = "what did Lavrov discuss with Kuwait?"
+    passages = [Passage(rank, 1.0 / rank, text, source, f"title {source}", "2023-11-03", 0, len(text))
+                for rank, (source, text) in enumerate(REPORTS.items(), start=1)]
+    score = {p.source: answerer.score_sentences(question, [p])[0].score for p in passages}
+    assert score["okaz"] > score["riyadh"] > score["okaz"] - EVIDENCE_MARGIN
+    monkeypatch.setattr(answerer, "policy", replace(
+        answerer.policy, min_similarity_cross_language=(score["okaz"] + score["riyadh"]) / 2))
+    checked = []
+    check = answerer._grounding
+    monkeypatch.setattr(answerer, "_grounding", lambda q, own: checked.append(own[0].source) or check(q, own))
+    answer = answerer.answer(question, passages)
+    assert not answer.abstained and [c.source for c in answer.citations] == ["okaz"]
+    assert checked == ["okaz"]
+
+
 def test_a_sentence_about_another_month_does_not_answer(answerer):
     """The article names September (its next ranking's date) but its best sentence gives
     August's ranking: no answer to September's; August's is answered from it."""
