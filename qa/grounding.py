@@ -37,7 +37,7 @@ import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import jaconv
 import numpy as np
@@ -54,7 +54,7 @@ from index.text.words import (
 )
 from qa.language import detect_language
 from qa.lexicon import (
-    NAME_SUFFIX, Found, date_words, fold, fold_text, found_as, key_tokens, lexicon, names_in, names_in_text,
+    NAME_SUFFIX, Found, date_words, fold, fold_text, found_as, key_tokens, lexicon, names_in,
     other_names, written_whole,
 )
 from qa.nouns import Nouns, german_nouns
@@ -358,9 +358,11 @@ def skeleton(word: str) -> str:
     return skeletons(word)[0]
 
 
+@lru_cache(maxsize=1 << 16)
 def skeletons(word: str, language: str = "") -> tuple[str, ...]:
     """Every skeleton the word may have, the usual one first; `language` is the one it is
-    written in, if known (`_ways`).
+    written in, if known (`_ways`). Remembered: the answer gate reads every word of its
+    passages so, and the same passages come back from question to question.
 
     Arabic writes a v sound as ف (Lavrov, لافروف) but a w as the glide و (Kuwait,
     الكويت), while Russian and German write either sound as в or w (Кувейт, Lawrow): so
@@ -818,13 +820,13 @@ class GroundingChecker:
         other_ordinal = _other_ordinal(question, texts) if replacements else ()
         if not terms:
             return Grounding((), (), (), other_ordinal)
-        vocabulary = list(dict.fromkeys(w for text in texts for w in NAME_WORD.findall(to_ascii_digits(text))))
+        evidence = [_evidence(text) for text in texts]
+        vocabulary = list(dict.fromkeys(w for e in evidence for w in e.words))
         weights: tuple[float, ...] = ()
         arabic = asked_in_arabic(question)  # terms are search tokens
         # the texts' search tokens, each with its readings where an Arabic question asks
-        readings = [forms for text in texts for forms in search_readings(text)] if arabic else []
-        present = ({forms[0] for forms in readings} if arabic
-                   else {token for text in texts for token in tokenize_for_search(text)})
+        readings = [forms for e in evidence for forms in e.readings] if arabic else []
+        present = {forms[0] for forms in readings} if arabic else set().union(*(e.tokens for e in evidence))
         if arabic:
             bare = {without_conjunction(token) for token in present}
             read = {form for forms in readings for form in forms}
@@ -838,7 +840,7 @@ class GroundingChecker:
         else:
             language = detect_language(question)
             found = names_in(question)
-            spelling = _Spelling(texts, vocabulary)
+            spelling = _Spelling(evidence)
             # A name of the lexicon is there in any of its names: by the key token of one
             # (الأردن), or a place by its Latin name (Kuala Lumpur ~ كوالالمبور, where
             # CLDR's Arabic is كوالا لامبور): how a Japanese or Korean name is read.
@@ -859,7 +861,7 @@ class GroundingChecker:
             missing = [t for t in missing if t in terms]
         named: list[Found] = []
         if missing:
-            named = [found for text in texts for found in names_in_text(text)]
+            named = [found for text in texts for found in names_in(text)]
             missing = _not_named(question, terms, missing, named)
         if missing and words and self._embed_words and vocabulary:
             missing = _not_similar(self._embed_words, missing, vocabulary)
@@ -877,7 +879,7 @@ class GroundingChecker:
         The article's own month is asked of the sentence too: a report of August may
         give July's figures."""
         asked = [f for f in names_in(question) if "month" in f.kinds and _dated(question, f.surface)]
-        if not asked or not any(_dated(sentence, f.surface) for f in names_in_text(sentence) if "month" in f.kinds):
+        if not asked or not any(_dated(sentence, f.surface) for f in names_in(sentence) if "month" in f.kinds):
             return False
         grounding = self.check(question, [sentence], words=False)
         months = {form for found in asked for form in _terms_of(found, grounding.terms)}
@@ -977,28 +979,70 @@ def _city_only(found: Found) -> bool:
     return bool(places) and all(kind == "city" for kind in places)
 
 
+class _Evidence:
+    """One evidence text as the gate reads it, each reading made on first use and kept
+    with the text (`_evidence`): answers to different questions cite the same passages,
+    and every sentence that may be quoted is read again for each question about it."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    @cached_property
+    def words(self) -> tuple[str, ...]:
+        """Its distinct words, digits as ASCII."""
+        return tuple(dict.fromkeys(NAME_WORD.findall(to_ascii_digits(self.text))))
+
+    @cached_property
+    def tokens(self) -> frozenset[str]:
+        return frozenset(tokenize_for_search(self.text))
+
+    @cached_property
+    def readings(self) -> tuple[tuple[str, ...], ...]:
+        return tuple(search_readings(self.text))
+
+    @cached_property
+    def lowered(self) -> frozenset[str]:
+        return frozenset(word.casefold() for word in self.words)
+
+    @cached_property
+    def spellings(self) -> dict[str, list[str]]:
+        """Skeleton -> the words that have it, as `_foreign_readings` reads them."""
+        known: dict[str, list[str]] = {}
+        for word in self.words:
+            for form in _foreign_readings(word):
+                for key in skeletons(form):
+                    known.setdefault(key, []).append(form)
+        return known
+
+    @cached_property
+    def joined(self) -> frozenset[str]:
+        return frozenset(_joined_skeletons([self.text]))
+
+    @cached_property
+    def folded(self) -> str:
+        return fold_text(self.text)
+
+
+@lru_cache(maxsize=1024)
+def _evidence(text: str) -> _Evidence:
+    return _Evidence(text)
+
+
 class _Spelling:
     """The words of the evidence, as a name in another script is looked for among them:
     as written (case-folded), by skeleton (`_spelled_by`), and two in a row as one
     (`_joined_skeletons`, read only for a name not found otherwise)."""
 
-    def __init__(self, texts: Sequence[str], vocabulary: Sequence[str]) -> None:
-        self._texts = texts
-        self._lowered = {w.casefold() for w in vocabulary}
-        self._known: dict[str, list[str]] = {}  # skeleton -> the words that have it
-        for word in vocabulary:
-            for form in _foreign_readings(word):
-                for key in skeletons(form):
-                    self._known.setdefault(key, []).append(form)
-        self._joined: set[str] | None = None
-        self._folded: str | None = None  # the texts as `fold_text` writes them, read on demand
+    def __init__(self, evidence: Sequence[_Evidence]) -> None:
+        self._evidence = evidence
 
     def spells(self, name: str, language: str, found: tuple[Found, ...]) -> bool:
         """Whether a word of the evidence is the name as written or by skeleton; a place
         of a short skeleton only as written (`_short_place`)."""
-        return name.casefold() in self._lowered or (not _short_place(name, found) and any(
+        lowered = name.casefold()
+        return any(lowered in e.lowered for e in self._evidence) or (not _short_place(name, found) and any(
             _spelled_by(name, mine, key, words, language)
-            for mine in skeletons(name, language) for key, words in self._known.items()))
+            for mine in skeletons(name, language) for e in self._evidence for key, words in e.spellings.items()))
 
     def spells_in_latin(self, term: str, found: tuple[Found, ...]) -> bool:
         """A place of the lexicon found by one of its Latin names as a Latin name is, by
@@ -1017,15 +1061,13 @@ class _Spelling:
         """Whether the evidence writes one of the Arabic names of an organisation or a
         region (`Found.whole`) whole, its words in a row: never by its words' spellings,
         which are common words (مجلس, "council"; الأمن, "security")."""
-        if self._folded is None:
-            self._folded = "\n".join(fold_text(text) for text in self._texts)
-        return written_whole(tuple(name for f in found for name in f.arabic_names), self._folded)
+        folded = "\n".join(e.folded for e in self._evidence)
+        return written_whole(tuple(name for f in found for name in f.arabic_names), folded)
 
     def spells_joined(self, name: str, language: str) -> bool:
         """Whether two words of the evidence in a row spell the name as one."""
-        if self._joined is None:
-            self._joined = _joined_skeletons(self._texts)
-        return not self._joined.isdisjoint(skeletons(name, language))
+        keys = skeletons(name, language)
+        return any(not e.joined.isdisjoint(keys) for e in self._evidence)
 
 
 def _foreign_readings(word: str) -> tuple[str, ...]:

@@ -456,11 +456,12 @@ def _country_of(concept: Concept) -> str | None:
     return key if key.isalpha() and key not in NOT_COUNTRIES else None
 
 
-@lru_cache(maxsize=256)
-def names_in(question: str) -> tuple[Found, ...]:
-    """`names_in_text(question)`, remembered: ranking and every evidence sentence of
-    the answer ask it about the same question."""
-    return tuple(names_in_text(question))
+@lru_cache(maxsize=4096)
+def names_in(text: str) -> tuple[Found, ...]:
+    """`names_in_text(text)`, remembered: ranking and every evidence sentence of the
+    answer ask it about the same question, and answers to other questions read the same
+    passages."""
+    return tuple(names_in_text(text))
 
 
 def _shortest_name(key: str) -> int:

@@ -732,6 +732,29 @@ def test_translated_name_needs_the_word_model(articles, aux, monkeypatch):
     assert with_words.check(question, jordan, words=False).missing == ("Gulf",)
 
 
+def test_a_passage_is_read_once_whoever_asks(articles, monkeypatch):
+    """The gate keeps what it read of a passage (its words, search tokens, readings and
+    spellings) with the text: another question about the same passage reads none of it
+    again, and what one kind of question read does not change another's answer."""
+    kuwait, jordan = text_of(articles[KUWAIT]), text_of(articles[JORDAN])
+    questions = ["What did Lavrov discuss with Kuwait?", "ماذا ناقش لافروف مع الكويت؟",
+                 "Что Лавров обсуждал с Иорданией?", "What did Lavrov discuss with Brazil?"]
+
+    def answers(order: list[str]) -> dict[str, tuple[str, ...]]:
+        G._evidence.cache_clear()
+        return {q: GroundingChecker().check(q, [kuwait, jordan]).missing for q in order}
+
+    assert answers(questions) == answers(questions[::-1])
+    read: dict[str, list[str]] = {}  # what each reading was asked to read
+    for name in ("tokenize_for_search", "search_readings", "_foreign_readings"):
+        real = getattr(G, name)
+        monkeypatch.setattr(G, name, lambda text, name=name, real=real: read.setdefault(name, []).append(text) or real(text))
+    for question in questions:
+        GroundingChecker().check(question, [kuwait, jordan])
+    assert not {kuwait, jordan} & {*read.get("tokenize_for_search", ()), *read.get("search_readings", ())}
+    assert "_foreign_readings" not in read  # no word of them spelled again
+
+
 def test_word_model_similarities_straddle_the_threshold(aux):
     vectors = aux.embed_passages(["Jordan", "Brazil", "الأردن", "الكويت"])
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
