@@ -8,6 +8,7 @@ The scripts run as modules from the repository root (`python -m bench.<name>`), 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -68,6 +69,17 @@ def descendants(root: int) -> list[int]:
         tree.append(pid)
         todo += [child for child, parent in parents.items() if parent == pid]
     return tree
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """User and system CPU seconds used so far by a process and its descendants alive now."""
+    ticks = 0
+    for pid in descendants(root):
+        try:
+            ticks += sum(int(field) for field in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[11:13])
+        except (OSError, ValueError):  # ended since it was listed
+            continue
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def tree_memory_mb(root: int, field: str = "VmRSS") -> float:

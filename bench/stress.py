@@ -3,8 +3,12 @@
     .venv/bin/python -m bench.stress --users 20 --questions 10 --json docs/stress.json
 
 Starts `qa serve` on loopback over a fresh index of `seeds/`, then drives it with
-`--users` concurrent `gradio_client` users, each asking `--questions` questions (English
-and Arabic, some of them follow-ups that only make sense with that user's own history).
+`--users` concurrent users, each asking `--questions` questions (English and Arabic, some
+of them follow-ups that only make sense with that user's own history). Users call the
+`/answer` API over plain HTTP as curl or a browser would (`--client http`), or through
+`gradio_client` (`--client gradio_client`), which spends about 120 ms of CPU per answer
+on the asking side: on the server's own two cores here, that is half the machine
+(docs/reliability.md).
 A quarter of the way through, `qa index` adds a new article to the same index while users
 keep asking; each user holds its last quarter of questions until the article is
 published (however fast the answers, some are asked about it), and every question about
@@ -12,8 +16,9 @@ it must find it, without a restart.
 
 Checked for every answer: no error, the answer is to the question this user sent (not
 another user's), a follow-up was resolved against this user's own previous question.
-Reported: errors, p50/p95/max latency, throughput, and the server's peak memory (VmHWM,
-summed over the server and its model processes).
+Reported: errors, p50/p95/max latency, throughput, the server's peak memory (VmHWM,
+summed over the server and its model processes), and the CPU seconds the server and the
+load generator each spent while the users asked.
 """
 
 from __future__ import annotations
@@ -28,14 +33,17 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import httpx
 from tqdm import tqdm
 
-from bench.common import ROOT, percentile, tree_memory_mb
-from ui.serve_process import running
+from bench.common import ROOT, percentile, tree_cpu_seconds, tree_memory_mb
+from ui.serve_process import call_api, running
 
 #: (question, follow-up, what the follow-up must be rewritten to)
 CONVERSATIONS = [
@@ -53,6 +61,23 @@ NEW_ARTICLE = """مهرجان الزرقاء للمياه يستقطب آلاف 
 وقال منظمو المهرجان إن الدورة الحالية تركز على حصاد مياه الأمطار في المناطق الصحراوية.
 """
 NEW_QUESTION = "What is the Zarqa water festival about?"
+#: How users call the server (`--client`).
+CLIENTS = ("http", "gradio_client")
+#: Seconds one answer may take before it counts as an error.
+ANSWER_TIMEOUT = 120.0
+
+Ask = Callable[[str, int, list[str]], Any]
+
+
+def connect(url: str, client: str) -> Ask:
+    """One user's connection: ask(question, k, previous) -> the `/answer` result."""
+    if client == "gradio_client":
+        from gradio_client import Client
+
+        gradio = Client(url, verbose=False)
+        return lambda question, k, previous: gradio.predict(question, k, previous, api_name="/answer")
+    http = httpx.Client(timeout=ANSWER_TIMEOUT)
+    return lambda question, k, previous: call_api(http, url, "answer", question, k, previous)
 
 
 @dataclass
@@ -76,8 +101,9 @@ def plan(user: int, count: int, rng: random.Random) -> list[tuple[str, str | Non
 
 
 class Stress:
-    def __init__(self, url: str, index_event: threading.Event, new_ready: threading.Event) -> None:
+    def __init__(self, url: str, client: str, index_event: threading.Event, new_ready: threading.Event) -> None:
         self.url = url
+        self.client = client
         self.index_event = index_event  # set when a quarter of the questions are done: start indexing
         self.new_ready = new_ready  # set once `qa index` has published the new article
         self.outcomes: list[Outcome] = []
@@ -85,9 +111,7 @@ class Stress:
         self.lock = threading.Lock()
 
     def user(self, user: int, questions: list[tuple[str, str | None]], total: int, bar: tqdm) -> None:
-        from gradio_client import Client
-
-        client = Client(self.url, verbose=False)
+        ask = connect(self.url, self.client)
         previous: list[str] = []
         replaced_lead = False
         for n, (question, expected) in enumerate(questions):
@@ -106,7 +130,7 @@ class Stress:
             start = time.perf_counter()
             outcome = Outcome(user, question, 0.0)
             try:
-                result = client.predict(question, 5, previous, api_name="/answer")
+                result = ask(question, 5, previous)
                 outcome.seconds = time.perf_counter() - start
                 if result["question"] != question:
                     outcome.problems.append(f"answer to another question: {result['question']!r}")
@@ -149,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--questions", type=int, default=10, help="questions per user")
     parser.add_argument("--time-limit", type=float, default=480, help="seconds for the whole load")
+    parser.add_argument("--client", choices=CLIENTS, default="http",
+                        help="how users call the API: plain HTTP, or gradio_client (heavy on this machine's CPU)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
@@ -163,18 +189,16 @@ def main(argv: list[str] | None = None) -> int:
             check=True, cwd=ROOT,
         )
         with running(index_dir, Path(tmp) / "serve.log", timeout=180) as (proc, url):
-            from gradio_client import Client
-
-            Client(url, verbose=False).predict("warm up", 1, [], api_name="/answer")
+            connect(url, args.client)("warm up", 1, [])
             start_index, new_ready = threading.Event(), threading.Event()
             timings: dict[str, float | str] = {}
-            stress = Stress(url, start_index, new_ready)
+            stress = Stress(url, args.client, start_index, new_ready)
             indexer = threading.Thread(
                 target=index_midway, args=(folder, index_dir, start_index, new_ready, timings), daemon=True
             )
             indexer.start()
             total = args.users * args.questions
-            began = time.perf_counter()
+            began, own_cpu, server_cpu = time.perf_counter(), time.process_time(), tree_cpu_seconds(proc.pid)
             with tqdm(total=total, desc="answers", unit="q") as bar, ThreadPoolExecutor(args.users) as pool:
                 futures = [
                     pool.submit(stress.user, user, plan(user, args.questions, rng), total, bar)
@@ -184,12 +208,14 @@ def main(argv: list[str] | None = None) -> int:
                 for future in futures:
                     future.result(timeout=max(1.0, deadline - time.perf_counter()))
             wall = time.perf_counter() - began
+            own_cpu, server_cpu = time.process_time() - own_cpu, tree_cpu_seconds(proc.pid) - server_cpu
             indexer.join(timeout=60)
             memory = tree_memory_mb(proc.pid, "VmHWM")
 
     outcomes = stress.outcomes
     latencies = [o.seconds for o in outcomes if o.error is None]
     report = {
+        "client": args.client,
         "users": args.users,
         "questions_per_user": args.questions,
         "answers": len(outcomes),
@@ -205,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
         "throughput_per_s": round(len(latencies) / wall, 2),
         "wall_seconds": round(wall, 1),
         "server_peak_memory_mb": round(memory),
+        "server_cpu_s": round(server_cpu, 1),
+        "load_generator_cpu_s": round(own_cpu, 1),
         "examples_of_problems": [
             {"user": o.user, "question": o.question, "error": o.error, "problems": o.problems}
             for o in outcomes if o.error or o.problems

@@ -6,11 +6,13 @@ import re
 import urllib.request
 from pathlib import Path
 
+import httpx
 import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
 from server import served  # noqa: F401  (module-scoped `qa serve` over a copy of the seeds)
+from ui.serve_process import call_api
 
 KUWAIT = "what did Lavrov discuss with Kuwait?"
 KUWAIT_ARTICLE = "002_717a5c15cf0cef70"
@@ -37,6 +39,18 @@ def test_page_is_served(served):  # noqa: F811
 def test_api_lists_answer_and_upload_endpoints(client):
     endpoints = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
     assert {"/answer", "/add_articles"} <= set(endpoints)
+
+
+def test_the_api_over_plain_http_answers_as_gradio_client_does(served, client):  # noqa: F811
+    """Gradio's HTTP API as curl or a browser calls it (POST the call, read its event
+    stream; what bench/stress.py's users do) gives the very answer gradio_client gets,
+    and a failure on the server is an error, not a result."""
+    with httpx.Client(timeout=FIRST_ANSWER_TIMEOUT) as http:
+        assert call_api(http, served, "answer", KUWAIT, 5, []) == answer(client, KUWAIT)
+        with pytest.raises(RuntimeError, match="answer failed on the server"):
+            call_api(http, served, "answer", KUWAIT, "five", [])
+        with pytest.raises(httpx.HTTPStatusError):
+            call_api(http, served, "no_such_endpoint", KUWAIT)
 
 
 def test_answer_cites_the_kuwait_article_with_checkable_quotes(client):

@@ -1,5 +1,5 @@
 """A real `qa serve` in a child process: started on a free loopback port, waited for
-until its page answers, stopped.
+until its page answers, stopped; and its API called over plain HTTP (`call_api`).
 
 The HTTP/API and browser tests (tests/server.py) and the benchmarks that measure a
 running server (bench/stress.py, bench/serve_ready.py) all need exactly this, and tests
@@ -10,6 +10,7 @@ imports it.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -20,6 +21,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
+
+import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Seconds for the page to answer after `qa serve` starts (imports, index open).
@@ -101,3 +104,26 @@ def running(
         yield proc, url
     finally:
         stop(proc)
+
+
+def call_api(http: httpx.Client, url: str, api_name: str, *data: Any) -> Any:
+    """One call of a Gradio endpoint over plain HTTP, as curl or a browser's fetch makes
+    it: POST the inputs to `gradio_api/call/NAME`, then read that call's event stream
+    until it completes. `gradio_client` does the same with far more work on the caller's
+    side (docs/reliability.md): a load test that runs its users on the server's own cores
+    must not spend them there. Raises RuntimeError when the server reports an error."""
+    call = f"{url.rstrip('/')}/gradio_api/call/{api_name.strip('/')}"
+    posted = http.post(call, json={"data": list(data)})
+    posted.raise_for_status()
+    event = None
+    with http.stream("GET", f"{call}/{posted.json()['event_id']}") as stream:
+        stream.raise_for_status()
+        for line in stream.iter_lines():
+            field, _, value = line.partition(":")
+            if field == "event":
+                event = value.strip()
+            elif field == "data" and event == "complete":
+                return json.loads(value)[0]
+            elif field == "data" and event == "error":
+                raise RuntimeError(f"{api_name} failed on the server: {value.strip()}")
+    raise RuntimeError(f"{api_name}: the event stream ended without a result")
