@@ -107,11 +107,12 @@ def running(
 
 
 def call_api(http: httpx.Client, url: str, api_name: str, *data: Any) -> Any:
-    """One call of a Gradio endpoint over plain HTTP, as curl or a browser's fetch makes
-    it: POST the inputs to `gradio_api/call/NAME`, then read that call's event stream
-    until it completes. `gradio_client` does the same with far more work on the caller's
-    side (docs/reliability.md): a load test that runs its users on the server's own cores
-    must not spend them there. Raises RuntimeError when the server reports an error."""
+    """One call of a Gradio endpoint over plain HTTP, the way Gradio documents for curl:
+    POST the inputs to `gradio_api/call/NAME`, then read that call's event stream until
+    it completes. `gradio_client` (and the page in a browser) go through Gradio's queue
+    routes instead, with far more work on the caller's side (docs/reliability.md): a
+    load test that runs its users on the server's own cores must not spend them there.
+    Raises RuntimeError when the server reports an error or a call ends with no result."""
     call = f"{url.rstrip('/')}/gradio_api/call/{api_name.strip('/')}"
     posted = http.post(call, json={"data": list(data)})
     posted.raise_for_status()
@@ -123,7 +124,10 @@ def call_api(http: httpx.Client, url: str, api_name: str, *data: Any) -> Any:
             if field == "event":
                 event = value.strip()
             elif field == "data" and event == "complete":
-                return json.loads(value)[0]
+                result = json.loads(value)
+                if not result:  # null: the call was cancelled
+                    break
+                return result[0]
             elif field == "data" and event == "error":
                 raise RuntimeError(f"{api_name} failed on the server: {value.strip()}")
     raise RuntimeError(f"{api_name}: the event stream ended without a result")
