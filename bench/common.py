@@ -60,7 +60,7 @@ def descendants(root: int) -> list[int]:
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                parents[int(entry.name)] = int(_stat_fields(int(entry.name))[1])
             except (OSError, ValueError, IndexError):
                 continue
     tree, todo = [], [root]
@@ -71,12 +71,18 @@ def descendants(root: int) -> list[int]:
     return tree
 
 
+def _stat_fields(pid: int) -> list[str]:
+    """The fields of `/proc/PID/stat` after the command name, which may hold spaces and
+    parentheses: the state first, then the parent's pid."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def tree_cpu_seconds(root: int) -> float:
     """User and system CPU seconds used so far by a process and its descendants alive now."""
     ticks = 0
     for pid in descendants(root):
         try:
-            ticks += sum(int(field) for field in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[11:13])
+            ticks += sum(int(field) for field in _stat_fields(pid)[11:13])  # utime, stime
         except (OSError, ValueError):  # ended since it was listed
             continue
     return ticks / os.sysconf("SC_CLK_TCK")
