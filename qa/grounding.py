@@ -52,7 +52,7 @@ from index.text.search import STRIPPED_LETTERS, search_readings, tokenize_for_se
 from index.text.words import (
     GERMAN_COUNTS, GERMAN_DETERMINERS, NAME_ENDINGS, NAME_WORD, is_function_word, without_elision,
 )
-from qa.language import detect_language
+from qa.language import detect_language, possible_languages
 from qa.lexicon import (
     NAME_SUFFIX, Found, date_words, fold, fold_text, found_as, key_tokens, lexicon, names_in,
     other_names, written_whole,
@@ -244,13 +244,19 @@ def salient_terms(question: str, nouns: bool = True) -> list[str]:
     names = [
         NAME_SUFFIX.sub("", name)
         for position, name in enumerate(_TRANSLITERATED_ARTICLE.sub("", without_elision(word)) for word in words)
-        if (name[:1].isupper() and ((position > 0 and name not in openers) or not is_function_word(name))
+        if (name[:1].isupper() and ((position > 0 and name not in openers) or not _opens(name, question))
             and position not in left_out)
         or any(ch.isdigit() for ch in name)
         or (nouns and _uncased_name(name))
     ]
     uncased = [f.surface for f in found if not any(_is_word_of(n, f) for n in names)]
     return list(dict.fromkeys(name for name in [*names, *uncased] if len(name) > 1))
+
+
+def _opens(word: str, question: str) -> bool:
+    """Whether a question's (or one of its sentences') capitalised first word is a
+    function word, in the languages the question may be in."""
+    return is_function_word(word) or is_function_word(word, possible_languages(question))
 
 
 def _unspaced_words(clause: str, katakana: bool) -> list[str]:
@@ -390,9 +396,14 @@ def _latin_skeletons(word: str) -> list[str]:
 #: Letters that some languages write for a sound `_letters` reads the English way,
 #: respelled first: Turkish c is the j of "John" and ç the ch of "church" (Cengiz ~
 #: جنكيز, Recep ~ رجب); ş and ș are sh and ı is i in every language that writes them
-#: (Şafii ~ الشافعي).
-_ANY_LANGUAGE_LETTERS = {"ş": "sh", "ș": "sh", "ı": "i"}
+#: (Şafii ~ الشافعي), as are the Slavic and Baltic š and ś, and č and ć ch (Ušakov ~
+#: أوشاكوف, Šojgu ~ شويغو).
+_ANY_LANGUAGE_LETTERS = {"ş": "sh", "ș": "sh", "ı": "i", "š": "sh", "ś": "sh", "č": "ch", "ć": "ch"}
 _LANGUAGE_LETTERS: dict[str, dict[str, str]] = {"tr": {"c": "j", "ç": "ch"}}
+#: Languages whose j is the y of "yes" (Jurij ~ يوري, Ajman ~ أيمن), the Slavic, Nordic,
+#: Baltic and Finno-Ugric ones in Latin script that `qa.language` may name; not German
+#: and Dutch, whose names were measured without it.
+_J_AS_Y = ("pl", "cs", "sk", "sl", "hr", "bs", "sr", "sv", "da", "no", "nb", "fi", "et", "lv", "lt", "hu")
 #: How else to read some letters, all of a word's at once; the likest reading counts. A
 #: w is a glide in English (Kuwait ~ كويت) but a v in German and Polish (Lawrow ~
 #: لافروف); Russian writes the glide as в (Кувейт ~ كويت), and both خ and ح as х (Хамас
@@ -411,6 +422,7 @@ _OTHER_READINGS: dict[str, tuple[tuple[str, str], ...]] = {
     "el": (("v", "w"), ("h", "kh")),
     "hy": (("v", "w"),),
     "ka": (("v", "w"),),
+    **{code: (("j", "y"),) for code in _J_AS_Y},
 }
 #: Letters a script writes for more than one sound, each tried either way where it
 #: stands (a name may have both: クアラルンプール, Kuala Lumpur, needs its first r read

@@ -59,6 +59,11 @@ _OTHER_LATIN_LANGUAGES = (
 #: right more often than our function words on the questions of tests/data
 #: (docs/benchmarks.md).
 _IDENTIFIER_CONFIDENCE = 0.7
+#: How likely py3langid must find a language for a Latin-script question to be read as
+#: possibly in it (`possible_languages`): short questions give the right one less than
+#: `_IDENTIFIER_CONFIDENCE` (Dutch 0.48 beside Afrikaans 0.31 for "Wat besprak Lavrov
+#: met Brazilië?"), and several near ones share its function words.
+_POSSIBLE_LANGUAGE = 0.25
 #: A capitalised word after the first: a name, which says nothing of the question's
 #: language (Qui est Lech Kaczyński ? is French, not Polish).
 _NAME_AFTER_FIRST = re.compile(r"(?<=\W)[^\W\d_][\w'’-]*", re.UNICODE)
@@ -99,6 +104,19 @@ def _latin_language(text: str) -> str:
     for char in text:
         scores.update(_LATIN_MARKS.get(char.lower()) or _LATIN_MARKS.get(char, ()))
     return max(_LATIN_LANGUAGES, key=lambda code: scores[code])
+
+
+@lru_cache(maxsize=1024)
+def possible_languages(text: str) -> tuple[str, ...]:
+    """The languages `text` may be in: `detect_language`'s, and for Latin script those
+    py3langid finds likely (`_POSSIBLE_LANGUAGE`) though it is not sure of any. For
+    telling a question's opening word from a name (`index.text.words.is_function_word`)
+    in a language we have no words of; not for choosing the answer's language."""
+    detected = detect_language(text)
+    if max(script_counts(text).items(), key=lambda kv: kv[1], default=("", 0))[0] != "latin":
+        return (detected,)
+    ranked = _identifier().rank(_without_names(text))
+    return tuple(dict.fromkeys([detected, *(code for code, p in ranked if p >= _POSSIBLE_LANGUAGE)]))
 
 
 def _without_names(text: str) -> str:

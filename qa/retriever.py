@@ -21,6 +21,7 @@ from index.hubness import PENALTY, Hubness, hubness_for
 from index.segment import AUX_VECTORS, VECTORS, StoredChunk
 from index.sentences import embedding_text
 from index.text.search import tokenize_for_search, written_words
+from index.text.words import other_function_words
 from index.store.base import ChunkStore
 from index.store.location import store_location
 from index.models import MainModel, SecondModel
@@ -224,10 +225,13 @@ class Retriever:
         and the same question in Arabic, which builds the lexicon of Arabic names
         (`qa.lexicon.lexicon`, another one than a Latin question's).
         Then it reads the dictionary of every language it translates, which a first
-        question in that language would wait for (docs/benchmarks.md). A dictionary that cannot be read
+        question in that language would wait for (docs/benchmarks.md), and the function
+        words of the languages we list none of, which a question's first word is looked
+        up in (`index.text.words.other_function_words`). A dictionary that cannot be read
         is left to fail the questions that need it, with its error."""
         for question in WARM_UP_QUESTIONS:
             self.search(question, k=1)
+        other_function_words()
         for language in translated_languages(self.settings.dictionary):
             try:
                 load_dictionary(self.settings.dictionary, language)

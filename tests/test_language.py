@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.language import Phrases, detect_language, join_list, phrases_for
+from qa.language import Phrases, detect_language, join_list, phrases_for, possible_languages
 
 SEED_QUESTIONS = Path(__file__).parent / "data" / "seed_questions.jsonl"
 LANGUAGES = ("en", "ar", "fr", "es", "de", "ru", "tr", "pt", "it", "zh", "hi", "fa", "ur", "bn")
@@ -188,3 +188,22 @@ def test_join_list_fills_the_lead_line() -> None:
     french = phrases_for("fr")
     sources = join_list(["Le Monde", "RFI", "AFP"], french)
     assert french.according_to.format(sources=sources) == "Selon Le Monde, RFI et AFP :"
+
+
+@pytest.mark.parametrize(("question", "language"), [
+    ("Wat besprak Lavrov met Brazilië?", "nl"),  # py3langid 0.48 Dutch, 0.31 Afrikaans
+    ("Hvor og hvornår skulle Putin mødes med sheik Tamim?", "da"),  # 0.62 Danish, 0.38 Norwegian
+    ("Gdje i kada se Putin trebao sastati sa šeikom Tamimom?", "hr"),
+])
+def test_a_short_question_may_be_in_a_language_detection_is_not_sure_of(question, language):
+    assert language in possible_languages(question)
+    assert possible_languages(question)[0] == detect_language(question)
+
+
+@pytest.mark.parametrize(("question", "languages"), [
+    ("ماذا ناقش لافروف مع الكويت؟", ("ar",)),
+    ("Що Лавров обговорював з Кувейтом?", ("ru",)),  # by script: no model asked
+    ("Λαβρόφ και Κουβέιτ", ("el",)),
+])
+def test_other_scripts_are_in_the_language_detected(question, languages):
+    assert possible_languages(question) == languages

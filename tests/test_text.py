@@ -232,6 +232,27 @@ def test_names_are_no_function_words(word: str) -> None:
     assert not is_function_word(word)
 
 
+@pytest.mark.parametrize(("word", "languages"), [
+    ("Waar", ("nl",)), ("Vad", ("sv",)), ("Gdzie", ("pl",)), ("Miről", ("hu",)), ("Missä", ("fi",)),
+    ("Hvilket", ("da", "no")),  # question words stopwords-iso lacks: OTHER_QUESTION_WORDS
+    ("Gdje", ("hr",)), ("Jaký", ("cs",)), ("Kes", ("et",)),
+    ("Що", ("ru",)), ("Къде", ("ru",)),  # Cyrillic is detected as Russian: Ukrainian, Bulgarian read too
+])
+def test_function_words_of_the_languages_a_question_may_be_in(word: str, languages: tuple[str, ...]) -> None:
+    assert is_function_word(word, languages)
+    assert not is_function_word(word)
+
+
+@pytest.mark.parametrize(("word", "languages"), [
+    ("Fas", ("tr",)),  # Morocco in Turkish, a Catalan word: only the question's languages are read
+    ("Oman", ("en",)),  # Finnish for "own"
+    ("China", ("id",)),  # in Malay's list, and Indonesian is one we list ourselves
+    ("Putin", ("pl", "cs", "hu")), ("Лавров", ("ru",)),
+])
+def test_another_languages_function_words_are_names(word: str, languages: tuple[str, ...]) -> None:
+    assert not is_function_word(word, languages)
+
+
 @pytest.mark.parametrize(("word", "bare"), [
     ("l'Iran", "Iran"), ("D'Égypte", "Égypte"), ("dell'Arabia", "Arabia"), ("qu'a", "a"),
     ("O'Brien", "O'Brien"),  # an Irish name, not an elision

@@ -16,9 +16,13 @@ detection reads them as typed, because folding would erase exactly the Persian l
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from functools import cache
+from importlib.metadata import distribution
+from pathlib import Path
 
 from index.text.folding import folded_words
 from index.text.scripts import MARKS, char_class
@@ -164,6 +168,23 @@ NAME_ENDINGS: Mapping[str, tuple[str, ...]] = {
 }
 #: Every language's function and question words, case-folded: never a name.
 _FUNCTION_WORDS = frozenset(word.casefold() for words in STOPWORDS.values() for word in words)
+#: Function words of the languages STOPWORDS lacks: stopwords-iso (MIT; PyPI
+#: `stopwordsiso`), 58 languages, read from the package's data file (importing the
+#: package needs setuptools' pkg_resources, which a plain install lacks)...
+ISO_STOPWORDS = ("stopwordsiso", "stopwordsiso/stopwords-iso.json")
+#: ...and the question words its lists lack, which open most questions.
+OTHER_QUESTION_WORDS: Mapping[str, str] = {
+    "nl": "hoeveel waarover waarmee", "da": "hvilket hvilke", "no": "hvilket",
+    "pl": "jaka czym kogo komu czego", "cs": "jaký jaká jaké čem koho komu čeho", "sk": "kedy koľko",
+    "hr": "tko gdje zašto koliko čemu kome", "sl": "kateri katera katero koliko", "ro": "câți",
+    "fi": "montako", "uk": "хто чому яка яке які скільки", "bg": "коя кое кои",
+    "sw": "nani wapi lini vipi ngapi gani", "tl": "kailan", "lt": "kodėl",
+    "lv": "kas kur kad kā kāpēc kurš kura cik", "et": "mis kes kus millal kuidas miks milline",
+    "ca": "quantes quants",
+}  # fmt: skip
+#: What `qa.language.detect_language` reports for several languages that it tells apart
+#: by script only (Cyrillic is "ru"), with those of them whose words STOPWORDS lacks.
+_REPORTED_AS = {"ru": ("uk", "bg")}
 #: A French or Italian elided word glued to the next: l'Iran, d'Égypte, qu'a, dell'Arabia
 #: (not O'Brien).
 _ELISION = re.compile(
@@ -177,14 +198,33 @@ def without_elision(word: str) -> str:
     return _ELISION.sub("", word)
 
 
-def is_function_word(word: str) -> bool:
-    """A function or question word of some listed language ("What", "Selon", "Qu'a", "В").
+def is_function_word(word: str, languages: Sequence[str] = ()) -> bool:
+    """A function or question word of some listed language ("What", "Selon", "Qu'a", "В"),
+    or of one of `languages` that STOPWORDS does not list ("Waar", "Gdzie", "Що"), by
+    stopwords-iso and `OTHER_QUESTION_WORDS`.
 
     Such a word opening a question is capitalised only because it opens it; any other
     capitalised first word is taken for a name ("Erdoğan, Putin ile ne görüştü?").
+    stopwords-iso's long lists are read for the languages a text may be in
+    (`qa.language.possible_languages`), never all at once: across its 58 they hold names
+    (Fas, Morocco in Turkish, is a Catalan word; Amerika is in Malay's list).
     """
     folded = unicodedata.normalize("NFC", word).casefold()
-    return folded in _FUNCTION_WORDS or without_elision(folded) in _FUNCTION_WORDS
+    if folded in _FUNCTION_WORDS or without_elision(folded) in _FUNCTION_WORDS:
+        return True
+    others = [code for language in languages
+              for code in _REPORTED_AS.get(language, () if language in STOPWORDS else (language,))]
+    return any(folded in other_function_words().get(code, ()) for code in others)
+
+
+@cache
+def other_function_words() -> dict[str, frozenset[str]]:
+    """stopwords-iso's words and `OTHER_QUESTION_WORDS` by language, NFC and case-folded."""
+    package, data = ISO_STOPWORDS
+    lists = json.loads(Path(str(distribution(package).locate_file(data))).read_text(encoding="utf-8"))
+    for code, words in OTHER_QUESTION_WORDS.items():
+        lists[code] = [*lists.get(code, ()), *words.split()]
+    return {code: frozenset(unicodedata.normalize("NFC", w).casefold() for w in words) for code, words in lists.items()}
 
 
 #: Arabic writes a pronoun onto the preposition before it (عليها "on it", منهم "of them",
