@@ -255,7 +255,8 @@ def salient_terms(question: str, nouns: bool = True) -> list[str]:
 
 def _opens(word: str, question: str) -> bool:
     """Whether a question's (or one of its sentences') capitalised first word is a
-    function word, in the languages the question may be in."""
+    function word, in the languages the question may be in: asked first of the listed
+    words alone, which answer for most questions without the language identifier."""
     return is_function_word(word) or is_function_word(word, possible_languages(question))
 
 
@@ -400,10 +401,6 @@ def _latin_skeletons(word: str) -> list[str]:
 #: أوشاكوف, Šojgu ~ شويغو).
 _ANY_LANGUAGE_LETTERS = {"ş": "sh", "ș": "sh", "ı": "i", "š": "sh", "ś": "sh", "č": "ch", "ć": "ch"}
 _LANGUAGE_LETTERS: dict[str, dict[str, str]] = {"tr": {"c": "j", "ç": "ch"}}
-#: Languages whose j is the y of "yes" (Jurij ~ يوري, Ajman ~ أيمن), the Slavic, Nordic,
-#: Baltic and Finno-Ugric ones in Latin script that `qa.language` may name; not German
-#: and Dutch, whose names were measured without it.
-_J_AS_Y = ("pl", "cs", "sk", "sl", "hr", "bs", "sr", "sv", "da", "no", "nb", "fi", "et", "lv", "lt", "hu")
 #: How else to read some letters, all of a word's at once; the likest reading counts. A
 #: w is a glide in English (Kuwait ~ كويت) but a v in German and Polish (Lawrow ~
 #: لافروف); Russian writes the glide as в (Кувейт ~ كويت), and both خ and ح as х (Хамас
@@ -422,7 +419,6 @@ _OTHER_READINGS: dict[str, tuple[tuple[str, str], ...]] = {
     "el": (("v", "w"), ("h", "kh")),
     "hy": (("v", "w"),),
     "ka": (("v", "w"),),
-    **{code: (("j", "y"),) for code in _J_AS_Y},
 }
 #: Letters a script writes for more than one sound, each tried either way where it
 #: stands (a name may have both: クアラルンプール, Kuala Lumpur, needs its first r read

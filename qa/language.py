@@ -60,9 +60,9 @@ _OTHER_LATIN_LANGUAGES = (
 #: (docs/benchmarks.md).
 _IDENTIFIER_CONFIDENCE = 0.7
 #: How likely py3langid must find a language for a Latin-script question to be read as
-#: possibly in it (`possible_languages`): short questions give the right one less than
-#: `_IDENTIFIER_CONFIDENCE` (Dutch 0.48 beside Afrikaans 0.31 for "Wat besprak Lavrov
-#: met Brazilië?"), and several near ones share its function words.
+#: possibly in it (`possible_languages`): a short question often gives its own less than
+#: `_IDENTIFIER_CONFIDENCE`, shared with a near one (Dutch and Afrikaans, Danish and
+#: Norwegian; docs/benchmarks.md).
 _POSSIBLE_LANGUAGE = 0.25
 #: A capitalised word after the first: a name, which says nothing of the question's
 #: language (Qui est Lech Kaczyński ? is French, not Polish).

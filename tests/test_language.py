@@ -193,7 +193,7 @@ def test_join_list_fills_the_lead_line() -> None:
 @pytest.mark.parametrize(("question", "language"), [
     ("Wat besprak Lavrov met Brazilië?", "nl"),  # py3langid 0.48 Dutch, 0.31 Afrikaans
     ("Hvor og hvornår skulle Putin mødes med sheik Tamim?", "da"),  # 0.62 Danish, 0.38 Norwegian
-    ("Gdje i kada se Putin trebao sastati sa šeikom Tamimom?", "hr"),
+    ("O čem Lavrov jednal s Brazílií?", "cs"),  # detected as Spanish
 ])
 def test_a_short_question_may_be_in_a_language_detection_is_not_sure_of(question, language):
     assert language in possible_languages(question)

@@ -236,6 +236,7 @@ def test_names_are_no_function_words(word: str) -> None:
     ("Waar", ("nl",)), ("Vad", ("sv",)), ("Gdzie", ("pl",)), ("Miről", ("hu",)), ("Missä", ("fi",)),
     ("Hvilket", ("da", "no")),  # question words stopwords-iso lacks: OTHER_QUESTION_WORDS
     ("Gdje", ("hr",)), ("Jaký", ("cs",)), ("Kes", ("et",)),
+    ("Câți", ("ro",)), ("Deși", ("ro",)),  # stopwords-iso writes Romanian with the cedilla (deşi)
     ("Що", ("ru",)), ("Къде", ("ru",)),  # Cyrillic is detected as Russian: Ukrainian, Bulgarian read too
 ])
 def test_function_words_of_the_languages_a_question_may_be_in(word: str, languages: tuple[str, ...]) -> None:
@@ -246,7 +247,8 @@ def test_function_words_of_the_languages_a_question_may_be_in(word: str, languag
 @pytest.mark.parametrize(("word", "languages"), [
     ("Fas", ("tr",)),  # Morocco in Turkish, a Catalan word: only the question's languages are read
     ("Oman", ("en",)),  # Finnish for "own"
-    ("China", ("id",)),  # in Malay's list, and Indonesian is one we list ourselves
+    ("Estados", ("es",)), ("Lima", ("id",)),  # a listed language's own words only, not stopwords-iso's
+    ("Россия", ("ru",)),  # in stopwords-iso's Russian list: Cyrillic reads only Ukrainian's and Bulgarian's
     ("Putin", ("pl", "cs", "hu")), ("Лавров", ("ru",)),
 ])
 def test_another_languages_function_words_are_names(word: str, languages: tuple[str, ...]) -> None:

@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from importlib.metadata import distribution
 from pathlib import Path
+from types import MappingProxyType
 
 from index.text.folding import folded_words
 from index.text.scripts import MARKS, char_class
@@ -179,12 +180,15 @@ OTHER_QUESTION_WORDS: Mapping[str, str] = {
     "hr": "tko gdje zašto koliko čemu kome", "sl": "kateri katera katero koliko", "ro": "câți",
     "fi": "montako", "uk": "хто чому яка яке які скільки", "bg": "коя кое кои",
     "sw": "nani wapi lini vipi ngapi gani", "tl": "kailan", "lt": "kodėl",
-    "lv": "kas kur kad kā kāpēc kurš kura cik", "et": "mis kes kus millal kuidas miks milline",
+    "lv": "kas kur kad kāpēc kurš kura cik", "et": "kes kus millal kuidas miks milline",
     "ca": "quantes quants",
 }  # fmt: skip
 #: What `qa.language.detect_language` reports for several languages that it tells apart
 #: by script only (Cyrillic is "ru"), with those of them whose words STOPWORDS lacks.
 _REPORTED_AS = {"ru": ("uk", "bg")}
+#: stopwords-iso writes Romanian's ș and ț with the cedilla (ş, ţ) that older keyboards
+#: typed; both are read as the comma below.
+_COMMA_BELOW = str.maketrans("şţŞŢ", "șțȘȚ")
 #: A French or Italian elided word glued to the next: l'Iran, d'Égypte, qu'a, dell'Arabia
 #: (not O'Brien).
 _ELISION = re.compile(
@@ -214,17 +218,21 @@ def is_function_word(word: str, languages: Sequence[str] = ()) -> bool:
         return True
     others = [code for language in languages
               for code in _REPORTED_AS.get(language, () if language in STOPWORDS else (language,))]
+    folded = folded.translate(_COMMA_BELOW)
     return any(folded in other_function_words().get(code, ()) for code in others)
 
 
 @cache
-def other_function_words() -> dict[str, frozenset[str]]:
+def other_function_words() -> Mapping[str, frozenset[str]]:
     """stopwords-iso's words and `OTHER_QUESTION_WORDS` by language, NFC and case-folded."""
     package, data = ISO_STOPWORDS
     lists = json.loads(Path(str(distribution(package).locate_file(data))).read_text(encoding="utf-8"))
     for code, words in OTHER_QUESTION_WORDS.items():
         lists[code] = [*lists.get(code, ()), *words.split()]
-    return {code: frozenset(unicodedata.normalize("NFC", w).casefold() for w in words) for code, words in lists.items()}
+    return MappingProxyType({
+        code: frozenset(unicodedata.normalize("NFC", w).casefold().translate(_COMMA_BELOW) for w in words)
+        for code, words in lists.items()
+    })
 
 
 #: Arabic writes a pronoun onto the preposition before it (عليها "on it", منهم "of them",
