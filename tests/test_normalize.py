@@ -162,11 +162,20 @@ def test_question_keeps_its_content_words() -> None:
         ["مستوياته", "مستوياتها", "مستويات"],
         ["بيته", "بيتها", "البيت", "بيت"],  # a word's own ت stays
         ["الثابتة", "الثابت"],  # after the article, ته is the feminine ending
+        # a bare ات plural, a pronoun after it or not, meets its ال form and its singular
+        ["صادرات", "الصادرات", "صادراتها", "والصادرات"],
+        ["علاقات", "العلاقات", "علاقاتها", "علاقة", "العلاقة"],
+        ["مشروعات", "المشروعات", "مشروع", "المشروع"],
     ],
 )
 def test_inflected_arabic_forms_meet(forms: list[str]) -> None:
     stems = {tuple(tokenize_for_search(form)) for form in forms}
     assert len(stems) == 1, stems
+
+
+def test_a_plural_keeps_snowballs_stem_where_a_first_letter_may_be_the_words_own() -> None:
+    assert tokenize_for_search("بيانات بلديات") == ["يانا", "لديا"]  # not يان, لدي ("I have")
+    assert tokenize_for_search("بات مات") == ["بات", "مات"]  # verbs: no stem of two letters
 
 
 def test_a_bare_word_is_also_read_as_its_article_form_stems() -> None:
