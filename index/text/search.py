@@ -47,10 +47,12 @@ ARTICLE_MIN_CHARS = 4
 STRIPPED_LETTERS = ("ب", "ف")
 
 #: A bare ات plural (صادرات, علاقاتها) whose stem is this long or shorter keeps Snowball's
-#: stem: what is left would be two letters (بات, مات are verbs, not plurals).
+#: stem: what is left would be two letters, and such words are verbs (بدأت, قرأت, folded
+#: to بدات, قرات), not plurals.
 _SHORTEST_PLURAL_STEM = 3
-#: What follows the plural's ا in the word: its ت, and a pronoun or none.
-_PLURAL_T = "ت(?:ه|ها|هم|هما|هن|ك|كم|كن|نا|ي)?"
+#: What follows the plural's ا in the word: its ت, and a pronoun or none (Snowball keeps
+#: the ات before ي, "my": علاقاتي).
+_PLURAL_T = re.compile("ت(?:ه|ها|هم|هما|هن|ك|كم|كما|كن|نا)?")
 
 _ARABIC_STEMMER = Stemmer.Stemmer("arabic")
 _ENGLISH_STEMMER = Stemmer.Stemmer("english")
@@ -83,9 +85,12 @@ def _stem(token: str) -> str:
     the time (وزير -> زير, since a leading و is taken for a conjunction, but الوزير ->
     وزير). A bare ات plural lost only its ت, before a pronoun or not (صادرات -> صادرا,
     علاقاتها -> علاقا, while الصادرات -> صادر and العلاقات -> علاق): the ا left over is
-    dropped too, so the plural meets its ال form and its singular. Not where Snowball also
-    took a first letter (بيانات -> يانا, بلديات -> لديا): that may be the word's own, and
-    the rest would meet other words (لدي, "I have").
+    dropped too, so the plural meets its ال form and most often its singular (not one in
+    أة: منشآت -> منش, منشأة -> منشا). Not where Snowball also took a first letter
+    (بيانات -> يانا, وخدمات -> خدما): that may be the word's own, and the rest would meet
+    other words (بلديات -> لدي, "I have"; وزارات -> زار, "visited"), so such a plural no
+    longer meets its bare form (وخدمات, خدمات -> خدم). A word that is no plural may end
+    so too: مصراتة (Misrata) -> مصر, أنشأت ("founded") -> انش.
     """
     if ARABIC_SCRIPT.search(token):
         if token.endswith("ه") and not (token.endswith("ته") and not _ARTICLE_CLUSTER.match(token)):
@@ -93,7 +98,8 @@ def _stem(token: str) -> str:
         token = _CONJUNCTION_BEFORE_ARTICLE.sub("", token)
         with _STEMMER_LOCK:
             stem = _ARABIC_STEMMER.stemWord(token)
-        if len(stem) > _SHORTEST_PLURAL_STEM and stem.endswith("ا") and re.fullmatch(re.escape(stem) + _PLURAL_T, token):
+        if (len(stem) > _SHORTEST_PLURAL_STEM and stem.endswith("ا") and token.startswith(stem)
+                and _PLURAL_T.fullmatch(token, len(stem))):
             stem = stem[:-1]  # a bare ات plural, of which Snowball strips only the ت
         return normalize_for_search(stem)
     if LATIN_SCRIPT.search(token):
