@@ -398,7 +398,7 @@ def _latin_skeletons(word: str) -> list[str]:
 #: respelled first: Turkish c is the j of "John" and ç the ch of "church" (Cengiz ~
 #: جنكيز, Recep ~ رجب); ş and ș are sh and ı is i in every language that writes them
 #: (Şafii ~ الشافعي), as are the Slavic and Baltic š and ś, and č and ć ch (Ušakov ~
-#: أوشاكوف, Šojgu ~ شويغو).
+#: أوشاكوف, Čurkin ~ تشوركين).
 _ANY_LANGUAGE_LETTERS = {"ş": "sh", "ș": "sh", "ı": "i", "š": "sh", "ś": "sh", "č": "ch", "ć": "ch"}
 _LANGUAGE_LETTERS: dict[str, dict[str, str]] = {"tr": {"c": "j", "ç": "ch"}}
 #: How else to read some letters, all of a word's at once; the likest reading counts. A

@@ -113,7 +113,7 @@ def possible_languages(text: str) -> tuple[str, ...]:
     telling a question's opening word from a name (`index.text.words.is_function_word`)
     in a language we have no words of; not for choosing the answer's language."""
     detected = detect_language(text)
-    if max(script_counts(text).items(), key=lambda kv: kv[1], default=("", 0))[0] != "latin":
+    if detected not in (*_LATIN_LANGUAGES, *_OTHER_LATIN_LANGUAGES):  # decided by its script
         return (detected,)
     ranked = _identifier().rank(_without_names(text))
     return tuple(dict.fromkeys([detected, *(code for code, p in ranked if p >= _POSSIBLE_LANGUAGE)]))
